@@ -1,0 +1,119 @@
+//! The `ruchy:notebook` component: exports the engine through the WIT contract in `wit/`.
+//!
+//! Only conversions live here (engine types to WIT records); every language decision is in
+//! the `engine` crate.
+
+use std::cell::RefCell;
+
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "notebook",
+    });
+}
+
+use bindings::exports::ruchy::notebook::engine as wit;
+
+struct Component;
+
+impl wit::Guest for Component {
+    type Session = Session;
+
+    fn compile(source: String) -> Result<String, Vec<wit::Diagnostic>> {
+        engine::compile(&source).map_err(|ds| ds.iter().map(|d| diagnostic(d, &source)).collect())
+    }
+
+    fn benchmark(iterations: u32) -> wit::BenchmarkReport {
+        let r = engine::bench::run(iterations);
+        wit::BenchmarkReport {
+            categories: r
+                .categories
+                .into_iter()
+                .map(|c| wit::BenchmarkCategory {
+                    name: c.name,
+                    cell: c.cell,
+                    target_us: c.target_us,
+                    samples: c.stats.samples,
+                    mean_us: c.stats.mean,
+                    p50_us: c.stats.p50,
+                    p95_us: c.stats.p95,
+                    p99_us: c.stats.p99,
+                    max_us: c.stats.max,
+                    target_met: c.target_met,
+                })
+                .collect(),
+            overall_mean_us: r.overall_mean_us,
+            share_under_10ms: r.share_under_10ms,
+            simple_share_under_10ms: r.simple_share_under_10ms,
+            criteria_met: r.criteria_met,
+        }
+    }
+}
+
+struct Session(RefCell<engine::Session>);
+
+impl wit::GuestSession for Session {
+    fn new() -> Self {
+        Session(RefCell::new(engine::Session::new()))
+    }
+
+    fn execute_cell(&self, source: String) -> wit::CellResult {
+        let out = self.0.borrow_mut().execute_cell(&source);
+        cell_result(out, &source)
+    }
+
+    fn run_script(&self, source: String) -> wit::CellResult {
+        let out = self.0.borrow_mut().run_script(&source);
+        cell_result(out, &source)
+    }
+
+    fn disassemble(&self, source: String) -> Result<String, wit::Diagnostic> {
+        self.0
+            .borrow_mut()
+            .disassemble(&source)
+            .map_err(|d| diagnostic(&d, &source))
+    }
+}
+
+fn us(ns: u64) -> f64 {
+    ns as f64 / 1000.0
+}
+
+fn cell_result(out: engine::CellOutput, source: &str) -> wit::CellResult {
+    let total = us(out.timing.total_ns);
+    wit::CellResult {
+        display: out.display,
+        stdout: out.stdout,
+        diagnostic: out.diagnostic.as_ref().map(|d| diagnostic(d, source)),
+        performance: wit::Performance {
+            total_us: total,
+            parse_us: us(out.timing.parse_ns),
+            compile_us: us(out.timing.compile_ns),
+            evaluate_us: us(out.timing.evaluate_ns),
+            target_met: total < engine::bench::CELL_TARGET_US,
+        },
+    }
+}
+
+fn diagnostic(d: &engine::Diagnostic, source: &str) -> wit::Diagnostic {
+    let lc = engine::LineCol::of(source, d.span);
+    wit::Diagnostic {
+        kind: match d.kind {
+            engine::DiagnosticKind::Parse => wit::DiagnosticKind::Parse,
+            engine::DiagnosticKind::Type => wit::DiagnosticKind::Type,
+            engine::DiagnosticKind::Runtime => wit::DiagnosticKind::Runtime,
+            engine::DiagnosticKind::Limit => wit::DiagnosticKind::Limit,
+        },
+        message: d.message.clone(),
+        span: wit::Span {
+            start: d.span.start,
+            end: d.span.end,
+            line: lc.line,
+            column: lc.column,
+            end_line: lc.end_line,
+            end_column: lc.end_column,
+        },
+    }
+}
+
+bindings::export!(Component with_types_in bindings);

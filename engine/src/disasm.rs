@@ -1,0 +1,104 @@
+//! Disassembler: bytecode as readable text, one instruction per line, nested functions after
+//! their parent. `host-rs disasm 'CELL'` prints it.
+
+use crate::opcode::{Desc, Op, Proto};
+use std::fmt::Write;
+
+pub fn disassemble(proto: &Proto) -> String {
+    let mut out = String::new();
+    write_proto(&mut out, proto, "");
+    out
+}
+
+fn write_proto(out: &mut String, p: &Proto, path: &str) {
+    let name = if path.is_empty() {
+        p.name.to_string()
+    } else {
+        format!("{path}/{}", p.name)
+    };
+    let _ = writeln!(
+        out,
+        "== {name} (arity {}, {} registers, {} upvalues) ==",
+        p.arity,
+        p.nregs,
+        p.captures.len()
+    );
+    for (i, op) in p.code.iter().enumerate() {
+        let _ = write!(out, "{i:4}  {}", describe(op));
+        if let Some(note) = note(p, op) {
+            let _ = write!(out, "    ; {note}");
+        }
+        if let Some(target) = jump_target(op, i) {
+            let _ = write!(out, "    -> {target}");
+        }
+        out.push('\n');
+    }
+    for (i, child) in p.protos.iter().enumerate() {
+        out.push('\n');
+        write_proto(out, child, &format!("{name}#{i}"));
+    }
+}
+
+/// The instruction as `Name a b c`, from its derived debug form.
+fn describe(op: &Op) -> String {
+    let dbg = format!("{op:?}");
+    dbg.replace(" {", "")
+        .replace(['}', ','], "")
+        .replace(": ", "=")
+}
+
+fn jump_target(op: &Op, at: usize) -> Option<i64> {
+    let off = match op {
+        Op::Jump { off }
+        | Op::Loop { off }
+        | Op::JumpIfFalse { off, .. }
+        | Op::JumpIfTrue { off, .. }
+        | Op::JumpIfNotNil { off, .. }
+        | Op::JumpIfNotLt { off, .. }
+        | Op::JumpIfNotLe { off, .. }
+        | Op::JumpIfNotEq { off, .. }
+        | Op::JumpIfNotNe { off, .. }
+        | Op::SkipIfArg { off, .. }
+        | Op::TestVariant { off, .. }
+        | Op::TestTuple { off, .. }
+        | Op::TestList { off, .. }
+        | Op::TestRange { off, .. }
+        | Op::IterNext { off, .. }
+        | Op::ForPrep { off, .. }
+        | Op::ForNext { off, .. }
+        | Op::TryBegin { off, .. } => *off,
+        _ => return None,
+    };
+    Some(at as i64 + 1 + off as i64)
+}
+
+fn note(p: &Proto, op: &Op) -> Option<String> {
+    match op {
+        Op::LoadConst { idx, .. } => p.consts.get(*idx as usize).map(|v| format!("{v:?}")),
+        Op::GetField { name, .. }
+        | Op::CallMethod { name, .. }
+        | Op::CallMethodPlace { name, .. } => p.names.get(*name as usize).map(|n| n.to_string()),
+        Op::MakeClosure { proto, .. } => p.protos.get(*proto as usize).map(|c| c.name.to_string()),
+        Op::StorePlace { place, .. } | Op::LoadPlace { place, .. } => {
+            match p.descs.get(*place as usize) {
+                Some(Desc::Place(pl)) => Some(format!("{}{:?}", pl.name, pl.steps)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::session::Session;
+
+    #[test]
+    fn shows_the_compiled_form() {
+        let mut s = Session::new();
+        let text = s.disassemble("fun f(n) { n + 1 }\nf(2)").unwrap();
+        assert!(text.contains("AddImm"), "{text}");
+        assert!(text.contains("Call"), "{text}");
+        assert!(text.contains("== <cell>"), "{text}");
+    }
+}

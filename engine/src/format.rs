@@ -1,0 +1,341 @@
+//! Format specs and templates (decision D9): `{x:>5}` in f-strings, `format(..)` and
+//! `println("{} {:.2}", a, b)`.
+//!
+//! A spec is Rust's: `[[fill]align][sign][#][0][width][.precision][type]` with type one of
+//! `?` (debug: strings quoted), `x`, `X`, `o`, `b`, `e`, `E`. As in the reference, a
+//! precision formats an integer like a float (`f"{5:.2}"` is `5.00`).
+
+use crate::display::{display, display_plain};
+use crate::value::{Types, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Center,
+    Right,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Display,
+    Debug,
+    LowerHex,
+    UpperHex,
+    Octal,
+    Binary,
+    LowerExp,
+    UpperExp,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FormatSpec {
+    pub fill: char,
+    pub align: Option<Align>,
+    pub plus: bool,
+    pub alternate: bool,
+    pub zero: bool,
+    pub width: Option<usize>,
+    pub precision: Option<usize>,
+    pub kind: Kind,
+}
+
+impl FormatSpec {
+    /// Parses the text after `:`; `None` if it is not a format spec.
+    pub fn parse(spec: &str) -> Option<FormatSpec> {
+        let mut s = FormatSpec {
+            fill: ' ',
+            align: None,
+            plus: false,
+            alternate: false,
+            zero: false,
+            width: None,
+            precision: None,
+            kind: Kind::Display,
+        };
+        let chars: Vec<char> = spec.chars().collect();
+        let mut i = 0;
+        let align_of = |c: char| match c {
+            '<' => Some(Align::Left),
+            '^' => Some(Align::Center),
+            '>' => Some(Align::Right),
+            _ => None,
+        };
+        if chars.len() >= 2 && align_of(chars[1]).is_some() {
+            s.fill = chars[0];
+            s.align = align_of(chars[1]);
+            i = 2;
+        } else if let Some(a) = chars.first().and_then(|&c| align_of(c)) {
+            s.align = Some(a);
+            i = 1;
+        }
+        if chars.get(i) == Some(&'+') {
+            s.plus = true;
+            i += 1;
+        } else if chars.get(i) == Some(&'-') {
+            i += 1;
+        }
+        if chars.get(i) == Some(&'#') {
+            s.alternate = true;
+            i += 1;
+        }
+        if chars.get(i) == Some(&'0') {
+            s.zero = true;
+            i += 1;
+        }
+        let digits = |i: &mut usize| -> Option<usize> {
+            let start = *i;
+            while chars.get(*i).is_some_and(|c| c.is_ascii_digit()) {
+                *i += 1;
+            }
+            if *i == start {
+                None
+            } else {
+                chars[start..*i].iter().collect::<String>().parse().ok()
+            }
+        };
+        s.width = digits(&mut i);
+        if chars.get(i) == Some(&'.') {
+            i += 1;
+            s.precision = Some(digits(&mut i)?);
+        }
+        s.kind = match chars.get(i) {
+            None => Kind::Display,
+            Some('?') => Kind::Debug,
+            Some('x') => Kind::LowerHex,
+            Some('X') => Kind::UpperHex,
+            Some('o') => Kind::Octal,
+            Some('b') => Kind::Binary,
+            Some('e') => Kind::LowerExp,
+            Some('E') => Kind::UpperExp,
+            Some(_) => return None,
+        };
+        if chars.get(i).is_some() {
+            i += 1;
+        }
+        if i != chars.len() || s.width.is_some_and(|w| w > 10_000) {
+            return None;
+        }
+        if s.precision.is_some_and(|p| p > 1_000) {
+            return None;
+        }
+        Some(s)
+    }
+
+    /// Formats `v` with this spec.
+    pub fn apply(&self, v: &Value, types: &Types) -> String {
+        let (sign, body) = self.body(v, types);
+        let len = sign.chars().count() + body.chars().count();
+        let Some(width) = self.width.filter(|&w| w > len) else {
+            return sign + &body;
+        };
+        let pad = width - len;
+        let numeric = matches!(v, Value::Int(_) | Value::Float(_));
+        if self.zero && numeric && self.align.is_none() {
+            return format!("{sign}{}{body}", "0".repeat(pad));
+        }
+        let align = self
+            .align
+            .unwrap_or(if numeric { Align::Right } else { Align::Left });
+        let fill = |n: usize| self.fill.to_string().repeat(n);
+        match align {
+            Align::Left => format!("{sign}{body}{}", fill(pad)),
+            Align::Right => format!("{}{sign}{body}", fill(pad)),
+            Align::Center => format!("{}{sign}{body}{}", fill(pad / 2), fill(pad - pad / 2)),
+        }
+    }
+
+    /// The sign and the digits/text, before padding.
+    fn body(&self, v: &Value, types: &Types) -> (String, String) {
+        let signed = |negative: bool, digits: String| -> (String, String) {
+            let sign = if negative {
+                "-"
+            } else if self.plus {
+                "+"
+            } else {
+                ""
+            };
+            (sign.to_string(), digits)
+        };
+        match (v, self.kind) {
+            (Value::Int(n), Kind::LowerHex | Kind::UpperHex | Kind::Octal | Kind::Binary) => {
+                let (prefix, digits) = match self.kind {
+                    Kind::LowerHex => ("0x", format!("{:x}", n.unsigned_abs())),
+                    Kind::UpperHex => ("0x", format!("{:X}", n.unsigned_abs())),
+                    Kind::Octal => ("0o", format!("{:o}", n.unsigned_abs())),
+                    _ => ("0b", format!("{:b}", n.unsigned_abs())),
+                };
+                let digits = if self.alternate {
+                    format!("{prefix}{digits}")
+                } else {
+                    digits
+                };
+                signed(*n < 0, digits)
+            }
+            (Value::Int(n), Kind::LowerExp | Kind::UpperExp) => self.float_body(*n as f64),
+            (Value::Int(n), _) => match self.precision {
+                Some(p) => signed(*n < 0, format!("{:.p$}", (*n as f64).abs())),
+                None => signed(*n < 0, n.unsigned_abs().to_string()),
+            },
+            (Value::Float(f), _) => self.float_body(*f),
+            (Value::Str(s), Kind::Display) => {
+                let text = match self.precision {
+                    Some(p) => s.chars().take(p).collect(),
+                    None => s.to_string(),
+                };
+                (String::new(), text)
+            }
+            (_, Kind::Debug) => (String::new(), display(v, types)),
+            _ => (String::new(), display_plain(v, types)),
+        }
+    }
+
+    fn float_body(&self, f: f64) -> (String, String) {
+        let negative = f.is_sign_negative() && !f.is_nan();
+        let a = f.abs();
+        let digits = match (self.kind, self.precision) {
+            (Kind::LowerExp, Some(p)) => format!("{a:.p$e}"),
+            (Kind::LowerExp, None) => format!("{a:e}"),
+            (Kind::UpperExp, Some(p)) => format!("{a:.p$E}"),
+            (Kind::UpperExp, None) => format!("{a:E}"),
+            (_, Some(p)) => format!("{a:.p$}"),
+            (_, None) => crate::display::format_float(a),
+        };
+        let sign = if negative {
+            "-"
+        } else if self.plus {
+            "+"
+        } else {
+            ""
+        };
+        (sign.to_string(), digits)
+    }
+}
+
+/// A `{}`-style template as `println("x = {}", x)` and `format("{:>5}", x)` take it: `{}`,
+/// `{:spec}`, `{N}`, `{N:spec}` take arguments; `{{`/`}}` are braces; a placeholder without an
+/// argument stays as written; anything else in braces is literal text.
+pub fn template(fmt: &str, args: &[Value], types: &Types) -> String {
+    let mut out = String::with_capacity(fmt.len() + 8 * args.len());
+    let mut next = 0usize;
+    let mut rest = fmt;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") {
+            out.push('{');
+            rest = &tail[2..];
+            continue;
+        }
+        if tail.starts_with("}}") {
+            out.push('}');
+            rest = &tail[2..];
+            continue;
+        }
+        if tail.starts_with('}') {
+            out.push('}');
+            rest = &tail[1..];
+            continue;
+        }
+        let Some(close) = tail.find('}') else {
+            out.push_str(tail);
+            rest = "";
+            break;
+        };
+        let inner = &tail[1..close];
+        let (pos, spec) = match inner.split_once(':') {
+            Some((p, s)) => (p, Some(s)),
+            None => (inner, None),
+        };
+        let index = if pos.is_empty() {
+            Some(next)
+        } else {
+            pos.parse::<usize>().ok()
+        };
+        let parsed = match spec {
+            Some(s) => FormatSpec::parse(s),
+            None => FormatSpec::parse(""),
+        };
+        match (index, parsed) {
+            (Some(idx), Some(spec)) if idx < args.len() => {
+                out.push_str(&spec.apply(&args[idx], types));
+                if pos.is_empty() {
+                    next += 1;
+                }
+            }
+            _ => out.push_str(&tail[..=close]),
+        }
+        rest = &tail[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a string is a template with at least one placeholder.
+pub fn has_placeholder(s: &str) -> bool {
+    let mut rest = s;
+    while let Some(i) = rest.find('{') {
+        let tail = &rest[i..];
+        if tail.starts_with("{{") {
+            rest = &tail[2..];
+            continue;
+        }
+        if let Some(close) = tail.find('}') {
+            let inner = &tail[1..close];
+            let (pos, spec) = inner.split_once(':').unwrap_or((inner, ""));
+            if (pos.is_empty() || pos.parse::<usize>().is_ok()) && FormatSpec::parse(spec).is_some()
+            {
+                return true;
+            }
+            rest = &tail[close + 1..];
+        } else {
+            return false;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(spec: &str, v: Value) -> String {
+        FormatSpec::parse(spec)
+            .unwrap()
+            .apply(&v, &Types::default())
+    }
+
+    #[test]
+    fn rust_style_specs_d9() {
+        assert_eq!(f(">5", Value::Int(42)), "   42");
+        assert_eq!(f("05", Value::Int(42)), "00042");
+        assert_eq!(f("05", Value::Int(-42)), "-0042");
+        assert_eq!(f("+.2", Value::Float(3.14159)), "+3.14");
+        assert_eq!(f(".2", Value::Int(5)), "5.00");
+        assert_eq!(f(".0", Value::Float(2.5)), "2");
+        assert_eq!(f("<6", Value::str("ab")), "ab    ");
+        assert_eq!(f("*^7", Value::str("ab")), "**ab***");
+        assert_eq!(f("?", Value::str("ab")), "\"ab\"");
+        assert_eq!(f("", Value::str("ab")), "ab");
+        assert_eq!(f("#x", Value::Int(255)), "0xff");
+        assert_eq!(f("08.3", Value::Float(-3.14159)), "-003.142");
+    }
+
+    #[test]
+    fn non_specs_are_rejected() {
+        assert!(FormatSpec::parse(" b").is_none());
+        assert!(FormatSpec::parse("abc").is_none());
+        assert!(FormatSpec::parse(".").is_none());
+    }
+
+    #[test]
+    fn templates() {
+        let t = Types::default();
+        let args = [Value::Int(1), Value::str("x")];
+        assert_eq!(template("a={} b={}", &args, &t), "a=1 b=x");
+        assert_eq!(template("{} {} {}", &args, &t), "1 x {}");
+        assert_eq!(template("{{}} {1}{0} {:>3}", &args, &t), "{} x1   1");
+        assert_eq!(template("{name}", &args, &t), "{name}");
+        assert!(has_placeholder("x = {}"));
+        assert!(!has_placeholder("{name} {{}}"));
+    }
+}

@@ -1,0 +1,1190 @@
+//! Methods of the built-in types (spec section 13, decisions D11, D12, D20, D21): strings,
+//! arrays, ranges, tuples, objects, numbers, `Option` and `Result`. Also indexing, `len` and
+//! what `for` iterates over.
+//!
+//! A method that changes its receiver (`push`, `pop`, `insert`, `remove`, `sort` ...) gets the
+//! receiver by `&mut`; when the receiver is a variable or a field the VM hands it over without
+//! a copy, so `xs.push(x)` in a loop is amortised O(1). Such a method is listed in [`mutates`].
+//! `sort` and `reverse` change an array in place and also return it.
+
+use crate::arith;
+use crate::builtins::{parse_float, parse_int, to_float};
+use crate::display::{display, display_plain, format_float};
+use crate::value::*;
+use crate::vm::{norm_index, Vm, VmError};
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+type VResult<T> = Result<T, VmError>;
+
+/// Methods that change their receiver (a variable or a place is updated after the call).
+pub fn mutates(name: &str) -> bool {
+    matches!(
+        name,
+        "push"
+            | "pop"
+            | "insert"
+            | "remove"
+            | "clear"
+            | "extend"
+            | "append"
+            | "push_str"
+            | "truncate"
+            | "sort"
+            | "sort_by"
+            | "sort_by_key"
+            | "reverse"
+            | "retain"
+            | "dedup"
+            | "swap"
+    )
+}
+
+/// `len(x)` and `x.len()`: bytes of a string, elements of a collection.
+pub fn length(v: &Value) -> VResult<i64> {
+    Ok(match v {
+        Value::Str(s) => s.len() as i64,
+        Value::Array(a) | Value::Tuple(a) => a.len() as i64,
+        Value::Object(m) => m.len() as i64,
+        Value::Range(r) => match r.bounds() {
+            Some((lo, hi)) => hi.saturating_sub(lo).max(0),
+            None => return Err(VmError::runtime("An open range has no length")),
+        },
+        other => {
+            return Err(VmError::type_error(format!(
+                "len() is not defined for {}",
+                other.type_name()
+            )))
+        }
+    })
+}
+
+/// The element or slice `obj[idx]` (D21 for ranges).
+pub fn index(obj: &Value, idx: &Value) -> VResult<Value> {
+    match (obj, idx) {
+        (Value::Array(a), Value::Int(i)) | (Value::Tuple(a), Value::Int(i)) => {
+            let kind = if matches!(obj, Value::Array(_)) {
+                "array"
+            } else {
+                "tuple"
+            };
+            norm_index(*i, a.len())
+                .map(|k| a[k].clone())
+                .ok_or_else(|| {
+                    VmError::runtime(format!(
+                        "Index {i} out of bounds for {kind} of length {}",
+                        a.len()
+                    ))
+                })
+        }
+        (Value::Array(a), Value::Range(r)) => match r.slice_bounds(a.len()) {
+            Some((lo, hi)) => Ok(Value::array(a[lo..hi].to_vec())),
+            None => Err(VmError::runtime(format!(
+                "Range {} out of bounds for array of length {}",
+                display(idx, &Types::default()),
+                a.len()
+            ))),
+        },
+        (Value::Str(s), Value::Int(i)) => {
+            let n = s.chars().count();
+            norm_index(*i, n)
+                .and_then(|k| s.chars().nth(k))
+                .map(|c| Value::str(c.to_string()))
+                .ok_or_else(|| {
+                    VmError::runtime(format!("Index {i} out of bounds for string of length {n}"))
+                })
+        }
+        (Value::Str(s), Value::Range(r)) => {
+            let chars: Vec<char> = s.chars().collect();
+            match r.slice_bounds(chars.len()) {
+                Some((lo, hi)) => Ok(Value::str(chars[lo..hi].iter().collect::<String>())),
+                None => Err(VmError::runtime(format!(
+                    "Range {} out of bounds for string of length {}",
+                    display(idx, &Types::default()),
+                    chars.len()
+                ))),
+            }
+        }
+        (Value::Object(m), Value::Str(k)) => m
+            .get(k.as_str())
+            .cloned()
+            .ok_or_else(|| VmError::runtime(format!("Key not found: \"{k}\""))),
+        (o, i) => Err(VmError::type_error(format!(
+            "Cannot index {} with {}",
+            o.type_name(),
+            i.type_name()
+        ))),
+    }
+}
+
+/// What `for` walks: arrays, integer ranges and strings as they are (the VM steps through
+/// them), objects as `(key, value)` tuples in key order, tuples as arrays (D12).
+pub fn iterable(v: Value) -> VResult<Value> {
+    match v {
+        Value::Array(_) | Value::Str(_) => Ok(v),
+        Value::Range(ref r) if r.start.is_some() => Ok(v),
+        Value::Tuple(t) => Ok(Value::Array(t)),
+        Value::Object(m) => Ok(Value::array(
+            m.iter()
+                .map(|(k, v)| Value::tuple(vec![Value::str(k.to_string()), v.clone()]))
+                .collect(),
+        )),
+        other => Err(VmError::type_error(format!(
+            "Cannot iterate over {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// The largest (or smallest) element; nil for none.
+pub fn extreme(items: &[Value], max: bool) -> VResult<Value> {
+    let mut best: Option<&Value> = None;
+    for v in items {
+        best = Some(match best {
+            None => v,
+            Some(b) => {
+                let o = v.compare(b).ok_or_else(|| {
+                    VmError::type_error(format!(
+                        "Cannot compare {} and {}",
+                        v.type_name(),
+                        b.type_name()
+                    ))
+                })?;
+                if (max && o == Ordering::Greater) || (!max && o == Ordering::Less) {
+                    v
+                } else {
+                    b
+                }
+            }
+        });
+    }
+    Ok(best.cloned().unwrap_or(Value::Nil))
+}
+
+fn range_items(r: &RangeValue) -> VResult<Vec<Value>> {
+    let (lo, hi) = r
+        .bounds()
+        .ok_or_else(|| VmError::runtime("An open range cannot be turned into an array"))?;
+    let n = hi.saturating_sub(lo).max(0) as usize;
+    arith::check_size(n)?;
+    Ok((lo..hi.max(lo)).map(Value::Int).collect())
+}
+
+fn want(name: &str, args: &[Value], n: usize) -> VResult<()> {
+    if args.len() != n {
+        return Err(VmError::runtime(format!(
+            "{name}() expects {n} argument{}, got {}",
+            if n == 1 { "" } else { "s" },
+            args.len()
+        )));
+    }
+    Ok(())
+}
+
+fn int_arg(name: &str, v: &Value) -> VResult<i64> {
+    match v {
+        Value::Int(n) => Ok(*n),
+        other => Err(VmError::type_error(format!(
+            "{name}() expects an integer, found {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn str_arg<'a>(name: &str, v: &'a Value) -> VResult<&'a str> {
+    match v {
+        Value::Str(s) => Ok(s),
+        other => Err(VmError::type_error(format!(
+            "{name}() expects a string, found {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn unknown(recv: &Value, name: &str) -> VmError {
+    VmError::runtime(format!("Unknown method: {}.{name}()", recv.type_name()))
+}
+
+fn sum_values(items: &[Value], product: bool) -> VResult<Value> {
+    let mut acc = Value::Int(if product { 1 } else { 0 });
+    for v in items {
+        acc = if product {
+            arith::mul(&acc, v)?
+        } else {
+            arith::add(&acc, v)?
+        };
+    }
+    Ok(acc)
+}
+
+impl Vm {
+    /// Calls the built-in method `name` on `recv`.
+    pub fn call_method(&mut self, recv: &mut Value, name: &str, args: &[Value]) -> VResult<Value> {
+        match name {
+            "to_string" if !matches!(recv, Value::Float(_)) => {
+                want(name, args, 0)?;
+                return Ok(Value::str(display_plain(recv, &self.types)));
+            }
+            "clone" | "to_owned" => return Ok(recv.clone()),
+            _ => {}
+        }
+        match recv {
+            Value::Str(_) => self.string_method(recv, name, args),
+            Value::Array(_) => self.array_method(recv, name, args),
+            Value::Range(r) => {
+                match name {
+                    "contains" => {
+                        want(name, args, 1)?;
+                        let Value::Int(x) = args[0] else {
+                            return Ok(Value::Bool(false));
+                        };
+                        let lo_ok = r.start.is_none_or(|s| x >= s);
+                        let hi_ok = match r.end {
+                            None => true,
+                            Some(e) if r.inclusive => x <= e,
+                            Some(e) => x < e,
+                        };
+                        return Ok(Value::Bool(lo_ok && hi_ok));
+                    }
+                    "len" | "count" => return length(recv).map(Value::Int),
+                    "start" => return Ok(r.start.map_or(Value::Nil, Value::Int)),
+                    "end" => return Ok(r.end.map_or(Value::Nil, Value::Int)),
+                    _ => {}
+                }
+                if mutates(name) && name != "reverse" && name != "sort" {
+                    return Err(unknown(recv, name));
+                }
+                let mut arr = Value::array(range_items(r)?);
+                self.array_method(&mut arr, name, args)
+            }
+            Value::Tuple(t) => match name {
+                "len" => Ok(Value::Int(t.len() as i64)),
+                "to_array" | "to_vec" | "iter" => Ok(Value::Array(t.clone())),
+                "contains" => {
+                    want(name, args, 1)?;
+                    Ok(Value::Bool(t.iter().any(|x| x.equals(&args[0]))))
+                }
+                _ => Err(unknown(recv, name)),
+            },
+            Value::Object(_) => self.object_method(recv, name, args),
+            Value::Int(_) | Value::Float(_) => self.number_method(recv, name, args),
+            Value::Variant(_) | Value::Unit(..) => self.variant_method(recv, name, args),
+            Value::Bool(b) => match name {
+                "then" | "then_some" => {
+                    want(name, args, 1)?;
+                    if !*b {
+                        return Ok(Value::none());
+                    }
+                    let v = if name == "then" {
+                        self.call_value(&args[0], &[])?
+                    } else {
+                        args[0].clone()
+                    };
+                    Ok(Value::some(v))
+                }
+                _ => Err(unknown(recv, name)),
+            },
+            _ => Err(unknown(recv, name)),
+        }
+    }
+
+    fn string_method(&mut self, recv: &mut Value, name: &str, args: &[Value]) -> VResult<Value> {
+        let Value::Str(s) = recv else {
+            return Err(unknown(recv, name));
+        };
+        let a0 = |n: &str| -> VResult<&str> {
+            args.first()
+                .ok_or_else(|| VmError::runtime(format!("{n}() expects 1 argument, got 0")))
+                .and_then(|v| str_arg(n, v))
+        };
+        let strs = |v: Vec<&str>| Value::array(v.into_iter().map(Value::str).collect());
+        Ok(match name {
+            "len" => Value::Int(s.len() as i64),
+            "is_empty" => Value::Bool(s.is_empty()),
+            "to_uppercase" | "to_upper" | "upper" => Value::str(s.to_uppercase()),
+            "to_lowercase" | "to_lower" | "lower" => Value::str(s.to_lowercase()),
+            "trim" => Value::str(s.trim()),
+            "trim_start" | "trim_left" => Value::str(s.trim_start()),
+            "trim_end" | "trim_right" => Value::str(s.trim_end()),
+            "contains" => Value::Bool(s.contains(a0(name)?)),
+            "starts_with" => Value::Bool(s.starts_with(a0(name)?)),
+            "ends_with" => Value::Bool(s.ends_with(a0(name)?)),
+            "replace" => {
+                want(name, args, 2)?;
+                let from = str_arg(name, &args[0])?;
+                let to = str_arg(name, &args[1])?;
+                Value::str(s.replace(from, to))
+            }
+            "split" => match args.first() {
+                None => strs(s.split_whitespace().collect()),
+                Some(_) => strs(s.split(a0(name)?).collect()),
+            },
+            "split_whitespace" => strs(s.split_whitespace().collect()),
+            "lines" => strs(s.lines().collect()),
+            "chars" => Value::array(s.chars().map(|c| Value::str(c.to_string())).collect()),
+            "bytes" | "as_bytes" => Value::array(s.bytes().map(|b| Value::Int(b as i64)).collect()),
+            "repeat" => {
+                want(name, args, 1)?;
+                arith::repeat_str(s, int_arg(name, &args[0])?)?
+            }
+            "reverse" | "rev" => Value::str(s.chars().rev().collect::<String>()),
+            "substring" | "slice" | "substr" => {
+                want(name, args, 2)?;
+                let (a, b) = (int_arg(name, &args[0])?, int_arg(name, &args[1])?);
+                let chars: Vec<char> = s.chars().collect();
+                let lo = a.clamp(0, chars.len() as i64) as usize;
+                let hi = b.clamp(lo as i64, chars.len() as i64) as usize;
+                Value::str(chars[lo..hi].iter().collect::<String>())
+            }
+            "char_at" | "nth" => {
+                want(name, args, 1)?;
+                let i = int_arg(name, &args[0])?;
+                let n = s.chars().count();
+                let c = norm_index(i, n).and_then(|k| s.chars().nth(k));
+                if name == "nth" {
+                    Value::option(c.map(|c| Value::str(c.to_string())))
+                } else {
+                    match c {
+                        Some(c) => Value::str(c.to_string()),
+                        None => {
+                            return Err(VmError::runtime(format!(
+                                "Index {i} out of bounds for string of length {n}"
+                            )))
+                        }
+                    }
+                }
+            }
+            "find" | "index_of" => Value::option(
+                s.find(a0(name)?)
+                    .map(|i| Value::Int(s[..i].chars().count() as i64)),
+            ),
+            "count" => {
+                let pat = a0(name)?;
+                if pat.is_empty() {
+                    Value::Int(s.chars().count() as i64 + 1)
+                } else {
+                    Value::Int(s.matches(pat).count() as i64)
+                }
+            }
+            "parse" | "to_int" | "parse_int" => {
+                // `"3.5".parse()` is a float: parse() reads whatever number the text holds
+                if name == "parse" && s.trim().contains(['.', 'e', 'E']) {
+                    parse_float(s)?
+                } else {
+                    parse_int(s)?
+                }
+            }
+            "to_float" | "parse_float" => parse_float(s)?,
+            "is_numeric" | "is_digit" => {
+                Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit()))
+            }
+            "is_alphabetic" | "is_alpha" => {
+                Value::Bool(!s.is_empty() && s.chars().all(char::is_alphabetic))
+            }
+            "is_alphanumeric" => Value::Bool(!s.is_empty() && s.chars().all(char::is_alphanumeric)),
+            "is_whitespace" => Value::Bool(!s.is_empty() && s.chars().all(char::is_whitespace)),
+            "is_uppercase" => Value::Bool(
+                s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase),
+            ),
+            "is_lowercase" => Value::Bool(
+                s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_uppercase),
+            ),
+            "capitalize" => {
+                let mut c = s.chars();
+                Value::str(match c.next() {
+                    Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                    None => String::new(),
+                })
+            }
+            "strip_prefix" => Value::option(s.strip_prefix(a0(name)?).map(Value::str)),
+            "strip_suffix" => Value::option(s.strip_suffix(a0(name)?).map(Value::str)),
+            "to_string" => Value::Str(s.clone()),
+            "format" => Value::str(crate::format::template(s, args, &self.types)),
+            "push_str" | "push" => {
+                want(name, args, 1)?;
+                let t = str_arg(name, &args[0])?;
+                arith::check_size(s.len() + t.len())?;
+                Rc::make_mut(s).push_str(t);
+                Value::Nil
+            }
+            "iter" => Value::array(s.chars().map(|c| Value::str(c.to_string())).collect()),
+            _ => return Err(unknown(recv, name)),
+        })
+    }
+
+    fn array_method(&mut self, recv: &mut Value, name: &str, args: &[Value]) -> VResult<Value> {
+        let Value::Array(a) = recv else {
+            return Err(unknown(recv, name));
+        };
+        let f0 = || -> VResult<&Value> {
+            args.first()
+                .ok_or_else(|| VmError::runtime(format!("{name}() expects a function argument")))
+        };
+        Ok(match name {
+            "len" | "count" if args.is_empty() => Value::Int(a.len() as i64),
+            "is_empty" => Value::Bool(a.is_empty()),
+            "first" => a.first().cloned().unwrap_or(Value::Nil),
+            "last" => a.last().cloned().unwrap_or(Value::Nil),
+            "nth" | "get" => {
+                want(name, args, 1)?;
+                let i = int_arg(name, &args[0])?;
+                Value::option(if i >= 0 {
+                    a.get(i as usize).cloned()
+                } else {
+                    None
+                })
+            }
+            "contains" => {
+                want(name, args, 1)?;
+                Value::Bool(a.iter().any(|x| x.equals(&args[0])))
+            }
+            "index_of" | "position" if !matches!(args.first(), Some(Value::Func(_))) => {
+                want(name, args, 1)?;
+                Value::option(
+                    a.iter()
+                        .position(|x| x.equals(&args[0]))
+                        .map(|i| Value::Int(i as i64)),
+                )
+            }
+            "push" => {
+                want(name, args, 1)?;
+                arith::check_size(a.len() + 1)?;
+                Rc::make_mut(a).push(args[0].clone());
+                Value::Nil
+            }
+            "pop" => Rc::make_mut(a).pop().unwrap_or(Value::Nil),
+            "insert" => {
+                want(name, args, 2)?;
+                let i = int_arg(name, &args[0])?;
+                if i < 0 || i as usize > a.len() {
+                    return Err(VmError::runtime(format!(
+                        "Insert index {i} out of bounds for array of length {}",
+                        a.len()
+                    )));
+                }
+                Rc::make_mut(a).insert(i as usize, args[1].clone());
+                Value::Nil
+            }
+            "remove" => {
+                want(name, args, 1)?;
+                let i = int_arg(name, &args[0])?;
+                let len = a.len();
+                let k = norm_index(i, len).ok_or_else(|| {
+                    VmError::runtime(format!(
+                        "Remove index {i} out of bounds for array of length {len}"
+                    ))
+                })?;
+                Rc::make_mut(a).remove(k)
+            }
+            "clear" => {
+                Rc::make_mut(a).clear();
+                Value::Nil
+            }
+            "truncate" => {
+                want(name, args, 1)?;
+                let n = int_arg(name, &args[0])?.max(0) as usize;
+                Rc::make_mut(a).truncate(n);
+                Value::Nil
+            }
+            "swap" => {
+                want(name, args, 2)?;
+                let len = a.len();
+                let i = norm_index(int_arg(name, &args[0])?, len);
+                let j = norm_index(int_arg(name, &args[1])?, len);
+                match (i, j) {
+                    (Some(i), Some(j)) => Rc::make_mut(a).swap(i, j),
+                    _ => return Err(VmError::runtime("swap() index out of bounds")),
+                }
+                Value::Nil
+            }
+            "extend" | "append" => {
+                want(name, args, 1)?;
+                let items = match &args[0] {
+                    Value::Array(b) | Value::Tuple(b) => b.to_vec(),
+                    Value::Range(r) => range_items(r)?,
+                    other => {
+                        return Err(VmError::type_error(format!(
+                            "{name}() expects an array, found {}",
+                            other.type_name()
+                        )))
+                    }
+                };
+                arith::check_size(a.len() + items.len())?;
+                Rc::make_mut(a).extend(items);
+                Value::Nil
+            }
+            "concat" => {
+                want(name, args, 1)?;
+                arith::add(recv, &args[0])?
+            }
+            "reverse" => {
+                Rc::make_mut(a).reverse();
+                recv.clone()
+            }
+            "rev" => Value::array(a.iter().rev().cloned().collect()),
+            "sort" => {
+                let mut err = None;
+                Rc::make_mut(a).sort_by(|x, y| {
+                    x.compare(y).unwrap_or_else(|| {
+                        err.get_or_insert_with(|| {
+                            VmError::type_error(format!(
+                                "Cannot sort: cannot compare {} and {}",
+                                x.type_name(),
+                                y.type_name()
+                            ))
+                        });
+                        Ordering::Equal
+                    })
+                });
+                if let Some(e) = err {
+                    return Err(e);
+                }
+                recv.clone()
+            }
+            "sort_by" | "sort_by_key" => {
+                let f = f0()?.clone();
+                let mut items = std::mem::take(&mut Rc::make_mut(a).0);
+                let result = self.sort_with(&mut items, &f, name == "sort_by_key");
+                if let Value::Array(a) = recv {
+                    Rc::make_mut(a).0 = items;
+                }
+                result?;
+                recv.clone()
+            }
+            "dedup" => {
+                Rc::make_mut(a).dedup_by(|x, y| x.equals(y));
+                Value::Nil
+            }
+            "retain" => {
+                let f = f0()?.clone();
+                let items = std::mem::take(&mut Rc::make_mut(a).0);
+                let mut kept = Vec::with_capacity(items.len());
+                let mut failure = None;
+                for x in items {
+                    if failure.is_some() {
+                        kept.push(x);
+                        continue;
+                    }
+                    match self.call_value(&f, std::slice::from_ref(&x)) {
+                        Ok(keep) => {
+                            if keep.truthy() {
+                                kept.push(x)
+                            }
+                        }
+                        Err(e) => {
+                            failure = Some(e);
+                            kept.push(x);
+                        }
+                    }
+                }
+                if let Value::Array(a) = recv {
+                    Rc::make_mut(a).0 = kept;
+                }
+                if let Some(e) = failure {
+                    return Err(e);
+                }
+                Value::Nil
+            }
+            "map" => {
+                let f = f0()?.clone();
+                let items = a.clone();
+                let mut out = Vec::with_capacity(items.len());
+                for x in items.iter() {
+                    out.push(self.call_value(&f, std::slice::from_ref(x))?);
+                }
+                Value::array(out)
+            }
+            "flat_map" => {
+                let f = f0()?.clone();
+                let items = a.clone();
+                let mut out = Vec::new();
+                for x in items.iter() {
+                    match self.call_value(&f, std::slice::from_ref(x))? {
+                        Value::Array(inner) => out.extend(inner.iter().cloned()),
+                        other => out.push(other),
+                    }
+                    arith::check_size(out.len())?;
+                }
+                Value::array(out)
+            }
+            "filter" => {
+                let f = f0()?.clone();
+                let items = a.clone();
+                let mut out = Vec::new();
+                for x in items.iter() {
+                    if self.call_value(&f, std::slice::from_ref(x))?.truthy() {
+                        out.push(x.clone());
+                    }
+                }
+                Value::array(out)
+            }
+            "filter_map" => {
+                let f = f0()?.clone();
+                let items = a.clone();
+                let mut out = Vec::new();
+                for x in items.iter() {
+                    let r = self.call_value(&f, std::slice::from_ref(x))?;
+                    match r.as_variant() {
+                        Some((OPTION, SOME, [v])) => out.push(v.clone()),
+                        Some((OPTION, NONE, _)) => {}
+                        _ if r.is_nil() => {}
+                        _ => out.push(r),
+                    }
+                }
+                Value::array(out)
+            }
+            "find" => {
+                let f = f0()?.clone();
+                let items = a.clone();
+                for x in items.iter() {
+                    if self.call_value(&f, std::slice::from_ref(x))?.truthy() {
+                        return Ok(x.clone());
+                    }
+                }
+                Value::Nil
+            }
+            "position" | "index_of" | "find_index" => {
+                let f = f0()?.clone();
+                let items = a.clone();
+                for (i, x) in items.iter().enumerate() {
+                    if self.call_value(&f, std::slice::from_ref(x))?.truthy() {
+                        return Ok(Value::some(Value::Int(i as i64)));
+                    }
+                }
+                Value::none()
+            }
+            "any" | "all" => {
+                let f = f0()?.clone();
+                let items = a.clone();
+                let want_any = name == "any";
+                for x in items.iter() {
+                    if self.call_value(&f, std::slice::from_ref(x))?.truthy() == want_any {
+                        return Ok(Value::Bool(want_any));
+                    }
+                }
+                Value::Bool(!want_any)
+            }
+            "count" => {
+                let f = f0()?.clone();
+                let items = a.clone();
+                let mut n = 0;
+                for x in items.iter() {
+                    if self.call_value(&f, std::slice::from_ref(x))?.truthy() {
+                        n += 1;
+                    }
+                }
+                Value::Int(n)
+            }
+            "each" | "for_each" => {
+                let f = f0()?.clone();
+                let items = a.clone();
+                for x in items.iter() {
+                    self.call_value(&f, std::slice::from_ref(x))?;
+                }
+                Value::Nil
+            }
+            "reduce" | "fold" => {
+                want(name, args, 2)?;
+                // `reduce(f, init)` or `reduce(init, f)` / `fold(init, f)`
+                let (f, init) = if matches!(args[0], Value::Func(_) | Value::Builtin(_)) {
+                    (&args[0], &args[1])
+                } else {
+                    (&args[1], &args[0])
+                };
+                let items = a.clone();
+                let mut acc = init.clone();
+                for x in items.iter() {
+                    acc = self.call_value(f, &[acc, x.clone()])?;
+                }
+                acc
+            }
+            "take" => {
+                want(name, args, 1)?;
+                let n = int_arg(name, &args[0])?.max(0) as usize;
+                Value::array(a.iter().take(n).cloned().collect())
+            }
+            "skip" => {
+                want(name, args, 1)?;
+                let n = int_arg(name, &args[0])?.max(0) as usize;
+                Value::array(a.iter().skip(n).cloned().collect())
+            }
+            "step_by" => {
+                want(name, args, 1)?;
+                let n = int_arg(name, &args[0])?;
+                if n <= 0 {
+                    return Err(VmError::runtime("step_by() needs a positive step"));
+                }
+                Value::array(a.iter().step_by(n as usize).cloned().collect())
+            }
+            "slice" => {
+                want(name, args, 2)?;
+                let len = a.len() as i64;
+                let lo = int_arg(name, &args[0])?.clamp(0, len) as usize;
+                let hi = int_arg(name, &args[1])?.clamp(lo as i64, len) as usize;
+                Value::array(a[lo..hi].to_vec())
+            }
+            "enumerate" => Value::array(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, x)| Value::tuple(vec![Value::Int(i as i64), x.clone()]))
+                    .collect(),
+            ),
+            "zip" => {
+                want(name, args, 1)?;
+                let other = match &args[0] {
+                    Value::Array(b) => b.to_vec(),
+                    Value::Range(r) => range_items(r)?,
+                    o => {
+                        return Err(VmError::type_error(format!(
+                            "zip() expects an array, found {}",
+                            o.type_name()
+                        )))
+                    }
+                };
+                Value::array(
+                    a.iter()
+                        .zip(other)
+                        .map(|(x, y)| Value::tuple(vec![x.clone(), y]))
+                        .collect(),
+                )
+            }
+            "max" | "min" => extreme(a, name == "max")?,
+            "max_by_key" | "min_by_key" => {
+                let f = f0()?.clone();
+                let items = a.clone();
+                let mut best: Option<(Value, Value)> = None;
+                for x in items.iter() {
+                    let k = self.call_value(&f, std::slice::from_ref(x))?;
+                    let better = match &best {
+                        None => true,
+                        Some((bk, _)) => match k.compare(bk) {
+                            Some(Ordering::Greater) => name == "max_by_key",
+                            Some(Ordering::Less) => name == "min_by_key",
+                            Some(Ordering::Equal) => name == "max_by_key",
+                            None => {
+                                return Err(VmError::type_error("Cannot compare the keys"));
+                            }
+                        },
+                    };
+                    if better {
+                        best = Some((k, x.clone()));
+                    }
+                }
+                best.map_or(Value::Nil, |(_, v)| v)
+            }
+            "sum" => sum_values(a, false)?,
+            "product" => sum_values(a, true)?,
+            "unique" => {
+                let mut out: Vec<Value> = Vec::new();
+                for x in a.iter() {
+                    if !out.iter().any(|y| y.equals(x)) {
+                        out.push(x.clone());
+                    }
+                }
+                Value::array(out)
+            }
+            "flatten" => {
+                let mut out = Vec::new();
+                for x in a.iter() {
+                    match x {
+                        Value::Array(inner) => out.extend(inner.iter().cloned()),
+                        other => out.push(other.clone()),
+                    }
+                }
+                Value::array(out)
+            }
+            "join" => {
+                let sep = match args.first() {
+                    Some(v) => str_arg(name, v)?.to_string(),
+                    None => String::new(),
+                };
+                let parts: Vec<String> = a.iter().map(|x| display_plain(x, &self.types)).collect();
+                let s = parts.join(&sep);
+                arith::check_size(s.len())?;
+                Value::str(s)
+            }
+            "union" | "intersection" | "difference" => {
+                want(name, args, 1)?;
+                let Value::Array(b) = &args[0] else {
+                    return Err(VmError::type_error(format!("{name}() expects an array")));
+                };
+                let mut out: Vec<Value> = Vec::new();
+                let push_unique = |out: &mut Vec<Value>, x: &Value| {
+                    if !out.iter().any(|y| y.equals(x)) {
+                        out.push(x.clone())
+                    }
+                };
+                match name {
+                    "union" => {
+                        for x in a.iter().chain(b.iter()) {
+                            push_unique(&mut out, x);
+                        }
+                    }
+                    "intersection" => {
+                        for x in a.iter().filter(|x| b.iter().any(|y| y.equals(x))) {
+                            push_unique(&mut out, x);
+                        }
+                    }
+                    _ => {
+                        for x in a.iter().filter(|x| !b.iter().any(|y| y.equals(x))) {
+                            push_unique(&mut out, x);
+                        }
+                    }
+                }
+                Value::array(out)
+            }
+            "windows" | "chunks" => {
+                want(name, args, 1)?;
+                let n = int_arg(name, &args[0])?;
+                if n <= 0 {
+                    return Err(VmError::runtime(format!("{name}() needs a positive size")));
+                }
+                let n = n as usize;
+                let parts: Vec<Value> = if name == "windows" {
+                    a.windows(n).map(|w| Value::array(w.to_vec())).collect()
+                } else {
+                    a.chunks(n).map(|w| Value::array(w.to_vec())).collect()
+                };
+                Value::array(parts)
+            }
+            "iter" | "into_iter" | "collect" | "to_vec" | "cloned" | "copied" | "to_array" => {
+                recv.clone()
+            }
+            _ => return Err(unknown(recv, name)),
+        })
+    }
+
+    fn sort_with(&mut self, items: &mut [Value], f: &Value, by_key: bool) -> VResult<()> {
+        // compute keys / comparisons up front so the closure may fail cleanly
+        if by_key {
+            let mut keyed = Vec::with_capacity(items.len());
+            for x in items.iter() {
+                keyed.push((self.call_value(f, std::slice::from_ref(x))?, x.clone()));
+            }
+            let mut err = None;
+            keyed.sort_by(|(k1, _), (k2, _)| {
+                k1.compare(k2).unwrap_or_else(|| {
+                    err.get_or_insert_with(|| VmError::type_error("Cannot compare the sort keys"));
+                    Ordering::Equal
+                })
+            });
+            if let Some(e) = err {
+                return Err(e);
+            }
+            for (slot, (_, v)) in items.iter_mut().zip(keyed) {
+                *slot = v;
+            }
+            return Ok(());
+        }
+        // a comparator: insertion-merge via a stable sort with a fallible callback
+        let mut err: Option<VmError> = None;
+        let mut owned: Vec<Value> = items.to_vec();
+        owned.sort_by(|x, y| {
+            if err.is_some() {
+                return Ordering::Equal;
+            }
+            match self.call_value(f, &[x.clone(), y.clone()]) {
+                Ok(Value::Int(n)) => n.cmp(&0),
+                Ok(Value::Float(n)) => n.partial_cmp(&0.0).unwrap_or(Ordering::Equal),
+                Ok(Value::Bool(true)) => Ordering::Less,
+                Ok(Value::Bool(false)) => Ordering::Greater,
+                Ok(other) => {
+                    err = Some(VmError::type_error(format!(
+                        "sort_by() comparator must return a number or a boolean, found {}",
+                        other.type_name()
+                    )));
+                    Ordering::Equal
+                }
+                Err(e) => {
+                    err = Some(e);
+                    Ordering::Equal
+                }
+            }
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        items.clone_from_slice(&owned);
+        Ok(())
+    }
+
+    fn object_method(&mut self, recv: &mut Value, name: &str, args: &[Value]) -> VResult<Value> {
+        let Value::Object(m) = recv else {
+            return Err(unknown(recv, name));
+        };
+        let key = |i: usize| -> VResult<Rc<str>> {
+            match args.get(i) {
+                Some(Value::Str(s)) => Ok(s.as_str().into()),
+                Some(other) => Err(VmError::type_error(format!(
+                    "Object keys are strings, found {}",
+                    other.type_name()
+                ))),
+                None => Err(VmError::runtime(format!("{name}() expects a key"))),
+            }
+        };
+        Ok(match name {
+            "keys" => Value::array(m.keys().map(|k| Value::str(k.to_string())).collect()),
+            "values" => Value::array(m.values().cloned().collect()),
+            "items" | "entries" | "iter" => Value::array(
+                m.iter()
+                    .map(|(k, v)| Value::tuple(vec![Value::str(k.to_string()), v.clone()]))
+                    .collect(),
+            ),
+            "len" => Value::Int(m.len() as i64),
+            "is_empty" => Value::Bool(m.is_empty()),
+            "get" => Value::option(m.get(&*key(0)?).cloned()),
+            "contains_key" | "has_key" | "contains" => Value::Bool(m.contains_key(&*key(0)?)),
+            "remove" => {
+                let k = key(0)?;
+                Value::option(Rc::make_mut(m).remove(&*k))
+            }
+            "insert" => {
+                want(name, args, 2)?;
+                let k = key(0)?;
+                Value::option(Rc::make_mut(m).insert(k, args[1].clone()))
+            }
+            "clear" => {
+                Rc::make_mut(m).clear();
+                Value::Nil
+            }
+            _ => return Err(unknown(recv, name)),
+        })
+    }
+
+    fn number_method(&mut self, recv: &mut Value, name: &str, args: &[Value]) -> VResult<Value> {
+        if let Value::Int(n) = *recv {
+            let r = match name {
+                "abs" => n
+                    .checked_abs()
+                    .map(Value::Int)
+                    .ok_or_else(|| arith::overflow("abs"))?,
+                "pow" => {
+                    want(name, args, 1)?;
+                    arith::pow(recv, &args[0])?
+                }
+                "min" | "max" => {
+                    want(name, args, 1)?;
+                    extreme(&[recv.clone(), args[0].clone()], name == "max")?
+                }
+                "clamp" => {
+                    want(name, args, 2)?;
+                    let lo = extreme(&[recv.clone(), args[0].clone()], true)?;
+                    extreme(&[lo, args[1].clone()], false)?
+                }
+                "signum" => Value::Int(n.signum()),
+                "is_positive" => Value::Bool(n > 0),
+                "is_negative" => Value::Bool(n < 0),
+                "to_float" | "as_float" => Value::Float(n as f64),
+                "to_int" => Value::Int(n),
+                "sqrt" => Value::Float((n as f64).sqrt()),
+                "cmp" => {
+                    want(name, args, 1)?;
+                    Value::Int(match arith::order(recv, &args[0])? {
+                        Ordering::Less => -1,
+                        Ordering::Equal => 0,
+                        Ordering::Greater => 1,
+                    })
+                }
+                "to_string" => Value::str(n.to_string()),
+                _ => return Err(unknown(recv, name)),
+            };
+            return Ok(r);
+        }
+        let x = to_float(recv, name)?;
+        let f1 = |v: f64| Ok(Value::Float(v));
+        match name {
+            "floor" => f1(x.floor()),
+            "ceil" => f1(x.ceil()),
+            "round" => f1(x.round()),
+            "trunc" => f1(x.trunc()),
+            "fract" => f1(x.fract()),
+            "abs" => f1(x.abs()),
+            "sqrt" => f1(x.sqrt()),
+            "exp" => f1(x.exp()),
+            "ln" => f1(x.ln()),
+            "log10" => f1(x.log10()),
+            "log2" => f1(x.log2()),
+            "sin" => f1(x.sin()),
+            "cos" => f1(x.cos()),
+            "tan" => f1(x.tan()),
+            "signum" => f1(x.signum()),
+            "to_degrees" => f1(x.to_degrees()),
+            "to_radians" => f1(x.to_radians()),
+            "powf" | "pow" | "powi" => {
+                want(name, args, 1)?;
+                f1(x.powf(to_float(&args[0], name)?))
+            }
+            "min" | "max" => {
+                want(name, args, 1)?;
+                let y = to_float(&args[0], name)?;
+                f1(if name == "min" { x.min(y) } else { x.max(y) })
+            }
+            "clamp" => {
+                want(name, args, 2)?;
+                f1(x.clamp(to_float(&args[0], name)?, to_float(&args[1], name)?))
+            }
+            "is_nan" => Ok(Value::Bool(x.is_nan())),
+            "is_infinite" => Ok(Value::Bool(x.is_infinite())),
+            "is_finite" => Ok(Value::Bool(x.is_finite())),
+            "to_int" | "as_int" => {
+                if x.is_finite() {
+                    Ok(Value::Int(x as i64))
+                } else {
+                    Err(VmError::runtime(format!(
+                        "{} does not fit in an integer",
+                        format_float(x)
+                    )))
+                }
+            }
+            "to_float" => f1(x),
+            // Rust's `f64::to_string`: `10.0.to_string()` is "10" (spec section 9)
+            "to_string" => Ok(Value::str(format!("{x}"))),
+            _ => Err(unknown(recv, name)),
+        }
+    }
+
+    /// Methods of `Option` and `Result` (D11) and of user enum values.
+    fn variant_method(&mut self, recv: &mut Value, name: &str, args: &[Value]) -> VResult<Value> {
+        let Some((ty, variant, payload)) = recv.as_variant() else {
+            return Err(unknown(recv, name));
+        };
+        if ty != OPTION && ty != RESULT {
+            return Err(VmError::runtime(format!(
+                "Unknown method: {}.{name}()",
+                self.types.name(ty)
+            )));
+        }
+        let inner = payload.first().cloned().unwrap_or(Value::Nil);
+        let good = (ty == OPTION && variant == SOME) || (ty == RESULT && variant == OK);
+        let shown = || display(recv, &self.types);
+        Ok(match name {
+            "is_some" => Value::Bool(ty == OPTION && variant == SOME),
+            "is_none" => Value::Bool(ty == OPTION && variant == NONE),
+            "is_ok" => Value::Bool(ty == RESULT && variant == OK),
+            "is_err" => Value::Bool(ty == RESULT && variant == ERR),
+            "unwrap" => {
+                if good {
+                    inner
+                } else {
+                    return Err(VmError::runtime(format!("Called unwrap() on {}", shown())));
+                }
+            }
+            "expect" => {
+                if good {
+                    inner
+                } else {
+                    let msg = args
+                        .first()
+                        .map_or(String::new(), |m| display_plain(m, &self.types));
+                    return Err(VmError::runtime(format!("{msg}: {}", shown())));
+                }
+            }
+            "unwrap_err" | "expect_err" => {
+                if ty == RESULT && variant == ERR {
+                    inner
+                } else {
+                    return Err(VmError::runtime(format!("Called {name}() on {}", shown())));
+                }
+            }
+            "unwrap_or" => {
+                want(name, args, 1)?;
+                if good {
+                    inner
+                } else {
+                    args[0].clone()
+                }
+            }
+            "unwrap_or_else" => {
+                want(name, args, 1)?;
+                if good {
+                    inner
+                } else if ty == RESULT {
+                    self.call_value(&args[0], &[inner])?
+                } else {
+                    self.call_value(&args[0], &[])?
+                }
+            }
+            "unwrap_or_default" => {
+                if good {
+                    inner
+                } else {
+                    Value::Nil
+                }
+            }
+            "map" => {
+                want(name, args, 1)?;
+                if good {
+                    let v = self.call_value(&args[0], &[inner])?;
+                    if ty == OPTION {
+                        Value::some(v)
+                    } else {
+                        Value::ok(v)
+                    }
+                } else {
+                    recv.clone()
+                }
+            }
+            "map_err" => {
+                want(name, args, 1)?;
+                if ty == RESULT && variant == ERR {
+                    Value::err(self.call_value(&args[0], &[inner])?)
+                } else {
+                    recv.clone()
+                }
+            }
+            "and_then" => {
+                want(name, args, 1)?;
+                if good {
+                    self.call_value(&args[0], &[inner])?
+                } else {
+                    recv.clone()
+                }
+            }
+            "or" => {
+                want(name, args, 1)?;
+                if good {
+                    recv.clone()
+                } else {
+                    args[0].clone()
+                }
+            }
+            "or_else" => {
+                want(name, args, 1)?;
+                if good {
+                    recv.clone()
+                } else if ty == RESULT {
+                    self.call_value(&args[0], &[inner])?
+                } else {
+                    self.call_value(&args[0], &[])?
+                }
+            }
+            "filter" => {
+                want(name, args, 1)?;
+                if good
+                    && self
+                        .call_value(&args[0], std::slice::from_ref(&inner))?
+                        .truthy()
+                {
+                    recv.clone()
+                } else {
+                    Value::none()
+                }
+            }
+            "ok_or" => {
+                want(name, args, 1)?;
+                if good {
+                    Value::ok(inner)
+                } else {
+                    Value::err(args[0].clone())
+                }
+            }
+            "ok" => Value::option(if good { Some(inner) } else { None }),
+            "err" => Value::option(if ty == RESULT && variant == ERR {
+                Some(inner)
+            } else {
+                None
+            }),
+            _ => return Err(unknown(recv, name)),
+        })
+    }
+}

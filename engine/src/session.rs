@@ -1,0 +1,338 @@
+//! A notebook session: the state that lives from one cell to the next, and the one entry
+//! point that runs a cell (spec section 14, decisions D1, D2, D16).
+//!
+//! A cell runs in four phases: parse, resolve + compile, run, display. Every top-level
+//! binding of every cell persists (D1); comments are only comments (D2). A cell either
+//! succeeds, or fails and leaves the session exactly as it was before it: writes to globals,
+//! captured variables and type tables are logged as they happen and undone on failure, and
+//! global names the cell introduced are forgotten.
+
+use crate::compiler::compile_cell;
+use crate::diagnostic::{Diagnostic, DiagnosticKind, Span};
+use crate::display::display;
+use crate::opcode::Proto;
+use crate::parser::parse;
+use crate::resolver::{resolve, Globals};
+use crate::value::Value;
+use crate::vm::{Limits, Vm, VmError};
+use std::rc::Rc;
+
+/// Where a session reads the time. The engine does no I/O of its own; the default reads
+/// `std::time::Instant`, which in a `wasm32-wasip2` component is the WASI monotonic clock.
+pub trait Clock {
+    /// Nanoseconds since an arbitrary fixed point.
+    fn now_ns(&self) -> u64;
+}
+
+/// The default clock: `std::time::Instant`.
+pub struct InstantClock {
+    origin: std::time::Instant,
+}
+
+impl Default for InstantClock {
+    fn default() -> Self {
+        InstantClock {
+            origin: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for InstantClock {
+    fn now_ns(&self) -> u64 {
+        self.origin.elapsed().as_nanos() as u64
+    }
+}
+
+/// Time spent in each phase of a cell, in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timing {
+    pub parse_ns: u64,
+    pub compile_ns: u64,
+    pub evaluate_ns: u64,
+    pub total_ns: u64,
+}
+
+/// The outcome of one cell.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellOutput {
+    /// Display of the cell's value; `None` for nil or on error.
+    pub display: Option<String>,
+    /// What the cell printed (also before an error).
+    pub stdout: String,
+    pub diagnostic: Option<Diagnostic>,
+    pub timing: Timing,
+}
+
+pub struct Session {
+    vm: Vm,
+    globals: Globals,
+    cells: u32,
+    clock: Box<dyn Clock>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new()
+    }
+}
+
+impl Session {
+    pub fn new() -> Session {
+        Session::with_clock(Box::new(InstantClock::default()))
+    }
+
+    pub fn with_clock(clock: Box<dyn Clock>) -> Session {
+        let mut globals = Globals::default();
+        let mut vm = Vm::new();
+        let initial = crate::builtins::initial_globals();
+        for (name, _) in &initial {
+            globals.slot(&Rc::from(*name));
+        }
+        vm.sync_globals(&globals.names);
+        for (i, (_, v)) in initial.into_iter().enumerate() {
+            vm.globals[i] = v;
+        }
+        Session {
+            vm,
+            globals,
+            cells: 0,
+            clock,
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.vm.limits
+    }
+
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.vm.limits = limits;
+    }
+
+    /// Number of session globals (builtins included): the size of the session's state.
+    pub fn global_count(&self) -> usize {
+        self.globals.names.len()
+    }
+
+    /// Runs one notebook cell.
+    pub fn execute_cell(&mut self, source: &str) -> CellOutput {
+        self.run(source, false)
+    }
+
+    /// Runs a whole program as a script (`ruchy run`): evaluates it, then calls `main()` if it
+    /// defines one (D16). The value is not displayed.
+    pub fn run_script(&mut self, source: &str) -> CellOutput {
+        self.run(source, true)
+    }
+
+    /// The bytecode a cell compiles to, as text, without running it or changing the session.
+    pub fn disassemble(&mut self, source: &str) -> Result<String, Diagnostic> {
+        let mark = self.globals.names.len();
+        let result = self.compile(source).map(|p| crate::disasm::disassemble(&p));
+        self.globals.truncate(mark);
+        result
+    }
+
+    fn compile(&mut self, source: &str) -> Result<Rc<Proto>, Diagnostic> {
+        let program = parse(source)?;
+        let res = resolve(&program, &mut self.globals)?;
+        compile_cell(&program, &res, &mut self.globals, self.cells + 1)
+    }
+
+    fn run(&mut self, source: &str, script: bool) -> CellOutput {
+        let _stack = crate::stack::enter();
+        let t0 = self.clock.now_ns();
+        let globals_before = self.globals.names.len();
+        let types_before = self.vm.types.defs.len();
+        let mut timing = Timing::default();
+
+        let program = match parse(source) {
+            Ok(p) => p,
+            Err(d) => {
+                return self.failed(d, String::new(), timing, t0, globals_before, types_before)
+            }
+        };
+        let t1 = self.clock.now_ns();
+        timing.parse_ns = t1 - t0;
+
+        let cell = self.cells + 1;
+        let proto = match resolve(&program, &mut self.globals)
+            .and_then(|res| compile_cell(&program, &res, &mut self.globals, cell))
+        {
+            Ok(p) => p,
+            Err(d) => {
+                return self.failed(d, String::new(), timing, t0, globals_before, types_before)
+            }
+        };
+        drop(program);
+        let t2 = self.clock.now_ns();
+        timing.compile_ns = t2 - t1;
+
+        self.vm.sync_globals(&self.globals.names);
+        self.vm.begin_cell(cell);
+        let mut result = self.vm.run_cell(proto);
+        if script {
+            result = result.and_then(|v| self.call_main().map(|_| v));
+        }
+        let t3 = self.clock.now_ns();
+        timing.evaluate_ns = t3 - t2;
+        let stdout = std::mem::take(&mut self.vm.out);
+        match result {
+            Ok(v) => {
+                self.cells = cell;
+                self.vm.undo.clear();
+                let display = match (&v, script) {
+                    (_, true) | (Value::Nil, _) => None,
+                    _ => Some(display(&v, &self.vm.types)),
+                };
+                drop(v);
+                timing.total_ns = self.clock.now_ns() - t0;
+                CellOutput {
+                    display,
+                    stdout,
+                    diagnostic: None,
+                    timing,
+                }
+            }
+            Err(e) => {
+                let d = to_diagnostic(e, source);
+                self.failed(d, stdout, timing, t0, globals_before, types_before)
+            }
+        }
+    }
+
+    /// D16: after a script ran, `main()` is called if the script defined a function `main`.
+    fn call_main(&mut self) -> Result<Value, VmError> {
+        let Some(slot) = self.globals.get("main") else {
+            return Ok(Value::Nil);
+        };
+        match self.vm.globals.get(slot as usize).cloned() {
+            Some(f @ Value::Func(_)) => {
+                let r = self.vm.call_value(&f, &[]);
+                if r.is_err() {
+                    self.vm.reset_stacks();
+                }
+                r
+            }
+            _ => Ok(Value::Nil),
+        }
+    }
+
+    fn failed(
+        &mut self,
+        d: Diagnostic,
+        stdout: String,
+        mut timing: Timing,
+        t0: u64,
+        globals_before: usize,
+        types_before: usize,
+    ) -> CellOutput {
+        self.vm.rollback();
+        self.vm.undo.clear();
+        self.globals.truncate(globals_before);
+        self.vm.sync_globals(&self.globals.names);
+        self.vm.types.defs.truncate(types_before);
+        timing.total_ns = self.clock.now_ns() - t0;
+        CellOutput {
+            display: None,
+            stdout,
+            diagnostic: Some(d),
+            timing,
+        }
+    }
+}
+
+fn to_diagnostic(e: VmError, source: &str) -> Diagnostic {
+    let span = e.span.unwrap_or_else(|| Span::new(0, source.len() as u32));
+    Diagnostic {
+        kind: e.kind,
+        message: e.message,
+        span,
+    }
+}
+
+impl DiagnosticKind {
+    /// Whether a diagnostic of this kind comes from running (so earlier output may exist).
+    pub fn is_runtime(self) -> bool {
+        matches!(
+            self,
+            DiagnosticKind::Runtime | DiagnosticKind::Type | DiagnosticKind::Limit
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shows(s: &mut Session, src: &str) -> Option<String> {
+        let out = s.execute_cell(src);
+        assert!(out.diagnostic.is_none(), "{src}: {:?}", out.diagnostic);
+        out.display
+    }
+
+    #[test]
+    fn the_five_seed_cells() {
+        let mut s = Session::new();
+        assert_eq!(shows(&mut s, "let x = 42").as_deref(), Some("42"));
+        assert_eq!(shows(&mut s, "let y = x * 2 + 1").as_deref(), Some("85"));
+        assert_eq!(
+            shows(&mut s, "fun double(n: Int) -> Int { n * 2 }").as_deref(),
+            Some("<function>")
+        );
+        assert_eq!(
+            shows(&mut s, "let result = double(21)").as_deref(),
+            Some("42")
+        );
+        assert_eq!(
+            shows(&mut s, "if x > 0 { x } else { 0 }").as_deref(),
+            Some("42")
+        );
+    }
+
+    #[test]
+    fn a_failing_cell_keeps_every_binding() {
+        let mut s = Session::new();
+        shows(&mut s, "let a = 1");
+        let out = s.execute_cell("let a = 2; let b = 3; c + 1");
+        let d = out.diagnostic.expect("an error");
+        assert_eq!(d.message, "Undefined variable: c");
+        assert_eq!(
+            &"let a = 2; let b = 3; c + 1"[d.span.start as usize..d.span.end as usize],
+            "c"
+        );
+        assert_eq!(shows(&mut s, "a").as_deref(), Some("1"));
+        let out = s.execute_cell("b");
+        assert_eq!(
+            out.diagnostic.map(|d| d.message).as_deref(),
+            Some("Undefined variable: b")
+        );
+    }
+
+    #[test]
+    fn parse_errors_leave_the_session_alone() {
+        let mut s = Session::new();
+        shows(&mut s, "let x = 5");
+        let out = s.execute_cell("let x = ");
+        assert_eq!(out.diagnostic.map(|d| d.kind), Some(DiagnosticKind::Parse));
+        assert_eq!(shows(&mut s, "x").as_deref(), Some("5"));
+    }
+
+    #[test]
+    fn output_before_an_error_is_kept() {
+        let mut s = Session::new();
+        let out = s.execute_cell("println(\"before\"); 1 / 0");
+        assert_eq!(out.stdout, "before\n");
+        assert_eq!(
+            out.diagnostic.map(|d| d.message).as_deref(),
+            Some("Division by zero")
+        );
+    }
+
+    #[test]
+    fn script_mode_calls_main() {
+        let mut s = Session::new();
+        let out = s.run_script("fun helper() { 2 }\nfun main() { println(helper() * 21) }");
+        assert_eq!(out.stdout, "42\n");
+        assert_eq!(out.display, None);
+    }
+}

@@ -1,0 +1,2215 @@
+//! The virtual machine: runs [`crate::opcode`] bytecode.
+//!
+//! One register file (`regs`) and one frame stack serve every call; a call pushes a frame
+//! whose window starts on its arguments, so calls allocate nothing beyond growing the register
+//! file to its high-water mark. The dispatch loop is a `match` over `Op` with integer fast
+//! paths inline; rarer cases call out to [`crate::arith`], [`crate::builtins`] and
+//! [`crate::methods`].
+//!
+//! Errors unwind to the innermost `try` handler of the running invocation, or out of it.
+//! Writes to session state (globals, captured boxes created by earlier cells, type tables) are
+//! logged the first time they happen in a cell, so a failing cell can be rolled back.
+//! Limits: call depth (D5), a step budget charged on backward jumps and calls, and the
+//! nesting of native re-entries (a builtin calling a closure).
+
+use crate::arith;
+use crate::ast::SelfKind;
+use crate::diagnostic::{DiagnosticKind, Span};
+use crate::display::{display, write_plain};
+use crate::opcode::*;
+use crate::value::*;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+/// An error while running, before it becomes a [`crate::diagnostic::Diagnostic`].
+#[derive(Clone, Debug)]
+pub struct VmError {
+    pub kind: DiagnosticKind,
+    pub message: String,
+    pub span: Option<Span>,
+    /// The value of a `throw`; `None` for errors raised by the engine.
+    pub thrown: Option<Value>,
+}
+
+impl VmError {
+    pub fn new(kind: DiagnosticKind, message: impl Into<String>) -> VmError {
+        VmError {
+            kind,
+            message: message.into(),
+            span: None,
+            thrown: None,
+        }
+    }
+
+    pub fn runtime(message: impl Into<String>) -> VmError {
+        VmError::new(DiagnosticKind::Runtime, message)
+    }
+
+    pub fn type_error(message: impl Into<String>) -> VmError {
+        VmError::new(DiagnosticKind::Type, message)
+    }
+
+    pub fn limit(message: impl Into<String>) -> VmError {
+        VmError::new(DiagnosticKind::Limit, message)
+    }
+
+    /// The value a `catch` receives: the thrown value, or the message of an engine error.
+    pub fn caught_value(&self) -> Value {
+        self.thrown
+            .clone()
+            .unwrap_or_else(|| Value::str(self.message.clone()))
+    }
+}
+
+type VResult<T> = Result<T, VmError>;
+
+/// Session limits (decision D5 and the reliability limits).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Most nested calls; the next one is `Recursion limit exceeded`.
+    pub max_depth: usize,
+    /// Most bytes of output one cell may print.
+    pub max_output: usize,
+    /// Most steps (backward jumps and calls) one cell may take; `u64::MAX` for no limit.
+    pub max_steps: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 10_000,
+            max_output: 1 << 20,
+            max_steps: u64::MAX,
+        }
+    }
+}
+
+/// Most nested native re-entries (a builtin such as `map` calling a closure that calls `map`
+/// ...): each one uses native stack, so this bounds it well inside a 1 MB WebAssembly stack.
+const MAX_NATIVE_DEPTH: u32 = 120;
+
+pub struct Frame {
+    pub closure: Option<Rc<Closure>>,
+    pub proto: Rc<Proto>,
+    pub pc: usize,
+    pub base: usize,
+    /// For a `&mut self` method called on a place: the caller's place to store `self` into.
+    pub writeback: Option<u32>,
+}
+
+struct Handler {
+    frame: usize,
+    pc: usize,
+    err: Reg,
+}
+
+/// An entry of the rollback log of the running cell.
+pub enum Undo {
+    Global(u32, Value),
+    Cell(Rc<UpCell>, Value),
+    TypeName(Rc<str>, Option<TypeId>),
+    Method(TypeId, Rc<str>, Option<Method>),
+}
+
+/// Arguments moved out of their registers; up to four without allocating.
+pub struct Args {
+    inline: [Value; 4],
+    heap: Vec<Value>,
+    len: usize,
+}
+
+impl Args {
+    pub fn as_slice(&self) -> &[Value] {
+        if self.len <= 4 {
+            &self.inline[..self.len]
+        } else {
+            &self.heap
+        }
+    }
+}
+
+pub struct Vm {
+    pub regs: Vec<Value>,
+    pub frames: Vec<Frame>,
+    handlers: Vec<Handler>,
+    pub globals: Vec<Value>,
+    pub global_names: Vec<Rc<str>>,
+    pub types: Types,
+    pub out: String,
+    /// Number of the running cell (1-based; 0 before the first).
+    pub cell: u32,
+    pub undo: Vec<Undo>,
+    touched: Vec<u32>,
+    pub limits: Limits,
+    steps: u64,
+    native_depth: u32,
+    last_caught: Option<VmError>,
+    /// Set when the output limit cut the output.
+    pub output_truncated: bool,
+    /// State of the `random()` generator.
+    pub rng: u64,
+}
+
+impl Default for Vm {
+    fn default() -> Self {
+        Vm::new()
+    }
+}
+
+impl Vm {
+    pub fn new() -> Vm {
+        Vm {
+            regs: Vec::new(),
+            frames: Vec::new(),
+            handlers: Vec::new(),
+            globals: Vec::new(),
+            global_names: Vec::new(),
+            types: Types::default(),
+            out: String::new(),
+            cell: 0,
+            undo: Vec::new(),
+            touched: Vec::new(),
+            limits: Limits::default(),
+            steps: 0,
+            native_depth: 0,
+            last_caught: None,
+            output_truncated: false,
+            rng: 0x9E37_79B9_7F4A_7C15,
+        }
+    }
+
+    /// Sizes the global table to `names` (new slots are undefined).
+    pub fn sync_globals(&mut self, names: &[Rc<str>]) {
+        self.globals.truncate(names.len());
+        self.touched.truncate(names.len());
+        while self.globals.len() < names.len() {
+            self.globals.push(Value::Undef);
+            self.touched.push(0);
+        }
+        self.global_names.clear();
+        self.global_names.extend_from_slice(names);
+    }
+
+    // ---- output --------------------------------------------------------------------------
+
+    /// Appends to the cell's output, enforcing the output limit.
+    pub fn write_out(&mut self, s: &str) -> VResult<()> {
+        if self.out.len() + s.len() > self.limits.max_output {
+            let room = self.limits.max_output.saturating_sub(self.out.len());
+            let mut cut = room.min(s.len());
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.out.push_str(&s[..cut]);
+            self.output_truncated = true;
+            return Err(VmError::limit(format!(
+                "Output limit exceeded: a cell may print at most {} bytes",
+                self.limits.max_output
+            )));
+        }
+        self.out.push_str(s);
+        Ok(())
+    }
+
+    pub fn write_value(&mut self, v: &Value) -> VResult<()> {
+        let mut s = String::new();
+        write_plain(&mut s, v, &self.types);
+        self.write_out(&s)
+    }
+
+    // ---- rollback ------------------------------------------------------------------------
+
+    /// Starts cell number `cell`: clears the rollback log and the step budget.
+    pub fn begin_cell(&mut self, cell: u32) {
+        self.cell = cell;
+        self.undo.clear();
+        self.steps = 0;
+        self.out.clear();
+        self.output_truncated = false;
+        self.last_caught = None;
+    }
+
+    #[inline]
+    fn log_global(&mut self, slot: usize) {
+        if let Some(t) = self.touched.get_mut(slot) {
+            if *t != self.cell {
+                *t = self.cell;
+                let old = self.globals.get(slot).cloned().unwrap_or(Value::Undef);
+                self.undo.push(Undo::Global(slot as u32, old));
+            }
+        }
+    }
+
+    fn log_cell(&mut self, c: &Rc<UpCell>) {
+        if c.born < self.cell && c.logged.get() != self.cell {
+            c.logged.set(self.cell);
+            let old = c.value.borrow().clone();
+            self.undo.push(Undo::Cell(c.clone(), old));
+        }
+    }
+
+    /// Undoes every logged write of the running cell, newest first.
+    pub fn rollback(&mut self) {
+        while let Some(u) = self.undo.pop() {
+            match u {
+                Undo::Global(slot, v) => {
+                    if let Some(g) = self.globals.get_mut(slot as usize) {
+                        *g = v;
+                    }
+                }
+                Undo::Cell(c, v) => {
+                    *c.value.borrow_mut() = v;
+                    c.logged.set(0);
+                }
+                Undo::TypeName(name, old) => match old {
+                    Some(id) => {
+                        self.types.by_name.insert(name, id);
+                    }
+                    None => {
+                        self.types.by_name.remove(&name);
+                    }
+                },
+                Undo::Method(ty, name, old) => {
+                    if let Some(def) = self.types.defs.get_mut(ty as usize) {
+                        match old {
+                            Some(m) => {
+                                def.methods.insert(name, m);
+                            }
+                            None => {
+                                def.methods.remove(&name);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for t in &mut self.touched {
+            if *t == self.cell {
+                *t = 0;
+            }
+        }
+    }
+
+    /// Forgets everything a cell left on the stacks (after an error escaped it).
+    pub fn reset_stacks(&mut self) {
+        self.frames.clear();
+        self.handlers.clear();
+        for r in &mut self.regs {
+            *r = Value::Nil;
+        }
+        self.native_depth = 0;
+    }
+
+    // ---- running -------------------------------------------------------------------------
+
+    /// Runs a cell's top-level code and returns its value.
+    pub fn run_cell(&mut self, proto: Rc<Proto>) -> VResult<Value> {
+        let n = proto.nregs as usize;
+        if self.regs.len() < n {
+            self.regs.resize(n, Value::Nil);
+        }
+        self.frames.push(Frame {
+            closure: None,
+            proto,
+            pc: 0,
+            base: 0,
+            writeback: None,
+        });
+        let r = self.run(0);
+        if r.is_err() {
+            self.reset_stacks();
+        }
+        r
+    }
+
+    /// The first register above the running frame's window.
+    fn stack_top(&self) -> usize {
+        self.frames
+            .last()
+            .map_or(0, |f| f.base + f.proto.nregs as usize)
+    }
+
+    /// Calls a function value with arguments from native code (a builtin's callback).
+    pub fn call_value(&mut self, f: &Value, args: &[Value]) -> VResult<Value> {
+        match f {
+            Value::Func(c) => {
+                if self.native_depth >= MAX_NATIVE_DEPTH || !crate::stack::ok() {
+                    return Err(VmError::limit(format!(
+                        "Recursion limit exceeded: more than {MAX_NATIVE_DEPTH} nested callbacks from built-in functions"
+                    )));
+                }
+                let top = self.stack_top();
+                let need = top + 1 + args.len();
+                if self.regs.len() < need {
+                    self.regs.resize(need, Value::Nil);
+                }
+                self.regs[top] = f.clone();
+                for (i, a) in args.iter().enumerate() {
+                    self.regs[top + 1 + i] = a.clone();
+                }
+                self.push_frame(c.clone(), top + 1, args.len(), None)?;
+                let entry = self.frames.len() - 1;
+                self.native_depth += 1;
+                let r = self.run(entry);
+                self.native_depth -= 1;
+                self.regs[top] = Value::Nil;
+                r
+            }
+            _ => {
+                let mut args = args.to_vec();
+                self.call_native(f, &mut args)
+            }
+        }
+    }
+
+    /// Calls anything callable that is not a closure.
+    fn call_native(&mut self, f: &Value, args: &mut [Value]) -> VResult<Value> {
+        match f {
+            Value::Builtin(b) => self.call_builtin(*b, args),
+            Value::Ctor(ty, variant) => self.construct_variant(*ty, *variant, args),
+            Value::Type(ty) => self.construct_tuple_struct(*ty, args),
+            Value::Func(_) => self.call_value(f, args),
+            Value::Undef => Err(VmError::runtime("Undefined function")),
+            other => Err(VmError::type_error(format!(
+                "Cannot call a value of type {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn construct_variant(&self, ty: TypeId, variant: u32, args: &[Value]) -> VResult<Value> {
+        let def = self
+            .types
+            .get(ty)
+            .ok_or_else(|| VmError::runtime("Unknown type"))?;
+        let info = def
+            .variant(variant)
+            .ok_or_else(|| VmError::runtime("Unknown variant"))?;
+        if args.len() != info.arity {
+            return Err(VmError::runtime(format!(
+                "{}::{} expects {} argument{}, got {}",
+                def.name,
+                info.name,
+                info.arity,
+                if info.arity == 1 { "" } else { "s" },
+                args.len()
+            )));
+        }
+        Ok(Value::Variant(Rc::new(VariantValue {
+            ty,
+            variant,
+            fields: args.to_vec(),
+        })))
+    }
+
+    fn construct_tuple_struct(&self, ty: TypeId, args: &[Value]) -> VResult<Value> {
+        let def = self
+            .types
+            .get(ty)
+            .ok_or_else(|| VmError::runtime("Unknown type"))?;
+        match &def.kind {
+            TypeKind::Struct {
+                fields,
+                tuple: true,
+            } if fields.len() == args.len() => Ok(Value::Struct(Rc::new(StructValue {
+                ty,
+                fields: args.to_vec(),
+            }))),
+            TypeKind::Struct {
+                fields,
+                tuple: true,
+            } => Err(VmError::runtime(format!(
+                "{} expects {} fields, got {}",
+                def.name,
+                fields.len(),
+                args.len()
+            ))),
+            _ => Err(VmError::type_error(format!(
+                "{} is not a tuple struct: write `{} {{ field: value }}`",
+                def.name, def.name
+            ))),
+        }
+    }
+
+    /// Pushes a frame for closure `c` whose arguments are at `regs[base..base+argc]`.
+    fn push_frame(
+        &mut self,
+        c: Rc<Closure>,
+        base: usize,
+        argc: usize,
+        writeback: Option<u32>,
+    ) -> VResult<()> {
+        let p = &c.proto;
+        if argc < p.min_arity as usize || argc > p.arity as usize {
+            let expected = if p.min_arity == p.arity {
+                format!("{}", p.arity)
+            } else {
+                format!("{} to {}", p.min_arity, p.arity)
+            };
+            return Err(VmError::runtime(format!(
+                "Function {} expects {} argument{}, got {}",
+                p.name,
+                expected,
+                if p.arity == 1 { "" } else { "s" },
+                argc
+            )));
+        }
+        // the cell's own frame is not a call: `max_depth` user calls may be nested
+        if self.frames.len() > self.limits.max_depth {
+            return Err(VmError::limit(format!(
+                "Recursion limit exceeded: more than {} nested calls",
+                self.limits.max_depth
+            )));
+        }
+        let need = base + p.nregs as usize;
+        if self.regs.len() < need {
+            self.regs
+                .resize(need.max(self.regs.len() * 2).min(need + 4096), Value::Nil);
+        }
+        for r in &mut self.regs[base + argc..base + p.arity as usize] {
+            *r = Value::Undef;
+        }
+        self.frames.push(Frame {
+            proto: p.clone(),
+            closure: Some(c),
+            pc: 0,
+            base,
+            writeback,
+        });
+        Ok(())
+    }
+
+    /// Pops the top frame, clearing its registers; returns the register holding `self` for a
+    /// write-back.
+    fn pop_frame(&mut self) -> Option<Frame> {
+        let f = self.frames.pop()?;
+        let start = f.base + usize::from(f.writeback.is_some());
+        let end = (f.base + f.proto.nregs as usize).min(self.regs.len());
+        for r in &mut self.regs[start.min(end)..end] {
+            *r = Value::Nil;
+        }
+        let depth = self.frames.len();
+        while self.handlers.last().is_some_and(|h| h.frame >= depth) {
+            self.handlers.pop();
+        }
+        Some(f)
+    }
+
+    /// After a `&mut self` method returns (or fails): stores its `self` back into the
+    /// caller's place.
+    fn write_back(&mut self, callee: &Frame) -> VResult<()> {
+        let Some(place) = callee.writeback else {
+            return Ok(());
+        };
+        let mut v = std::mem::take(&mut self.regs[callee.base]);
+        if let Value::Cell(c) = &v {
+            let inner = c.value.borrow().clone();
+            v = inner;
+        }
+        let Some(caller) = self.frames.last() else {
+            return Ok(());
+        };
+        let (proto, base) = (caller.proto.clone(), caller.base);
+        if let Some(Desc::Place(p)) = proto.descs.get(place as usize) {
+            self.put_place(p, base, v)?;
+        }
+        Ok(())
+    }
+
+    /// Runs until the frame at index `entry` returns; returns its value.
+    pub(crate) fn run(&mut self, entry: usize) -> VResult<Value> {
+        loop {
+            match self.dispatch(entry) {
+                Ok(v) => return Ok(v),
+                Err(mut e) => {
+                    self.locate(&mut e);
+                    let catchable = e.kind != DiagnosticKind::Limit;
+                    if catchable {
+                        if let Some(h) = self.handlers.last() {
+                            if h.frame >= entry {
+                                let (frame, pc, err) = (h.frame, h.pc, h.err);
+                                self.handlers.pop();
+                                self.unwind_to(frame + 1)?;
+                                if let Some(f) = self.frames.last_mut() {
+                                    f.pc = pc;
+                                    let base = f.base;
+                                    self.regs[base + err as usize] = e.caught_value();
+                                }
+                                self.last_caught = Some(e);
+                                continue;
+                            }
+                        }
+                    }
+                    self.unwind_to(entry)?;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Pops frames until `depth` remain, writing back `&mut self` receivers.
+    fn unwind_to(&mut self, depth: usize) -> VResult<()> {
+        while self.frames.len() > depth {
+            if let Some(f) = self.pop_frame() {
+                self.write_back(&f)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives an error the span of the instruction that raised it, in the current cell's
+    /// source: the innermost frame compiled in this cell (an error inside a function from an
+    /// earlier cell points at the call that led to it).
+    fn locate(&self, e: &mut VmError) {
+        if e.span.is_some() {
+            return;
+        }
+        for f in self.frames.iter().rev() {
+            if f.proto.cell == self.cell {
+                let pc = f.pc.saturating_sub(1);
+                e.span = f.proto.spans.get(pc).copied();
+                return;
+            }
+        }
+    }
+
+    fn tick(&mut self) -> VResult<()> {
+        self.steps += 1;
+        if self.steps > self.limits.max_steps {
+            return Err(VmError::limit(format!(
+                "Step limit exceeded: the cell ran more than {} loop iterations and calls",
+                self.limits.max_steps
+            )));
+        }
+        Ok(())
+    }
+
+    fn take_args(&mut self, start: usize, argc: usize) -> Args {
+        let mut a = Args {
+            inline: [Value::Nil, Value::Nil, Value::Nil, Value::Nil],
+            heap: Vec::new(),
+            len: argc,
+        };
+        if argc <= 4 {
+            for i in 0..argc {
+                a.inline[i] = std::mem::take(&mut self.regs[start + i]);
+            }
+        } else {
+            a.heap = self.regs[start..start + argc]
+                .iter_mut()
+                .map(std::mem::take)
+                .collect();
+        }
+        a
+    }
+
+    /// The dispatch loop.
+    fn dispatch(&mut self, entry: usize) -> VResult<Value> {
+        let fi = self.frames.len() - 1;
+        let mut proto = self.frames[fi].proto.clone();
+        let mut pc = self.frames[fi].pc;
+        let mut base = self.frames[fi].base;
+
+        macro_rules! r {
+            ($r:expr) => {
+                self.regs[base + $r as usize]
+            };
+        }
+        // runs a fallible step; on error, records where it happened
+        macro_rules! t {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(err) => {
+                        if let Some(f) = self.frames.last_mut() {
+                            f.pc = pc;
+                        }
+                        return Err(err);
+                    }
+                }
+            };
+        }
+        // raises an error from the current instruction
+        macro_rules! bail {
+            ($e:expr) => {{
+                if let Some(f) = self.frames.last_mut() {
+                    f.pc = pc;
+                }
+                return Err($e);
+            }};
+        }
+        macro_rules! jump {
+            ($off:expr) => {
+                pc = (pc as i64 + $off as i64) as usize
+            };
+        }
+        // switches the local copies to the (new) top frame
+        macro_rules! enter_top {
+            () => {{
+                let f = self.frames.last().expect("a frame");
+                proto = f.proto.clone();
+                pc = f.pc;
+                base = f.base;
+            }};
+        }
+
+        loop {
+            let Some(&op) = proto.code.get(pc) else {
+                return Err(VmError::runtime(
+                    "internal error: ran past the end of the code",
+                ));
+            };
+            pc += 1;
+            match op {
+                Op::Move { dst, src } => {
+                    let v = r!(src).clone();
+                    r!(dst) = v;
+                }
+                Op::LoadNil { dst } => r!(dst) = Value::Nil,
+                Op::LoadBool { dst, value } => r!(dst) = Value::Bool(value),
+                Op::LoadInt { dst, value } => r!(dst) = Value::Int(value as i64),
+                Op::LoadConst { dst, idx } => {
+                    r!(dst) = proto.consts.get(idx as usize).cloned().unwrap_or_default()
+                }
+                Op::LoadUndef { dst } => r!(dst) = Value::Undef,
+                Op::GetGlobal { dst, slot } | Op::GetGlobalFn { dst, slot } => {
+                    let v = match self.globals.get(slot as usize) {
+                        Some(Value::Undef) | None => {
+                            let name = self.global_name(slot);
+                            let what = if matches!(op, Op::GetGlobalFn { .. }) {
+                                "function"
+                            } else {
+                                "variable"
+                            };
+                            bail!(VmError::runtime(format!("Undefined {what}: {name}")))
+                        }
+                        Some(v) => v.clone(),
+                    };
+                    r!(dst) = v;
+                }
+                Op::SetGlobal { slot, src } => {
+                    let s = slot as usize;
+                    self.log_global(s);
+                    let v = r!(src).clone();
+                    if let Some(g) = self.globals.get_mut(s) {
+                        *g = v;
+                    }
+                }
+                Op::GetUpval { dst, idx } => {
+                    let v = match self.frames.last().and_then(|f| f.closure.as_ref()) {
+                        Some(c) => c
+                            .upvals
+                            .get(idx as usize)
+                            .map(|u| u.value.borrow().clone())
+                            .unwrap_or_default(),
+                        None => Value::Nil,
+                    };
+                    t!(check_defined(&v));
+                    r!(dst) = v;
+                }
+                Op::SetUpval { idx, src } => {
+                    let cell = self
+                        .frames
+                        .last()
+                        .and_then(|f| f.closure.as_ref())
+                        .and_then(|c| c.upvals.get(idx as usize).cloned());
+                    if let Some(cell) = cell {
+                        self.log_cell(&cell);
+                        *cell.value.borrow_mut() = r!(src).clone();
+                    }
+                }
+                Op::NewBox { reg } => {
+                    let v = std::mem::take(&mut r!(reg));
+                    r!(reg) = Value::Cell(Rc::new(UpCell {
+                        value: RefCell::new(v),
+                        born: self.cell,
+                        logged: Cell::new(0),
+                    }));
+                }
+                Op::GetBox { dst, boxed } => {
+                    let v = match &r!(boxed) {
+                        Value::Cell(c) => c.value.borrow().clone(),
+                        other => other.clone(),
+                    };
+                    t!(check_defined(&v));
+                    r!(dst) = v;
+                }
+                Op::SetBox { boxed, src } => {
+                    let v = r!(src).clone();
+                    if let Value::Cell(c) = &r!(boxed) {
+                        let c = c.clone();
+                        self.log_cell(&c);
+                        *c.value.borrow_mut() = v;
+                    } else {
+                        r!(boxed) = v;
+                    }
+                }
+                Op::LoadSelf { dst } => {
+                    let v = self
+                        .frames
+                        .last()
+                        .and_then(|f| f.closure.clone())
+                        .map_or(Value::Nil, Value::Func);
+                    r!(dst) = v;
+                }
+
+                Op::Add { dst, a, b } => {
+                    let v = match (&r!(a), &r!(b)) {
+                        (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
+                            Some(s) => Value::Int(s),
+                            None => bail!(arith::overflow("addition")),
+                        },
+                        (Value::Float(x), Value::Float(y)) => Value::Float(x + y),
+                        (x, y) => {
+                            if dst == a {
+                                // `s = s + t` on a string or array: append in place
+                                let y = y.clone();
+                                let mut x = std::mem::take(&mut r!(a));
+                                let res = arith::add_assign(&mut x, &y);
+                                r!(dst) = x;
+                                t!(res);
+                                continue;
+                            }
+                            t!(arith::add(x, y))
+                        }
+                    };
+                    r!(dst) = v;
+                }
+                Op::AddImm { dst, a, imm, sub } => {
+                    let v = match &r!(a) {
+                        Value::Int(x) => {
+                            let r = if sub {
+                                x.checked_sub(imm as i64)
+                            } else {
+                                x.checked_add(imm as i64)
+                            };
+                            match r {
+                                Some(s) => Value::Int(s),
+                                None => bail!(arith::overflow(if sub {
+                                    "subtraction"
+                                } else {
+                                    "addition"
+                                })),
+                            }
+                        }
+                        x => {
+                            let k = Value::Int(imm as i64);
+                            if sub {
+                                t!(arith::sub(x, &k))
+                            } else {
+                                t!(arith::add(x, &k))
+                            }
+                        }
+                    };
+                    r!(dst) = v;
+                }
+                Op::Sub { dst, a, b } => {
+                    let v = match (&r!(a), &r!(b)) {
+                        (Value::Int(x), Value::Int(y)) => match x.checked_sub(*y) {
+                            Some(s) => Value::Int(s),
+                            None => bail!(arith::overflow("subtraction")),
+                        },
+                        (x, y) => t!(arith::sub(x, y)),
+                    };
+                    r!(dst) = v;
+                }
+                Op::Mul { dst, a, b } => {
+                    let v = match (&r!(a), &r!(b)) {
+                        (Value::Int(x), Value::Int(y)) => match x.checked_mul(*y) {
+                            Some(s) => Value::Int(s),
+                            None => bail!(arith::overflow("multiplication")),
+                        },
+                        (x, y) => t!(arith::mul(x, y)),
+                    };
+                    r!(dst) = v;
+                }
+                Op::Div { dst, a, b } => {
+                    let v = t!(arith::div(&r!(a), &r!(b)));
+                    r!(dst) = v;
+                }
+                Op::Rem { dst, a, b } => {
+                    let v = match (&r!(a), &r!(b)) {
+                        (Value::Int(x), Value::Int(y)) if *y > 0 => Value::Int(x % y),
+                        (x, y) => t!(arith::rem(x, y)),
+                    };
+                    r!(dst) = v;
+                }
+                Op::Pow { dst, a, b } => {
+                    let v = t!(arith::pow(&r!(a), &r!(b)));
+                    r!(dst) = v;
+                }
+                Op::BitAnd { dst, a, b } => {
+                    let v = t!(arith::bit("&", &r!(a), &r!(b)));
+                    r!(dst) = v;
+                }
+                Op::BitOr { dst, a, b } => {
+                    let v = t!(arith::bit("|", &r!(a), &r!(b)));
+                    r!(dst) = v;
+                }
+                Op::BitXor { dst, a, b } => {
+                    let v = t!(arith::bit("^", &r!(a), &r!(b)));
+                    r!(dst) = v;
+                }
+                Op::Shl { dst, a, b } => {
+                    let v = t!(arith::bit("<<", &r!(a), &r!(b)));
+                    r!(dst) = v;
+                }
+                Op::Shr { dst, a, b } => {
+                    let v = t!(arith::bit(">>", &r!(a), &r!(b)));
+                    r!(dst) = v;
+                }
+                Op::Eq { dst, a, b } => {
+                    let v = r!(a).equals(&r!(b));
+                    r!(dst) = Value::Bool(v);
+                }
+                Op::Ne { dst, a, b } => {
+                    let v = !r!(a).equals(&r!(b));
+                    r!(dst) = Value::Bool(v);
+                }
+                Op::Lt { dst, a, b } => {
+                    let v = match (&r!(a), &r!(b)) {
+                        (Value::Int(x), Value::Int(y)) => x < y,
+                        (x, y) => t!(arith::lt(x, y)),
+                    };
+                    r!(dst) = Value::Bool(v);
+                }
+                Op::Le { dst, a, b } => {
+                    let v = match (&r!(a), &r!(b)) {
+                        (Value::Int(x), Value::Int(y)) => x <= y,
+                        (x, y) => t!(arith::le(x, y)),
+                    };
+                    r!(dst) = Value::Bool(v);
+                }
+                Op::Neg { dst, src } => {
+                    let v = t!(arith::neg(&r!(src)));
+                    r!(dst) = v;
+                }
+                Op::Not { dst, src } => {
+                    let v = !r!(src).truthy();
+                    r!(dst) = Value::Bool(v);
+                }
+                Op::BitNot { dst, src } => {
+                    let v = t!(arith::bit_not(&r!(src)));
+                    r!(dst) = v;
+                }
+
+                Op::Jump { off } => jump!(off),
+                Op::Loop { off } => {
+                    jump!(off);
+                    t!(self.tick());
+                }
+                Op::JumpIfFalse { cond, off } => {
+                    if !r!(cond).truthy() {
+                        jump!(off)
+                    }
+                }
+                Op::JumpIfTrue { cond, off } => {
+                    if r!(cond).truthy() {
+                        jump!(off)
+                    }
+                }
+                Op::JumpIfNotNil { src, off } => {
+                    if !r!(src).is_nil() {
+                        jump!(off)
+                    }
+                }
+                Op::JumpIfNotLt { a, b, off } => {
+                    let lt = match (&r!(a), &r!(b)) {
+                        (Value::Int(x), Value::Int(y)) => x < y,
+                        (x, y) => t!(arith::lt(x, y)),
+                    };
+                    if !lt {
+                        jump!(off)
+                    }
+                }
+                Op::JumpIfNotLe { a, b, off } => {
+                    let le = match (&r!(a), &r!(b)) {
+                        (Value::Int(x), Value::Int(y)) => x <= y,
+                        (x, y) => t!(arith::le(x, y)),
+                    };
+                    if !le {
+                        jump!(off)
+                    }
+                }
+                Op::JumpIfNotEq { a, b, off } => {
+                    let eq = match (&r!(a), &r!(b)) {
+                        (Value::Int(x), Value::Int(y)) => x == y,
+                        (x, y) => x.equals(y),
+                    };
+                    if !eq {
+                        jump!(off)
+                    }
+                }
+                Op::JumpIfNotNe { a, b, off } => {
+                    let ne = match (&r!(a), &r!(b)) {
+                        (Value::Int(x), Value::Int(y)) => x != y,
+                        (x, y) => !x.equals(y),
+                    };
+                    if !ne {
+                        jump!(off)
+                    }
+                }
+
+                Op::Call { base: cb, argc } => {
+                    let abs = base + cb as usize;
+                    if let Value::Func(c) = &self.regs[abs] {
+                        let c = c.clone();
+                        t!(self.tick());
+                        if let Some(f) = self.frames.last_mut() {
+                            f.pc = pc;
+                        }
+                        t!(self.push_frame(c, abs + 1, argc as usize, None));
+                        enter_top!();
+                    } else {
+                        let f = std::mem::take(&mut self.regs[abs]);
+                        let mut args = self.take_args(abs + 1, argc as usize);
+                        if let Some(fr) = self.frames.last_mut() {
+                            fr.pc = pc;
+                        }
+                        let v = t!(self.call_native_args(&f, &mut args));
+                        self.regs[abs] = v;
+                    }
+                }
+                Op::CallMethod {
+                    base: cb,
+                    argc,
+                    name,
+                } => {
+                    let abs = base + cb as usize;
+                    let recv = std::mem::take(&mut self.regs[abs + 1]);
+                    if let Some(fr) = self.frames.last_mut() {
+                        fr.pc = pc;
+                    }
+                    let mname = proto
+                        .names
+                        .get(name as usize)
+                        .cloned()
+                        .unwrap_or_else(|| "".into());
+                    if let Some(m) = self.user_method(&recv, &mname) {
+                        self.regs[abs + 1] = recv;
+                        t!(self.tick());
+                        t!(self.push_frame(m.func, abs + 1, argc as usize + 1, None));
+                        enter_top!();
+                        continue;
+                    }
+                    let mut recv = recv;
+                    let args = self.take_args(abs + 2, argc as usize);
+                    let v = t!(self.call_method(&mut recv, &mname, args.as_slice()));
+                    self.regs[abs] = v;
+                }
+                Op::CallMethodPlace {
+                    base: cb,
+                    argc,
+                    name,
+                    place,
+                } => {
+                    let abs = base + cb as usize;
+                    if let Some(fr) = self.frames.last_mut() {
+                        fr.pc = pc;
+                    }
+                    let Some(Desc::Place(pl)) = proto.descs.get(place as usize) else {
+                        bail!(VmError::runtime("internal error: bad place"))
+                    };
+                    let mname = proto
+                        .names
+                        .get(name as usize)
+                        .cloned()
+                        .unwrap_or_else(|| "".into());
+                    let recv = t!(self.read_place(pl, base));
+                    if let Some(m) = self.user_method(&recv, &mname) {
+                        let wb = if m.self_kind == SelfKind::Mut {
+                            drop(recv);
+                            self.regs[abs + 1] = t!(self.take_place(pl, base));
+                            Some(place)
+                        } else {
+                            self.regs[abs + 1] = recv;
+                            None
+                        };
+                        t!(self.tick());
+                        if let Err(e) = self.push_frame(m.func, abs + 1, argc as usize + 1, wb) {
+                            if wb.is_some() {
+                                let v = std::mem::take(&mut self.regs[abs + 1]);
+                                t!(self.put_place(pl, base, v));
+                            }
+                            bail!(e);
+                        }
+                        enter_top!();
+                        continue;
+                    }
+                    let args = self.take_args(abs + 2, argc as usize);
+                    let v = if crate::methods::mutates(&mname) {
+                        drop(recv);
+                        let mut v = t!(self.take_place(pl, base));
+                        let res = self.call_method(&mut v, &mname, args.as_slice());
+                        t!(self.put_place(pl, base, v));
+                        t!(res)
+                    } else {
+                        let mut recv = recv;
+                        t!(self.call_method(&mut recv, &mname, args.as_slice()))
+                    };
+                    self.regs[abs] = v;
+                }
+                Op::Return { src } => {
+                    let v = std::mem::take(&mut r!(src));
+                    let Some(done) = self.pop_frame() else {
+                        return Ok(v);
+                    };
+                    t!(self.write_back(&done));
+                    if self.frames.len() <= entry {
+                        return Ok(v);
+                    }
+                    self.regs[done.base - 1] = v;
+                    enter_top!();
+                }
+                Op::SkipIfArg { reg, off } => {
+                    if !matches!(r!(reg), Value::Undef) {
+                        jump!(off)
+                    }
+                }
+
+                Op::MakeArray { dst, base: b, n } => {
+                    let items: Vec<Value> =
+                        (0..n).map(|i| std::mem::take(&mut r!(b + i))).collect();
+                    r!(dst) = Value::array(items);
+                }
+                Op::MakeTuple { dst, base: b, n } => {
+                    let items: Vec<Value> =
+                        (0..n).map(|i| std::mem::take(&mut r!(b + i))).collect();
+                    r!(dst) = Value::tuple(items);
+                }
+                Op::MakeObject {
+                    dst,
+                    base: b,
+                    n,
+                    keys,
+                } => {
+                    let mut map = std::collections::BTreeMap::new();
+                    if let Some(Desc::Keys(ks)) = proto.descs.get(keys as usize) {
+                        for (i, k) in ks.iter().enumerate().take(n as usize) {
+                            map.insert(k.clone(), std::mem::take(&mut r!(b + i as u16)));
+                        }
+                    }
+                    r!(dst) = Value::object(map);
+                }
+                Op::MakeStruct { dst, base: b, desc } => {
+                    let v = t!(self.make_struct(&proto, desc, base + b as usize));
+                    r!(dst) = v;
+                }
+                Op::ArrayRepeat { dst, value, count } => {
+                    let n = match &r!(count) {
+                        Value::Int(n) if *n >= 0 => *n as usize,
+                        Value::Int(_) => 0,
+                        other => bail!(VmError::type_error(format!(
+                            "Array length must be an integer, found {}",
+                            other.type_name()
+                        ))),
+                    };
+                    t!(arith::check_size(n));
+                    let v = r!(value).clone();
+                    r!(dst) = Value::array(vec![v; n]);
+                }
+                Op::ArrayPush { arr, src } => {
+                    let v = std::mem::take(&mut r!(src));
+                    if let Value::Array(a) = &mut r!(arr) {
+                        Rc::make_mut(a).push(v);
+                    }
+                }
+                Op::MakeRange {
+                    dst,
+                    start,
+                    end,
+                    flags,
+                } => {
+                    let bound = |v: &Value, what: &str| -> VResult<i64> {
+                        match v {
+                            Value::Int(n) => Ok(*n),
+                            other => Err(VmError::type_error(format!(
+                                "Range {what} must be an integer, found {}",
+                                other.type_name()
+                            ))),
+                        }
+                    };
+                    let s = if flags & 2 != 0 {
+                        Some(t!(bound(&r!(start), "start")))
+                    } else {
+                        None
+                    };
+                    let e = if flags & 4 != 0 {
+                        Some(t!(bound(&r!(end), "end")))
+                    } else {
+                        None
+                    };
+                    r!(dst) = Value::Range(Rc::new(RangeValue {
+                        start: s,
+                        end: e,
+                        inclusive: flags & 1 != 0,
+                    }));
+                }
+                Op::MakeClosure { dst, proto: pi } => {
+                    let v = t!(self.make_closure(&proto, pi, base));
+                    r!(dst) = v;
+                }
+                Op::FString { dst, base: b, desc } => {
+                    let v = t!(self.fstring(&proto, desc, base + b as usize));
+                    r!(dst) = v;
+                }
+
+                Op::GetIndex { dst, obj, index } => {
+                    let v = match (&r!(obj), &r!(index)) {
+                        (Value::Array(a), Value::Int(i)) if *i >= 0 && (*i as usize) < a.len() => {
+                            a[*i as usize].clone()
+                        }
+                        (o, i) => t!(crate::methods::index(o, i)),
+                    };
+                    r!(dst) = v;
+                }
+                Op::GetField { dst, obj, name } => {
+                    let fname = proto
+                        .names
+                        .get(name as usize)
+                        .cloned()
+                        .unwrap_or_else(|| "".into());
+                    let v = t!(self.get_field(&r!(obj), &fname));
+                    r!(dst) = v;
+                }
+                Op::GetTupleField { dst, obj, index } => {
+                    let v = t!(tuple_field(&r!(obj), index));
+                    r!(dst) = v;
+                }
+                Op::GetPath { dst, desc } => {
+                    let v = t!(self.get_path(&proto, desc));
+                    r!(dst) = v;
+                }
+                Op::StorePlace { place, src } => {
+                    let v = r!(src).clone();
+                    let Some(Desc::Place(pl)) = proto.descs.get(place as usize) else {
+                        bail!(VmError::runtime("internal error: bad place"))
+                    };
+                    t!(self.put_place(pl, base, v));
+                }
+                Op::LoadPlace { dst, place } => {
+                    let Some(Desc::Place(pl)) = proto.descs.get(place as usize) else {
+                        bail!(VmError::runtime("internal error: bad place"))
+                    };
+                    let v = t!(self.read_place(pl, base));
+                    r!(dst) = v;
+                }
+
+                Op::TestVariant { src, desc, off } => {
+                    if !self.test_variant(&proto, desc, &r!(src)) {
+                        jump!(off)
+                    }
+                }
+                Op::TestTuple { src, n, off } => {
+                    if !matches!(&r!(src), Value::Tuple(t) if t.len() == n as usize) {
+                        jump!(off)
+                    }
+                }
+                Op::TestList {
+                    src,
+                    n,
+                    at_least,
+                    off,
+                } => {
+                    let ok = match &r!(src) {
+                        Value::Array(a) => {
+                            if at_least {
+                                a.len() >= n as usize
+                            } else {
+                                a.len() == n as usize
+                            }
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        jump!(off)
+                    }
+                }
+                Op::TestRange { src, desc, off } => {
+                    if !test_range(&proto, desc, &r!(src)) {
+                        jump!(off)
+                    }
+                }
+                Op::GetElem {
+                    dst,
+                    src,
+                    idx,
+                    from_end,
+                } => {
+                    let v = element(&r!(src), idx as usize, from_end);
+                    r!(dst) = v;
+                }
+                Op::SliceRest {
+                    dst,
+                    src,
+                    start,
+                    end,
+                } => {
+                    let v = match &r!(src) {
+                        Value::Array(a) => {
+                            let hi = a.len().saturating_sub(end as usize);
+                            let lo = (start as usize).min(hi);
+                            Value::array(a[lo..hi].to_vec())
+                        }
+                        _ => Value::array(Vec::new()),
+                    };
+                    r!(dst) = v;
+                }
+                Op::MatchFail { src } => {
+                    let shown = display(&r!(src), &self.types);
+                    bail!(VmError::runtime(format!(
+                        "No match arm matched the value {shown}"
+                    )));
+                }
+
+                Op::IterPrep { src } => {
+                    let v = std::mem::take(&mut r!(src));
+                    let prepared = t!(crate::methods::iterable(v));
+                    r!(src) = prepared;
+                    r!(src + 1) = Value::Int(0);
+                }
+                Op::IterNext { src, dst, off } => {
+                    let pos = match r!(src + 1) {
+                        Value::Int(p) => p,
+                        _ => 0,
+                    };
+                    let next = match &r!(src) {
+                        Value::Array(a) => a.get(pos as usize).cloned().map(|v| (v, pos + 1)),
+                        Value::Range(rg) => match rg.bounds() {
+                            Some((lo, hi)) => {
+                                let i = lo.checked_add(pos);
+                                i.filter(|&i| i < hi).map(|i| (Value::Int(i), pos + 1))
+                            }
+                            None => match rg.start {
+                                // an open range `a..` counts up without end
+                                Some(lo) => lo.checked_add(pos).map(|i| (Value::Int(i), pos + 1)),
+                                None => None,
+                            },
+                        },
+                        Value::Str(s) => {
+                            let p = pos as usize;
+                            s.get(p..)
+                                .and_then(|rest| rest.chars().next())
+                                .map(|c| (Value::str(c.to_string()), (p + c.len_utf8()) as i64))
+                        }
+                        _ => None,
+                    };
+                    match next {
+                        Some((v, p)) => {
+                            r!(dst) = v;
+                            r!(src + 1) = Value::Int(p);
+                            t!(self.tick());
+                        }
+                        None => jump!(off),
+                    }
+                }
+                Op::ForPrep {
+                    base: b,
+                    inclusive,
+                    off,
+                } => {
+                    let (lo, hi) = match (&r!(b), &r!(b + 1)) {
+                        (Value::Int(lo), Value::Int(hi)) => (*lo, *hi),
+                        (x, y) => bail!(VmError::type_error(format!(
+                            "A range in `for` needs integer bounds, found {} and {}",
+                            x.type_name(),
+                            y.type_name()
+                        ))),
+                    };
+                    let empty = if inclusive { lo > hi } else { lo >= hi };
+                    if empty {
+                        jump!(off)
+                    }
+                }
+                Op::ForNext {
+                    base: b,
+                    inclusive,
+                    off,
+                } => {
+                    if let (Value::Int(i), Value::Int(hi)) = (&r!(b), &r!(b + 1)) {
+                        let (i, hi) = (*i, *hi);
+                        let more = if inclusive { i < hi } else { i + 1 < hi };
+                        if more {
+                            r!(b) = Value::Int(i + 1);
+                            jump!(off);
+                            t!(self.tick());
+                        }
+                    }
+                }
+
+                Op::TryBegin { err, off } => {
+                    let target = (pc as i64 + off as i64) as usize;
+                    self.handlers.push(Handler {
+                        frame: self.frames.len() - 1,
+                        pc: target,
+                        err,
+                    });
+                }
+                Op::TryEnd => {
+                    self.handlers.pop();
+                }
+                Op::Throw { src } => {
+                    let v = r!(src).clone();
+                    let shown = display(&v, &self.types);
+                    let mut e = VmError::runtime(format!("Uncaught exception: {shown}"));
+                    e.thrown = Some(v);
+                    bail!(e);
+                }
+                Op::Rethrow { src } => {
+                    let e = match self.last_caught.take() {
+                        Some(e) => e,
+                        None => {
+                            let v = r!(src).clone();
+                            let shown = display(&v, &self.types);
+                            let mut e = VmError::runtime(format!("Uncaught exception: {shown}"));
+                            e.thrown = Some(v);
+                            e
+                        }
+                    };
+                    bail!(e);
+                }
+                Op::Question { dst, src } => {
+                    enum Q {
+                        Value(Value),
+                        Return,
+                        Bad,
+                    }
+                    let q = match r!(src).as_variant() {
+                        Some((OPTION, SOME, [inner])) | Some((RESULT, OK, [inner])) => {
+                            Q::Value(inner.clone())
+                        }
+                        Some((OPTION, NONE, _)) | Some((RESULT, ERR, _)) => Q::Return,
+                        _ => Q::Bad,
+                    };
+                    match q {
+                        Q::Value(v) => r!(dst) = v,
+                        Q::Return => {
+                            // early return of the `None`/`Err` from the current function
+                            let ret = std::mem::take(&mut r!(src));
+                            let Some(done) = self.pop_frame() else {
+                                return Ok(ret);
+                            };
+                            t!(self.write_back(&done));
+                            if self.frames.len() <= entry {
+                                return Ok(ret);
+                            }
+                            self.regs[done.base - 1] = ret;
+                            enter_top!();
+                        }
+                        Q::Bad => {
+                            let shown = display(&r!(src), &self.types);
+                            bail!(VmError::type_error(format!(
+                                "The `?` operator needs an Option or a Result, found {shown}"
+                            )))
+                        }
+                    }
+                }
+                Op::CheckType { reg, desc } => {
+                    if let Some(Desc::Check { kind, annotation }) = proto.descs.get(desc as usize) {
+                        t!(check_type(&r!(reg), *kind, annotation));
+                    }
+                }
+                Op::Cast { dst, src, desc } => {
+                    let kind = match proto.descs.get(desc as usize) {
+                        Some(Desc::Cast(k)) => *k,
+                        _ => CastKind::Keep,
+                    };
+                    let v = t!(self.cast(&r!(src), kind));
+                    r!(dst) = v;
+                }
+                Op::DefType { dst, desc } => {
+                    let v = t!(self.def_type(&proto, desc));
+                    r!(dst) = v;
+                }
+                Op::DefImpl { base: b, desc } => {
+                    t!(self.def_impl(&proto, desc, base + b as usize));
+                }
+            }
+        }
+    }
+
+    fn call_native_args(&mut self, f: &Value, args: &mut Args) -> VResult<Value> {
+        if args.len <= 4 {
+            let n = args.len;
+            self.call_native(f, &mut args.inline[..n])
+        } else {
+            let mut heap = std::mem::take(&mut args.heap);
+            self.call_native(f, &mut heap)
+        }
+    }
+
+    fn global_name(&self, slot: u32) -> Rc<str> {
+        self.global_names
+            .get(slot as usize)
+            .cloned()
+            .unwrap_or_else(|| "?".into())
+    }
+
+    /// A user method `name` for the receiver's type, if it has one.
+    pub fn user_method(&self, recv: &Value, name: &str) -> Option<Method> {
+        let ty = match recv {
+            Value::Struct(s) => s.ty,
+            Value::Variant(v) => v.ty,
+            Value::Unit(t, _) => *t,
+            _ => return None,
+        };
+        self.types.get(ty)?.methods.get(name).cloned()
+    }
+
+    fn make_closure(&self, proto: &Proto, index: u32, base: usize) -> VResult<Value> {
+        let p = proto
+            .protos
+            .get(index as usize)
+            .ok_or_else(|| VmError::runtime("internal error: bad function index"))?;
+        let mut upvals = Vec::with_capacity(p.captures.len());
+        let current = self.frames.last().and_then(|f| f.closure.clone());
+        for c in &p.captures {
+            let cell = match c {
+                Capture::Local(r) => match self.regs.get(base + *r as usize) {
+                    Some(Value::Cell(cell)) => cell.clone(),
+                    _ => Rc::new(UpCell {
+                        value: RefCell::new(Value::Undef),
+                        born: self.cell,
+                        logged: Cell::new(0),
+                    }),
+                },
+                Capture::Upval(i) => match current.as_ref().and_then(|c| c.upvals.get(*i as usize))
+                {
+                    Some(cell) => cell.clone(),
+                    None => Rc::new(UpCell {
+                        value: RefCell::new(Value::Undef),
+                        born: self.cell,
+                        logged: Cell::new(0),
+                    }),
+                },
+            };
+            upvals.push(cell);
+        }
+        Ok(Value::Func(Rc::new(Closure {
+            proto: p.clone(),
+            upvals: upvals.into_boxed_slice(),
+        })))
+    }
+
+    fn fstring(&mut self, proto: &Proto, desc: u32, base: usize) -> VResult<Value> {
+        let Some(Desc::FString(segs)) = proto.descs.get(desc as usize) else {
+            return Err(VmError::runtime("internal error: bad f-string"));
+        };
+        let mut out = String::new();
+        let mut hole = 0usize;
+        for seg in segs {
+            match seg {
+                FSeg::Text(t) => out.push_str(t),
+                FSeg::Hole(spec) => {
+                    let v = &self.regs[base + hole];
+                    hole += 1;
+                    match spec {
+                        None => write_plain(&mut out, v, &self.types),
+                        Some(spec) => out.push_str(&spec.apply(v, &self.types)),
+                    }
+                    if out.len() > arith::MAX_ELEMENTS {
+                        return Err(arith::check_size(out.len()).unwrap_err());
+                    }
+                }
+            }
+        }
+        Ok(Value::str(out))
+    }
+
+    fn make_struct(&mut self, proto: &Proto, desc: u32, base: usize) -> VResult<Value> {
+        let Some(Desc::StructLit {
+            name,
+            fields,
+            has_base,
+        }) = proto.descs.get(desc as usize)
+        else {
+            return Err(VmError::runtime("internal error: bad struct literal"));
+        };
+        // `Shape::Rect { w: 1.0 }`: a struct-like enum variant
+        if let Some((ty_name, variant)) = name.split_once("::") {
+            let ty = self
+                .types
+                .lookup(ty_name)
+                .ok_or_else(|| VmError::runtime(format!("Undefined type: {ty_name}")))?;
+            let def = self
+                .types
+                .get(ty)
+                .ok_or_else(|| VmError::runtime("Unknown type"))?;
+            let vi = def.variant_index(variant).ok_or_else(|| {
+                VmError::runtime(format!("{ty_name} has no variant named {variant}"))
+            })?;
+            let names = def
+                .variant(vi)
+                .and_then(|v| v.fields.clone())
+                .ok_or_else(|| VmError::runtime(format!("{name} is not a struct-like variant")))?;
+            let values = self.gather_fields(&names, fields, base, None, name)?;
+            return Ok(Value::Variant(Rc::new(VariantValue {
+                ty,
+                variant: vi,
+                fields: values,
+            })));
+        }
+        let ty = self
+            .types
+            .lookup(name)
+            .ok_or_else(|| VmError::runtime(format!("Undefined struct: {name}")))?;
+        let def = self
+            .types
+            .get(ty)
+            .ok_or_else(|| VmError::runtime("Unknown type"))?;
+        let TypeKind::Struct { fields: decl, .. } = &def.kind else {
+            return Err(VmError::type_error(format!("{name} is not a struct")));
+        };
+        let decl = decl.clone();
+        let base_value = if *has_base {
+            match std::mem::take(&mut self.regs[base + fields.len()]) {
+                Value::Struct(s) if s.ty == ty => Some(s),
+                other => {
+                    return Err(VmError::type_error(format!(
+                        "`..base` of a {name} literal must be a {name}, found {}",
+                        other.type_name()
+                    )))
+                }
+            }
+        } else {
+            None
+        };
+        let values = self.gather_fields(&decl, fields, base, base_value.as_deref(), name)?;
+        Ok(Value::Struct(Rc::new(StructValue { ty, fields: values })))
+    }
+
+    /// Orders literal fields (in registers from `base`) by the declaration `decl`.
+    fn gather_fields(
+        &mut self,
+        decl: &[Rc<str>],
+        given: &[Rc<str>],
+        base: usize,
+        fallback: Option<&StructValue>,
+        name: &str,
+    ) -> VResult<Vec<Value>> {
+        let mut values = vec![Value::Undef; decl.len()];
+        for (i, f) in given.iter().enumerate() {
+            let Some(pos) = decl.iter().position(|d| d == f) else {
+                return Err(VmError::runtime(format!("{name} has no field named {f}")));
+            };
+            values[pos] = std::mem::take(&mut self.regs[base + i]);
+        }
+        for (i, v) in values.iter_mut().enumerate() {
+            if matches!(v, Value::Undef) {
+                match fallback.and_then(|b| b.fields.get(i)) {
+                    Some(x) => *v = x.clone(),
+                    None => {
+                        return Err(VmError::runtime(format!(
+                            "Missing field {} in {name} literal",
+                            decl[i]
+                        )))
+                    }
+                }
+            }
+        }
+        Ok(values)
+    }
+
+    pub fn get_field(&self, obj: &Value, name: &str) -> VResult<Value> {
+        match obj {
+            Value::Struct(s) => {
+                let def = self.types.get(s.ty);
+                if let Some(i) = def.and_then(|d| d.field_index(name)) {
+                    return Ok(s.fields.get(i).cloned().unwrap_or_default());
+                }
+                let tname = def.map_or("?", |d| &d.name);
+                Err(VmError::runtime(format!(
+                    "{tname} has no field named {name}"
+                )))
+            }
+            Value::Variant(v) => {
+                let info = self.types.get(v.ty).and_then(|d| d.variant(v.variant));
+                if let Some(i) = info
+                    .and_then(|i| i.fields.as_ref())
+                    .and_then(|fs| fs.iter().position(|f| &**f == name))
+                {
+                    return Ok(v.fields.get(i).cloned().unwrap_or_default());
+                }
+                Err(VmError::runtime(format!(
+                    "{} has no field named {name}",
+                    info.map_or("?", |i| &i.name)
+                )))
+            }
+            Value::Object(map) => map
+                .get(name)
+                .cloned()
+                .ok_or_else(|| VmError::runtime(format!("Object has no field named {name}"))),
+            Value::Tuple(_) => Err(VmError::runtime(format!(
+                "A tuple has no field named {name}: use `.0`, `.1`, ..."
+            ))),
+            other => Err(VmError::runtime(format!(
+                "Cannot read field {name} of {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn get_path(&self, proto: &Proto, desc: u32) -> VResult<Value> {
+        let Some(Desc::Path(path)) = proto.descs.get(desc as usize) else {
+            return Err(VmError::runtime("internal error: bad path"));
+        };
+        let (Some(first), Some(last)) = (path.first(), path.last()) else {
+            return Err(VmError::runtime("empty path"));
+        };
+        let type_name = &path[path.len().saturating_sub(2)];
+        if let Some(ty) = self.types.lookup(type_name) {
+            let def = self
+                .types
+                .get(ty)
+                .ok_or_else(|| VmError::runtime("Unknown type"))?;
+            if let Some(vi) = def.variant_index(last) {
+                let info = def
+                    .variant(vi)
+                    .ok_or_else(|| VmError::runtime("Unknown variant"))?;
+                return Ok(if info.arity == 0 && info.fields.is_none() {
+                    Value::Unit(ty, vi)
+                } else {
+                    Value::Ctor(ty, vi)
+                });
+            }
+            if let Some(m) = def.methods.get(&**last) {
+                return Ok(Value::Func(m.func.clone()));
+            }
+            return Err(VmError::runtime(format!(
+                "{type_name} has no variant or associated function named {last}"
+            )));
+        }
+        if let Some(v) = crate::builtins::path_constant(path) {
+            return Ok(v);
+        }
+        Err(VmError::runtime(format!(
+            "Undefined type: {first} (in `{}`)",
+            path.iter().map(|s| &**s).collect::<Vec<_>>().join("::")
+        )))
+    }
+
+    fn test_variant(&self, proto: &Proto, desc: u32, v: &Value) -> bool {
+        let Some(Desc::VariantPat {
+            path,
+            arity,
+            fields,
+        }) = proto.descs.get(desc as usize)
+        else {
+            return false;
+        };
+        let Some(last) = path.last() else {
+            return false;
+        };
+        let type_name = if path.len() >= 2 {
+            Some(&path[path.len() - 2])
+        } else {
+            None
+        };
+        match v {
+            Value::Variant(_) | Value::Unit(..) => {
+                let Some((ty, vi, payload)) = v.as_variant() else {
+                    return false;
+                };
+                let Some(def) = self.types.get(ty) else {
+                    return false;
+                };
+                if type_name.is_some_and(|t| **t != *def.name) {
+                    return false;
+                }
+                let Some(info) = def.variant(vi) else {
+                    return false;
+                };
+                if *info.name != **last {
+                    return false;
+                }
+                match (arity, fields) {
+                    (Some(n), _) => payload.len() == *n as usize,
+                    (None, Some(fs)) => fs.iter().all(|f| {
+                        info.fields
+                            .as_ref()
+                            .is_some_and(|names| names.iter().any(|n| n == f))
+                    }),
+                    (None, None) => payload.is_empty() || info.fields.is_some(),
+                }
+            }
+            Value::Struct(s) => {
+                let Some(def) = self.types.get(s.ty) else {
+                    return false;
+                };
+                if *def.name != **last || type_name.is_some() {
+                    return false;
+                }
+                match (arity, fields) {
+                    (Some(n), _) => s.fields.len() == *n as usize,
+                    (None, Some(fs)) => fs.iter().all(|f| def.field_index(f).is_some()),
+                    (None, None) => true,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    fn cast(&self, v: &Value, kind: CastKind) -> VResult<Value> {
+        Ok(match (kind, v) {
+            (CastKind::Int, Value::Int(n)) => Value::Int(*n),
+            (CastKind::Int, Value::Float(f)) => {
+                if f.is_nan() {
+                    Value::Int(0)
+                } else {
+                    Value::Int(*f as i64)
+                }
+            }
+            (CastKind::Int, Value::Bool(b)) => Value::Int(*b as i64),
+            (CastKind::Int, Value::Unit(ty, vi)) => {
+                let d = self
+                    .types
+                    .get(*ty)
+                    .and_then(|d| d.variant(*vi))
+                    .map_or(*vi as i64, |i| i.discriminant);
+                Value::Int(d)
+            }
+            (CastKind::Int, Value::Str(s)) if s.chars().count() == 1 => {
+                Value::Int(s.chars().next().map_or(0, |c| c as i64))
+            }
+            (CastKind::Float, Value::Int(n)) => Value::Float(*n as f64),
+            (CastKind::Float, Value::Float(f)) => Value::Float(*f),
+            (CastKind::Str, v) => Value::str(crate::display::display_plain(v, &self.types)),
+            (CastKind::Bool, v) => Value::Bool(v.truthy()),
+            (CastKind::Char, Value::Int(n)) => {
+                match u32::try_from(*n).ok().and_then(char::from_u32) {
+                    Some(c) => Value::str(c.to_string()),
+                    None => {
+                        return Err(VmError::runtime(format!(
+                            "{n} is not a valid character code"
+                        )))
+                    }
+                }
+            }
+            (CastKind::Char, Value::Str(s)) if s.chars().count() == 1 => v.clone(),
+            (CastKind::Keep, v) => v.clone(),
+            (k, v) => {
+                return Err(VmError::type_error(format!(
+                    "Cannot cast {} to {}",
+                    v.type_name(),
+                    match k {
+                        CastKind::Int => "an integer",
+                        CastKind::Float => "a float",
+                        CastKind::Char => "a char",
+                        _ => "that type",
+                    }
+                )))
+            }
+        })
+    }
+
+    fn def_type(&mut self, proto: &Proto, desc: u32) -> VResult<Value> {
+        let def = match proto.descs.get(desc as usize) {
+            Some(Desc::Struct(s)) => TypeDef {
+                name: s.name.clone(),
+                kind: TypeKind::Struct {
+                    fields: s.fields.iter().map(|(n, _)| n.clone()).collect(),
+                    tuple: s.tuple,
+                },
+                methods: Default::default(),
+            },
+            Some(Desc::Enum(e)) => {
+                let mut next = 0i64;
+                let variants = e
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let d = v.discriminant.unwrap_or(next);
+                        next = d.wrapping_add(1);
+                        let (fields, arity) = match &v.shape {
+                            crate::ast::VariantShape::Unit => (None, 0),
+                            crate::ast::VariantShape::Tuple(t) => (None, t.len()),
+                            crate::ast::VariantShape::Struct(fs) => (
+                                Some(fs.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()),
+                                fs.len(),
+                            ),
+                        };
+                        VariantInfo {
+                            name: v.name.clone(),
+                            fields,
+                            arity,
+                            discriminant: d,
+                        }
+                    })
+                    .collect();
+                TypeDef {
+                    name: e.name.clone(),
+                    kind: TypeKind::Enum { variants },
+                    methods: Default::default(),
+                }
+            }
+            _ => return Err(VmError::runtime("internal error: bad type definition")),
+        };
+        let old = self.types.lookup(&def.name);
+        self.undo.push(Undo::TypeName(def.name.clone(), old));
+        let id = self.types.add(def);
+        Ok(Value::Type(id))
+    }
+
+    fn def_impl(&mut self, proto: &Proto, desc: u32, base: usize) -> VResult<()> {
+        let Some(Desc::Impl { type_name, methods }) = proto.descs.get(desc as usize) else {
+            return Err(VmError::runtime("internal error: bad impl"));
+        };
+        let ty = self.types.lookup(type_name).ok_or_else(|| {
+            VmError::runtime(format!(
+                "Undefined type: {type_name} (define the struct or enum before its impl)"
+            ))
+        })?;
+        for (i, m) in methods.iter().enumerate() {
+            let Value::Func(f) = std::mem::take(&mut self.regs[base + i]) else {
+                continue;
+            };
+            let method = Method {
+                func: f,
+                self_kind: m.self_kind,
+            };
+            if let Some(def) = self.types.defs.get_mut(ty as usize) {
+                let old = def.methods.insert(m.name.clone(), method);
+                self.undo.push(Undo::Method(ty, m.name.clone(), old));
+            }
+        }
+        Ok(())
+    }
+
+    // ---- places --------------------------------------------------------------------------
+
+    /// Runs `f` on the value at a place (creating object entries for an assignment when
+    /// `create` is set).
+    fn with_place<R>(
+        &mut self,
+        place: &Place,
+        base: usize,
+        create: bool,
+        f: impl FnOnce(&mut Value) -> VResult<R>,
+    ) -> VResult<R> {
+        // index values first: they live in registers that the root may borrow
+        let mut keys: Vec<Key> = Vec::with_capacity(place.steps.len());
+        for s in &place.steps {
+            keys.push(match s {
+                Step::Field(n) => Key::Field(n.clone()),
+                Step::Tuple(i) => Key::Tuple(*i as usize),
+                Step::Index(r) => Key::Index(self.regs[base + *r as usize].clone()),
+            });
+        }
+        match place.root {
+            Root::Local(r) => {
+                let types = &self.types;
+                let root = &mut self.regs[base + r as usize];
+                walk(root, &keys, types, create, &place.name, f)
+            }
+            Root::Global(slot) => {
+                let s = slot as usize;
+                if matches!(self.globals.get(s), Some(Value::Undef) | None)
+                    && !(keys.is_empty() && create)
+                {
+                    return Err(VmError::runtime(format!(
+                        "Undefined variable: {}",
+                        self.global_name(slot)
+                    )));
+                }
+                self.log_global(s);
+                let types = &self.types;
+                let root = self
+                    .globals
+                    .get_mut(s)
+                    .ok_or_else(|| VmError::runtime("internal error: bad global"))?;
+                walk(root, &keys, types, create, &place.name, f)
+            }
+            Root::Boxed(r) => {
+                let cell = match &self.regs[base + r as usize] {
+                    Value::Cell(c) => c.clone(),
+                    _ => return Err(VmError::runtime("internal error: not a box")),
+                };
+                self.log_cell(&cell);
+                let mut v = cell.value.borrow_mut();
+                walk(&mut v, &keys, &self.types, create, &place.name, f)
+            }
+            Root::Upval(i) => {
+                let cell = self
+                    .frames
+                    .last()
+                    .and_then(|f| f.closure.as_ref())
+                    .and_then(|c| c.upvals.get(i as usize).cloned())
+                    .ok_or_else(|| VmError::runtime("internal error: bad upvalue"))?;
+                self.log_cell(&cell);
+                let mut v = cell.value.borrow_mut();
+                walk(&mut v, &keys, &self.types, create, &place.name, f)
+            }
+        }
+    }
+
+    pub(crate) fn read_place(&mut self, place: &Place, base: usize) -> VResult<Value> {
+        // reading needs no logging or copying: walk shared references
+        let root = match place.root {
+            Root::Local(r) => self.regs[base + r as usize].clone(),
+            Root::Global(s) => match self.globals.get(s as usize) {
+                Some(Value::Undef) | None => {
+                    return Err(VmError::runtime(format!(
+                        "Undefined variable: {}",
+                        self.global_name(s)
+                    )))
+                }
+                Some(v) => v.clone(),
+            },
+            Root::Boxed(r) => match &self.regs[base + r as usize] {
+                Value::Cell(c) => c.value.borrow().clone(),
+                v => v.clone(),
+            },
+            Root::Upval(i) => self
+                .frames
+                .last()
+                .and_then(|f| f.closure.as_ref())
+                .and_then(|c| c.upvals.get(i as usize))
+                .map(|u| u.value.borrow().clone())
+                .unwrap_or_default(),
+        };
+        check_defined(&root)?;
+        let mut cur = root;
+        for s in &place.steps {
+            cur = match s {
+                Step::Field(n) => self.get_field(&cur, n)?,
+                Step::Tuple(i) => tuple_field(&cur, *i)?,
+                Step::Index(r) => {
+                    let idx = self.regs[base + *r as usize].clone();
+                    crate::methods::index(&cur, &idx)?
+                }
+            };
+        }
+        Ok(cur)
+    }
+
+    fn take_place(&mut self, place: &Place, base: usize) -> VResult<Value> {
+        self.with_place(place, base, false, |v| Ok(std::mem::take(v)))
+    }
+
+    fn put_place(&mut self, place: &Place, base: usize, value: Value) -> VResult<()> {
+        self.with_place(place, base, true, move |v| {
+            *v = value;
+            Ok(())
+        })
+    }
+}
+
+enum Key {
+    Field(Rc<str>),
+    Tuple(usize),
+    Index(Value),
+}
+
+/// Follows `keys` from `root` with copy-on-write at each level, then applies `f`.
+fn walk<R>(
+    root: &mut Value,
+    keys: &[Key],
+    types: &Types,
+    create: bool,
+    name: &str,
+    f: impl FnOnce(&mut Value) -> VResult<R>,
+) -> VResult<R> {
+    let mut cur = root;
+    for k in keys {
+        cur = step_mut(cur, k, types, create, name)?;
+    }
+    f(cur)
+}
+
+fn step_mut<'v>(
+    cur: &'v mut Value,
+    key: &Key,
+    types: &Types,
+    create: bool,
+    name: &str,
+) -> VResult<&'v mut Value> {
+    match (cur, key) {
+        (Value::Struct(s), Key::Field(f)) => {
+            let def = types.get(s.ty);
+            let idx = def.and_then(|d| d.field_index(f)).ok_or_else(|| {
+                VmError::runtime(format!(
+                    "{} has no field named {f}",
+                    def.map_or("?", |d| &d.name)
+                ))
+            })?;
+            Rc::make_mut(s)
+                .fields
+                .get_mut(idx)
+                .ok_or_else(|| VmError::runtime("internal error: field index"))
+        }
+        (Value::Variant(v), Key::Field(f)) => {
+            let idx = types
+                .get(v.ty)
+                .and_then(|d| d.variant(v.variant))
+                .and_then(|i| i.fields.as_ref())
+                .and_then(|fs| fs.iter().position(|x| x == f))
+                .ok_or_else(|| VmError::runtime(format!("The variant has no field named {f}")))?;
+            Rc::make_mut(v)
+                .fields
+                .get_mut(idx)
+                .ok_or_else(|| VmError::runtime("internal error: field index"))
+        }
+        (Value::Object(map), Key::Field(f)) => {
+            let m = Rc::make_mut(map);
+            if create && !m.contains_key(&**f) {
+                m.insert(f.clone(), Value::Nil);
+            }
+            m.get_mut(&**f)
+                .ok_or_else(|| VmError::runtime(format!("Object has no field named {f}")))
+        }
+        (Value::Object(map), Key::Index(Value::Str(k))) => {
+            let m = Rc::make_mut(map);
+            let key: Rc<str> = k.as_str().into();
+            if create && !m.contains_key(&key) {
+                m.insert(key.clone(), Value::Nil);
+            }
+            m.get_mut(&key)
+                .ok_or_else(|| VmError::runtime(format!("Key not found: \"{k}\"")))
+        }
+        (Value::Tuple(t), Key::Tuple(_) | Key::Index(Value::Int(_))) => {
+            let i = match key {
+                Key::Tuple(i) => *i as i64,
+                Key::Index(Value::Int(i)) => *i,
+                _ => 0,
+            };
+            let len = t.len();
+            let i = norm_index(i, len).ok_or_else(|| {
+                VmError::runtime(format!("Index {i} out of bounds for tuple of length {len}"))
+            })?;
+            Ok(&mut Rc::make_mut(t)[i])
+        }
+        (Value::Struct(s), Key::Tuple(i)) => {
+            let len = s.fields.len();
+            let st = Rc::make_mut(s);
+            st.fields.get_mut(*i).ok_or_else(|| {
+                VmError::runtime(format!(
+                    "Index {i} out of bounds for tuple struct of {len} fields"
+                ))
+            })
+        }
+        (Value::Array(a), Key::Index(Value::Int(i))) => {
+            let len = a.len();
+            let idx = norm_index(*i, len).ok_or_else(|| {
+                VmError::runtime(format!("Index {i} out of bounds for array of length {len}"))
+            })?;
+            Ok(&mut Rc::make_mut(a)[idx])
+        }
+        (v, Key::Index(i)) => Err(VmError::type_error(format!(
+            "Cannot assign to an element of {} with an index of type {}",
+            v.type_name(),
+            i.type_name()
+        ))),
+        (v, Key::Field(f)) => Err(VmError::type_error(format!(
+            "Cannot assign to field {f} of {} (`{name}`)",
+            v.type_name()
+        ))),
+        (v, Key::Tuple(i)) => Err(VmError::type_error(format!(
+            "Cannot assign to .{i} of {}",
+            v.type_name()
+        ))),
+    }
+}
+
+/// An index counted from the end when negative; `None` if out of bounds.
+pub fn norm_index(i: i64, len: usize) -> Option<usize> {
+    let idx = if i < 0 { len as i64 + i } else { i };
+    if idx >= 0 && (idx as usize) < len {
+        Some(idx as usize)
+    } else {
+        None
+    }
+}
+
+fn check_defined(v: &Value) -> VResult<()> {
+    if matches!(v, Value::Undef) {
+        return Err(VmError::runtime(
+            "Undefined variable: a function used before its definition",
+        ));
+    }
+    Ok(())
+}
+
+fn tuple_field(v: &Value, index: u32) -> VResult<Value> {
+    let i = index as usize;
+    match v {
+        Value::Tuple(t) => t.get(i).cloned().ok_or_else(|| {
+            VmError::runtime(format!(
+                "Index {i} out of bounds for tuple of length {}",
+                t.len()
+            ))
+        }),
+        Value::Struct(s) => s.fields.get(i).cloned().ok_or_else(|| {
+            VmError::runtime(format!(
+                "No field .{i} in a struct of {} fields",
+                s.fields.len()
+            ))
+        }),
+        Value::Array(a) => a.get(i).cloned().ok_or_else(|| {
+            VmError::runtime(format!(
+                "Index {i} out of bounds for array of length {}",
+                a.len()
+            ))
+        }),
+        other => Err(VmError::type_error(format!(
+            "Cannot read .{i} of {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// Element `idx` of a tuple, array, variant payload or struct (from the end if `from_end`,
+/// where 1 is the last).
+fn element(v: &Value, idx: usize, from_end: bool) -> Value {
+    let items: &[Value] = match v {
+        Value::Tuple(t) | Value::Array(t) => t,
+        Value::Variant(var) => &var.fields,
+        Value::Struct(s) => &s.fields,
+        _ => return Value::Nil,
+    };
+    let i = if from_end {
+        items.len().checked_sub(idx)
+    } else {
+        Some(idx)
+    };
+    i.and_then(|i| items.get(i)).cloned().unwrap_or_default()
+}
+
+fn test_range(proto: &Proto, desc: u32, v: &Value) -> bool {
+    let Some(Desc::RangePat { lo, hi, inclusive }) = proto.descs.get(desc as usize) else {
+        return false;
+    };
+    let above = match lo {
+        Some(lo) => matches!(
+            v.compare(lo),
+            Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+        ),
+        None => matches!(v, Value::Int(_) | Value::Float(_) | Value::Str(_)),
+    };
+    let below = match hi {
+        Some(hi) => match v.compare(hi) {
+            Some(std::cmp::Ordering::Less) => true,
+            Some(std::cmp::Ordering::Equal) => *inclusive,
+            _ => false,
+        },
+        None => true,
+    };
+    above && below
+}
+
+/// Checks a value against a D24 annotation.
+fn check_type(v: &Value, kind: Checked, annotation: &str) -> VResult<()> {
+    let ok = match kind {
+        Checked::Int => matches!(v, Value::Int(_)),
+        Checked::Float => matches!(v, Value::Float(_)),
+        Checked::Bool => matches!(v, Value::Bool(_)),
+        Checked::Str => matches!(v, Value::Str(_)),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(VmError::type_error(format!(
+            "expected {annotation}, found {}",
+            v.type_name()
+        )))
+    }
+}

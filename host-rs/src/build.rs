@@ -1,0 +1,176 @@
+//! Finding and (re)building the component at its fixed path, `target/ruchy_notebook.wasm`.
+//!
+//! The hosts never guess: if the component is missing or older than any source it is built
+//! from, it is rebuilt with plain cargo for `wasm32-wasip2` (installing that target with rustup
+//! first if needed) in its own target directory, then copied to the fixed path.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+/// The workspace this host was built from.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Where the component lives: `target/ruchy_notebook.wasm` under the workspace.
+pub fn component_path(root: &Path) -> PathBuf {
+    root.join("target").join("ruchy_notebook.wasm")
+}
+
+/// Inputs of the component build.
+fn sources(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for dir in ["wit", "engine/src", "component/src"] {
+        collect(&root.join(dir), &mut out);
+    }
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "rust-toolchain.toml",
+        "engine/Cargo.toml",
+        "component/Cargo.toml",
+    ] {
+        out.push(root.join(file));
+    }
+    out
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn modified(p: &Path) -> Option<SystemTime> {
+    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+/// Whether the component at `out` is missing or older than one of its sources.
+pub fn is_stale(root: &Path, out: &Path) -> bool {
+    let Some(built) = modified(out) else {
+        return true;
+    };
+    sources(root)
+        .iter()
+        .filter_map(|p| modified(p))
+        .any(|m| m > built)
+}
+
+/// Returns the component's path, building it first if it is missing or stale. Without the
+/// sources (a host installed elsewhere) an existing component is used as it is.
+pub fn ensure_component(root: &Path) -> Result<PathBuf> {
+    let out = component_path(root);
+    let have_sources = root.join("component").join("Cargo.toml").exists();
+    if !have_sources {
+        if out.exists() {
+            return Ok(out);
+        }
+        bail!(
+            "no component at {} and no sources to build it from",
+            out.display()
+        );
+    }
+    if is_stale(root, &out) {
+        build_component(root)?;
+    }
+    Ok(out)
+}
+
+/// Builds the component and copies it to the fixed path. Progress goes to stderr.
+pub fn build_component(root: &Path) -> Result<PathBuf> {
+    ensure_wasm_target(root)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("building the component (cargo build --target wasm32-wasip2 --profile component)...");
+    let status = clean_env(Command::new(&cargo))
+        .current_dir(root)
+        .args([
+            "build",
+            "--quiet",
+            "--package",
+            "ruchy-notebook-component",
+            "--target",
+            "wasm32-wasip2",
+            "--profile",
+            "component",
+            "--target-dir",
+        ])
+        .arg(root.join("target").join("wasm"))
+        .status()
+        .with_context(|| format!("running {cargo}"))?;
+    if !status.success() {
+        bail!("building the component failed ({status})");
+    }
+    let built = root
+        .join("target")
+        .join("wasm")
+        .join("wasm32-wasip2")
+        .join("component")
+        .join("ruchy_notebook_component.wasm");
+    let out = component_path(root);
+    std::fs::copy(&built, &out)
+        .with_context(|| format!("copying {} to {}", built.display(), out.display()))?;
+    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    eprintln!("component: {} ({size} bytes)", out.display());
+    Ok(out)
+}
+
+/// Installs the `wasm32-wasip2` target for the pinned toolchain if it is missing (a fresh
+/// machine has none, and rustup does not install it on its own).
+fn ensure_wasm_target(root: &Path) -> Result<()> {
+    let installed = clean_env(Command::new("rustup"))
+        .current_dir(root)
+        .args(["target", "list", "--installed"])
+        .output();
+    match installed {
+        Ok(o)
+            if String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == "wasm32-wasip2") =>
+        {
+            Ok(())
+        }
+        Ok(_) => {
+            eprintln!("installing the wasm32-wasip2 target (rustup target add wasm32-wasip2)...");
+            let status = clean_env(Command::new("rustup"))
+                .current_dir(root)
+                .args(["target", "add", "wasm32-wasip2"])
+                .status()
+                .context("running rustup")?;
+            if !status.success() {
+                bail!("rustup target add wasm32-wasip2 failed ({status})");
+            }
+            Ok(())
+        }
+        // no rustup: let cargo report what is missing
+        Err(_) => Ok(()),
+    }
+}
+
+/// A nested cargo must not inherit the outer build's settings.
+fn clean_env(mut cmd: Command) -> Command {
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_MAKEFLAGS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}

@@ -1,0 +1,474 @@
+//! The conformance corpus: reading `tests/cases/*.cases`, comparing a runner's results with
+//! them. Used by the native runner (`engine/tests/conformance.rs`) and the wasmtime runner
+//! (`host-rs/tests/conformance.rs`); the jco runner (`host-js/conformance.mjs`) reads the same
+//! files with the same rules.
+//!
+//! # Format
+//!
+//! ```text
+//! # a comment (a line starting with `#` outside a cell)
+//! === case name                 a case: its cells share one session
+//! >>> let x = 42                a cell; `...` lines continue it
+//! 42                            the display of its value (none expected: must be nil)
+//! >>> println("a"); print("b")
+//! | a                           a line the cell printed (`|` alone: an empty line)
+//! |~ b                          printed text without a final newline
+//! >>> y
+//! !! runtime @1:1: Undefined variable: y     an error: kind, optional position, message
+//! === a program @script         a script: all its `>>>`/`...` lines are one program,
+//! >>> fun main() { println(1) }  run as by `host-rs run` (main is called); `|` lines and an
+//! | 1                            optional `!!` line are checked
+//! ```
+//!
+//! Positions are `@LINE:COL` (start) or `@LINE:COL-LINE:COL` (start and end), 1-based, columns
+//! in characters. Everything the expectation does not mention must be absent: no display,
+//! no output, no error.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectedError {
+    pub kind: String,
+    pub start: Option<Position>,
+    pub end: Option<Position>,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expected {
+    pub display: Option<String>,
+    pub stdout: String,
+    pub error: Option<ExpectedError>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cell {
+    pub source: String,
+    /// Line of the cell's first `>>>` in its file.
+    pub line: usize,
+    pub expected: Expected,
+}
+
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub name: String,
+    pub file: PathBuf,
+    pub line: usize,
+    /// A script: one program, run with `run-script`.
+    pub script: bool,
+    pub cells: Vec<Cell>,
+}
+
+/// What a runner observed for one cell.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Actual {
+    pub display: Option<String>,
+    pub stdout: String,
+    pub error: Option<ActualError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActualError {
+    pub kind: String,
+    pub start: Position,
+    pub end: Position,
+    pub message: String,
+}
+
+/// Something that runs cells: the native engine, a wasmtime instance, ...
+pub trait Runner {
+    /// Starts a fresh session (before each case).
+    fn new_session(&mut self);
+    /// Runs one notebook cell in the current session.
+    fn execute_cell(&mut self, source: &str) -> Actual;
+    /// Runs a program as a script in the current session.
+    fn run_script(&mut self, source: &str) -> Actual;
+}
+
+/// Every `.cases` file under `dir`, sorted by path.
+pub fn case_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    files.sort();
+    files
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else if p.extension().is_some_and(|x| x == "cases") {
+            out.push(p);
+        }
+    }
+}
+
+/// All cases under `dir`; a malformed file is an error naming the file and line.
+pub fn load(dir: &Path) -> Result<Vec<Case>, String> {
+    let mut cases = Vec::new();
+    for f in case_files(dir) {
+        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        cases.extend(parse(&text, &f)?);
+    }
+    Ok(cases)
+}
+
+/// The corpus directory of this repository.
+pub fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("cases")
+}
+
+fn parse_position(s: &str) -> Option<Position> {
+    let (l, c) = s.split_once(':')?;
+    Some(Position {
+        line: l.parse().ok()?,
+        column: c.parse().ok()?,
+    })
+}
+
+/// `!! KIND[ @L:C[-L:C]]: MESSAGE`
+fn parse_error_line(rest: &str) -> Option<ExpectedError> {
+    let (head, message) = rest.split_once(": ")?;
+    let mut parts = head.split_whitespace();
+    let kind = parts.next()?.to_string();
+    if !matches!(kind.as_str(), "parse" | "type" | "runtime" | "limit") {
+        return None;
+    }
+    let (mut start, mut end) = (None, None);
+    if let Some(pos) = parts.next() {
+        let pos = pos.strip_prefix('@')?;
+        match pos.split_once('-') {
+            Some((a, b)) => {
+                start = Some(parse_position(a)?);
+                end = Some(parse_position(b)?);
+            }
+            None => start = Some(parse_position(pos)?),
+        }
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(ExpectedError {
+        kind,
+        start,
+        end,
+        message: message.to_string(),
+    })
+}
+
+/// Parses one corpus file.
+pub fn parse(text: &str, file: &Path) -> Result<Vec<Case>, String> {
+    let err = |line: usize, msg: &str| format!("{}:{line}: {msg}", file.display());
+    let mut cases: Vec<Case> = Vec::new();
+    let mut display: Vec<String> = Vec::new();
+    // closes the expectation block of the last cell
+    fn flush(cases: &mut [Case], display: &mut Vec<String>) {
+        while display.last().is_some_and(|l| l.is_empty()) {
+            display.pop();
+        }
+        if let Some(cell) = cases.last_mut().and_then(|c| c.cells.last_mut()) {
+            if !display.is_empty() {
+                cell.expected.display = Some(display.join("\n"));
+            }
+        }
+        display.clear();
+    }
+    let mut in_cell = false;
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if let Some(rest) = line.strip_prefix("===") {
+            flush(&mut cases, &mut display);
+            let rest = rest.trim();
+            let (name, script) = match rest.strip_suffix("@script") {
+                Some(name) => (name.trim(), true),
+                None => (rest, false),
+            };
+            if name.is_empty() {
+                return Err(err(n, "a case needs a name after `===`"));
+            }
+            cases.push(Case {
+                name: name.to_string(),
+                file: file.to_path_buf(),
+                line: n,
+                script,
+                cells: Vec::new(),
+            });
+            in_cell = false;
+            continue;
+        }
+        let Some(case) = cases.last_mut() else {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            return Err(err(n, "text before the first `=== case`"));
+        };
+        if let Some(src) = line.strip_prefix(">>>") {
+            let src = src.strip_prefix(' ').unwrap_or(src);
+            if case.script && !case.cells.is_empty() {
+                if !display.is_empty() || !case.cells[0].expected.stdout.is_empty() {
+                    return Err(err(
+                        n,
+                        "a script has one program: all `>>>` lines come first",
+                    ));
+                }
+                let cell = &mut case.cells[0];
+                cell.source.push('\n');
+                cell.source.push_str(src);
+            } else {
+                flush(std::slice::from_mut(case), &mut display);
+                case.cells.push(Cell {
+                    source: src.to_string(),
+                    line: n,
+                    expected: Expected::default(),
+                });
+            }
+            in_cell = true;
+            continue;
+        }
+        if let Some(src) = line.strip_prefix("...") {
+            if !in_cell {
+                return Err(err(
+                    n,
+                    "`...` continues a cell: it must follow `>>>` or `...`",
+                ));
+            }
+            let src = src.strip_prefix(' ').unwrap_or(src);
+            if let Some(cell) = case.cells.last_mut() {
+                cell.source.push('\n');
+                cell.source.push_str(src);
+            }
+            continue;
+        }
+        in_cell = false;
+        let Some(cell) = case.cells.last_mut() else {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            return Err(err(n, "an expectation before the first `>>>` cell"));
+        };
+        if line == "|" {
+            cell.expected.stdout.push('\n');
+        } else if let Some(t) = line.strip_prefix("|~ ") {
+            cell.expected.stdout.push_str(t);
+        } else if let Some(t) = line.strip_prefix("| ") {
+            cell.expected.stdout.push_str(t);
+            cell.expected.stdout.push('\n');
+        } else if let Some(rest) = line.strip_prefix("!! ") {
+            if cell.expected.error.is_some() {
+                return Err(err(n, "a cell has at most one `!!` error"));
+            }
+            cell.expected.error = Some(parse_error_line(rest).ok_or_else(|| {
+                err(n, "expected `!! KIND[ @L:C[-L:C]]: MESSAGE` with KIND parse, type, runtime or limit")
+            })?);
+        } else if line.starts_with('#') && display.is_empty() {
+            // a comment between cells
+        } else if case.script {
+            if !line.trim().is_empty() {
+                return Err(err(
+                    n,
+                    "a script case checks only `|` output and `!!` errors",
+                ));
+            }
+        } else {
+            display.push(line.to_string());
+        }
+    }
+    flush(&mut cases, &mut display);
+    for c in &cases {
+        if c.cells.is_empty() {
+            return Err(err(c.line, "a case needs at least one `>>>` cell"));
+        }
+    }
+    Ok(cases)
+}
+
+/// Compares what a runner saw with what the corpus expects; `Err` describes the difference.
+pub fn compare(expected: &Expected, actual: &Actual) -> Result<(), String> {
+    let mut problems = String::new();
+    if expected.stdout != actual.stdout {
+        let _ = writeln!(
+            problems,
+            "  stdout:  expected {:?}\n           got      {:?}",
+            expected.stdout, actual.stdout
+        );
+    }
+    if expected.display != actual.display {
+        let _ = writeln!(
+            problems,
+            "  display: expected {:?}\n           got      {:?}",
+            expected.display, actual.display
+        );
+    }
+    match (&expected.error, &actual.error) {
+        (None, None) => {}
+        (Some(e), None) => {
+            let _ = writeln!(
+                problems,
+                "  error:   expected {} error {:?}, got none",
+                e.kind, e.message
+            );
+        }
+        (None, Some(a)) => {
+            let _ = writeln!(
+                problems,
+                "  error:   expected none, got {} error {:?} at {}:{}",
+                a.kind, a.message, a.start.line, a.start.column
+            );
+        }
+        (Some(e), Some(a)) => {
+            let position_ok = e.start.as_ref().is_none_or(|s| *s == a.start)
+                && e.end.as_ref().is_none_or(|s| *s == a.end);
+            if e.kind != a.kind || e.message != a.message || !position_ok {
+                let _ = writeln!(
+                    problems,
+                    "  error:   expected {} {:?} {:?}\n           got      {} @{}:{}-{}:{}: {:?}",
+                    e.kind,
+                    e.start,
+                    e.message,
+                    a.kind,
+                    a.start.line,
+                    a.start.column,
+                    a.end.line,
+                    a.end.column,
+                    a.message
+                );
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Runs every case; returns the number of cells checked and a description of each failure.
+pub fn run(cases: &[Case], runner: &mut dyn Runner) -> (usize, Vec<String>) {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for case in cases {
+        runner.new_session();
+        for cell in &case.cells {
+            let actual = if case.script {
+                runner.run_script(&cell.source)
+            } else {
+                runner.execute_cell(&cell.source)
+            };
+            checked += 1;
+            if let Err(why) = compare(&cell.expected, &actual) {
+                failures.push(format!(
+                    "{}:{}: case \"{}\", cell:\n    {}\n{why}",
+                    case.file.display(),
+                    cell.line,
+                    case.name,
+                    cell.source.replace('\n', "\n    ")
+                ));
+            }
+        }
+    }
+    (checked, failures)
+}
+
+/// Runs the whole corpus and panics with a readable report if anything differs.
+pub fn assert_corpus(runner: &mut dyn Runner, host: &str) {
+    let cases = load(&corpus_dir()).unwrap_or_else(|e| panic!("corpus: {e}"));
+    assert!(!cases.is_empty(), "the corpus is empty");
+    let (checked, failures) = run(&cases, runner);
+    if !failures.is_empty() {
+        panic!(
+            "{host}: {} of {checked} cells differ from the corpus:\n\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+    eprintln!(
+        "{host}: {} cases, {checked} cells, all as expected",
+        cases.len()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cells_outputs_and_errors() {
+        let text = "# c\n=== one\n>>> let x = 1\n1\n>>> fun f() {\n...   2\n... }\n<function>\n>>> println(\"a\"); print(\"b\")\n| a\n|~ b\n>>> y\n!! runtime @1:1: Undefined variable: y\n=== two @script\n>>> fun main() {\n>>>   println(\"\")\n>>> }\n|\n";
+        let cases = parse(text, Path::new("t.cases")).unwrap();
+        assert_eq!(cases.len(), 2);
+        let c = &cases[0].cells;
+        assert_eq!(c.len(), 4);
+        assert_eq!(c[0].expected.display.as_deref(), Some("1"));
+        assert_eq!(c[1].source, "fun f() {\n  2\n}");
+        assert_eq!(c[2].expected.stdout, "a\nb");
+        assert_eq!(c[2].expected.display, None);
+        let e = c[3].expected.error.as_ref().unwrap();
+        assert_eq!(
+            (e.kind.as_str(), e.message.as_str()),
+            ("runtime", "Undefined variable: y")
+        );
+        assert_eq!(e.start, Some(Position { line: 1, column: 1 }));
+        assert!(cases[1].script);
+        assert_eq!(cases[1].cells.len(), 1);
+        assert_eq!(cases[1].cells[0].source, "fun main() {\n  println(\"\")\n}");
+        assert_eq!(cases[1].cells[0].expected.stdout, "\n");
+    }
+
+    #[test]
+    fn multi_line_display_keeps_inner_blank_lines() {
+        let text = "=== s\n>>> \"a\\n\\nb\"\n\"a\n\nb\"\n\n";
+        let cases = parse(text, Path::new("t.cases")).unwrap();
+        assert_eq!(
+            cases[0].cells[0].expected.display.as_deref(),
+            Some("\"a\n\nb\"")
+        );
+    }
+
+    #[test]
+    fn malformed_files_name_the_line() {
+        let e = parse("=== x\n>>> 1\n!! oops: x\n", Path::new("t.cases")).unwrap_err();
+        assert!(e.starts_with("t.cases:3:"), "{e}");
+        assert!(parse("1\n", Path::new("t.cases")).is_err());
+    }
+
+    #[test]
+    fn compare_reports_each_difference() {
+        let exp = Expected {
+            display: Some("1".into()),
+            stdout: String::new(),
+            error: None,
+        };
+        assert!(compare(
+            &exp,
+            &Actual {
+                display: Some("1".into()),
+                ..Default::default()
+            }
+        )
+        .is_ok());
+        let why = compare(
+            &exp,
+            &Actual {
+                display: Some("2".into()),
+                stdout: "x".into(),
+                error: None,
+            },
+        )
+        .unwrap_err();
+        assert!(why.contains("display") && why.contains("stdout"), "{why}");
+    }
+}
