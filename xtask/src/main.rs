@@ -1,1 +1,96 @@
-fn main() {}
+//! Project tasks that need more than one tool: `cargo xtask test` runs every test the
+//! project has (what CI runs), in order, failing on the first failure.
+
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+fn step(title: &str, program: &str, args: &[&str]) -> Result<(), String> {
+    eprintln!("\n==> {title}\n    $ {program} {}", args.join(" "));
+    let t = Instant::now();
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .map_err(|e| format!("{title}: cannot run {program}: {e}"))?;
+    eprintln!("    ({:.1} s)", t.elapsed().as_secs_f64());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{title}: failed ({status})"))
+    }
+}
+
+fn test() -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    step("formatting", &cargo, &["fmt", "--all", "--", "--check"])?;
+    step(
+        "component (wasm32-wasip2, installs the target if missing)",
+        &cargo,
+        &[
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "host-rs",
+            "--",
+            "build-component",
+        ],
+    )?;
+    step(
+        "Rust tests: engine units, native corpus, transpiler through rustc, wasmtime corpus",
+        &cargo,
+        &["test", "--release", "--quiet"],
+    )?;
+    step(
+        "jco corpus (installs host-js packages if missing)",
+        "node",
+        &["host-js/conformance.mjs"],
+    )?;
+    step(
+        "wasmtime bench runs and meets the targets",
+        &cargo,
+        &[
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "host-rs",
+            "--",
+            "bench",
+            "--iterations",
+            "100",
+        ],
+    )?;
+    step(
+        "jco bench runs and meets the targets",
+        "node",
+        &["host-js/run.mjs", "--iterations", "100"],
+    )?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if let Err(e) = std::env::set_current_dir(&root) {
+        eprintln!("xtask: cannot enter {}: {e}", root.display());
+        return ExitCode::FAILURE;
+    }
+    let t = Instant::now();
+    let result = match task.as_str() {
+        "test" => test(),
+        _ => {
+            eprintln!("usage: cargo xtask test");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => {
+            eprintln!("\nall tests passed in {:.0} s", t.elapsed().as_secs_f64());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Type inference for the transpiler: every expression and binding of a program gets a Rust
+//! type (`i64`, `f64`, `bool`, `String`, `Vec<T>`, tuples, `Option<T>`, functions), by
+//! unification. Annotations pin types; literals and operators constrain them; a type still
+//! open at the end defaults to `i64`.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ty {
+    Int,
+    Float,
+    Bool,
+    Str,
+    Unit,
+    Vec(Box<Ty>),
+    Tuple(Vec<Ty>),
+    Option(Box<Ty>),
+    Fn(Vec<Ty>, Box<Ty>),
+    Var(u32),
+}
+
+impl Ty {
+    /// Whether a value of this type can be copied in Rust (no `.clone()` needed).
+    pub fn is_copy(&self) -> bool {
+        match self {
+            Ty::Int | Ty::Float | Ty::Bool | Ty::Unit => true,
+            Ty::Tuple(items) => items.iter().all(Ty::is_copy),
+            _ => false,
+        }
+    }
+
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Ty::Int | Ty::Float)
+    }
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ty::Int => write!(f, "i64"),
+            Ty::Float => write!(f, "f64"),
+            Ty::Bool => write!(f, "bool"),
+            Ty::Str => write!(f, "String"),
+            Ty::Unit => write!(f, "()"),
+            Ty::Vec(t) => write!(f, "Vec<{t}>"),
+            Ty::Tuple(items) => {
+                write!(f, "(")?;
+                for (i, t) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                if items.len() == 1 {
+                    write!(f, ",")?;
+                }
+                write!(f, ")")
+            }
+            Ty::Option(t) => write!(f, "Option<{t}>"),
+            Ty::Fn(params, ret) => {
+                write!(f, "fn(")?;
+                for (i, t) in params.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                write!(f, ") -> {ret}")
+            }
+            Ty::Var(_) => write!(f, "i64"),
+        }
+    }
+}
+
+/// A union-find substitution over type variables.
+#[derive(Default)]
+pub struct Subst {
+    bindings: Vec<Option<Ty>>,
+}
+
+impl Subst {
+    pub fn fresh(&mut self) -> Ty {
+        self.bindings.push(None);
+        Ty::Var(self.bindings.len() as u32 - 1)
+    }
+
+    /// Follows variable bindings at the top level.
+    pub fn shallow(&self, t: &Ty) -> Ty {
+        let mut t = t.clone();
+        while let Ty::Var(v) = t {
+            match self.bindings.get(v as usize).and_then(|b| b.clone()) {
+                Some(next) => t = next,
+                None => return Ty::Var(v),
+            }
+        }
+        t
+    }
+
+    /// The type with every bound variable replaced; free variables stay.
+    pub fn resolve(&self, t: &Ty) -> Ty {
+        match self.shallow(t) {
+            Ty::Vec(e) => Ty::Vec(Box::new(self.resolve(&e))),
+            Ty::Option(e) => Ty::Option(Box::new(self.resolve(&e))),
+            Ty::Tuple(items) => Ty::Tuple(items.iter().map(|i| self.resolve(i)).collect()),
+            Ty::Fn(ps, r) => Ty::Fn(
+                ps.iter().map(|p| self.resolve(p)).collect(),
+                Box::new(self.resolve(&r)),
+            ),
+            other => other,
+        }
+    }
+
+    /// The final type: free variables default to `i64`.
+    pub fn finish(&self, t: &Ty) -> Ty {
+        match self.resolve(t) {
+            Ty::Var(_) => Ty::Int,
+            Ty::Vec(e) => Ty::Vec(Box::new(self.finish(&e))),
+            Ty::Option(e) => Ty::Option(Box::new(self.finish(&e))),
+            Ty::Tuple(items) => Ty::Tuple(items.iter().map(|i| self.finish(i)).collect()),
+            Ty::Fn(ps, r) => Ty::Fn(
+                ps.iter().map(|p| self.finish(p)).collect(),
+                Box::new(self.finish(&r)),
+            ),
+            other => other,
+        }
+    }
+
+    fn occurs(&self, v: u32, t: &Ty) -> bool {
+        match self.shallow(t) {
+            Ty::Var(w) => v == w,
+            Ty::Vec(e) | Ty::Option(e) => self.occurs(v, &e),
+            Ty::Tuple(items) => items.iter().any(|i| self.occurs(v, i)),
+            Ty::Fn(ps, r) => ps.iter().any(|p| self.occurs(v, p)) || self.occurs(v, &r),
+            _ => false,
+        }
+    }
+
+    /// Makes `a` and `b` the same type, or says why they cannot be.
+    pub fn unify(&mut self, a: &Ty, b: &Ty) -> Result<(), String> {
+        let (a, b) = (self.shallow(a), self.shallow(b));
+        match (&a, &b) {
+            (Ty::Var(x), Ty::Var(y)) if x == y => Ok(()),
+            (Ty::Var(x), other) | (other, Ty::Var(x)) => {
+                if self.occurs(*x, other) {
+                    return Err("a value would contain itself".into());
+                }
+                self.bindings[*x as usize] = Some(other.clone());
+                Ok(())
+            }
+            (Ty::Vec(x), Ty::Vec(y)) | (Ty::Option(x), Ty::Option(y)) => self.unify(x, y),
+            (Ty::Tuple(xs), Ty::Tuple(ys)) if xs.len() == ys.len() => {
+                for (x, y) in xs.iter().zip(ys) {
+                    self.unify(x, y)?;
+                }
+                Ok(())
+            }
+            (Ty::Fn(p1, r1), Ty::Fn(p2, r2)) if p1.len() == p2.len() => {
+                for (x, y) in p1.iter().zip(p2) {
+                    self.unify(x, y)?;
+                }
+                self.unify(r1, r2)
+            }
+            _ if a == b => Ok(()),
+            _ => Err(format!(
+                "a value is used both as {} and as {}",
+                describe(&self.resolve(&a)),
+                describe(&self.resolve(&b))
+            )),
+        }
+    }
+}
+
+/// A type as a Ruchy user would name it.
+pub fn describe(t: &Ty) -> String {
+    match t {
+        Ty::Int => "an integer".into(),
+        Ty::Float => "a float".into(),
+        Ty::Bool => "a boolean".into(),
+        Ty::Str => "a string".into(),
+        Ty::Unit => "nil".into(),
+        Ty::Vec(_) => "an array".into(),
+        Ty::Tuple(_) => "a tuple".into(),
+        Ty::Option(_) => "an Option".into(),
+        Ty::Fn(..) => "a function".into(),
+        Ty::Var(_) => "a value".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unification_binds_and_rejects() {
+        let mut s = Subst::default();
+        let a = s.fresh();
+        let v = Ty::Vec(Box::new(a.clone()));
+        s.unify(&v, &Ty::Vec(Box::new(Ty::Int))).unwrap();
+        assert_eq!(s.resolve(&a), Ty::Int);
+        assert!(s.unify(&a, &Ty::Str).is_err());
+        let b = s.fresh();
+        assert_eq!(s.finish(&b), Ty::Int);
+        assert_eq!(Ty::Tuple(vec![Ty::Int]).to_string(), "(i64,)");
+    }
+}

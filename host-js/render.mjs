@@ -1,0 +1,41 @@
+// Rendering what the component returns, with the same rules as host-rs/src/render.rs.
+
+const titles = { parse: 'Parse error', type: 'Type error', runtime: 'Runtime error', limit: 'Limit exceeded' };
+
+/** A diagnostic with its source line and a caret under the span. */
+export function renderDiagnostic(d, source, origin) {
+  const sp = d.span;
+  const lineText = source.split('\n')[sp.line - 1] ?? '';
+  const gutter = String(sp.line);
+  const pad = ' '.repeat(gutter.length);
+  const width = sp.endLine === sp.line && sp.endColumn > sp.column ? sp.endColumn - sp.column : 1;
+  const lead = [...lineText].slice(0, sp.column - 1).map((c) => (c === '\t' ? '\t' : ' ')).join('');
+  return `${titles[d.kind]}: ${d.message}\n${pad}--> ${origin}:${sp.line}:${sp.column}\n${pad} |\n${gutter} | ${lineText}\n${pad} | ${lead}${'^'.repeat(width)}\n`;
+}
+
+/** Mean and nearest-rank percentiles of samples in microseconds. */
+export function stats(samples) {
+  if (samples.length === 0) return { samples: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+  const s = [...samples].sort((a, b) => a - b);
+  const rank = (p) => s[Math.min(Math.max(Math.ceil((p / 100) * s.length), 1), s.length) - 1];
+  return {
+    samples: s.length,
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    p50: rank(50),
+    p95: rank(95),
+    p99: rank(99),
+    max: s[s.length - 1],
+  };
+}
+
+const num = (x, w) => x.toFixed(2).padStart(w);
+
+/** The benchmark table, column for column as host-rs prints it. */
+export function table(title, rows) {
+  let out = `${title}\n`;
+  out += `${'category'.padEnd(20)} ${'cell'.padEnd(38)} ${'target'.padStart(9)} ${'mean'.padStart(9)} ${'p50'.padStart(9)} ${'p95'.padStart(9)} ${'p99'.padStart(9)} ${'max'.padStart(9)}  met\n`;
+  for (const r of rows) {
+    out += `${r.category.padEnd(20)} ${r.cell.padEnd(38)} ${String(r.targetUs).padStart(9)} ${num(r.stats.mean, 9)} ${num(r.stats.p50, 9)} ${num(r.stats.p95, 9)} ${num(r.stats.p99, 9)} ${num(r.stats.max, 9)}  ${r.met ? 'yes' : 'NO'}\n`;
+  }
+  return out;
+}
