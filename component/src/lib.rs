@@ -43,8 +43,8 @@ impl wit::Guest for Component {
                 })
                 .collect(),
             overall_mean_us: r.overall_mean_us,
-            share_under_10ms: r.share_under_10ms,
-            simple_share_under_10ms: r.simple_share_under_10ms,
+            share_under_cell_target: r.share_under_cell_target,
+            simple_share_under_cell_target: r.simple_share_under_cell_target,
             criteria_met: r.criteria_met,
         }
     }

@@ -43,6 +43,7 @@ pub fn add(a: &Value, b: &Value) -> OpResult {
         (Float(x), Int(y)) => Float(x + *y as f64),
         (Str(x), other) => match concat_text(other) {
             Some(t) => {
+                check_size(x.len() + t.len())?;
                 let mut s = String::with_capacity(x.len() + t.len());
                 s.push_str(x);
                 s.push_str(&t);
@@ -51,10 +52,14 @@ pub fn add(a: &Value, b: &Value) -> OpResult {
             None => return Err(type_error("add", a, b)),
         },
         (other, Str(y)) => match concat_text(other) {
-            Some(t) => Value::str(t + y),
+            Some(t) => {
+                check_size(t.len() + y.len())?;
+                Value::str(t + y)
+            }
             None => return Err(type_error("add", a, b)),
         },
         (Array(x), Array(y)) => {
+            check_size(x.len() + y.len())?;
             let mut v = Vec::with_capacity(x.len() + y.len());
             v.extend(x.iter().cloned());
             v.extend(y.iter().cloned());
@@ -69,12 +74,14 @@ pub fn add_assign(a: &mut Value, b: &Value) -> Result<(), VmError> {
     match (&mut *a, b) {
         (Value::Str(x), other) => match concat_text(other) {
             Some(t) => {
+                check_size(x.len() + t.len())?;
                 Rc::make_mut(x).push_str(&t);
                 Ok(())
             }
             None => Err(type_error("add", a, b)),
         },
         (Value::Array(x), Value::Array(y)) => {
+            check_size(x.len() + y.len())?;
             Rc::make_mut(x).extend(y.iter().cloned());
             Ok(())
         }

@@ -152,7 +152,7 @@ impl Session {
             }
         };
         let t1 = self.clock.now_ns();
-        timing.parse_ns = t1 - t0;
+        timing.parse_ns = t1.saturating_sub(t0);
 
         let cell = self.cells + 1;
         let proto = match resolve(&program, &mut self.globals)
@@ -165,7 +165,7 @@ impl Session {
         };
         drop(program);
         let t2 = self.clock.now_ns();
-        timing.compile_ns = t2 - t1;
+        timing.compile_ns = t2.saturating_sub(t1);
 
         self.vm.sync_globals(&self.globals.names);
         self.vm.begin_cell(cell);
@@ -185,8 +185,8 @@ impl Session {
                 drop(v);
                 // four clock reads per cell: a read costs microseconds in some hosts
                 let t3 = self.clock.now_ns();
-                timing.evaluate_ns = t3 - t2;
-                timing.total_ns = t3 - t0;
+                timing.evaluate_ns = t3.saturating_sub(t2);
+                timing.total_ns = t3.saturating_sub(t0);
                 CellOutput {
                     display,
                     stdout,
@@ -195,7 +195,7 @@ impl Session {
                 }
             }
             Err(e) => {
-                timing.evaluate_ns = self.clock.now_ns() - t2;
+                timing.evaluate_ns = self.clock.now_ns().saturating_sub(t2);
                 let d = to_diagnostic(e, source);
                 self.failed(d, stdout, timing, t0, globals_before, types_before)
             }
@@ -233,7 +233,7 @@ impl Session {
         self.globals.truncate(globals_before);
         self.vm.sync_globals(&self.globals.names);
         self.vm.types.defs.truncate(types_before);
-        timing.total_ns = self.clock.now_ns() - t0;
+        timing.total_ns = self.clock.now_ns().saturating_sub(t0);
         CellOutput {
             display: None,
             stdout,
