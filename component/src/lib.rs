@@ -31,7 +31,13 @@ impl wit::Guest for Component {
                 .into_iter()
                 .map(|c| wit::BenchmarkCategory {
                     name: c.name,
+                    group: match c.group {
+                        engine::bench::Group::Seed => wit::BenchmarkGroup::Seed,
+                        engine::bench::Group::Compute => wit::BenchmarkGroup::Compute,
+                    },
+                    setup: c.setup,
                     cell: c.cell,
+                    display: c.result,
                     target_us: c.target_us,
                     samples: c.stats.samples,
                     mean_us: c.stats.mean,
@@ -46,6 +52,17 @@ impl wit::Guest for Component {
             share_under_cell_target: r.share_under_cell_target,
             simple_share_under_cell_target: r.simple_share_under_cell_target,
             criteria_met: r.criteria_met,
+        }
+    }
+
+    fn memory_bytes() -> u64 {
+        #[cfg(target_arch = "wasm32")]
+        {
+            core::arch::wasm32::memory_size(0) as u64 * 65536
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            0
         }
     }
 }

@@ -72,6 +72,11 @@ pub fn add(a: &Value, b: &Value) -> OpResult {
 /// `a += b` when `a` is owned by the caller: appends in place where that is the same thing.
 pub fn add_assign(a: &mut Value, b: &Value) -> Result<(), VmError> {
     match (&mut *a, b) {
+        (Value::Str(x), Value::Str(y)) => {
+            check_size(x.len() + y.len())?;
+            Rc::make_mut(x).push_str(y);
+            Ok(())
+        }
         (Value::Str(x), other) => match concat_text(other) {
             Some(t) => {
                 check_size(x.len() + t.len())?;
@@ -305,6 +310,26 @@ pub fn le(a: &Value, b: &Value) -> Result<bool, VmError> {
         return Ok(false);
     }
     Ok(order(a, b)? != Ordering::Greater)
+}
+
+pub fn gt(a: &Value, b: &Value) -> Result<bool, VmError> {
+    if let (Value::Float(x), Value::Float(y)) = (a, b) {
+        return Ok(x > y);
+    }
+    if is_nan_pair(a, b) {
+        return Ok(false);
+    }
+    Ok(order(a, b)? == Ordering::Greater)
+}
+
+pub fn ge(a: &Value, b: &Value) -> Result<bool, VmError> {
+    if let (Value::Float(x), Value::Float(y)) = (a, b) {
+        return Ok(x >= y);
+    }
+    if is_nan_pair(a, b) {
+        return Ok(false);
+    }
+    Ok(order(a, b)? != Ordering::Less)
 }
 
 fn is_nan_pair(a: &Value, b: &Value) -> bool {

@@ -61,6 +61,16 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// The operator an `Op::UpdateGlobal` carries as a byte.
+    pub fn from_u8(b: u8) -> Option<BinOp> {
+        use BinOp::*;
+        [
+            Add, Sub, Mul, Div, Rem, Pow, Eq, Ne, Lt, Le, Gt, Ge, BitAnd, BitOr, BitXor, Shl, Shr,
+        ]
+        .get(b as usize)
+        .copied()
+    }
+
     pub fn symbol(self) -> &'static str {
         match self {
             BinOp::Add => "+",

@@ -40,6 +40,7 @@ struct LoopCtx {
 
 struct FnState {
     p: Proto,
+    code: Vec<Op>,
     next: u16,
     max: u16,
     loops: Vec<LoopCtx>,
@@ -91,6 +92,7 @@ impl Compiler<'_> {
                 cell: self.cell,
                 ..Proto::default()
             },
+            code: Vec::new(),
             next: 0,
             max: 0,
             loops: Vec::new(),
@@ -104,6 +106,7 @@ impl Compiler<'_> {
         let f = self.fs.pop().expect("function state");
         let mut p = f.p;
         p.nregs = f.max.max(1);
+        p.code = Rc::from(f.code);
         p
     }
 
@@ -112,14 +115,14 @@ impl Compiler<'_> {
     }
 
     fn emit(&mut self, op: Op, span: Span) -> usize {
-        let p = &mut self.f().p;
-        p.code.push(op);
-        p.spans.push(span);
-        p.code.len() - 1
+        let f = self.f();
+        f.code.push(op);
+        f.p.spans.push(span);
+        f.code.len() - 1
     }
 
     fn here(&mut self) -> usize {
-        self.f().p.code.len()
+        self.f().code.len()
     }
 
     /// Points the jump at `at` to the current position.
@@ -130,7 +133,7 @@ impl Compiler<'_> {
 
     fn patch_to(&mut self, at: usize, target: usize) {
         let off = target as i32 - (at as i32 + 1);
-        if let Some(op) = self.f().p.code.get_mut(at) {
+        if let Some(op) = self.f().code.get_mut(at) {
             match op {
                 Op::Jump { off: o }
                 | Op::Loop { off: o }
@@ -139,8 +142,11 @@ impl Compiler<'_> {
                 | Op::JumpIfNotNil { off: o, .. }
                 | Op::JumpIfNotLt { off: o, .. }
                 | Op::JumpIfNotLe { off: o, .. }
+                | Op::JumpIfNotGt { off: o, .. }
+                | Op::JumpIfNotGe { off: o, .. }
                 | Op::JumpIfNotEq { off: o, .. }
                 | Op::JumpIfNotNe { off: o, .. }
+                | Op::JumpIfNotCmpImm { off: o, .. }
                 | Op::SkipIfArg { off: o, .. }
                 | Op::TestVariant { off: o, .. }
                 | Op::TestTuple { off: o, .. }
@@ -841,6 +847,33 @@ impl Compiler<'_> {
                 a,
                 b,
             ) => {
+                // `n < 2`: compare with a constant in the instruction
+                let imm = match b.kind {
+                    ExprKind::Int(n) => i16::try_from(n).ok(),
+                    _ => None,
+                };
+                let cmp = match op {
+                    BinOp::Lt => Some(0),
+                    BinOp::Le => Some(1),
+                    BinOp::Gt => Some(2),
+                    BinOp::Ge => Some(3),
+                    _ => None,
+                };
+                if let (Some(imm), Some(cmp)) = (imm, cmp) {
+                    let mark = self.mark();
+                    let ra = self.operand(a)?;
+                    let j = self.emit(
+                        Op::JumpIfNotCmpImm {
+                            a: ra,
+                            imm,
+                            cmp,
+                            off: 0,
+                        },
+                        span,
+                    );
+                    self.free_to(mark);
+                    return Ok(vec![j]);
+                }
                 let mark = self.mark();
                 let ra = self.operand(a)?;
                 let rb = self.operand(b)?;
@@ -951,7 +984,7 @@ impl Compiler<'_> {
             self.emit(Op::CheckType { reg: v, desc }, span);
         }
         let mut fails = Vec::new();
-        self.pattern(pat, v, &mut fails)?;
+        self.pattern_top(pat, v, &mut fails)?;
         match else_block {
             Some(eb) => {
                 let j = self.emit(Op::Jump { off: 0 }, span);
@@ -989,7 +1022,7 @@ impl Compiler<'_> {
             return Ok(());
         }
         let mut r = self.bind_reg(id);
-        if r == NO_REG || info.alias_of.is_none() && b.id == id && !self.reg_live(r) {
+        if r == NO_REG {
             r = self.alloc(b.span)?;
             self.set_bind_reg(id, r);
         }
@@ -1002,9 +1035,19 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    /// Whether register `r` is below the allocation mark (still owned by a live binding).
-    fn reg_live(&mut self, r: Reg) -> bool {
-        r < self.mark()
+    /// Gives every binding of a pattern a fresh register before the pattern's tests are
+    /// compiled, so the temporaries the tests use sit above the bindings and can be freed.
+    fn pattern_top(&mut self, p: &Pattern, src: Reg, fails: &mut Vec<usize>) -> CResult<()> {
+        let mut bs = Vec::new();
+        p.bindings(&mut bs);
+        for b in bs {
+            let id = self.res.canonical(b.id);
+            if self.res.binding(id).global.is_none() {
+                let r = self.alloc(b.span)?;
+                self.set_bind_reg(id, r);
+            }
+        }
+        self.pattern(p, src, fails)
     }
 
     /// Compiles a pattern test-and-bind against the value in `src`; failed tests jump to the
@@ -1111,10 +1154,15 @@ impl Compiler<'_> {
                     Some(a) => Some(self.count(a.len(), span)?),
                     None => None,
                 };
+                let constant = match (path.as_slice(), args) {
+                    ([name], None) => Some(self.globals.slot(name)),
+                    _ => None,
+                };
                 let desc = self.desc(Desc::VariantPat {
                     path: self.path_desc(path),
                     arity,
                     fields: None,
+                    constant,
                 });
                 fails.push(self.emit(Op::TestVariant { src, desc, off: 0 }, span));
                 if let Some(args) = args {
@@ -1126,6 +1174,7 @@ impl Compiler<'_> {
                     path: self.path_desc(path),
                     arity: None,
                     fields: Some(fields.iter().map(|(n, _)| n.clone()).collect()),
+                    constant: None,
                 });
                 fails.push(self.emit(Op::TestVariant { src, desc, off: 0 }, span));
                 for (fname, fpat) in fields {
@@ -1223,6 +1272,32 @@ impl Compiler<'_> {
                         if d != r {
                             self.emit(Op::Move { dst: d, src: r }, span);
                         }
+                    }
+                    self.free_to(mark);
+                    return Ok(());
+                }
+                UseRes::Global(slot) if op.is_some() || self_update(v, value).is_some() => {
+                    // `g op= e` and `g = g op e`: e first (Rust's order), then g in place
+                    let slot = if slot == u32::MAX {
+                        self.globals.slot(&v.name)
+                    } else {
+                        slot
+                    };
+                    let (op, rhs) = match op {
+                        Some(op) => (op, value),
+                        None => self_update(v, value).unwrap_or((BinOp::Add, value)),
+                    };
+                    let t = self.operand(rhs)?;
+                    self.emit(
+                        Op::UpdateGlobal {
+                            slot,
+                            op: op as u8,
+                            src: t,
+                        },
+                        span,
+                    );
+                    if let Dst::To(d) = dst {
+                        self.emit(Op::GetGlobal { dst: d, slot }, span);
                     }
                     self.free_to(mark);
                     return Ok(());
@@ -1382,15 +1457,33 @@ impl Compiler<'_> {
             )
         })?;
         let mark = self.mark();
-        let base = self.alloc_n(1 + args.len(), span)?;
-        match &callee.kind {
-            ExprKind::Var(v) => self.var(v, Dst::To(base), callee.span, true)?,
+        let base = self.call_window(dst, args.len(), span)?;
+        // a top-level function is called straight from its global slot
+        let global = match &callee.kind {
+            ExprKind::Var(v) => match self.res.use_of(v) {
+                UseRes::Global(slot) if slot != u32::MAX => Some(slot),
+                UseRes::Global(_) => Some(self.globals.slot(&v.name)),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (&callee.kind, global) {
+            (_, Some(_)) => {}
+            (ExprKind::Var(v), None) => self.var(v, Dst::To(base), callee.span, true)?,
             _ => self.expr_to(callee, base)?,
         }
         for (i, a) in args.iter().enumerate() {
             self.expr_to(a, base + 1 + i as Reg)?;
         }
-        self.emit(Op::Call { base, argc }, span);
+        match global {
+            Some(slot) => self.emit(Op::CallGlobal { base, argc, slot }, span),
+            None => self.emit(Op::Call { base, argc }, span),
+        };
+        if base < mark {
+            // the window started on the destination register: the result is already there
+            self.free_to(mark);
+            return Ok(());
+        }
         if let Dst::To(r) = dst {
             if r != base {
                 self.emit(Op::Move { dst: r, src: base }, span);
@@ -1398,6 +1491,18 @@ impl Compiler<'_> {
         }
         self.free_to(mark);
         Ok(())
+    }
+
+    /// Registers for a call: `result/callee, args...`. When the destination is the topmost
+    /// allocated register the window starts on it, so the result needs no move.
+    fn call_window(&mut self, dst: Dst, extra: usize, span: Span) -> CResult<Reg> {
+        match dst {
+            Dst::To(r) if r + 1 == self.mark() => {
+                self.alloc_n(extra, span)?;
+                Ok(r)
+            }
+            _ => self.alloc_n(1 + extra, span),
+        }
     }
 
     fn is_place(&self, e: &Expr) -> bool {
@@ -1654,7 +1759,7 @@ impl Compiler<'_> {
             };
             if !aliased {
                 let mut fails = Vec::new();
-                self.pattern(pat, base, &mut fails)?;
+                self.pattern_top(pat, base, &mut fails)?;
                 self.fail_to_match_error(fails, base, pat.span);
             }
             body.compile(self)?;
@@ -1690,7 +1795,7 @@ impl Compiler<'_> {
         self.push_loop(label, result);
         let inner = self.mark();
         let mut fails = Vec::new();
-        self.pattern(pat, item, &mut fails)?;
+        self.pattern_top(pat, item, &mut fails)?;
         self.fail_to_match_error(fails, item, pat.span);
         body.compile(self)?;
         self.free_to(inner);
@@ -1727,7 +1832,7 @@ impl Compiler<'_> {
         for arm in arms {
             let arm_mark = self.mark();
             let mut fails = Vec::new();
-            self.pattern(&arm.pat, s, &mut fails)?;
+            self.pattern_top(&arm.pat, s, &mut fails)?;
             if let Some(g) = &arm.guard {
                 fails.extend(self.cond_false(g)?);
             }
@@ -1764,7 +1869,7 @@ impl Compiler<'_> {
         match (catch, finally) {
             (Some((pat, handler)), None) => {
                 let mut fails = Vec::new();
-                self.pattern(pat, err, &mut fails)?;
+                self.pattern_top(pat, err, &mut fails)?;
                 if !fails.is_empty() {
                     // a catch pattern that does not match lets the error go on
                     let ok = self.emit(Op::Jump { off: 0 }, span);
@@ -1782,7 +1887,7 @@ impl Compiler<'_> {
                     let begin2 = self.emit(Op::TryBegin { err: err2, off: 0 }, span);
                     self.f().tries += 1;
                     let mut fails = Vec::new();
-                    self.pattern(pat, err, &mut fails)?;
+                    self.pattern_top(pat, err, &mut fails)?;
                     if !fails.is_empty() {
                         let ok = self.emit(Op::Jump { off: 0 }, span);
                         fails.into_iter().for_each(|f| self.patch(f));
@@ -1883,7 +1988,7 @@ impl Compiler<'_> {
                 }
                 _ => {
                     let mut fails = Vec::new();
-                    self.pattern(&p.pat, reg, &mut fails)?;
+                    self.pattern_top(&p.pat, reg, &mut fails)?;
                     self.fail_to_match_error(fails, reg, p.span);
                 }
             }
@@ -2062,6 +2167,35 @@ fn binds_into(p: &Pattern, t: Reg, c: &Compiler<'_>) -> bool {
     bs.iter().any(|b| c.bind_reg(b.id) == t)
 }
 
+/// `g = g op e` where `e` cannot observe `g` (no calls, no mention of `g`): the operator and
+/// `e`, so the update can happen in place.
+fn self_update<'e>(g: &VarRef, value: &'e Expr) -> Option<(BinOp, &'e Expr)> {
+    let ExprKind::Binary(op, a, b) = &value.kind else {
+        return None;
+    };
+    let ExprKind::Var(x) = &a.kind else {
+        return None;
+    };
+    if x.name != g.name
+        || !matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul)
+        || !simple(b, &g.name)
+    {
+        return None;
+    }
+    Some((*op, b))
+}
+
+/// An expression of literals, arithmetic and variables other than `name`.
+fn simple(e: &Expr, name: &str) -> bool {
+    match &e.kind {
+        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Bool(_) => true,
+        ExprKind::Var(v) => &*v.name != name,
+        ExprKind::Binary(_, a, b) => simple(a, name) && simple(b, name),
+        ExprKind::Unary(_, a) => simple(a, name),
+        _ => false,
+    }
+}
+
 /// Whether a statement declares locals that live to the end of the block.
 fn declares(e: &Expr) -> bool {
     match &e.kind {
@@ -2083,8 +2217,8 @@ fn binop_instr(op: BinOp, dst: Reg, a: Reg, b: Reg) -> Op {
         BinOp::Ne => Op::Ne { dst, a, b },
         BinOp::Lt => Op::Lt { dst, a, b },
         BinOp::Le => Op::Le { dst, a, b },
-        BinOp::Gt => Op::Lt { dst, a: b, b: a },
-        BinOp::Ge => Op::Le { dst, a: b, b: a },
+        BinOp::Gt => Op::Gt { dst, a, b },
+        BinOp::Ge => Op::Ge { dst, a, b },
         BinOp::BitAnd => Op::BitAnd { dst, a, b },
         BinOp::BitOr => Op::BitOr { dst, a, b },
         BinOp::BitXor => Op::BitXor { dst, a, b },

@@ -56,8 +56,11 @@ fn jump_target(op: &Op, at: usize) -> Option<i64> {
         | Op::JumpIfNotNil { off, .. }
         | Op::JumpIfNotLt { off, .. }
         | Op::JumpIfNotLe { off, .. }
+        | Op::JumpIfNotGt { off, .. }
+        | Op::JumpIfNotGe { off, .. }
         | Op::JumpIfNotEq { off, .. }
         | Op::JumpIfNotNe { off, .. }
+        | Op::JumpIfNotCmpImm { off, .. }
         | Op::SkipIfArg { off, .. }
         | Op::TestVariant { off, .. }
         | Op::TestTuple { off, .. }

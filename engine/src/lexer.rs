@@ -21,6 +21,9 @@ pub enum FPiece {
         source: String,
         offset: u32,
         spec: Option<String>,
+        /// Offsets in `source` where a backslash of `\"` was removed: spans found in
+        /// `source` move right by one for each removal at or before them.
+        removed: Vec<u32>,
     },
 }
 
@@ -947,7 +950,18 @@ impl<'a> Lexer<'a> {
             }
             _ => (close, None),
         };
-        let source = self.src[inner_start..expr_end].replace("\\\"", " \"");
+        // `\"` in a hole is a quote (`f"{f\"inner\"}"`): unescape, remembering where
+        let raw = &self.src[inner_start..expr_end];
+        let mut source = String::with_capacity(raw.len());
+        let mut removed = Vec::new();
+        let mut chars = raw.char_indices().peekable();
+        while let Some((_, c)) = chars.next() {
+            if c == '\\' && chars.peek().is_some_and(|&(_, n)| n == '"') {
+                removed.push(source.len() as u32);
+                continue;
+            }
+            source.push(c);
+        }
         if source.trim().is_empty() {
             return Err(Diagnostic::parse(
                 "empty `{}` in f-string: expected an expression (write `{{}}` for braces)",
@@ -958,6 +972,7 @@ impl<'a> Lexer<'a> {
             source,
             offset: inner_start as u32 + self.base,
             spec,
+            removed,
         })
     }
 }
@@ -1063,7 +1078,8 @@ mod tests {
             FPiece::Hole {
                 source: "x".into(),
                 offset: 5,
-                spec: Some(">5".into())
+                spec: Some(">5".into()),
+                removed: vec![],
             }
         );
         assert_eq!(p[2], FPiece::Text(" {lit} ".into()));

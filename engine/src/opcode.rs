@@ -66,6 +66,13 @@ pub enum Op {
         slot: u32,
         src: Reg,
     },
+    /// `globals[slot] = globals[slot] op R[src]`, in place (a string or array is appended to
+    /// without a copy); `op` is a [`crate::ast::BinOp`] as `u8`.
+    UpdateGlobal {
+        slot: u32,
+        op: u8,
+        src: Reg,
+    },
     /// `R[dst] = *upvals[idx]`
     GetUpval {
         dst: Reg,
@@ -171,6 +178,16 @@ pub enum Op {
         a: Reg,
         b: Reg,
     },
+    Gt {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Ge {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
     /// `R[dst] = R[a] + imm`, or `R[a] - imm` when `sub` (for the overflow message).
     AddImm {
         dst: Reg,
@@ -230,6 +247,26 @@ pub enum Op {
         b: Reg,
         off: i32,
     },
+    /// `if !(R[a] > R[b]) { pc += off }`
+    JumpIfNotGt {
+        a: Reg,
+        b: Reg,
+        off: i32,
+    },
+    /// `if !(R[a] >= R[b]) { pc += off }`
+    JumpIfNotGe {
+        a: Reg,
+        b: Reg,
+        off: i32,
+    },
+    /// `if !(R[a] < imm) { pc += off }`, `if !(R[a] <= imm)`, `if !(R[a] > imm)`,
+    /// `if !(R[a] >= imm)` for `cmp` 0, 1, 2, 3 (a loop or recursion bound).
+    JumpIfNotCmpImm {
+        a: Reg,
+        imm: i16,
+        cmp: u8,
+        off: i32,
+    },
     /// `if !(R[a] == R[b]) { pc += off }`
     JumpIfNotEq {
         a: Reg,
@@ -248,6 +285,13 @@ pub enum Op {
     Call {
         base: Reg,
         argc: u8,
+    },
+    /// `R[base] = globals[slot](R[base+1], .., R[base+argc])`: a call of a top-level
+    /// function, without loading it into a register; error `Undefined function` if unset.
+    CallGlobal {
+        base: Reg,
+        argc: u8,
+        slot: u32,
     },
     /// `R[base] = R[base+1].names[name](R[base+2], ..)`; the receiver is a temporary.
     CallMethod {
@@ -566,6 +610,9 @@ pub enum Desc {
         arity: Option<u16>,
         /// Struct-pattern field names: elements are extracted by these names.
         fields: Option<Vec<Rc<str>>>,
+        /// For a bare name (`MAX`): the global it may name, compared with `==` when the
+        /// value is not a variant.
+        constant: Option<u32>,
     },
     RangePat {
         lo: Option<Value>,
@@ -587,7 +634,7 @@ pub enum Desc {
 }
 
 /// A compiled function (or cell).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Proto {
     pub name: Rc<str>,
     /// Declared parameters, `self` included.
@@ -597,7 +644,8 @@ pub struct Proto {
     pub self_kind: Option<SelfKind>,
     /// Size of the register window.
     pub nregs: u16,
-    pub code: Vec<Op>,
+    /// The instructions; an `Rc` so the VM can hold them while it switches frames.
+    pub code: Rc<[Op]>,
     /// Source span of each instruction, for errors.
     pub spans: Vec<Span>,
     pub consts: Vec<Value>,
@@ -609,6 +657,26 @@ pub struct Proto {
     pub captures: Vec<Capture>,
     /// The session cell this was compiled in (error spans point into that cell's source).
     pub cell: u32,
+}
+
+impl Default for Proto {
+    fn default() -> Self {
+        Proto {
+            name: "".into(),
+            arity: 0,
+            min_arity: 0,
+            self_kind: None,
+            nregs: 0,
+            code: Rc::from(Vec::new()),
+            spans: Vec::new(),
+            consts: Vec::new(),
+            names: Vec::new(),
+            descs: Vec::new(),
+            protos: Vec::new(),
+            captures: Vec::new(),
+            cell: 0,
+        }
+    }
 }
 
 #[cfg(test)]

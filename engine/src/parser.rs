@@ -21,6 +21,7 @@ pub fn parse(source: &str) -> Result<Program, Diagnostic> {
     let _stack = crate::stack::enter();
     let tokens = lex(source, 0)?;
     let mut p = Parser {
+        src: source,
         tokens,
         pos: 0,
         n_uses: 0,
@@ -28,6 +29,8 @@ pub fn parse(source: &str) -> Result<Program, Diagnostic> {
         n_fns: 0,
         depth: 0,
         no_struct: false,
+        refutable: false,
+        no_arrow: false,
     };
     let mut exprs = Vec::new();
     loop {
@@ -45,7 +48,9 @@ pub fn parse(source: &str) -> Result<Program, Diagnostic> {
     })
 }
 
-struct Parser {
+struct Parser<'s> {
+    /// The source, to quote a keyword or operator as it was written.
+    src: &'s str,
     tokens: Vec<Token>,
     pos: usize,
     n_uses: u32,
@@ -55,6 +60,12 @@ struct Parser {
     /// Set while parsing the head of `if`/`while`/`match`/`for`: `Name {` is not a struct
     /// literal there (D14).
     no_struct: bool,
+    /// Set while parsing a pattern that may fail (`match`, `if let`, `catch`): a bare
+    /// uppercase name there is a variant or constant; elsewhere it is a binding.
+    refutable: bool,
+    /// Set while parsing a match guard: `limit => ...` there ends the guard, it does not
+    /// start an arrow lambda.
+    no_arrow: bool,
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -75,7 +86,7 @@ const BP_MUL: u8 = 11;
 const BP_POW: u8 = 12;
 const BP_PREFIX: u8 = 13;
 
-impl Parser {
+impl Parser<'_> {
     // ---- token helpers -------------------------------------------------------------------
 
     fn tok(&self) -> &Tok {
@@ -134,16 +145,20 @@ impl Parser {
     fn unexpected(&self, expected: &str) -> Diagnostic {
         let t = self.token();
         if t.tok == Tok::Eof {
-            Diagnostic::parse(
+            return Diagnostic::parse(
                 format!("Unexpected end of input: expected {expected}"),
                 t.span,
-            )
-        } else {
-            Diagnostic::parse(
-                format!("Expected {expected}, found {}", t.tok.describe()),
-                t.span,
-            )
+            );
         }
+        // keywords and operators as written (`fn`, not its synonym `fun`)
+        let found = match (&t.tok, t.tok.text()) {
+            (_, "") => t.tok.describe(),
+            _ => match self.src.get(t.span.start as usize..t.span.end as usize) {
+                Some(text) if !text.is_empty() => format!("`{text}`"),
+                _ => t.tok.describe(),
+            },
+        };
+        Diagnostic::parse(format!("Expected {expected}, found {found}"), t.span)
     }
 
     fn ident(&mut self, what: &str) -> PResult<(Name, Span)> {
@@ -223,6 +238,7 @@ impl Parser {
         let start = self.expect(&Tok::LBrace, "to start a block")?;
         self.enter()?;
         let saved = std::mem::replace(&mut self.no_struct, false);
+        let saved_arrow = std::mem::replace(&mut self.no_arrow, false);
         let mut exprs = Vec::new();
         loop {
             while self.eat(&Tok::Semi) {}
@@ -236,6 +252,7 @@ impl Parser {
         }
         self.advance();
         self.no_struct = saved;
+        self.no_arrow = saved_arrow;
         self.leave();
         let span = start.to(self.prev_span());
         Ok(Expr {
@@ -273,6 +290,22 @@ impl Parser {
             let token = self.token().clone();
             if token.newline_before && !continues_line(&token.tok) {
                 break;
+            }
+            // `c ? a : b` binds loosest of all: a higher level leaves it to the lowest one
+            if token.tok == Tok::Question {
+                if min_bp > BP_ASSIGN {
+                    if self.ternary_ahead() {
+                        break;
+                    }
+                } else {
+                    match self.try_ternary(lhs, start)? {
+                        Ok(t) => {
+                            lhs = t;
+                            continue;
+                        }
+                        Err(back) => lhs = back,
+                    }
+                }
             }
             if is_postfix(&token.tok) || token.tok == Tok::Bang && self.is_macro_bang(&lhs) {
                 lhs = self.postfix(lhs, start, &token)?;
@@ -322,11 +355,7 @@ impl Parser {
                 return self.member(lhs, start, optional);
             }
             Tok::Question => {
-                // `c ? a : b` or `expr?`
-                let lhs = match self.try_ternary(lhs, start)? {
-                    Ok(t) => return Ok(t),
-                    Err(lhs) => lhs,
-                };
+                // `expr?` (a ternary was ruled out by the caller)
                 self.advance();
                 ExprKind::Question(Box::new(lhs))
             }
@@ -496,6 +525,19 @@ impl Parser {
             }
             _ => String::new(),
         }
+    }
+
+    /// Whether the `?` at the current position starts a ternary `? a : b` (looks ahead,
+    /// consumes nothing).
+    fn ternary_ahead(&mut self) -> bool {
+        let saved = self.pos;
+        self.advance();
+        let ok = starts_expr(self.tok())
+            && !(self.token().newline_before && !self.at(&Tok::LParen))
+            && self.expr_bp(BP_ASSIGN + 1).is_ok()
+            && self.at(&Tok::Colon);
+        self.pos = saved;
+        ok
     }
 
     /// After `?`: parses `a : b` if that is what follows (`Ok`), else restores the position
@@ -779,7 +821,7 @@ impl Parser {
     fn ident_expr(&mut self, name: Name, start: Span) -> PResult<Expr> {
         self.advance();
         // `x => body`: one-parameter arrow lambda
-        if self.at(&Tok::FatArrow) && !self.token().newline_before {
+        if self.at(&Tok::FatArrow) && !self.token().newline_before && !self.no_arrow {
             self.advance();
             let b = self.new_binding(name, start, false)?;
             let pat = Pattern {
@@ -886,7 +928,7 @@ impl Parser {
         self.no_struct = saved;
         self.expect(&Tok::RParen, "to close the parenthesis")?;
         // `(a, b) => body`: arrow lambda
-        if self.at(&Tok::FatArrow) && !self.token().newline_before {
+        if self.at(&Tok::FatArrow) && !self.token().newline_before && !self.no_arrow {
             self.advance();
             let mut params = Vec::new();
             for item in items {
@@ -1034,8 +1076,12 @@ impl Parser {
                     source,
                     offset,
                     spec,
+                    removed,
                 } => {
-                    let tokens = lex(source, *offset)?;
+                    let mut tokens = lex(source, *offset)?;
+                    if !removed.is_empty() {
+                        remap(&mut tokens, *offset, removed);
+                    }
                     let outer = std::mem::replace(&mut self.tokens, tokens);
                     let outer_pos = std::mem::replace(&mut self.pos, 0);
                     let result = self.expr().and_then(|e| {
@@ -1063,6 +1109,7 @@ impl Parser {
         let kw = self.advance().tok;
         let mutable = self.eat(&Tok::Mut) || kw == Tok::Var;
         let pat = self.pattern_with_mut(mutable)?;
+        // (a bare uppercase name binds here: `let MAX = 10`, `const LIMIT = 3`)
         let ty = if self.eat(&Tok::Colon) {
             Some(self.type_ann()?)
         } else {
@@ -1095,7 +1142,7 @@ impl Parser {
         self.advance();
         if self.eat(&Tok::Let) {
             // `if let PAT = e { a } else { b }` is `match e { PAT => a, _ => b }`
-            let pat = self.pattern()?;
+            let pat = self.refutable_pattern()?;
             self.expect(&Tok::Eq, "in `if let`")?;
             let scrutinee = self.expr_no_struct()?;
             let then = self.block()?;
@@ -1166,9 +1213,12 @@ impl Parser {
         while !self.at(&Tok::RBrace) {
             let arm_start = self.span();
             self.eat(&Tok::Pipe);
-            let pat = self.pattern()?;
+            let pat = self.refutable_pattern()?;
             let guard = if self.eat(&Tok::If) {
-                Some(self.expr()?)
+                let saved = std::mem::replace(&mut self.no_arrow, true);
+                let g = self.expr();
+                self.no_arrow = saved;
+                Some(g?)
             } else {
                 None
             };
@@ -1207,7 +1257,7 @@ impl Parser {
         self.advance();
         if self.eat(&Tok::Let) {
             // `while let PAT = e { body }` is `loop { match e { PAT => body, _ => break } }`
-            let pat = self.pattern()?;
+            let pat = self.refutable_pattern()?;
             self.expect(&Tok::Eq, "in `while let`")?;
             let scrutinee = self.expr_no_struct()?;
             let body = self.block()?;
@@ -1297,7 +1347,7 @@ impl Parser {
         let mut catch = None;
         if self.eat(&Tok::Catch) {
             let pat = if self.eat(&Tok::LParen) {
-                let p = self.pattern()?;
+                let p = self.refutable_pattern()?;
                 if self.eat(&Tok::Colon) {
                     self.type_ann()?;
                 }
@@ -1309,7 +1359,7 @@ impl Parser {
                     span: self.span(),
                 }
             } else {
-                self.pattern()?
+                self.refutable_pattern()?
             };
             let handler = self.block()?;
             catch = Some((pat, handler));
@@ -1472,7 +1522,8 @@ impl Parser {
 
     fn lambda_body(&mut self, params: Vec<Param>, start: Span) -> PResult<Expr> {
         let ret = self.ret_type()?;
-        let body = if ret.is_some() {
+        // `|| {}` is an empty block (nil, D22), not an empty object
+        let body = if ret.is_some() || self.at(&Tok::LBrace) && self.peek_tok(1) == &Tok::RBrace {
             self.block()?
         } else {
             self.expr()?
@@ -1869,6 +1920,14 @@ impl Parser {
         self.pattern_with_mut(false)
     }
 
+    /// A pattern that may fail to match (`match` arms, `if let`, `while let`, `catch`).
+    fn refutable_pattern(&mut self) -> PResult<Pattern> {
+        let saved = std::mem::replace(&mut self.refutable, true);
+        let p = self.pattern();
+        self.refutable = saved;
+        p
+    }
+
     fn pattern_with_mut(&mut self, mutable: bool) -> PResult<Pattern> {
         self.enter()?;
         let start = self.span();
@@ -1955,7 +2014,7 @@ impl Parser {
                     }
                     self.expect(&Tok::RBrace, "to close the struct pattern")?;
                     PatKind::Struct { path, fields, rest }
-                } else if path.len() > 1 || upper {
+                } else if path.len() > 1 || upper && self.refutable {
                     PatKind::Variant { path, args: None }
                 } else {
                     let b = self.new_binding(name, t.span, mutable)?;
@@ -2105,6 +2164,44 @@ fn check_assign_target(target: &Expr) -> PResult<()> {
             "Invalid assignment target: expected a variable, field or index",
             target.span,
         )),
+    }
+}
+
+/// Moves token spans found in an unescaped f-string hole back to the positions of the
+/// written text (one byte right for each removed backslash before them).
+fn remap(tokens: &mut [Token], base: u32, removed: &[u32]) {
+    let before = |p: u32, inclusive: bool| {
+        let rel = p.saturating_sub(base);
+        removed
+            .iter()
+            .filter(|&&r| if inclusive { r <= rel } else { r < rel })
+            .count() as u32
+    };
+    for t in tokens.iter_mut() {
+        // a start moves past removals at or before it; an end (after its last byte) only
+        // past removals strictly before it
+        t.span.start += before(t.span.start, true);
+        t.span.end += before(t.span.end, false);
+        if let Tok::FStr(pieces) = &t.tok {
+            let moved: Vec<FPiece> = pieces
+                .iter()
+                .map(|p| match p {
+                    FPiece::Hole {
+                        source,
+                        offset,
+                        spec,
+                        removed: inner,
+                    } => FPiece::Hole {
+                        source: source.clone(),
+                        offset: offset + before(*offset, true),
+                        spec: spec.clone(),
+                        removed: inner.clone(),
+                    },
+                    other => other.clone(),
+                })
+                .collect();
+            t.tok = Tok::FStr(moved.into());
+        }
     }
 }
 

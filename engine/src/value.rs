@@ -400,6 +400,23 @@ impl Value {
         !matches!(self, Value::Bool(false) | Value::Nil)
     }
 
+    /// Whether dropping the value can free memory (it holds an `Rc`).
+    #[inline(always)]
+    pub fn owns_heap(&self) -> bool {
+        !matches!(
+            self,
+            Value::Nil
+                | Value::Bool(_)
+                | Value::Int(_)
+                | Value::Float(_)
+                | Value::Builtin(_)
+                | Value::Unit(..)
+                | Value::Ctor(..)
+                | Value::Type(_)
+                | Value::Undef
+        )
+    }
+
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Nil)
     }

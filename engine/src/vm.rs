@@ -141,7 +141,8 @@ pub struct Vm {
     pub undo: Vec<Undo>,
     touched: Vec<u32>,
     pub limits: Limits,
-    steps: u64,
+    /// Steps (backward jumps and calls) the running cell may still take.
+    steps_left: u64,
     native_depth: u32,
     last_caught: Option<VmError>,
     /// Set when the output limit cut the output.
@@ -170,7 +171,7 @@ impl Vm {
             undo: Vec::new(),
             touched: Vec::new(),
             limits: Limits::default(),
-            steps: 0,
+            steps_left: u64::MAX,
             native_depth: 0,
             last_caught: None,
             output_truncated: false,
@@ -178,16 +179,17 @@ impl Vm {
         }
     }
 
-    /// Sizes the global table to `names` (new slots are undefined).
+    /// Sizes the global table to `names` (new slots are undefined). Names only ever get
+    /// appended (or, after a failed cell, truncated), so this costs nothing per existing global.
     pub fn sync_globals(&mut self, names: &[Rc<str>]) {
-        self.globals.truncate(names.len());
-        self.touched.truncate(names.len());
-        while self.globals.len() < names.len() {
-            self.globals.push(Value::Undef);
-            self.touched.push(0);
-        }
-        self.global_names.clear();
-        self.global_names.extend_from_slice(names);
+        let n = names.len();
+        self.globals.truncate(n);
+        self.touched.truncate(n);
+        self.global_names.truncate(n);
+        self.globals.resize(n, Value::Undef);
+        self.touched.resize(n, 0);
+        let have = self.global_names.len();
+        self.global_names.extend_from_slice(&names[have..]);
     }
 
     // ---- output --------------------------------------------------------------------------
@@ -223,7 +225,7 @@ impl Vm {
     pub fn begin_cell(&mut self, cell: u32) {
         self.cell = cell;
         self.undo.clear();
-        self.steps = 0;
+        self.steps_left = self.limits.max_steps;
         self.out.clear();
         self.output_truncated = false;
         self.last_caught = None;
@@ -256,6 +258,9 @@ impl Vm {
                     if let Some(g) = self.globals.get_mut(slot as usize) {
                         *g = v;
                     }
+                    if let Some(t) = self.touched.get_mut(slot as usize) {
+                        *t = 0;
+                    }
                 }
                 Undo::Cell(c, v) => {
                     *c.value.borrow_mut() = v;
@@ -281,11 +286,6 @@ impl Vm {
                         }
                     }
                 }
-            }
-        }
-        for t in &mut self.touched {
-            if *t == self.cell {
-                *t = 0;
             }
         }
     }
@@ -481,12 +481,17 @@ impl Vm {
 
     /// Pops the top frame, clearing its registers; returns the register holding `self` for a
     /// write-back.
+    #[inline]
     fn pop_frame(&mut self) -> Option<Frame> {
         let f = self.frames.pop()?;
         let start = f.base + usize::from(f.writeback.is_some());
         let end = (f.base + f.proto.nregs as usize).min(self.regs.len());
+        // free what the frame's registers own; plain numbers may stay (every register is
+        // written before it is read)
         for r in &mut self.regs[start.min(end)..end] {
-            *r = Value::Nil;
+            if r.owns_heap() {
+                *r = Value::Nil;
+            }
         }
         let depth = self.frames.len();
         while self.handlers.last().is_some_and(|h| h.frame >= depth) {
@@ -497,10 +502,16 @@ impl Vm {
 
     /// After a `&mut self` method returns (or fails): stores its `self` back into the
     /// caller's place.
+    #[inline]
     fn write_back(&mut self, callee: &Frame) -> VResult<()> {
-        let Some(place) = callee.writeback else {
-            return Ok(());
-        };
+        match callee.writeback {
+            None => Ok(()),
+            Some(place) => self.write_back_to(callee, place),
+        }
+    }
+
+    #[inline(never)]
+    fn write_back_to(&mut self, callee: &Frame, place: u32) -> VResult<()> {
         let mut v = std::mem::take(&mut self.regs[callee.base]);
         if let Value::Cell(c) = &v {
             let inner = c.value.borrow().clone();
@@ -574,13 +585,13 @@ impl Vm {
     }
 
     fn tick(&mut self) -> VResult<()> {
-        self.steps += 1;
-        if self.steps > self.limits.max_steps {
+        if self.steps_left == 0 {
             return Err(VmError::limit(format!(
                 "Step limit exceeded: the cell ran more than {} loop iterations and calls",
                 self.limits.max_steps
             )));
         }
+        self.steps_left -= 1;
         Ok(())
     }
 
@@ -607,6 +618,7 @@ impl Vm {
     fn dispatch(&mut self, entry: usize) -> VResult<Value> {
         let fi = self.frames.len() - 1;
         let mut proto = self.frames[fi].proto.clone();
+        let mut code = proto.code.clone();
         let mut pc = self.frames[fi].pc;
         let mut base = self.frames[fi].base;
 
@@ -640,7 +652,7 @@ impl Vm {
         }
         macro_rules! jump {
             ($off:expr) => {
-                pc = (pc as i64 + $off as i64) as usize
+                pc = pc.wrapping_add_signed($off as isize)
             };
         }
         // switches the local copies to the (new) top frame
@@ -648,30 +660,353 @@ impl Vm {
             () => {{
                 let f = self.frames.last().expect("a frame");
                 proto = f.proto.clone();
+                code = proto.code.clone();
                 pc = f.pc;
                 base = f.base;
             }};
         }
 
         loop {
-            let Some(&op) = proto.code.get(pc) else {
-                return Err(VmError::runtime(
-                    "internal error: ran past the end of the code",
-                ));
+            // ---- the fast section: the common cases of the common instructions, on the
+            // frame's register window and code as local slices. Anything else leaves the
+            // loop with its instruction for the slow section below.
+            let op = {
+                let all: &mut [Value] = &mut self.regs;
+                macro_rules! w {
+                    ($r:expr) => {
+                        all[base + $r as usize]
+                    };
+                }
+                // a call that needs nothing special starts its frame right here
+                macro_rules! fast_call {
+                    ($c:expr, $callee_base:expr, $argc:expr, $op:expr) => {{
+                        let p = &$c.proto;
+                        let nb = $callee_base;
+                        if $argc as u16 != p.arity
+                            || p.min_arity != p.arity
+                            || nb + p.nregs as usize > all.len()
+                            || self.frames.len() > self.limits.max_depth
+                            || self.steps_left == 0
+                        {
+                            break $op;
+                        }
+                        self.steps_left -= 1;
+                        let c = $c.clone();
+                        if let Some(f) = self.frames.last_mut() {
+                            f.pc = pc;
+                        }
+                        proto = c.proto.clone();
+                        code = proto.code.clone();
+                        self.frames.push(Frame {
+                            proto: proto.clone(),
+                            closure: Some(c),
+                            pc: 0,
+                            base: nb,
+                            writeback: None,
+                        });
+                        base = nb;
+                        pc = 0;
+                    }};
+                }
+                loop {
+                    let Some(&op) = code.get(pc) else {
+                        return Err(VmError::runtime(
+                            "internal error: ran past the end of the code",
+                        ));
+                    };
+                    pc += 1;
+                    match op {
+                        Op::Move { dst, src } => {
+                            let v = w!(src).clone();
+                            put(&mut w!(dst), v);
+                        }
+                        Op::LoadNil { dst } => put(&mut w!(dst), Value::Nil),
+                        Op::LoadBool { dst, value } => put(&mut w!(dst), Value::Bool(value)),
+                        Op::LoadInt { dst, value } => put(&mut w!(dst), Value::Int(value as i64)),
+                        Op::LoadConst { dst, idx } => {
+                            let v = proto.consts.get(idx as usize).cloned().unwrap_or_default();
+                            put(&mut w!(dst), v);
+                        }
+                        Op::LoadUndef { dst } => put(&mut w!(dst), Value::Undef),
+                        Op::GetGlobal { dst, slot } => match self.globals.get(slot as usize) {
+                            Some(Value::Undef) | None => break op,
+                            Some(v) => {
+                                let v = v.clone();
+                                put(&mut w!(dst), v);
+                            }
+                        },
+                        // a global already logged for rollback in this cell: update in place
+                        Op::UpdateGlobal { slot, op: bop, src } => {
+                            let s = slot as usize;
+                            if self.touched.get(s) != Some(&self.cell) {
+                                break op;
+                            }
+                            let Some(Value::Int(y)) = all.get(base + src as usize) else {
+                                break op;
+                            };
+                            let Some(Value::Int(g)) = self.globals.get_mut(s) else {
+                                break op;
+                            };
+                            let r = match bop {
+                                0 => g.checked_add(*y),
+                                1 => g.checked_sub(*y),
+                                2 => g.checked_mul(*y),
+                                _ => None,
+                            };
+                            match r {
+                                Some(n) => *g = n,
+                                None => break op,
+                            }
+                        }
+                        Op::SetGlobal { slot, src } => {
+                            let s = slot as usize;
+                            if self.touched.get(s) != Some(&self.cell) {
+                                break op;
+                            }
+                            let v = w!(src).clone();
+                            match self.globals.get_mut(s) {
+                                Some(g) => put(g, v),
+                                None => break op,
+                            }
+                        }
+                        Op::Add { dst, a, b } => match (&w!(a), &w!(b)) {
+                            (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
+                                Some(s) => put(&mut w!(dst), Value::Int(s)),
+                                None => break op,
+                            },
+                            (Value::Float(x), Value::Float(y)) => {
+                                let s = x + y;
+                                put(&mut w!(dst), Value::Float(s))
+                            }
+                            _ => break op,
+                        },
+                        Op::AddImm { dst, a, imm, sub } => match &w!(a) {
+                            Value::Int(x) => {
+                                let r = if sub {
+                                    x.checked_sub(imm as i64)
+                                } else {
+                                    x.checked_add(imm as i64)
+                                };
+                                match r {
+                                    Some(s) => put(&mut w!(dst), Value::Int(s)),
+                                    None => break op,
+                                }
+                            }
+                            _ => break op,
+                        },
+                        Op::Sub { dst, a, b } => match (&w!(a), &w!(b)) {
+                            (Value::Int(x), Value::Int(y)) => match x.checked_sub(*y) {
+                                Some(s) => put(&mut w!(dst), Value::Int(s)),
+                                None => break op,
+                            },
+                            _ => break op,
+                        },
+                        Op::Mul { dst, a, b } => match (&w!(a), &w!(b)) {
+                            (Value::Int(x), Value::Int(y)) => match x.checked_mul(*y) {
+                                Some(s) => put(&mut w!(dst), Value::Int(s)),
+                                None => break op,
+                            },
+                            _ => break op,
+                        },
+                        Op::Lt { dst, a, b } => match (&w!(a), &w!(b)) {
+                            (Value::Int(x), Value::Int(y)) => {
+                                let v = x < y;
+                                put(&mut w!(dst), Value::Bool(v))
+                            }
+                            _ => break op,
+                        },
+                        Op::Le { dst, a, b } => match (&w!(a), &w!(b)) {
+                            (Value::Int(x), Value::Int(y)) => {
+                                let v = x <= y;
+                                put(&mut w!(dst), Value::Bool(v))
+                            }
+                            _ => break op,
+                        },
+                        Op::Eq { dst, a, b } => {
+                            let v = w!(a).equals(&w!(b));
+                            put(&mut w!(dst), Value::Bool(v))
+                        }
+                        Op::Ne { dst, a, b } => {
+                            let v = !w!(a).equals(&w!(b));
+                            put(&mut w!(dst), Value::Bool(v))
+                        }
+                        Op::Not { dst, src } => {
+                            let v = !w!(src).truthy();
+                            put(&mut w!(dst), Value::Bool(v))
+                        }
+                        Op::Jump { off } => jump!(off),
+                        Op::Loop { off } => {
+                            if self.steps_left == 0 {
+                                break op;
+                            }
+                            self.steps_left -= 1;
+                            jump!(off)
+                        }
+                        Op::JumpIfFalse { cond, off } => {
+                            if !w!(cond).truthy() {
+                                jump!(off)
+                            }
+                        }
+                        Op::JumpIfTrue { cond, off } => {
+                            if w!(cond).truthy() {
+                                jump!(off)
+                            }
+                        }
+                        Op::JumpIfNotNil { src, off } => {
+                            if !w!(src).is_nil() {
+                                jump!(off)
+                            }
+                        }
+                        Op::JumpIfNotLt { a, b, off } => match (&w!(a), &w!(b)) {
+                            (Value::Int(x), Value::Int(y)) => {
+                                if x >= y {
+                                    jump!(off)
+                                }
+                            }
+                            _ => break op,
+                        },
+                        Op::JumpIfNotLe { a, b, off } => match (&w!(a), &w!(b)) {
+                            (Value::Int(x), Value::Int(y)) => {
+                                if x > y {
+                                    jump!(off)
+                                }
+                            }
+                            _ => break op,
+                        },
+                        Op::JumpIfNotGt { a, b, off } => match (&w!(a), &w!(b)) {
+                            (Value::Int(x), Value::Int(y)) => {
+                                if x <= y {
+                                    jump!(off)
+                                }
+                            }
+                            _ => break op,
+                        },
+                        Op::JumpIfNotGe { a, b, off } => match (&w!(a), &w!(b)) {
+                            (Value::Int(x), Value::Int(y)) => {
+                                if x < y {
+                                    jump!(off)
+                                }
+                            }
+                            _ => break op,
+                        },
+                        Op::JumpIfNotCmpImm { a, imm, cmp, off } => match &w!(a) {
+                            Value::Int(x) => {
+                                let y = imm as i64;
+                                let holds = match cmp {
+                                    0 => *x < y,
+                                    1 => *x <= y,
+                                    2 => *x > y,
+                                    _ => *x >= y,
+                                };
+                                if !holds {
+                                    jump!(off)
+                                }
+                            }
+                            _ => break op,
+                        },
+                        Op::JumpIfNotEq { a, b, off } => match (&w!(a), &w!(b)) {
+                            (Value::Int(x), Value::Int(y)) => {
+                                if x != y {
+                                    jump!(off)
+                                }
+                            }
+                            (x, y) => {
+                                if !x.equals(y) {
+                                    jump!(off)
+                                }
+                            }
+                        },
+                        Op::ForNext {
+                            base: b,
+                            inclusive,
+                            off,
+                        } => match (&w!(b), &w!(b + 1)) {
+                            (Value::Int(i), Value::Int(hi)) if self.steps_left > 0 => {
+                                let (i, hi) = (*i, *hi);
+                                let more = if inclusive { i < hi } else { i + 1 < hi };
+                                if more {
+                                    self.steps_left -= 1;
+                                    put(&mut w!(b), Value::Int(i + 1));
+                                    jump!(off);
+                                }
+                            }
+                            _ => break op,
+                        },
+                        Op::GetIndex { dst, obj, index } => match (&w!(obj), &w!(index)) {
+                            (Value::Array(a), Value::Int(i))
+                                if *i >= 0 && (*i as usize) < a.len() =>
+                            {
+                                let v = a[*i as usize].clone();
+                                put(&mut w!(dst), v)
+                            }
+                            _ => break op,
+                        },
+                        Op::CallGlobal {
+                            base: cb,
+                            argc,
+                            slot,
+                        } => match self.globals.get(slot as usize) {
+                            Some(Value::Func(c)) => fast_call!(c, base + cb as usize + 1, argc, op),
+                            _ => break op,
+                        },
+                        Op::Call { base: cb, argc } => match &all[base + cb as usize] {
+                            Value::Func(c) => fast_call!(c, base + cb as usize + 1, argc, op),
+                            _ => break op,
+                        },
+                        Op::Return { src } => {
+                            let depth = self.frames.len();
+                            if depth <= entry + 1
+                                || self.frames.last().is_none_or(|f| f.writeback.is_some())
+                            {
+                                break op;
+                            }
+                            let v = std::mem::take(&mut w!(src));
+                            let Some(done) = self.frames.pop() else {
+                                break op;
+                            };
+                            let end = (done.base + done.proto.nregs as usize).min(all.len());
+                            for r in &mut all[done.base..end] {
+                                if r.owns_heap() {
+                                    *r = Value::Nil;
+                                }
+                            }
+                            while self.handlers.last().is_some_and(|h| h.frame >= depth - 1) {
+                                self.handlers.pop();
+                            }
+                            put(&mut all[done.base - 1], v);
+                            let Some(caller) = self.frames.last() else {
+                                return Err(VmError::runtime("internal error: no caller"));
+                            };
+                            proto = caller.proto.clone();
+                            code = proto.code.clone();
+                            base = caller.base;
+                            pc = caller.pc;
+                        }
+                        _ => break op,
+                    }
+                }
             };
-            pc += 1;
+            // ---- the slow section: everything else, with the whole VM at hand
             match op {
-                Op::Move { dst, src } => {
-                    let v = r!(src).clone();
-                    r!(dst) = v;
+                // handled entirely by the fast section
+                Op::Move { .. }
+                | Op::LoadNil { .. }
+                | Op::LoadBool { .. }
+                | Op::LoadInt { .. }
+                | Op::LoadConst { .. }
+                | Op::LoadUndef { .. }
+                | Op::Eq { .. }
+                | Op::Ne { .. }
+                | Op::Not { .. }
+                | Op::Jump { .. }
+                | Op::JumpIfFalse { .. }
+                | Op::JumpIfTrue { .. }
+                | Op::JumpIfNotNil { .. }
+                | Op::JumpIfNotEq { .. } => {
+                    bail!(VmError::runtime(
+                        "internal error: fast instruction in the slow path"
+                    ))
                 }
-                Op::LoadNil { dst } => r!(dst) = Value::Nil,
-                Op::LoadBool { dst, value } => r!(dst) = Value::Bool(value),
-                Op::LoadInt { dst, value } => r!(dst) = Value::Int(value as i64),
-                Op::LoadConst { dst, idx } => {
-                    r!(dst) = proto.consts.get(idx as usize).cloned().unwrap_or_default()
-                }
-                Op::LoadUndef { dst } => r!(dst) = Value::Undef,
                 Op::GetGlobal { dst, slot } | Op::GetGlobalFn { dst, slot } => {
                     let v = match self.globals.get(slot as usize) {
                         Some(Value::Undef) | None => {
@@ -694,6 +1029,21 @@ impl Vm {
                     if let Some(g) = self.globals.get_mut(s) {
                         *g = v;
                     }
+                }
+                Op::UpdateGlobal { slot, op, src } => {
+                    let s = slot as usize;
+                    if matches!(self.globals.get(s), Some(Value::Undef) | None) {
+                        let name = self.global_name(slot);
+                        bail!(VmError::runtime(format!("Undefined variable: {name}")));
+                    }
+                    self.log_global(s);
+                    let rhs = std::mem::take(&mut r!(src));
+                    let r = match self.globals.get_mut(s) {
+                        Some(g) => update(g, op, &rhs),
+                        None => Ok(()),
+                    };
+                    r!(src) = rhs;
+                    t!(r);
                 }
                 Op::GetUpval { dst, idx } => {
                     let v = match self.frames.last().and_then(|f| f.closure.as_ref()) {
@@ -858,14 +1208,6 @@ impl Vm {
                     let v = t!(arith::bit(">>", &r!(a), &r!(b)));
                     r!(dst) = v;
                 }
-                Op::Eq { dst, a, b } => {
-                    let v = r!(a).equals(&r!(b));
-                    r!(dst) = Value::Bool(v);
-                }
-                Op::Ne { dst, a, b } => {
-                    let v = !r!(a).equals(&r!(b));
-                    r!(dst) = Value::Bool(v);
-                }
                 Op::Lt { dst, a, b } => {
                     let v = match (&r!(a), &r!(b)) {
                         (Value::Int(x), Value::Int(y)) => x < y,
@@ -880,38 +1222,26 @@ impl Vm {
                     };
                     r!(dst) = Value::Bool(v);
                 }
+                Op::Gt { dst, a, b } => {
+                    let v = t!(arith::gt(&r!(a), &r!(b)));
+                    r!(dst) = Value::Bool(v);
+                }
+                Op::Ge { dst, a, b } => {
+                    let v = t!(arith::ge(&r!(a), &r!(b)));
+                    r!(dst) = Value::Bool(v);
+                }
                 Op::Neg { dst, src } => {
                     let v = t!(arith::neg(&r!(src)));
                     r!(dst) = v;
-                }
-                Op::Not { dst, src } => {
-                    let v = !r!(src).truthy();
-                    r!(dst) = Value::Bool(v);
                 }
                 Op::BitNot { dst, src } => {
                     let v = t!(arith::bit_not(&r!(src)));
                     r!(dst) = v;
                 }
 
-                Op::Jump { off } => jump!(off),
                 Op::Loop { off } => {
                     jump!(off);
                     t!(self.tick());
-                }
-                Op::JumpIfFalse { cond, off } => {
-                    if !r!(cond).truthy() {
-                        jump!(off)
-                    }
-                }
-                Op::JumpIfTrue { cond, off } => {
-                    if r!(cond).truthy() {
-                        jump!(off)
-                    }
-                }
-                Op::JumpIfNotNil { src, off } => {
-                    if !r!(src).is_nil() {
-                        jump!(off)
-                    }
                 }
                 Op::JumpIfNotLt { a, b, off } => {
                     let lt = match (&r!(a), &r!(b)) {
@@ -931,12 +1261,38 @@ impl Vm {
                         jump!(off)
                     }
                 }
-                Op::JumpIfNotEq { a, b, off } => {
-                    let eq = match (&r!(a), &r!(b)) {
-                        (Value::Int(x), Value::Int(y)) => x == y,
-                        (x, y) => x.equals(y),
+                Op::JumpIfNotGt { a, b, off } => {
+                    if !t!(arith::gt(&r!(a), &r!(b))) {
+                        jump!(off)
+                    }
+                }
+                Op::JumpIfNotGe { a, b, off } => {
+                    if !t!(arith::ge(&r!(a), &r!(b))) {
+                        jump!(off)
+                    }
+                }
+                Op::JumpIfNotCmpImm { a, imm, cmp, off } => {
+                    let holds = match &r!(a) {
+                        Value::Int(x) => {
+                            let y = imm as i64;
+                            match cmp {
+                                0 => *x < y,
+                                1 => *x <= y,
+                                2 => *x > y,
+                                _ => *x >= y,
+                            }
+                        }
+                        x => {
+                            let y = Value::Int(imm as i64);
+                            t!(match cmp {
+                                0 => arith::lt(x, &y),
+                                1 => arith::le(x, &y),
+                                2 => arith::gt(x, &y),
+                                _ => arith::ge(x, &y),
+                            })
+                        }
                     };
-                    if !eq {
+                    if !holds {
                         jump!(off)
                     }
                 }
@@ -968,6 +1324,45 @@ impl Vm {
                         }
                         let v = t!(self.call_native_args(&f, &mut args));
                         self.regs[abs] = v;
+                    }
+                }
+                Op::CallGlobal {
+                    base: cb,
+                    argc,
+                    slot,
+                } => {
+                    let abs = base + cb as usize;
+                    match self.globals.get(slot as usize) {
+                        Some(Value::Func(c)) => {
+                            let c = c.clone();
+                            t!(self.tick());
+                            if let Some(f) = self.frames.last_mut() {
+                                f.pc = pc;
+                            }
+                            t!(self.push_frame(c, abs + 1, argc as usize, None));
+                            enter_top!();
+                        }
+                        Some(Value::Undef) | None => {
+                            let name = self.global_name(slot);
+                            let mut e = VmError::runtime(format!("Undefined function: {name}"));
+                            // the call starts with the callee's name: point at the name
+                            if proto.cell == self.cell {
+                                if let Some(sp) = proto.spans.get(pc - 1) {
+                                    e.span =
+                                        Some(Span::new(sp.start, sp.start + name.len() as u32));
+                                }
+                            }
+                            bail!(e)
+                        }
+                        Some(f) => {
+                            let f = f.clone();
+                            let mut args = self.take_args(abs + 1, argc as usize);
+                            if let Some(fr) = self.frames.last_mut() {
+                                fr.pc = pc;
+                            }
+                            let v = t!(self.call_native_args(&f, &mut args));
+                            self.regs[abs] = v;
+                        }
                     }
                 }
                 Op::CallMethod {
@@ -1693,10 +2088,20 @@ impl Vm {
             path,
             arity,
             fields,
+            constant,
         }) = proto.descs.get(desc as usize)
         else {
             return false;
         };
+        // `MAX =>` where MAX is a constant, not a variant: compare the values
+        if let Some(slot) = constant {
+            if !matches!(v, Value::Variant(_) | Value::Unit(..) | Value::Struct(_)) {
+                return match self.globals.get(*slot as usize) {
+                    Some(Value::Undef | Value::Type(_) | Value::Ctor(..)) | None => false,
+                    Some(g) => v.equals(g),
+                };
+            }
+        }
         let Some(last) = path.last() else {
             return false;
         };
@@ -2107,6 +2512,51 @@ fn step_mut<'v>(
             "Cannot assign to .{i} of {}",
             v.type_name()
         ))),
+    }
+}
+
+/// `target = target op rhs` in place: `+` appends to a string or array without copying it.
+fn update(target: &mut Value, op: u8, rhs: &Value) -> VResult<()> {
+    use crate::ast::BinOp;
+    if let (Value::Int(x), Value::Int(y)) = (&*target, rhs) {
+        let r = match BinOp::from_u8(op) {
+            Some(BinOp::Add) => x.checked_add(*y),
+            Some(BinOp::Sub) => x.checked_sub(*y),
+            Some(BinOp::Mul) => x.checked_mul(*y),
+            _ => None,
+        };
+        if let Some(r) = r {
+            *target = Value::Int(r);
+            return Ok(());
+        }
+    }
+    let new = match BinOp::from_u8(op) {
+        Some(BinOp::Add) => return arith::add_assign(target, rhs),
+        Some(BinOp::Sub) => arith::sub(target, rhs)?,
+        Some(BinOp::Mul) => arith::mul(target, rhs)?,
+        Some(BinOp::Div) => arith::div(target, rhs)?,
+        Some(BinOp::Rem) => arith::rem(target, rhs)?,
+        Some(BinOp::Pow) => arith::pow(target, rhs)?,
+        Some(BinOp::BitAnd) => arith::bit("&", target, rhs)?,
+        Some(BinOp::BitOr) => arith::bit("|", target, rhs)?,
+        Some(BinOp::BitXor) => arith::bit("^", target, rhs)?,
+        Some(BinOp::Shl) => arith::bit("<<", target, rhs)?,
+        Some(BinOp::Shr) => arith::bit(">>", target, rhs)?,
+        _ => return Err(VmError::runtime("internal error: bad update operator")),
+    };
+    *target = new;
+    Ok(())
+}
+
+/// Stores into a register without calling the drop glue when the old value owns nothing
+/// (the common case: an integer replacing an integer).
+#[inline(always)]
+fn put(slot: &mut Value, v: Value) {
+    let old = std::mem::replace(slot, v);
+    if old.owns_heap() {
+        drop(old);
+    } else {
+        std::mem::forget(old);
     }
 }
 

@@ -13,7 +13,8 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::ruchy::notebook::engine::{
-    BenchmarkCategory, BenchmarkReport, CellResult, Diagnostic, DiagnosticKind, Performance, Span,
+    BenchmarkCategory, BenchmarkGroup, BenchmarkReport, CellResult, Diagnostic, DiagnosticKind,
+    Performance, Span,
 };
 
 /// Per-instance host state: the WASI context and its resource table.
@@ -114,6 +115,11 @@ impl Instance {
     pub fn compile(&mut self, source: &str) -> Result<Result<String, Vec<Diagnostic>>> {
         let api = self.bindings.ruchy_notebook_engine();
         Ok(api.call_compile(&mut self.store, source)?)
+    }
+
+    pub fn memory_bytes(&mut self) -> Result<u64> {
+        let api = self.bindings.ruchy_notebook_engine();
+        Ok(api.call_memory_bytes(&mut self.store)?)
     }
 
     pub fn benchmark(&mut self, iterations: u32) -> Result<BenchmarkReport> {

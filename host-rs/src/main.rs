@@ -11,9 +11,10 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use host_rs::bench;
 use host_rs::build::{build_component, ensure_component, workspace_root};
-use host_rs::host::{BenchmarkReport, Instance, Runtime};
-use host_rs::render::{self, Row, Stats};
+use host_rs::host::{Instance, Runtime};
+use host_rs::render::{self, Row};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -155,72 +156,6 @@ fn report_error(d: &Option<host_rs::host::Diagnostic>, source: &str, origin: &st
     }
 }
 
-/// Host-side view of one run: round-trip samples per category.
-struct HostRun {
-    rows: Vec<Row>,
-    overall_mean: f64,
-    share_under_cell_target: f64,
-    simple_share_under_cell_target: f64,
-    criteria_met: bool,
-}
-
-const CELL_TARGET_US: f64 = 10_000.0;
-const MEAN_TARGET_US: f64 = 8_000.0;
-
-fn share_under(samples: &[f64]) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    samples.iter().filter(|&&s| s < CELL_TARGET_US).count() as f64 / samples.len() as f64
-}
-
-/// Times each seed cell's `execute-cell` round trip from the host, a fresh session per
-/// iteration, cells in the component's order.
-fn host_round_trips(
-    inst: &mut Instance,
-    report: &BenchmarkReport,
-    iterations: u32,
-) -> Result<HostRun> {
-    let cats = &report.categories;
-    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(iterations as usize); cats.len()];
-    let mut failed = vec![false; cats.len()];
-    for _ in 0..iterations.max(1) {
-        let s = inst.new_session()?;
-        for (i, c) in cats.iter().enumerate() {
-            let t = Instant::now();
-            let r = inst.execute_cell(s, &c.cell)?;
-            samples[i].push(t.elapsed().as_nanos() as f64 / 1000.0);
-            failed[i] |= r.diagnostic.is_some();
-        }
-        inst.drop_session(s)?;
-    }
-    let rows: Vec<Row> = cats
-        .iter()
-        .zip(&samples)
-        .zip(&failed)
-        .map(|((c, s), failed)| {
-            let stats = Stats::of(s);
-            Row {
-                category: c.name.clone(),
-                cell: c.cell.clone(),
-                target_us: c.target_us,
-                met: !failed && stats.p95 < c.target_us,
-                stats,
-            }
-        })
-        .collect();
-    let all: Vec<f64> = samples.iter().flatten().copied().collect();
-    let overall_mean = Stats::of(&all).mean;
-    let simple = samples.first().map_or(0.0, |s| share_under(s));
-    Ok(HostRun {
-        criteria_met: simple >= 0.95 && overall_mean < MEAN_TARGET_US && rows.iter().all(|r| r.met),
-        share_under_cell_target: share_under(&all),
-        simple_share_under_cell_target: simple,
-        overall_mean,
-        rows,
-    })
-}
-
 fn bench(cli_path: &Option<PathBuf>, iterations: u32, json: bool) -> Result<ExitCode> {
     let path = component(cli_path)?;
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -232,15 +167,18 @@ fn bench(cli_path: &Option<PathBuf>, iterations: u32, json: bool) -> Result<Exit
     let instantiate_ms = t.elapsed().as_secs_f64() * 1000.0;
 
     let inside = inst.benchmark(iterations)?;
-    let host = host_round_trips(&mut inst, &inside, iterations)?;
-    let ok = host.criteria_met && inside.criteria_met;
+    let host = bench::round_trips(&mut inst, &inside, iterations)?;
+    let state = bench::session_state(&mut inst)?;
+    let inside_met = inside.criteria_met && inside.categories.iter().all(|c| c.target_met);
+    let ok = host.criteria_met && inside_met && state.memory_met && state.bindings_met;
 
     if json {
         let cat_json = |r: &Row| {
             serde_json::json!({
-                "category": r.category, "cell": r.cell, "target_us": r.target_us,
-                "samples": r.stats.samples, "mean_us": r.stats.mean, "p50_us": r.stats.p50,
-                "p95_us": r.stats.p95, "p99_us": r.stats.p99, "max_us": r.stats.max, "met": r.met,
+                "category": r.category, "compute": r.compute, "cell": r.cell, "result": r.result,
+                "target_us": r.target_us, "samples": r.stats.samples, "mean_us": r.stats.mean,
+                "p50_us": r.stats.p50, "p95_us": r.stats.p95, "p99_us": r.stats.p99,
+                "max_us": r.stats.max, "met": r.met,
             })
         };
         let out = serde_json::json!({
@@ -257,12 +195,13 @@ fn bench(cli_path: &Option<PathBuf>, iterations: u32, json: bool) -> Result<Exit
                 "criteria_met": host.criteria_met,
             },
             "inside_component": {
-                "categories": inside_rows(&inside).iter().map(cat_json).collect::<Vec<_>>(),
+                "categories": bench::inside_rows(&inside).iter().map(cat_json).collect::<Vec<_>>(),
                 "overall_mean_us": inside.overall_mean_us,
                 "share_under_cell_target": inside.share_under_cell_target,
                 "simple_share_under_cell_target": inside.simple_share_under_cell_target,
                 "criteria_met": inside.criteria_met,
             },
+            "session_state": state.json(),
             "ok": ok,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -271,6 +210,14 @@ fn bench(cli_path: &Option<PathBuf>, iterations: u32, json: bool) -> Result<Exit
             "ruchy notebook bench (wasmtime): {} ({size} bytes)\nload {load_ms:.1} ms, instantiate {instantiate_ms:.3} ms, {iterations} iterations\n",
             path.display()
         );
+        let summary = |mean: f64, share: f64, simple: f64, met: bool| {
+            format!(
+                "seed cells: overall mean {mean:.2} us; {:.1}% under 10 ms; simple cells under 10 ms: {:.1}%; criteria {}\n",
+                share * 100.0,
+                simple * 100.0,
+                if met { "met" } else { "NOT met" }
+            )
+        };
         print!(
             "{}",
             render::table(
@@ -279,28 +226,33 @@ fn bench(cli_path: &Option<PathBuf>, iterations: u32, json: bool) -> Result<Exit
             )
         );
         println!(
-            "overall mean {:.2} us; {:.1}% of cells under 10 ms; simple cells under 10 ms: {:.1}%; criteria {}\n",
-            host.overall_mean,
-            host.share_under_cell_target * 100.0,
-            host.simple_share_under_cell_target * 100.0,
-            if host.criteria_met { "met" } else { "NOT met" }
+            "{}",
+            summary(
+                host.overall_mean,
+                host.share_under_cell_target,
+                host.simple_share_under_cell_target,
+                host.criteria_met
+            )
         );
         print!(
             "{}",
             render::table(
                 "Inside the component (WASI monotonic clock), microseconds",
-                &inside_rows(&inside)
+                &bench::inside_rows(&inside)
             )
         );
         println!(
-            "overall mean {:.2} us; {:.1}% of cells under 10 ms; simple cells under 10 ms: {:.1}%; criteria {}",
-            inside.overall_mean_us,
-            inside.share_under_cell_target * 100.0,
-            inside.simple_share_under_cell_target * 100.0,
-            if inside.criteria_met { "met" } else { "NOT met" }
+            "{}",
+            summary(
+                inside.overall_mean_us,
+                inside.share_under_cell_target,
+                inside.simple_share_under_cell_target,
+                inside_met
+            )
         );
+        print!("{}", state.lines());
         println!(
-            "\nsuccess criteria (95% of simple cells under 10 ms, overall mean under 8 ms, every category under its target): {}",
+            "\nsuccess criteria (95% of simple cells under 10 ms, overall mean under 8 ms, every seed category under its target, session state flat): {}",
             if ok { "met" } else { "NOT met" }
         );
     }
@@ -309,24 +261,4 @@ fn bench(cli_path: &Option<PathBuf>, iterations: u32, json: bool) -> Result<Exit
     } else {
         ExitCode::FAILURE
     })
-}
-
-fn inside_rows(r: &BenchmarkReport) -> Vec<Row> {
-    r.categories
-        .iter()
-        .map(|c| Row {
-            category: c.name.clone(),
-            cell: c.cell.clone(),
-            target_us: c.target_us,
-            stats: Stats {
-                samples: c.samples as usize,
-                mean: c.mean_us,
-                p50: c.p50_us,
-                p95: c.p95_us,
-                p99: c.p99_us,
-                max: c.max_us,
-            },
-            met: c.target_met,
-        })
-        .collect()
 }

@@ -94,30 +94,59 @@ impl Stats {
 /// One row of a benchmark table.
 pub struct Row {
     pub category: String,
+    /// A compute row: outside the 10 ms rule, no target.
+    pub compute: bool,
     pub cell: String,
-    pub target_us: f64,
+    /// Display of the cell's value.
+    pub result: String,
+    pub target_us: Option<f64>,
     pub stats: Stats,
     pub met: bool,
+}
+
+/// A cell on one line of at most `width` characters.
+fn one_line(cell: &str, width: usize) -> String {
+    let flat = cell.replace('\n', "; ");
+    if flat.chars().count() <= width {
+        flat
+    } else {
+        flat.chars().take(width - 2).collect::<String>() + ".."
+    }
 }
 
 pub fn table(title: &str, rows: &[Row]) -> String {
     let mut out = format!("{title}\n");
     out.push_str(&format!(
-        "{:<20} {:<38} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n",
+        "{:<24} {:<40} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n",
         "category", "cell", "target", "mean", "p50", "p95", "p99", "max", "met"
     ));
+    let mut in_compute = false;
     for r in rows {
+        if r.compute && !in_compute {
+            in_compute = true;
+            out.push_str(
+                "compute cells, outside the 10 ms rule (result shown instead of a target):\n",
+            );
+        }
+        let target = r.target_us.map_or("-".to_string(), |t| format!("{t}"));
+        let verdict = if r.compute {
+            format!("= {}", r.result)
+        } else if r.met {
+            "yes".to_string()
+        } else {
+            "NO".to_string()
+        };
         out.push_str(&format!(
-            "{:<20} {:<38} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}  {}\n",
+            "{:<24} {:<40} {:>9} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10.2}  {}\n",
             r.category,
-            r.cell,
-            r.target_us,
+            one_line(&r.cell, 40),
+            target,
             r.stats.mean,
             r.stats.p50,
             r.stats.p95,
             r.stats.p99,
             r.stats.max,
-            if r.met { "yes" } else { "NO" }
+            verdict
         ));
     }
     out

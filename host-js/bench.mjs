@@ -1,0 +1,104 @@
+// The Node host's benchmark logic, the same steps as host-rs/src/bench.rs: the component's
+// own benchmark, the same cells as round trips from JavaScript, and two session-state checks.
+import { stats } from './render.mjs';
+
+export const CELL_TARGET_US = 10_000;
+export const MEAN_TARGET_US = 8_000;
+export const REPEATS = 100_000;
+export const BINDINGS = 10_000;
+const MAX_RATIO = 2;
+
+const shareUnder = (s) => (s.length ? s.filter((x) => x < CELL_TARGET_US).length / s.length : 0);
+
+/** Times each cell's `executeCell` round trip from JavaScript. */
+export function roundTrips(engine, report, iterations) {
+  const cats = report.categories;
+  const samples = cats.map(() => []);
+  const failed = cats.map(() => false);
+  const results = cats.map(() => '');
+  const seed = cats.map((c, i) => i).filter((i) => cats[i].group === 'seed');
+  for (let it = 0; it < Math.max(iterations, 1); it++) {
+    const session = new engine.Session();
+    for (const i of seed) {
+      const t0 = performance.now();
+      const r = session.executeCell(cats[i].cell);
+      samples[i].push((performance.now() - t0) * 1000);
+      if (r.diagnostic !== undefined) failed[i] = true;
+      results[i] = r.display ?? '';
+    }
+    session[Symbol.dispose]?.();
+  }
+  cats.forEach((c, i) => {
+    if (c.group === 'seed') return;
+    for (let k = 0; k < Math.max(c.samples, 1); k++) {
+      const session = new engine.Session();
+      if (c.setup && session.executeCell(c.setup).diagnostic !== undefined) failed[i] = true;
+      const t0 = performance.now();
+      const r = session.executeCell(c.cell);
+      samples[i].push((performance.now() - t0) * 1000);
+      if (r.diagnostic !== undefined) failed[i] = true;
+      results[i] = r.display ?? '';
+      session[Symbol.dispose]?.();
+    }
+  });
+  const rows = cats.map((c, i) => {
+    const st = stats(samples[i]);
+    return {
+      category: c.name, compute: c.group === 'compute', cell: c.cell, result: results[i],
+      targetUs: c.targetUs, stats: st, met: !failed[i] && (c.targetUs === undefined || st.p95 < c.targetUs),
+    };
+  });
+  const seedSamples = seed.flatMap((i) => samples[i]);
+  const out = {
+    rows,
+    overallMeanUs: stats(seedSamples).mean,
+    shareUnderCellTarget: shareUnder(seedSamples),
+    simpleShareUnderCellTarget: seed.length ? shareUnder(samples[seed[0]]) : 0,
+  };
+  out.criteriaMet = out.simpleShareUnderCellTarget >= 0.95 && out.overallMeanUs < MEAN_TARGET_US && rows.every((r) => r.met);
+  return out;
+}
+
+/** The component's own report as table rows. */
+export function insideRows(report) {
+  return report.categories.map((c) => ({
+    category: c.name, compute: c.group === 'compute', cell: c.cell, result: c.display, targetUs: c.targetUs,
+    stats: { samples: c.samples, mean: c.meanUs, p50: c.p50Us, p95: c.p95Us, p99: c.p99Us, max: c.maxUs },
+    met: c.targetMet,
+  }));
+}
+
+function simpleCellP50(session) {
+  const inside = [];
+  for (let i = 0; i < 2000; i++) inside.push(session.executeCell('let x = 42').performance.totalUs);
+  return stats(inside).p50;
+}
+
+/** Session state that must not grow: re-running a cell, and many bindings. */
+export function sessionState(engine) {
+  const s = new engine.Session();
+  for (let i = 0; i < 1000; i++) s.executeCell('let x = 42');
+  const memoryAfter1k = engine.memoryBytes();
+  for (let i = 1000; i < REPEATS; i++) s.executeCell('let x = 42');
+  const memoryAfter100k = engine.memoryBytes();
+  s[Symbol.dispose]?.();
+  const one = new engine.Session();
+  one.executeCell('let v0 = 0');
+  const p50One = simpleCellP50(one);
+  one[Symbol.dispose]?.();
+  const many = new engine.Session();
+  for (let i = 0; i < BINDINGS; i++) many.executeCell(`let v${i} = ${i}`);
+  const p50Many = simpleCellP50(many);
+  many[Symbol.dispose]?.();
+  return {
+    memoryAfter1k, memoryAfter100k, memoryMet: memoryAfter100k === memoryAfter1k,
+    p50OneBindingUs: p50One, p50ManyBindingsUs: p50Many, bindingsMet: p50Many <= MAX_RATIO * p50One,
+  };
+}
+
+export function sessionLines(st) {
+  const growth = st.memoryMet ? 'no growth' : `grew by ${st.memoryAfter100k - st.memoryAfter1k} bytes`;
+  return 'Session state\n'
+    + `linear memory after 1,000 runs of \`let x = 42\`: ${st.memoryAfter1k} bytes; after ${REPEATS}: ${st.memoryAfter100k} bytes (${growth})  ${st.memoryMet ? 'met' : 'NOT met'}\n`
+    + `\`let x = 42\` inside the component, p50: ${st.p50OneBindingUs.toFixed(2)} us with 1 binding, ${st.p50ManyBindingsUs.toFixed(2)} us with ${BINDINGS} bindings (${(st.p50ManyBindingsUs / Math.max(st.p50OneBindingUs, 1e-9)).toFixed(2)}x, at most ${MAX_RATIO}x)  ${st.bindingsMet ? 'met' : 'NOT met'}\n`;
+}
