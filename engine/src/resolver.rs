@@ -55,6 +55,8 @@ pub struct FnInfo {
 #[derive(Clone, Debug, Default)]
 pub struct Resolution {
     pub uses: Vec<Option<UseRes>>,
+    /// The binding behind each use of a local or captured variable.
+    pub use_binding: Vec<Option<BindId>>,
     pub bindings: Vec<BindInfo>,
     pub fns: Vec<FnInfo>,
 }
@@ -136,6 +138,7 @@ pub fn resolve(program: &Program, globals: &mut Globals) -> Result<Resolution, D
     let mut r = Resolver {
         res: Resolution {
             uses: vec![None; program.n_uses as usize],
+            use_binding: vec![None; program.n_uses as usize],
             bindings: vec![BindInfo::default(); program.n_bindings as usize],
             fns: vec![FnInfo::default(); program.n_fns as usize],
         },
@@ -237,26 +240,26 @@ impl Resolver<'_> {
         }
     }
 
-    fn lookup(&mut self, name: &Name) -> UseRes {
+    fn lookup(&mut self, name: &Name) -> (UseRes, Option<BindId>) {
         let depth = self.fns.len();
         // innermost function first
         for fi in (0..depth).rev() {
             if let Some(bid) = find_in(&self.fns[fi], name) {
                 if fi == depth - 1 {
-                    return UseRes::Local(bid);
+                    return (UseRes::Local(bid), Some(bid));
                 }
                 // a nested named function calling itself
                 if fi == depth - 2 {
                     if let Some((n, sb)) = &self.fns[depth - 1].self_name {
                         if n == name && *sb == bid {
-                            return UseRes::SelfFn;
+                            return (UseRes::SelfFn, None);
                         }
                     }
                 }
-                return self.capture(fi, bid);
+                return (self.capture(fi, bid), Some(bid));
             }
         }
-        UseRes::Global(self.globals.slot(name))
+        (UseRes::Global(self.globals.slot(name)), None)
     }
 
     /// Threads a capture of binding `bid` (a local of function `owner`) through every
@@ -283,9 +286,12 @@ impl Resolver<'_> {
     }
 
     fn use_name(&mut self, v: &VarRef) {
-        let r = self.lookup(&v.name);
+        let (r, b) = self.lookup(&v.name);
         if let Some(slot) = self.res.uses.get_mut(v.id as usize) {
             *slot = Some(r);
+        }
+        if let Some(slot) = self.res.use_binding.get_mut(v.id as usize) {
+            *slot = b;
         }
     }
 
@@ -360,7 +366,8 @@ impl Resolver<'_> {
         loop {
             match &t.kind {
                 ExprKind::Var(v) => {
-                    if let Some(Some(UseRes::Local(b))) = self.res.uses.get(v.id as usize) {
+                    // a local, or a capture assigned inside a closure
+                    if let Some(Some(b)) = self.res.use_binding.get(v.id as usize) {
                         let b = self.res.canonical(*b);
                         if let Some(info) = self.res.bindings.get_mut(b as usize) {
                             info.assigned = true;

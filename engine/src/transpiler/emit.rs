@@ -1,24 +1,106 @@
 //! Emission pass of the transpiler: typed Rust text.
 //!
-//! Top-level functions become `fn` items; everything else at the top level becomes the body
-//! of `fn main` in order, and a Ruchy `main` (renamed `ruchy_main`) is called at its end
-//! (D16). Values of non-`Copy` types are cloned where Ruchy's value semantics copy them.
+//! Layout of a program: the `use` lines; structs, enums and generated record structs with their
+//! `Show` impls; `impl` blocks; notebook globals that functions read (`thread_local!` cells
+//! with an accessor); top-level functions as `fn` items; `fn main` with everything else in
+//! order (a Ruchy `main`, renamed `ruchy_main`, is called at its end: D16); the runtime.
+//!
+//! Values of non-`Copy` types are cloned where Ruchy's value semantics copy them. A local that
+//! a closure captures and that is assigned lives in an `Rc<RefCell<_>>` shared by both (D4).
 
-use super::infer::{unsupported, Typed};
+use super::infer::{unsupported, EnumInfo, StructInfo, Typed, VariantKind};
 use super::types::Ty;
 use crate::ast::*;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::format::{FormatSpec, Kind};
-use crate::resolver::{Globals, Resolution, UseRes};
-use std::collections::BTreeSet;
+use crate::resolver::{CaptureSrc, Globals, Resolution, UseRes};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
+use std::rc::Rc;
 
 type EResult<T> = Result<T, Diagnostic>;
 
+/// Builtin methods that change their receiver (the receiver must be a `mut` place).
+pub fn mutating_method(name: &str) -> bool {
+    matches!(
+        name,
+        "push"
+            | "pop"
+            | "insert"
+            | "remove"
+            | "clear"
+            | "extend"
+            | "append"
+            | "sort"
+            | "reverse"
+            | "push_str"
+    )
+}
+
 struct Emitter<'a> {
     res: &'a Resolution,
+    globals: &'a Globals,
     typed: &'a Typed,
-    helpers: BTreeSet<&'static str>,
+    /// Names of bindings by id (for captures).
+    names: HashMap<BindId, Name>,
+    /// Captured names of the closures being emitted, innermost last.
+    captures: Vec<Vec<Name>>,
+    /// The type an `impl` block is for, while emitting its methods.
+    impl_type: Option<Rc<str>>,
+    /// Methods that take `self` by value (they change their own copy).
+    by_value_self: HashSet<(Rc<str>, Rc<str>)>,
+    /// Slots of top-level functions typed `()` whose body may still end in a value (branches of
+    /// different types): a cell that shows such a call cannot be written.
+    lossy_fns: HashSet<u32>,
+    /// Counts the `last` variables of loops whose value a cell shows.
+    lasts: usize,
+    /// The receiver of the method being emitted is the local `tmp` (see `method`).
+    temp_receiver: bool,
+}
+
+/// Where the value of an expression whose display a cell shows goes.
+#[derive(Clone)]
+enum Sink {
+    /// Printed with its display (nothing for nil).
+    Print,
+    /// Kept in a loop's `last` variable: `Option<T>` when `raw`, else the display as
+    /// `Option<String>`.
+    Last { var: String, raw: bool },
+}
+
+/// How the last expression of a block is emitted.
+#[derive(Clone)]
+enum Mode {
+    /// As a statement; the value is dropped.
+    Stmt,
+    /// As the block's value.
+    Value,
+    /// Shown: its display goes to the sink.
+    Show(Sink),
+}
+
+/// What an expression's value is, as far as showing it goes.
+#[derive(Clone, Debug, PartialEq)]
+enum Tail {
+    /// Always nil.
+    Nil,
+    /// Never produces a value (`return`, `break`, `continue`, `throw`).
+    Never,
+    /// Always a value of this type.
+    Value(Ty),
+    /// Sometimes nil, or values of different types.
+    Mixed,
+}
+
+impl Tail {
+    fn join(self, other: Tail) -> Tail {
+        match (self, other) {
+            (Tail::Never, x) | (x, Tail::Never) => x,
+            (Tail::Nil, Tail::Nil) => Tail::Nil,
+            (Tail::Value(a), Tail::Value(b)) if a == b => Tail::Value(a),
+            _ => Tail::Mixed,
+        }
+    }
 }
 
 pub fn emit(
@@ -26,20 +108,114 @@ pub fn emit(
     res: &Resolution,
     globals: &Globals,
     typed: &Typed,
+    display: &HashSet<usize>,
+    notebook: bool,
 ) -> EResult<String> {
+    let mut names = HashMap::new();
+    collect_names(&program.exprs, &mut names);
     let mut e = Emitter {
         res,
+        globals,
         typed,
-        helpers: BTreeSet::new(),
+        names,
+        captures: Vec::new(),
+        impl_type: None,
+        by_value_self: HashSet::new(),
+        lossy_fns: HashSet::new(),
+        lasts: 0,
+        temp_receiver: false,
     };
+    // functions typed `()` that may still end in a value (until nothing changes: they call
+    // each other)
+    loop {
+        let before = e.lossy_fns.len();
+        for x in &program.exprs {
+            if let ExprKind::Fn(def) = &x.kind {
+                let Some(b) = &def.name else { continue };
+                let Some(slot) = res.binding(res.canonical(b.id)).global else {
+                    continue;
+                };
+                let unit = matches!(typed.fns.get(&def.id), Some(Ty::Fn(_, r)) if **r == Ty::Unit);
+                if unit && !matches!(e.tail_kind(&def.body), Tail::Nil | Tail::Never) {
+                    e.lossy_fns.insert(slot);
+                }
+            }
+        }
+        if e.lossy_fns.len() == before {
+            break;
+        }
+    }
+    for x in &program.exprs {
+        if let ExprKind::Impl(imp) = &x.kind {
+            for m in &imp.methods {
+                if let (Some(sb), Some(b)) = (&m.self_binding, &m.name) {
+                    if m.self_kind == SelfKind::Value && e.self_by_value(sb.id) {
+                        e.by_value_self
+                            .insert((imp.type_name.clone(), b.name.clone()));
+                    }
+                }
+            }
+        }
+    }
     let mut items = String::new();
+    // types
+    for (name, info) in &typed.structs {
+        items.push_str(&struct_item(name, info));
+    }
+    for (name, info) in &typed.enums {
+        items.push_str(&enum_item(name, info));
+    }
+    for (i, fields) in typed.records.iter().enumerate() {
+        items.push_str(&record_item(i, fields));
+    }
+    // notebook globals that functions read
+    let mut shared: Vec<&u32> = typed.shared_globals.iter().collect();
+    shared.sort();
+    for slot in shared {
+        let (Some(name), Some(t)) = (globals.names.get(*slot as usize), typed.globals.get(slot))
+        else {
+            continue;
+        };
+        if matches!(t, Ty::Fn(..)) {
+            return Err(unsupported(
+                Span::default(),
+                &format!("the notebook global `{name}` holding a function"),
+            ));
+        }
+        let _ = write!(
+            items,
+            "thread_local! {{\n    /// The notebook global `{name}`: functions read it when they run (D4).\n    static {cell}: RefCell<Option<{t}>> = const {{ RefCell::new(None) }};\n}}\n\nfn {name}() -> {t} {{\n    {cell}.with_borrow(|v| v.clone().expect(\"Undefined variable: {name}\"))\n}}\n\n",
+            cell = global_cell(name),
+        );
+    }
     let mut body = String::new();
     let main_slot = globals.get("main").filter(|s| typed.global_fns.contains(s));
-    for x in &program.exprs {
+    for (i, x) in program.exprs.iter().enumerate() {
         match &x.kind {
             ExprKind::Fn(def) if def.name.is_some() => {
                 items.push_str(&e.fn_item(def)?);
                 items.push('\n');
+                if display.contains(&i) {
+                    indented(&mut body, "println!(\"<function>\");");
+                }
+            }
+            ExprKind::Impl(imp) => {
+                items.push_str(&e.impl_item(imp)?);
+                items.push('\n');
+            }
+            ExprKind::Struct(d) => {
+                if display.contains(&i) {
+                    indented(&mut body, &format!("println!(\"<struct {}>\");", d.name));
+                }
+            }
+            ExprKind::Enum(d) => {
+                if display.contains(&i) {
+                    indented(&mut body, &format!("println!(\"<enum {}>\");", d.name));
+                }
+            }
+            _ if display.contains(&i) => {
+                let s = e.displayed(x)?;
+                indented(&mut body, &s);
             }
             _ => {
                 let s = e.stmt(x)?;
@@ -47,42 +223,255 @@ pub fn emit(
             }
         }
     }
-    if main_slot.is_some() {
+    if main_slot.is_some() && !notebook {
+        // a script calls its `main` at the end (D16); in a notebook it is just a function
         indented(&mut body, "ruchy_main();");
     }
     let mut out = String::from(
         "// Generated by `ruchy compile`: prints what the Ruchy interpreter prints.\n\
-         #![allow(unused, unreachable_code, non_snake_case, clippy::all)]\n\n",
+         #![allow(unused, unreachable_code, unreachable_patterns, non_snake_case, non_camel_case_types, unconditional_panic, arithmetic_overflow, clippy::all)]\n\n\
+         use crate::rt::Show;\n\
+         use std::cell::RefCell;\n\
+         use std::collections::BTreeMap;\n\
+         use std::rc::Rc;\n\n",
     );
-    for h in &e.helpers {
-        out.push_str(helper_source(h));
-        out.push('\n');
-    }
     out.push_str(&items);
     out.push_str("fn main() {\n");
     out.push_str(&body);
-    out.push_str("}\n");
+    out.push_str("}\n\n");
+    out.push_str(super::runtime::SOURCE);
     Ok(out)
 }
 
-fn helper_source(name: &str) -> &'static str {
-    match name {
-        "fmt_f64" => {
-            "/// Ruchy's float display: integral values keep one decimal (`3.0`).\n\
-             fn fmt_f64(x: f64) -> String {\n\
-             \x20   if x.is_nan() {\n\
-             \x20       \"NaN\".to_string()\n\
-             \x20   } else if x.is_infinite() {\n\
-             \x20       if x > 0.0 { \"inf\".to_string() } else { \"-inf\".to_string() }\n\
-             \x20   } else if x == x.trunc() {\n\
-             \x20       format!(\"{x:.1}\")\n\
-             \x20   } else {\n\
-             \x20       format!(\"{x}\")\n\
-             \x20   }\n\
-             }\n"
+fn global_cell(name: &str) -> String {
+    format!("GLOBAL_{}", name.to_uppercase())
+}
+
+fn collect_names(exprs: &[Expr], out: &mut HashMap<BindId, Name>) {
+    fn pat(p: &Pattern, out: &mut HashMap<BindId, Name>) {
+        let mut bs = Vec::new();
+        p.bindings(&mut bs);
+        for b in bs {
+            out.insert(b.id, b.name.clone());
         }
-        _ => "",
     }
+    fn walk(e: &Expr, out: &mut HashMap<BindId, Name>) {
+        match &e.kind {
+            ExprKind::Let(l) => {
+                pat(&l.pat, out);
+                walk(&l.value, out);
+            }
+            ExprKind::For(f) => {
+                pat(&f.pat, out);
+                walk(&f.iter, out);
+                walk(&f.body, out);
+            }
+            ExprKind::Comprehension(c) => {
+                pat(&c.pat, out);
+                walk(&c.iter, out);
+                walk(&c.expr, out);
+            }
+            ExprKind::Match { scrutinee, arms } => {
+                walk(scrutinee, out);
+                for a in arms {
+                    pat(&a.pat, out);
+                    walk(&a.body, out);
+                    if let Some(g) = &a.guard {
+                        walk(g, out);
+                    }
+                }
+            }
+            ExprKind::Fn(def) => fn_names(def, out),
+            ExprKind::Impl(imp) => {
+                for m in &imp.methods {
+                    fn_names(m, out);
+                }
+            }
+            ExprKind::Try(t) => {
+                walk(&t.body, out);
+                if let Some((p, h)) = &t.catch {
+                    pat(p, out);
+                    walk(h, out);
+                }
+            }
+            _ => super::infer::visit(e, &mut |x: &Expr| {
+                if !std::ptr::eq(x, e) {
+                    walk_shallow(x, out)
+                }
+            }),
+        }
+    }
+    fn walk_shallow(e: &Expr, out: &mut HashMap<BindId, Name>) {
+        match &e.kind {
+            ExprKind::Let(_)
+            | ExprKind::For(_)
+            | ExprKind::Comprehension(_)
+            | ExprKind::Match { .. }
+            | ExprKind::Fn(_)
+            | ExprKind::Impl(_)
+            | ExprKind::Try(_) => walk(e, out),
+            _ => {}
+        }
+    }
+    fn fn_names(def: &FnDef, out: &mut HashMap<BindId, Name>) {
+        if let Some(b) = &def.name {
+            out.insert(b.id, b.name.clone());
+        }
+        if let Some(b) = &def.self_binding {
+            out.insert(b.id, b.name.clone());
+        }
+        for p in &def.params {
+            pat(&p.pat, out);
+        }
+        walk(&def.body, out);
+    }
+    for e in exprs {
+        walk(e, out);
+    }
+}
+
+/// `#[derive]`s every generated type gets.
+const DERIVE: &str = "#[derive(Clone, Debug, PartialEq)]";
+
+fn struct_item(name: &str, info: &StructInfo) -> String {
+    let mut s = String::from(DERIVE);
+    s.push('\n');
+    if info.tuple {
+        let tys: Vec<String> = info.fields.iter().map(|(_, t)| t.to_string()).collect();
+        let _ = writeln!(s, "struct {name}({});\n", tys.join(", "));
+        let parts: Vec<String> = (0..info.fields.len())
+            .map(|i| format!("self.{i}.show()"))
+            .collect();
+        let _ = write!(
+            s,
+            "impl Show for {name} {{\n    fn show(&self) -> String {{\n        format!(\"{name}({{}})\", [{}].join(\", \"))\n    }}\n}}\n\n",
+            parts.join(", ")
+        );
+        if info.fields.is_empty() {
+            s = s.replace(&format!("struct {name}();"), &format!("struct {name};"));
+            s = s.replace(
+                &format!("format!(\"{name}({{}})\", [].join(\", \"))"),
+                &format!("\"{name}()\".to_string()"),
+            );
+        }
+        return s;
+    }
+    if info.fields.is_empty() {
+        let _ = write!(
+            s,
+            "struct {name};\n\nimpl Show for {name} {{\n    fn show(&self) -> String {{\n        \"{name}\".to_string()\n    }}\n}}\n\n"
+        );
+        return s;
+    }
+    let _ = writeln!(s, "struct {name} {{");
+    for (f, t) in &info.fields {
+        let _ = writeln!(s, "    {}: {t},", ident(f));
+    }
+    s.push_str("}\n\n");
+    let fmt: Vec<String> = info
+        .fields
+        .iter()
+        .map(|(f, _)| format!("{f}: {{}}"))
+        .collect();
+    let args: Vec<String> = info
+        .fields
+        .iter()
+        .map(|(f, _)| format!("self.{}.show()", ident(f)))
+        .collect();
+    let _ = write!(
+        s,
+        "impl Show for {name} {{\n    fn show(&self) -> String {{\n        format!(\"{name} {{{{{}}}}}\", {})\n    }}\n}}\n\n",
+        fmt.join(", "),
+        args.join(", ")
+    );
+    s
+}
+
+fn enum_item(name: &str, info: &EnumInfo) -> String {
+    let mut s = String::from(DERIVE);
+    s.push('\n');
+    let _ = writeln!(s, "enum {name} {{");
+    for (v, kind, d) in &info.variants {
+        match kind {
+            VariantKind::Unit => match d {
+                Some(d) => {
+                    let _ = writeln!(s, "    {v} = {d},");
+                }
+                None => {
+                    let _ = writeln!(s, "    {v},");
+                }
+            },
+            VariantKind::Tuple(ts) => {
+                let tys: Vec<String> = ts.iter().map(|t| t.to_string()).collect();
+                let _ = writeln!(s, "    {v}({}),", tys.join(", "));
+            }
+            VariantKind::Struct(fs) => {
+                let fields: Vec<String> = fs
+                    .iter()
+                    .map(|(f, t)| format!("{}: {t}", ident(f)))
+                    .collect();
+                let _ = writeln!(s, "    {v} {{ {} }},", fields.join(", "));
+            }
+        }
+    }
+    s.push_str("}\n\n");
+    let _ = writeln!(
+        s,
+        "impl Show for {name} {{\n    fn show(&self) -> String {{\n        match self {{"
+    );
+    for (v, kind, _) in &info.variants {
+        match kind {
+            VariantKind::Unit => {
+                let _ = writeln!(s, "            {name}::{v} => \"{v}\".to_string(),");
+            }
+            VariantKind::Tuple(ts) => {
+                let binds: Vec<String> = (0..ts.len()).map(|i| format!("f{i}")).collect();
+                let shows: Vec<String> = binds.iter().map(|b| format!("{b}.show()")).collect();
+                let _ = writeln!(
+                    s,
+                    "            {name}::{v}({}) => format!(\"{v}({{}})\", [{}].join(\", \")),",
+                    binds.join(", "),
+                    shows.join(", ")
+                );
+            }
+            VariantKind::Struct(fs) => {
+                let binds: Vec<String> = fs.iter().map(|(f, _)| ident(f)).collect();
+                let fmt: Vec<String> = fs.iter().map(|(f, _)| format!("{f}: {{}}")).collect();
+                let shows: Vec<String> = binds.iter().map(|b| format!("{b}.show()")).collect();
+                let _ = writeln!(
+                    s,
+                    "            {name}::{v} {{ {} }} => format!(\"{v} {{{{{}}}}}\", {}),",
+                    binds.join(", "),
+                    fmt.join(", "),
+                    shows.join(", ")
+                );
+            }
+        }
+    }
+    s.push_str("        }\n    }\n}\n\n");
+    s
+}
+
+fn record_item(i: usize, fields: &[(Rc<str>, Ty)]) -> String {
+    let name = format!("Record{i}");
+    let mut s =
+        format!("/// An object literal of mixed value types.\n{DERIVE}\nstruct {name} {{\n");
+    for (f, t) in fields {
+        let _ = writeln!(s, "    {}: {t},", ident(f));
+    }
+    s.push_str("}\n\n");
+    let fmt: Vec<String> = fields.iter().map(|(f, _)| format!("{f}: {{}}")).collect();
+    let args: Vec<String> = fields
+        .iter()
+        .map(|(f, _)| format!("self.{}.show()", ident(f)))
+        .collect();
+    let _ = write!(
+        s,
+        "impl Show for {name} {{\n    fn show(&self) -> String {{\n        format!(\"{{{{{}}}}}\", {})\n    }}\n}}\n\n",
+        fmt.join(", "),
+        args.join(", ")
+    );
+    s
 }
 
 /// Rust keywords that are fine Ruchy names get the raw-identifier prefix.
@@ -91,6 +480,7 @@ fn ident(name: &str) -> String {
         "abstract", "become", "box", "do", "dyn", "extern", "final", "macro", "move", "override",
         "priv", "ref", "typeof", "unsized", "virtual", "yield", "crate", "super", "mod", "async",
         "await", "try", "union", "unsafe", "static", "trait", "type", "where", "impl", "use",
+        "gen",
     ];
     if RUST_ONLY.contains(&name) {
         format!("r#{name}")
@@ -107,7 +497,7 @@ fn fn_name(name: &str) -> String {
     }
 }
 
-/// A Ruchy string literal as a Rust string literal.
+/// A Ruchy string as a Rust string literal.
 fn rust_str(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
@@ -131,536 +521,13 @@ fn fmt_text(s: &str) -> String {
     lit[1..lit.len() - 1].replace('{', "{{").replace('}', "}}")
 }
 
-impl Emitter<'_> {
-    fn ty(&self, e: &Expr) -> Ty {
-        self.typed.of(e)
-    }
-
-    fn fn_item(&mut self, def: &FnDef) -> EResult<String> {
-        let Some(Ty::Fn(params, ret)) = self.typed.fns.get(&def.id).cloned() else {
-            return Err(unsupported(def.span, "this function"));
-        };
-        let name = def
-            .name
-            .as_ref()
-            .map_or("f".to_string(), |b| fn_name(&b.name));
-        let mut sig = format!("fn {name}(");
-        for (i, (p, t)) in def.params.iter().zip(&params).enumerate() {
-            let PatKind::Bind(b) = &p.pat.kind else {
-                return Err(unsupported(p.span, "destructuring parameters"));
-            };
-            if i > 0 {
-                sig.push_str(", ");
-            }
-            let m = if self.res.binding(b.id).assigned {
-                "mut "
-            } else {
-                ""
-            };
-            let _ = write!(sig, "{m}{}: {t}", ident(&b.name));
-        }
-        sig.push(')');
-        if *ret != Ty::Unit {
-            let _ = write!(sig, " -> {ret}");
-        }
-        let body = self.block_of(&def.body, *ret != Ty::Unit)?;
-        Ok(format!("{sig} {body}\n"))
-    }
-
-    /// A body as a Rust block; `value`: its last expression is the block's value.
-    fn block_of(&mut self, e: &Expr, value: bool) -> EResult<String> {
-        let exprs: Vec<&Expr> = match &e.kind {
-            ExprKind::Block(b) => b.exprs.iter().collect(),
-            _ => vec![e],
-        };
-        let mut out = String::from("{\n");
-        for (i, x) in exprs.iter().enumerate() {
-            let s = if i + 1 == exprs.len() && value {
-                self.tail(x)?
-            } else {
-                self.stmt(x)?
-            };
-            indented(&mut out, &s);
-        }
-        out.push('}');
-        Ok(out)
-    }
-
-    /// The last expression of a block that has a value.
-    fn tail(&mut self, e: &Expr) -> EResult<String> {
-        match &e.kind {
-            // `let x = v` as a value: bind, then the value
-            ExprKind::Let(l) => {
-                let s = self.stmt(e)?;
-                let name = match &l.pat.kind {
-                    PatKind::Bind(b) => ident(&b.name),
-                    _ => return Err(unsupported(e.span, "a destructuring `let` as a value")),
-                };
-                let v = if self.ty(e).is_copy() {
-                    name
-                } else {
-                    format!("{name}.clone()")
-                };
-                Ok(format!("{s}\n{v}"))
-            }
-            ExprKind::Return(_) => self.stmt(e),
-            _ => self.value(e),
-        }
-    }
-
-    /// An expression used as a statement, with its `;`.
-    fn stmt(&mut self, e: &Expr) -> EResult<String> {
-        match &e.kind {
-            ExprKind::Let(l) => {
-                let PatKind::Bind(b) = &l.pat.kind else {
-                    if let PatKind::Tuple(_) = &l.pat.kind {
-                        let pat = self.pattern(&l.pat)?;
-                        let v = self.value(&l.value)?;
-                        return Ok(format!("let {pat} = {v};"));
-                    }
-                    return Err(unsupported(l.pat.span, "this pattern"));
-                };
-                let id = self.res.canonical(b.id);
-                let info = self.res.binding(id);
-                let (ty, assigned) = match info.global {
-                    Some(slot) => (
-                        self.typed.globals.get(&slot).cloned().unwrap_or(Ty::Unit),
-                        self.typed.globals_assigned.contains(&slot),
-                    ),
-                    None => (
-                        self.typed.binds.get(&id).cloned().unwrap_or(Ty::Unit),
-                        info.assigned,
-                    ),
-                };
-                let v = self.value(&l.value)?;
-                let m = if assigned { "mut " } else { "" };
-                Ok(format!("let {m}{}: {ty} = {v};", ident(&b.name)))
-            }
-            ExprKind::If { cond, then, else_ } => {
-                let c = self.expr(cond)?;
-                let t = self.block_of(then, false)?;
-                let mut s = format!("if {c} {t}");
-                if let Some(els) = else_ {
-                    let e2 = match &els.kind {
-                        ExprKind::If { .. } => self.stmt(els)?,
-                        _ => self.block_of(els, false)?,
-                    };
-                    let _ = write!(s, " else {e2}");
-                }
-                Ok(s)
-            }
-            ExprKind::While { cond, body, label } => {
-                let c = self.expr(cond)?;
-                let b = self.block_of(body, false)?;
-                Ok(format!("{}while {c} {b}", label_prefix(label)))
-            }
-            ExprKind::Loop { body, label } => {
-                let b = self.block_of(body, false)?;
-                Ok(format!("{}loop {b}", label_prefix(label)))
-            }
-            ExprKind::For(f) => {
-                let ExprKind::Range {
-                    start: Some(lo),
-                    end: Some(hi),
-                    inclusive,
-                } = &f.iter.kind
-                else {
-                    return Err(unsupported(f.iter.span, "this loop"));
-                };
-                let pat = self.pattern(&f.pat)?;
-                let (lo, hi) = (self.expr(lo)?, self.expr(hi)?);
-                let dots = if *inclusive { "..=" } else { ".." };
-                let b = self.block_of(&f.body, false)?;
-                Ok(format!(
-                    "{}for {pat} in {lo}{dots}{hi} {b}",
-                    label_prefix(&f.label)
-                ))
-            }
-            ExprKind::Block(_) => self.block_of(e, false),
-            ExprKind::Return(v) => Ok(match v {
-                Some(v) => format!("return {};", self.value(v)?),
-                None => "return;".into(),
-            }),
-            ExprKind::Break { label, .. } => Ok(format!("break{};", label_suffix(label))),
-            ExprKind::Continue { label } => Ok(format!("continue{};", label_suffix(label))),
-            // values nobody uses: evaluated for their effects only
-            ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Bool(_)
-            | ExprKind::Nil
-            | ExprKind::Str(_) => Ok(String::new()),
-            ExprKind::Var(_) => Ok(String::new()),
-            _ => Ok(format!("{};", self.expr(e)?)),
-        }
-    }
-
-    fn pattern(&mut self, p: &Pattern) -> EResult<String> {
-        match &p.kind {
-            PatKind::Bind(b) => {
-                let m = if self.res.binding(self.res.canonical(b.id)).assigned {
-                    "mut "
-                } else {
-                    ""
-                };
-                Ok(format!("{m}{}", ident(&b.name)))
-            }
-            PatKind::Wild => Ok("_".into()),
-            PatKind::Tuple(items) => {
-                let parts: Vec<String> = items
-                    .iter()
-                    .map(|i| self.pattern(i))
-                    .collect::<EResult<_>>()?;
-                Ok(format!(
-                    "({}{})",
-                    parts.join(", "),
-                    if parts.len() == 1 { "," } else { "" }
-                ))
-            }
-            _ => Err(unsupported(p.span, "this pattern")),
-        }
-    }
-
-    /// An expression whose value is moved somewhere: places of non-`Copy` types are cloned.
-    fn value(&mut self, e: &Expr) -> EResult<String> {
-        let s = self.expr(e)?;
-        let place = matches!(
-            e.kind,
-            ExprKind::Var(_)
-                | ExprKind::Index(..)
-                | ExprKind::TupleField(..)
-                | ExprKind::Field { .. }
-        );
-        if place && !self.ty(e).is_copy() {
-            Ok(format!("{s}.clone()"))
-        } else {
-            Ok(s)
-        }
-    }
-
-    fn expr(&mut self, e: &Expr) -> EResult<String> {
-        if !crate::stack::ok() {
-            return Err(crate::stack::too_deep(e.span));
-        }
-        Ok(match &e.kind {
-            ExprKind::Int(n) => {
-                if *n == i64::MIN {
-                    "i64::MIN".into()
-                } else {
-                    format!("{n}")
-                }
-            }
-            ExprKind::Float(f) => float_lit(*f),
-            ExprKind::Str(s) => format!("{}.to_string()", rust_str(s)),
-            ExprKind::Bool(b) => b.to_string(),
-            ExprKind::Nil => "()".into(),
-            ExprKind::Var(v) => match self.res.use_of(v) {
-                UseRes::Global(_) | UseRes::SelfFn if self.is_fn(e) => fn_name(&v.name),
-                _ => ident(&v.name),
-            },
-            ExprKind::FStr(parts) => self.fstring(parts, e.span)?,
-            ExprKind::Unary(op, a) => {
-                let x = self.expr(a)?;
-                match op {
-                    UnOp::Neg => format!("-{}", paren(&x)),
-                    UnOp::Not | UnOp::BitNot => format!("!{}", paren(&x)),
-                }
-            }
-            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, e)?,
-            ExprKind::Logic(op, a, b) => {
-                let sym = if *op == LogicOp::And { "&&" } else { "||" };
-                format!("{} {sym} {}", paren(&self.expr(a)?), paren(&self.expr(b)?))
-            }
-            ExprKind::If { cond, then, else_ } => {
-                let value = self.ty(e) != Ty::Unit;
-                let c = self.expr(cond)?;
-                let t = self.block_of(then, value)?;
-                match else_ {
-                    Some(els) => {
-                        let e2 = match &els.kind {
-                            ExprKind::If { .. } => self.expr(els)?,
-                            _ => self.block_of(els, value)?,
-                        };
-                        format!("if {c} {t} else {e2}")
-                    }
-                    None => format!("if {c} {t}"),
-                }
-            }
-            ExprKind::Block(_) => self.block_of(e, self.ty(e) != Ty::Unit)?,
-            ExprKind::Assign { target, op, value } => {
-                let t = self.expr(target)?;
-                let v = self.value(value)?;
-                match op {
-                    None => format!("{t} = {v}"),
-                    Some(BinOp::Add) if self.ty(target) == Ty::Str => {
-                        format!("{t} = format!(\"{{}}{{}}\", {t}, {})", self.display(value)?)
-                    }
-                    Some(op) => {
-                        let v = if self.ty(target) == Ty::Float && self.ty(value) == Ty::Int {
-                            format!("({v} as f64)")
-                        } else {
-                            v
-                        };
-                        format!("{t} {}= {v}", op.symbol())
-                    }
-                }
-            }
-            ExprKind::Call { callee, args } => self.call(callee, args, e.span)?,
-            ExprKind::Tuple(items) => {
-                let parts: Vec<String> = items
-                    .iter()
-                    .map(|i| self.value(i))
-                    .collect::<EResult<_>>()?;
-                format!(
-                    "({}{})",
-                    parts.join(", "),
-                    if parts.len() == 1 { "," } else { "" }
-                )
-            }
-            ExprKind::TupleField(obj, n) => format!("{}.{n}", paren(&self.expr(obj)?)),
-            ExprKind::Array(items) => {
-                let parts: Vec<String> = items
-                    .iter()
-                    .map(|i| self.value(i))
-                    .collect::<EResult<_>>()?;
-                let elem = match self.ty(e) {
-                    Ty::Vec(t) => *t,
-                    _ => Ty::Int,
-                };
-                if parts.is_empty() {
-                    format!("Vec::<{elem}>::new()")
-                } else {
-                    format!("vec![{}]", parts.join(", "))
-                }
-            }
-            ExprKind::Index(obj, idx) => {
-                format!("{}[{} as usize]", paren(&self.expr(obj)?), self.expr(idx)?)
-            }
-            ExprKind::Let(_)
-            | ExprKind::While { .. }
-            | ExprKind::Loop { .. }
-            | ExprKind::For(_)
-            | ExprKind::Return(_)
-            | ExprKind::Break { .. }
-            | ExprKind::Continue { .. } => {
-                let s = self.stmt(e)?;
-                format!("{{ {s} }}")
-            }
-            _ => return Err(unsupported(e.span, "this construct")),
-        })
-    }
-
-    fn is_fn(&self, e: &Expr) -> bool {
-        matches!(self.ty(e), Ty::Fn(..))
-    }
-
-    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, whole: &Expr) -> EResult<String> {
-        let (ta, tb) = (self.ty(a), self.ty(b));
-        if op == BinOp::Add && (ta == Ty::Str || tb == Ty::Str) {
-            return Ok(format!(
-                "format!(\"{{}}{{}}\", {}, {})",
-                self.display(a)?,
-                self.display(b)?
-            ));
-        }
-        let (mut x, mut y) = (paren(&self.expr(a)?), paren(&self.expr(b)?));
-        // mixed int and float arithmetic promotes the int
-        if ta == Ty::Int && tb == Ty::Float {
-            x = format!("({x} as f64)");
-        }
-        if ta == Ty::Float && tb == Ty::Int {
-            y = format!("({y} as f64)");
-        }
-        // string comparisons compare the text
-        if op == BinOp::Pow {
-            return Ok(if self.ty(whole) == Ty::Float {
-                format!("{x}.powf({y})")
-            } else {
-                match &b.kind {
-                    ExprKind::Int(n) if *n >= 0 => format!("{x}.pow({n})"),
-                    _ => return Err(unsupported(b.span, "this exponent")),
-                }
-            });
-        }
-        Ok(format!("{x} {} {y}", op.symbol()))
-    }
-
-    fn call(&mut self, callee: &Expr, args: &[Expr], span: Span) -> EResult<String> {
-        if let ExprKind::Var(v) = &callee.kind {
-            if !self.is_fn(callee) {
-                return self.builtin(&v.name, args, span);
-            }
-        }
-        let f = self.expr(callee)?;
-        let parts: Vec<String> = args.iter().map(|a| self.value(a)).collect::<EResult<_>>()?;
-        Ok(format!("{f}({})", parts.join(", ")))
-    }
-
-    fn builtin(&mut self, name: &str, args: &[Expr], span: Span) -> EResult<String> {
-        match name {
-            "println" | "print" => {
-                let mac = if name == "println" {
-                    "println!"
-                } else {
-                    "print!"
-                };
-                let (fmt, vals) = self.print_args(args)?;
-                if vals.is_empty() {
-                    Ok(format!("{mac}(\"{fmt}\")"))
-                } else {
-                    Ok(format!("{mac}(\"{fmt}\", {})", vals.join(", ")))
-                }
-            }
-            _ => Err(unsupported(
-                span,
-                &format!("the built-in function `{name}`"),
-            )),
-        }
-    }
-
-    /// A Rust format string and its arguments for `println(args..)` (D8, D9).
-    fn print_args(&mut self, args: &[Expr]) -> EResult<(String, Vec<String>)> {
-        if let Some(Expr {
-            kind: ExprKind::Str(first),
-            span,
-        }) = args.first()
-        {
-            if crate::format::has_placeholder(first) {
-                return self.template(first, &args[1..], *span);
-            }
-        }
-        let mut fmt = String::new();
-        let mut vals = Vec::new();
-        for (i, a) in args.iter().enumerate() {
-            if i > 0 {
-                fmt.push(' ');
-            }
-            if let ExprKind::Str(s) = &a.kind {
-                fmt.push_str(&fmt_text(s));
-            } else {
-                fmt.push_str("{}");
-                vals.push(self.display(a)?);
-            }
-        }
-        Ok((fmt, vals))
-    }
-
-    /// `println("{} and {:>5}", a, b)`: the template's placeholders, in Rust.
-    fn template(&mut self, t: &str, args: &[Expr], span: Span) -> EResult<(String, Vec<String>)> {
-        let mut fmt = String::new();
-        let mut vals = Vec::new();
-        let mut rest = t;
-        let mut next = 0;
-        while let Some(i) = rest.find(['{', '}']) {
-            fmt.push_str(&fmt_text(&rest[..i]));
-            let tail = &rest[i..];
-            if tail.starts_with("{{") || tail.starts_with("}}") {
-                fmt.push_str(&tail[..2]);
-                rest = &tail[2..];
-                continue;
-            }
-            let close = match (tail.starts_with('{'), tail.find('}')) {
-                (true, Some(c)) => c,
-                _ => {
-                    fmt.push_str(if tail.starts_with('{') { "{{" } else { "}}" });
-                    rest = &tail[1..];
-                    continue;
-                }
-            };
-            let inner = &tail[1..close];
-            let (pos, spec) = inner.split_once(':').unwrap_or((inner, ""));
-            match (pos.is_empty(), FormatSpec::parse(spec)) {
-                (true, Some(s)) if next < args.len() => {
-                    let (f, v) = self.hole(&args[next], &s, spec)?;
-                    fmt.push_str(&f);
-                    vals.push(v);
-                    next += 1;
-                }
-                // a placeholder without an argument, or not one at all, stays as text
-                _ => fmt.push_str(&fmt_text(&tail[..=close])),
-            }
-            rest = &tail[close + 1..];
-        }
-        fmt.push_str(&fmt_text(rest));
-        let _ = span;
-        Ok((fmt, vals))
-    }
-
-    /// One `{}`/`{:spec}` hole: the Rust placeholder and its argument.
-    fn hole(&mut self, e: &Expr, s: &FormatSpec, spec: &str) -> EResult<(String, String)> {
-        let t = self.ty(e);
-        if spec.is_empty() {
-            return Ok(("{}".into(), self.display(e)?));
-        }
-        let plain = s.kind == Kind::Display && !s.alternate;
-        match (&t, s.precision) {
-            (Ty::Float, Some(_)) | (Ty::Int, Some(_)) if plain => {
-                let v = self.expr(e)?;
-                let v = if t == Ty::Int {
-                    format!("({v} as f64)")
-                } else {
-                    v
-                };
-                Ok((format!("{{:{spec}}}"), v))
-            }
-            (Ty::Int, None) => Ok((format!("{{:{spec}}}"), self.expr(e)?)),
-            (Ty::Str, _) if plain => Ok((format!("{{:{spec}}}"), self.expr(e)?)),
-            _ => Err(unsupported(
-                e.span,
-                &format!("the format spec `{spec}` on {}", super::types::describe(&t)),
-            )),
-        }
-    }
-
-    /// A Rust expression that `{}` prints as Ruchy's display of `e` (strings raw).
-    fn display(&mut self, e: &Expr) -> EResult<String> {
-        let v = self.expr(e)?;
-        match self.ty(e) {
-            Ty::Int | Ty::Bool | Ty::Str => Ok(v),
-            Ty::Float => {
-                self.helpers.insert("fmt_f64");
-                Ok(format!("fmt_f64({v})"))
-            }
-            Ty::Unit => Ok("\"nil\"".into()),
-            other => Err(unsupported(
-                e.span,
-                &format!("printing {}", super::types::describe(&other)),
-            )),
-        }
-    }
-
-    fn fstring(&mut self, parts: &[FStrPart], span: Span) -> EResult<String> {
-        let mut fmt = String::new();
-        let mut vals = Vec::new();
-        for p in parts {
-            match p {
-                FStrPart::Text(t) => fmt.push_str(&fmt_text(t)),
-                FStrPart::Hole { expr, spec } => match spec {
-                    None => {
-                        fmt.push_str("{}");
-                        vals.push(self.display(expr)?);
-                    }
-                    Some(spec) => {
-                        let s = FormatSpec::parse(spec)
-                            .ok_or_else(|| unsupported(span, "this format spec"))?;
-                        let (f, v) = self.hole(expr, &s, spec)?;
-                        fmt.push_str(&f);
-                        vals.push(v);
-                    }
-                },
-            }
-        }
-        if vals.is_empty() {
-            Ok(format!("\"{fmt}\".to_string()")
-                .replace("{{", "{")
-                .replace("}}", "}"))
-        } else {
-            Ok(format!("format!(\"{fmt}\", {})", vals.join(", ")))
-        }
-    }
+/// Appends `text` one level deeper than its surroundings.
+fn indent_text(text: &str) -> String {
+    let mut out = String::new();
+    indented(&mut out, text);
+    out
 }
 
-/// Appends `text` one level deeper than its surroundings (its own lines keep their relative
-/// indentation).
 fn indented(out: &mut String, text: &str) {
     for l in text.lines() {
         let _ = writeln!(out, "    {l}");
@@ -695,15 +562,2484 @@ fn float_lit(f: f64) -> String {
     }
 }
 
-/// Wraps an expression in parentheses unless it is an atom.
+/// A number literal without its type suffix (where the type is written next to it).
+fn unsuffixed(v: &str) -> &str {
+    let Some(n) = v.strip_suffix("_i64").or_else(|| v.strip_suffix("_f64")) else {
+        return v;
+    };
+    let digits = n.strip_prefix('-').unwrap_or(n);
+    if !digits.is_empty()
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+    {
+        n
+    } else {
+        v
+    }
+}
+
+/// Wraps an expression in parentheses unless it is an atom (a name, a literal, a call or a
+/// field/method chain with no operator outside brackets).
 fn paren(s: &str) -> String {
-    let atom = s
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
-        || (s.ends_with(')') && !s.starts_with('(') && !s.contains(' '));
-    if atom {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits.contains('.')
+        && digits.parse::<f64>().is_ok()
+    {
+        // a float literal: typed, so that a method on it resolves
+        return if digits.len() < s.len() {
+            format!("({s}_f64)")
+        } else {
+            format!("{s}_f64")
+        };
+    }
+    if is_atom(s) {
         s.to_string()
     } else {
         format!("({s})")
+    }
+}
+
+fn is_atom(s: &str) -> bool {
+    if s.is_empty()
+        || s.starts_with(['-', '!', '*', '&', '|'])
+        || s.starts_with("if ")
+        || s.starts_with("match ")
+    {
+        return false;
+    }
+    let mut depth = 0i32;
+    let mut in_str = false;
+    let mut escaped = false;
+    for c in s.chars() {
+        if in_str {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            c if depth == 0 && (c.is_whitespace() || "+-*/%<>=!&|^?".contains(c)) => return false,
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+/// How a binding is stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Repr {
+    /// A plain Rust local.
+    Plain,
+    /// Captured by a closure and assigned: `Rc<RefCell<T>>`.
+    Shared,
+}
+
+impl Emitter<'_> {
+    fn ty(&self, e: &Expr) -> Ty {
+        self.typed.of(e)
+    }
+
+    fn bind_ty(&self, b: BindId) -> Ty {
+        self.typed
+            .binds
+            .get(&self.res.canonical(b))
+            .cloned()
+            .unwrap_or(Ty::Unit)
+    }
+
+    fn repr(&self, b: BindId) -> Repr {
+        let info = self.res.binding(self.res.canonical(b));
+        if info.global.is_none() && info.captured && info.assigned {
+            Repr::Shared
+        } else {
+            Repr::Plain
+        }
+    }
+
+    fn is_mut(&self, b: BindId) -> bool {
+        let id = self.res.canonical(b);
+        self.res.binding(id).assigned || self.typed.mutable.contains(&id)
+    }
+
+    // ---- items ---------------------------------------------------------------------------
+
+    /// Whether a `self` method changes its own copy of `self` (then it takes it by value).
+    fn self_by_value(&self, self_binding: BindId) -> bool {
+        let id = self.res.canonical(self_binding);
+        self.typed.mutable.contains(&id) || self.res.binding(id).assigned
+    }
+
+    fn fn_item(&mut self, def: &FnDef) -> EResult<String> {
+        let name = def
+            .name
+            .as_ref()
+            .map_or("f".to_string(), |b| fn_name(&b.name));
+        let sig = self.signature(def, &name)?;
+        let body = self.fn_body(def)?;
+        Ok(format!("{sig} {body}\n"))
+    }
+
+    fn signature(&mut self, def: &FnDef, name: &str) -> EResult<String> {
+        let Some(Ty::Fn(params, ret)) = self.typed.fns.get(&def.id).cloned() else {
+            return Err(unsupported(def.span, "this function"));
+        };
+        let mut sig = format!("fn {name}(");
+        let mut parts = Vec::new();
+        if let Some(sb) = &def.self_binding {
+            parts.push(match def.self_kind {
+                SelfKind::Mut => "&mut self".to_string(),
+                _ if self.self_by_value(sb.id) => "mut self".to_string(),
+                _ => "&self".to_string(),
+            });
+        }
+        for (p, t) in def.params.iter().zip(&params) {
+            let pat = self.pattern(&p.pat, t, false)?;
+            parts.push(format!("{pat}: {t}"));
+        }
+        sig.push_str(&parts.join(", "));
+        sig.push(')');
+        if *ret != Ty::Unit {
+            let _ = write!(sig, " -> {ret}");
+        }
+        Ok(sig)
+    }
+
+    /// A function's body block; parameters that closures capture and assign are shared.
+    fn fn_body(&mut self, def: &FnDef) -> EResult<String> {
+        let ret = match self.typed.fns.get(&def.id) {
+            Some(Ty::Fn(_, r)) => (**r).clone(),
+            _ => Ty::Unit,
+        };
+        let mut prologue = String::new();
+        for p in &def.params {
+            if let PatKind::Bind(b) = &p.pat.kind {
+                if self.repr(b.id) == Repr::Shared {
+                    let n = ident(&b.name);
+                    let _ = writeln!(prologue, "let {n} = Rc::new(RefCell::new({n}));");
+                }
+            }
+        }
+        let body = self.block_of(&def.body, ret != Ty::Unit)?;
+        if prologue.is_empty() {
+            Ok(body)
+        } else {
+            // `{` + prologue + the rest of the block
+            let mut out = String::from("{\n");
+            indented(&mut out, &prologue);
+            out.push_str(&body[2..]);
+            Ok(out)
+        }
+    }
+
+    fn impl_item(&mut self, imp: &ImplDef) -> EResult<String> {
+        self.impl_type = Some(imp.type_name.clone());
+        let mut out = format!("impl {} {{\n", imp.type_name);
+        for m in &imp.methods {
+            let name = m.name.as_ref().map_or("f".to_string(), |b| ident(&b.name));
+            let sig = self.signature(m, &name)?;
+            let body = self.fn_body(m)?;
+            indented(&mut out, &format!("{sig} {body}\n"));
+        }
+        out.push_str("}\n");
+        self.impl_type = None;
+        Ok(out)
+    }
+
+    // ---- blocks and statements -----------------------------------------------------------
+
+    /// A body as a Rust block; `value`: its last expression is the block's value.
+    fn block_of(&mut self, e: &Expr, value: bool) -> EResult<String> {
+        self.block_mode(e, if value { &Mode::Value } else { &Mode::Stmt })
+    }
+
+    /// A body as a Rust block whose last expression is emitted as `mode` says.
+    fn block_mode(&mut self, e: &Expr, mode: &Mode) -> EResult<String> {
+        let exprs: Vec<&Expr> = match &e.kind {
+            ExprKind::Block(b) => b.exprs.iter().collect(),
+            _ => vec![e],
+        };
+        let mut out = String::from("{\n");
+        for (i, x) in exprs.iter().enumerate() {
+            let s = match mode {
+                Mode::Value if i + 1 == exprs.len() => self.tail(x)?,
+                Mode::Show(sink) if i + 1 == exprs.len() => self.shown(x, sink)?,
+                _ => self.stmt(x)?,
+            };
+            indented(&mut out, &s);
+        }
+        if exprs.is_empty() {
+            if let Mode::Show(sink) = mode {
+                indented(&mut out, &Self::deliver_nil(sink));
+            }
+        }
+        out.push('}');
+        Ok(out)
+    }
+
+    /// The last expression of a block that has a value.
+    fn tail(&mut self, e: &Expr) -> EResult<String> {
+        match &e.kind {
+            ExprKind::Let(l) => {
+                let s = self.stmt(e)?;
+                let PatKind::Bind(b) = &l.pat.kind else {
+                    return Err(unsupported(e.span, "a destructuring `let` as a value"));
+                };
+                let v = self.read_binding(b.id, &b.name);
+                let v = if self.bind_ty(b.id).is_copy() || self.repr(b.id) == Repr::Shared {
+                    v
+                } else {
+                    format!("{v}.clone()")
+                };
+                Ok(format!("{s}\n{v}"))
+            }
+            ExprKind::Return(_) | ExprKind::Break { .. } | ExprKind::Continue { .. } => {
+                self.stmt(e)
+            }
+            ExprKind::Throw(_) => {
+                let s = self.stmt(e)?;
+                Ok(s.trim_end_matches(';').to_string())
+            }
+            ExprKind::Fn(def) if def.name.is_some() => {
+                Err(unsupported(e.span, "a named function as a block's value"))
+            }
+            _ => self.value(e),
+        }
+    }
+
+    /// The last expression of a notebook cell: run it, then print its display unless nil.
+    fn displayed(&mut self, e: &Expr) -> EResult<String> {
+        self.shown(e, &Sink::Print)
+    }
+
+    /// What an expression's value is, as far as showing it goes (see [`Tail`]).
+    fn tail_kind(&self, e: &Expr) -> Tail {
+        match &e.kind {
+            ExprKind::Block(b) => b.exprs.last().map_or(Tail::Nil, |x| self.tail_kind(x)),
+            ExprKind::If { then, else_, .. } => {
+                let t = self.tail_kind(then);
+                t.join(else_.as_ref().map_or(Tail::Nil, |x| self.tail_kind(x)))
+            }
+            ExprKind::Ternary(_, a, b) => self.tail_kind(a).join(self.tail_kind(b)),
+            ExprKind::Try(t) => match &t.catch {
+                Some((_, handler)) => self.tail_kind(&t.body).join(self.tail_kind(handler)),
+                None => Tail::Mixed,
+            },
+            ExprKind::Match { arms, .. } => arms
+                .iter()
+                .map(|a| self.tail_kind(&a.body))
+                .reduce(Tail::join)
+                .unwrap_or(Tail::Nil),
+            ExprKind::While { body, .. } => match self.tail_kind(body) {
+                Tail::Nil | Tail::Never => Tail::Nil,
+                _ => Tail::Mixed,
+            },
+            ExprKind::For(f) => match self.tail_kind(&f.body) {
+                Tail::Nil | Tail::Never => Tail::Nil,
+                _ => Tail::Mixed,
+            },
+            ExprKind::Loop { .. } => match self.ty(e) {
+                Ty::Unit => Tail::Nil,
+                t => Tail::Value(t),
+            },
+            ExprKind::Return(_)
+            | ExprKind::Break { .. }
+            | ExprKind::Continue { .. }
+            | ExprKind::Throw(_) => Tail::Never,
+            ExprKind::Let(l) => match &l.pat.kind {
+                PatKind::Bind(b) => match self.bind_ty(b.id) {
+                    Ty::Unit => self.tail_kind(&l.value),
+                    t => Tail::Value(t),
+                },
+                _ => Tail::Value(self.ty(&l.value)),
+            },
+            ExprKind::Assign { target, .. } => Tail::Value(self.ty(target)),
+            ExprKind::Fn(def) if def.name.is_some() => Tail::Mixed,
+            ExprKind::Call { callee, .. } if self.ty(e) == Ty::Unit => match &callee.kind {
+                ExprKind::Var(v) => match self.res.use_of(v) {
+                    UseRes::Global(slot) => {
+                        let slot = if slot == u32::MAX {
+                            self.globals.get(&v.name).unwrap_or(u32::MAX)
+                        } else {
+                            slot
+                        };
+                        if self.lossy_fns.contains(&slot) {
+                            Tail::Mixed
+                        } else {
+                            Tail::Nil
+                        }
+                    }
+                    _ => Tail::Nil,
+                },
+                _ => Tail::Nil,
+            },
+            _ => match self.ty(e) {
+                Ty::Unit => Tail::Nil,
+                Ty::Tuple(items) if items.is_empty() => Tail::Nil,
+                t => Tail::Value(t),
+            },
+        }
+    }
+
+    /// Runs `e` and delivers the display of its value to `sink` (nothing for nil).
+    fn shown(&mut self, e: &Expr, sink: &Sink) -> EResult<String> {
+        match &e.kind {
+            ExprKind::Block(_) => self.block_mode(e, &Mode::Show(sink.clone())),
+            ExprKind::If { cond, then, else_ } => {
+                let c = self.expr(cond)?;
+                let t = self.block_mode(then, &Mode::Show(sink.clone()))?;
+                let els = match else_ {
+                    Some(x) if matches!(x.kind, ExprKind::If { .. }) => self.shown(x, sink)?,
+                    Some(x) => self.block_mode(x, &Mode::Show(sink.clone()))?,
+                    None if matches!(sink, Sink::Print) => return Ok(format!("if {c} {t}")),
+                    None => format!("{{\n{}}}", indent_text(&Self::deliver_nil(sink))),
+                };
+                Ok(format!("if {c} {t} else {els}"))
+            }
+            ExprKind::Match { .. } => self.match_mode(e, &Mode::Show(sink.clone())),
+            ExprKind::Try(t) if self.tail_kind(e) == Tail::Mixed => {
+                self.try_mode(e, t, &Mode::Show(sink.clone()))
+            }
+            ExprKind::While { .. } | ExprKind::For(_) => {
+                let body: &Expr = match &e.kind {
+                    ExprKind::While { body, .. } => body,
+                    ExprKind::For(f) => &f.body,
+                    _ => return Err(unsupported(e.span, "this loop")),
+                };
+                let (raw, t) = match self.tail_kind(body) {
+                    Tail::Nil | Tail::Never => {
+                        let s = self.stmt(e)?;
+                        return Ok(format!("{s}\n{}", Self::deliver_nil(sink))
+                            .trim_end()
+                            .to_string());
+                    }
+                    Tail::Value(t) if !matches!(t, Ty::Fn(..)) => (true, t),
+                    _ => (false, Ty::Str),
+                };
+                self.lasts += 1;
+                let var = if self.lasts == 1 {
+                    "last".to_string()
+                } else {
+                    format!("last{}", self.lasts)
+                };
+                let inner = Sink::Last {
+                    var: var.clone(),
+                    raw,
+                };
+                let looped = self.loop_mode(e, &Mode::Show(inner))?;
+                let delivered = match (sink, raw) {
+                    (Sink::Print, true) => format!(
+                        "if let Some(value) = {var} {{\n    println!(\"{{}}\", value.show());\n}}"
+                    ),
+                    (Sink::Print, false) => {
+                        format!("if let Some(shown) = {var} {{\n    println!(\"{{shown}}\");\n}}")
+                    }
+                    (
+                        Sink::Last {
+                            var: outer,
+                            raw: false,
+                        },
+                        true,
+                    ) => format!("{outer} = {var}.map(|value| value.show());"),
+                    (Sink::Last { var: outer, .. }, _) => format!("{outer} = {var};"),
+                };
+                Ok(format!(
+                    "let mut {var}: Option<{t}> = None;\n{looped}\n{delivered}"
+                ))
+            }
+            ExprKind::Return(_)
+            | ExprKind::Break { .. }
+            | ExprKind::Continue { .. }
+            | ExprKind::Throw(_) => self.stmt(e),
+            _ => self.shown_leaf(e, sink),
+        }
+    }
+
+    /// Code that delivers nil to a sink.
+    fn deliver_nil(sink: &Sink) -> String {
+        match sink {
+            Sink::Print => String::new(),
+            Sink::Last { var, .. } => format!("{var} = None;"),
+        }
+    }
+
+    /// Code that delivers the value `v` (Rust text) of type `t` to a sink.
+    fn deliver(v: &str, t: &Ty, sink: &Sink) -> String {
+        match (sink, t) {
+            (Sink::Print, Ty::Fn(..)) => "println!(\"<function>\");".to_string(),
+            (Sink::Print, _) => format!("println!(\"{{}}\", {}.show());", paren(v)),
+            (Sink::Last { var, .. }, Ty::Fn(..)) => {
+                format!("{var} = Some(\"<function>\".to_string());")
+            }
+            (Sink::Last { var, raw: true }, _) => format!("{var} = Some({v});"),
+            (Sink::Last { var, raw: false }, _) => format!("{var} = Some({}.show());", paren(v)),
+        }
+    }
+
+    /// [`Self::shown`] of an expression that is not a block, branch or loop.
+    fn shown_leaf(&mut self, e: &Expr, sink: &Sink) -> EResult<String> {
+        let t = self.ty(e);
+        match self.tail_kind(e) {
+            Tail::Nil => {
+                let s = self.stmt(e)?;
+                return Ok(format!("{s}\n{}", Self::deliver_nil(sink))
+                    .trim()
+                    .to_string());
+            }
+            Tail::Mixed if !matches!(e.kind, ExprKind::Fn(_)) => {
+                return Err(unsupported(
+                    e.span,
+                    "showing a value that may be nil or of different types",
+                ));
+            }
+            _ => {}
+        }
+        if let ExprKind::Fn(def) = &e.kind {
+            if def.name.is_some() {
+                let s = self.stmt(e)?;
+                return Ok(format!(
+                    "{s}\n{}",
+                    Self::deliver("", &Ty::Fn(Vec::new(), Box::new(Ty::Unit)), sink)
+                ));
+            }
+        }
+        if matches!(t, Ty::Fn(..)) {
+            let s = self.stmt(e)?;
+            return Ok(format!("{s}\n{}", Self::deliver("", &t, sink)));
+        }
+        if let ExprKind::Let(l) = &e.kind {
+            if let PatKind::Bind(b) = &l.pat.kind {
+                let s = self.stmt(e)?;
+                let v = self.read_any_binding(b);
+                let bt = self.bind_ty(b.id);
+                let v = if matches!(sink, Sink::Last { raw: true, .. })
+                    && !bt.is_copy()
+                    && self.repr(b.id) != Repr::Shared
+                {
+                    format!("{}.clone()", paren(&v))
+                } else {
+                    v
+                };
+                return Ok(format!("{s}\n{}", Self::deliver(&v, &bt, sink)));
+            }
+            // a destructuring `let` shows the whole value
+            let t = self.ty(&l.value);
+            let v = self.value(&l.value)?;
+            let d = Self::deliver("value.clone()", &t, sink);
+            if matches!(l.pat.kind, PatKind::List { .. }) {
+                let bind = self.destructure_list(&l.pat, &t, "value")?;
+                return Ok(format!("let value: {t} = {v};\n{bind}\n{d}"));
+            }
+            let pat = self.pattern(&l.pat, &t, false)?;
+            return Ok(format!(
+                "let value: {t} = {v};\nlet {pat}: {t} = value.clone();\n{d}"
+            ));
+        }
+        if let ExprKind::Assign { target, .. } = &e.kind {
+            let s = self.stmt(e)?;
+            let v = if matches!(sink, Sink::Last { raw: true, .. }) {
+                self.value(target)?
+            } else {
+                self.expr(target)?
+            };
+            return Ok(format!(
+                "{s}\n{}",
+                Self::deliver(&v, &self.ty(target), sink)
+            ));
+        }
+        let v = self.value(e)?;
+        Ok(Self::deliver(&v, &t, sink))
+    }
+
+    /// An expression used as a statement, with its `;`.
+    fn stmt(&mut self, e: &Expr) -> EResult<String> {
+        match &e.kind {
+            ExprKind::Let(l) => self.let_stmt(l, e.span),
+            ExprKind::If { cond, then, else_ } => {
+                let c = self.expr(cond)?;
+                let t = self.block_of(then, false)?;
+                let mut s = format!("if {c} {t}");
+                if let Some(els) = else_ {
+                    let e2 = match &els.kind {
+                        ExprKind::If { .. } => self.stmt(els)?,
+                        _ => self.block_of(els, false)?,
+                    };
+                    let _ = write!(s, " else {e2}");
+                }
+                Ok(s)
+            }
+            ExprKind::Match { .. } => {
+                let s = self.match_expr(e, false)?;
+                Ok(format!("{s};"))
+            }
+            ExprKind::While { .. } => self.loop_mode(e, &Mode::Stmt),
+            ExprKind::Loop { body, label } => {
+                let b = self.block_of(body, false)?;
+                // a loop that `break`s with a value is an expression; as a statement, a `;`
+                let end = if self.ty(e) == Ty::Unit { "" } else { ";" };
+                Ok(format!("{}loop {b}{end}", label_prefix(label)))
+            }
+            ExprKind::For(_) => self.loop_mode(e, &Mode::Stmt),
+            ExprKind::Block(_) => self.block_of(e, false),
+            ExprKind::Return(v) => Ok(match v {
+                Some(v) => format!("return {};", self.value(v)?),
+                None => "return;".into(),
+            }),
+            ExprKind::Break { label, value: None } => Ok(format!("break{};", label_suffix(label))),
+            ExprKind::Break {
+                label,
+                value: Some(v),
+            } => Ok(format!("break{} {};", label_suffix(label), self.value(v)?)),
+            ExprKind::Continue { label } => Ok(format!("continue{};", label_suffix(label))),
+            ExprKind::Throw(v) => Ok(format!("rt::throw({});", self.value(v)?)),
+            ExprKind::Assign { target, op, value } => self.assign(target, *op, value),
+            ExprKind::Fn(def) if def.name.is_some() => self.local_fn(def),
+            ExprKind::Struct(_) | ExprKind::Enum(_) | ExprKind::Impl(_) => Ok(String::new()),
+            ExprKind::MethodCall {
+                receiver,
+                method,
+                args,
+                ..
+            } if matches!(&**method, "each" | "for_each") => {
+                let r = self.iter_of(receiver)?;
+                self.with_callback(&args[0], |f| {
+                    format!("for item in {r} {{\n    {f}(item);\n}}")
+                })
+            }
+            // values nobody uses: evaluated for their effects only
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Nil
+            | ExprKind::Str(_)
+            | ExprKind::Var(_) => Ok(String::new()),
+            _ => Ok(format!("{};", self.expr(e)?)),
+        }
+    }
+
+    fn let_stmt(&mut self, l: &LetExpr, span: Span) -> EResult<String> {
+        if let Some(eb) = &l.else_block {
+            // `let Some(x) = e else { .. }`
+            let t = self.ty(&l.value);
+            let pat = self.pattern(&l.pat, &t, true)?;
+            let v = self.value(&l.value)?;
+            let b = self.block_of(eb, false)?;
+            return Ok(format!("let {pat} = {v} else {b};"));
+        }
+        let PatKind::Bind(b) = &l.pat.kind else {
+            let t = self.ty(&l.value);
+            let v = self.value(&l.value)?;
+            if matches!(l.pat.kind, PatKind::List { .. }) {
+                let d = self.destructure_list(&l.pat, &t, "value")?;
+                return Ok(format!("let value: {t} = {v};\n{d}"));
+            }
+            let pat = self.pattern(&l.pat, &t, false)?;
+            return Ok(format!("let {pat}: {t} = {v};"));
+        };
+        let id = self.res.canonical(b.id);
+        let info = self.res.binding(id);
+        let v = self.value(&l.value)?;
+        if let Some(slot) = info.global {
+            let t = self.typed.globals.get(&slot).cloned().unwrap_or(Ty::Unit);
+            if self.typed.shared_globals.contains(&slot) {
+                return Ok(format!("{}.set(Some({v}));", global_cell(&b.name)));
+            }
+            let m = if self.typed.globals_assigned.contains(&slot) {
+                "mut "
+            } else {
+                ""
+            };
+            return Ok(format!(
+                "let {m}{}: {t} = {};",
+                ident(&b.name),
+                unsuffixed(&v)
+            ));
+        }
+        let t = self.bind_ty(id);
+        if self.repr(id) == Repr::Shared {
+            return Ok(format!(
+                "let {} = Rc::new(RefCell::new({v}));",
+                ident(&b.name)
+            ));
+        }
+        let m = if self.is_mut(id) { "mut " } else { "" };
+        let _ = span;
+        Ok(format!(
+            "let {m}{}: {t} = {};",
+            ident(&b.name),
+            unsuffixed(&v)
+        ))
+    }
+
+    /// `let [a, b, ..rest] = value`: the slice pattern, then each binding copied out of it
+    /// (a value of another length is an error, as in the interpreter).
+    fn destructure_list(&mut self, p: &Pattern, t: &Ty, value: &str) -> EResult<String> {
+        let pat = self.pattern(p, t, true)?;
+        let mut out = format!(
+            "let {pat} = {value}.as_slice() else {{\n    panic!(\"No match arm matched the value {{}}\", {value}.show());\n}};"
+        );
+        let mut names = Vec::new();
+        p.bindings(&mut names);
+        let rest = match &p.kind {
+            PatKind::List {
+                rest: Some(Some(b)),
+                ..
+            } => Some(b.name.clone()),
+            _ => None,
+        };
+        for b in names {
+            let n = ident(&b.name);
+            let copy = if rest.as_ref() == Some(&b.name) {
+                "to_vec"
+            } else {
+                "clone"
+            };
+            let m = if self.is_mut(b.id) { "mut " } else { "" };
+            let _ = write!(out, "\nlet {m}{n} = {n}.{copy}();");
+        }
+        Ok(out)
+    }
+
+    /// A named function inside a function: a `fn` item if it captures nothing, else a closure.
+    fn local_fn(&mut self, def: &FnDef) -> EResult<String> {
+        let b = def
+            .name
+            .as_ref()
+            .ok_or_else(|| unsupported(def.span, "this function"))?;
+        let captures = self
+            .res
+            .fns
+            .get(def.id as usize)
+            .map_or(0, |f| f.captures.len());
+        if captures == 0 {
+            let name = fn_name(&b.name);
+            return self
+                .fn_item(def)
+                .map(|s| s.trim_end().to_string())
+                .map(|s| {
+                    let _ = name;
+                    s
+                });
+        }
+        let c = self.closure(def)?;
+        Ok(format!("let {} = {c};", ident(&b.name)))
+    }
+
+    /// A `while` or `for` loop whose body's last expression is emitted as `mode` says.
+    fn loop_mode(&mut self, e: &Expr, mode: &Mode) -> EResult<String> {
+        match &e.kind {
+            ExprKind::While { cond, body, label } => {
+                let c = self.expr(cond)?;
+                let b = self.block_mode(body, mode)?;
+                Ok(format!("{}while {c} {b}", label_prefix(label)))
+            }
+            ExprKind::For(f) => self.for_mode(f, mode),
+            _ => Err(unsupported(e.span, "this loop")),
+        }
+    }
+
+    fn for_mode(&mut self, f: &ForExpr, mode: &Mode) -> EResult<String> {
+        let t = match self.bind_pattern_ty(&f.pat) {
+            Some(t) => t,
+            None => match self.ty(&f.iter) {
+                Ty::Vec(t) => *t,
+                Ty::Str => Ty::Str,
+                Ty::Map(v) => Ty::Tuple(vec![Ty::Str, *v]),
+                _ => Ty::Int,
+            },
+        };
+        let pat = self.pattern(&f.pat, &t, false)?;
+        let iter = match &f.iter.kind {
+            ExprKind::Range {
+                start: Some(lo),
+                end: Some(hi),
+                inclusive,
+            } => {
+                let (lo, hi) = (self.expr(lo)?, self.expr(hi)?);
+                format!("{lo}{}{hi}", if *inclusive { "..=" } else { ".." })
+            }
+            _ => self.iter_of(&f.iter)?,
+        };
+        let b = self.block_mode(&f.body, mode)?;
+        Ok(format!("{}for {pat} in {iter} {b}", label_prefix(&f.label)))
+    }
+
+    /// The type a pattern's single binding has (for a `for` loop variable).
+    fn bind_pattern_ty(&self, p: &Pattern) -> Option<Ty> {
+        match &p.kind {
+            PatKind::Bind(b) => Some(self.bind_ty(b.id)),
+            _ => None,
+        }
+    }
+
+    /// What `for x in <e>` walks: a snapshot of the collection (Ruchy iterates a copy).
+    fn iter_of(&mut self, e: &Expr) -> EResult<String> {
+        let t = self.ty(e);
+        let x = self.expr(e)?;
+        Ok(match t {
+            Ty::Vec(_) => format!("{}.clone()", paren(&x)),
+            Ty::Str => format!("rt::chars(&{})", paren(&x)),
+            Ty::Map(_) => format!("{}.clone()", paren(&x)),
+            Ty::Range | Ty::RangeInclusive => format!("{}.clone()", paren(&x)),
+            other => {
+                return Err(unsupported(
+                    e.span,
+                    &format!("iterating over {}", super::types::describe(&other)),
+                ))
+            }
+        })
+    }
+
+    // ---- patterns ------------------------------------------------------------------------
+
+    /// A Rust pattern for `p` against a value of type `t`. `refutable`: in `match`/`if let`.
+    fn pattern(&mut self, p: &Pattern, t: &Ty, refutable: bool) -> EResult<String> {
+        Ok(match &p.kind {
+            PatKind::Wild => "_".into(),
+            PatKind::Bind(b) => {
+                let m = if self.is_mut(b.id) && self.repr(b.id) == Repr::Plain {
+                    "mut "
+                } else {
+                    ""
+                };
+                format!("{m}{}", ident(&b.name))
+            }
+            PatKind::At(b, sub) => {
+                let s = self.pattern(sub, t, refutable)?;
+                format!("{} @ {s}", ident(&b.name))
+            }
+            PatKind::Lit(lit) => match &lit.kind {
+                ExprKind::Int(n) => format!("{n}"),
+                ExprKind::Bool(b) => b.to_string(),
+                ExprKind::Str(s) => rust_str(s),
+                ExprKind::Nil => "()".into(),
+                _ => return Err(unsupported(p.span, "this literal pattern")),
+            },
+            PatKind::Range { lo, hi, inclusive } => {
+                let bound = |e: &Option<Box<Expr>>| -> EResult<String> {
+                    match e.as_deref().map(|e| &e.kind) {
+                        None => Ok(String::new()),
+                        Some(ExprKind::Int(n)) => Ok(n.to_string()),
+                        Some(ExprKind::Str(s)) if s.chars().count() == 1 => Ok(format!("{s:?}")),
+                        _ => Err(unsupported(p.span, "this range pattern")),
+                    }
+                };
+                let (l, h) = (bound(lo)?, bound(hi)?);
+                if matches!(t, Ty::Str) {
+                    return Err(unsupported(p.span, "a range pattern on strings"));
+                }
+                format!("{l}{}{h}", if *inclusive { "..=" } else { ".." })
+            }
+            PatKind::Tuple(items) => {
+                let tys = match t {
+                    Ty::Tuple(ts) => ts.clone(),
+                    _ => return Err(unsupported(p.span, "this tuple pattern")),
+                };
+                let parts: Vec<String> = items
+                    .iter()
+                    .zip(&tys)
+                    .map(|(i, t)| self.pattern(i, t, refutable))
+                    .collect::<EResult<_>>()?;
+                format!(
+                    "({}{})",
+                    parts.join(", "),
+                    if parts.len() == 1 { "," } else { "" }
+                )
+            }
+            PatKind::Or(alts) => {
+                let parts: Vec<String> = alts
+                    .iter()
+                    .map(|a| self.pattern(a, t, refutable))
+                    .collect::<EResult<_>>()?;
+                parts.join(" | ")
+            }
+            PatKind::Variant { path, args } => {
+                self.variant_pattern(p, path, args.as_deref(), t, refutable)?
+            }
+            PatKind::Struct { path, fields, rest } => {
+                let name: String = if path.len() == 1 {
+                    path[0].to_string()
+                } else {
+                    format!(
+                        "{}::{}",
+                        self.self_name(&path[path.len() - 2]),
+                        path[path.len() - 1]
+                    )
+                };
+                let field_tys: Vec<(Rc<str>, Ty)> = if path.len() == 1 {
+                    self.typed
+                        .structs
+                        .get(&path[0])
+                        .map(|s| s.fields.clone())
+                        .unwrap_or_default()
+                } else {
+                    let en = self.self_name(&path[path.len() - 2]);
+                    self.typed
+                        .enums
+                        .get(&*en)
+                        .and_then(|e| {
+                            e.variants
+                                .iter()
+                                .find(|(n, _, _)| *n == path[path.len() - 1])
+                        })
+                        .and_then(|(_, k, _)| match k {
+                            VariantKind::Struct(fs) => Some(fs.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_default()
+                };
+                let mut parts = Vec::new();
+                for (f, fp) in fields {
+                    let ft = field_tys
+                        .iter()
+                        .find(|(n, _)| n == f)
+                        .map(|(_, t)| t.clone())
+                        .unwrap_or(Ty::Unit);
+                    let s = self.pattern(fp, &ft, refutable)?;
+                    parts.push(format!("{}: {s}", ident(f)));
+                }
+                if *rest || fields.len() < field_tys.len() {
+                    parts.push("..".into());
+                }
+                format!("{name} {{ {} }}", parts.join(", "))
+            }
+            PatKind::List {
+                before,
+                rest,
+                after,
+            } => {
+                // a slice pattern: `match` matches `xs.as_slice()` (see `match_mode`)
+                let Ty::Vec(elem) = t else {
+                    return Err(unsupported(p.span, "a list pattern on this value"));
+                };
+                if !refutable {
+                    return Err(unsupported(p.span, "a list pattern outside `match`"));
+                }
+                let mut parts = Vec::new();
+                for x in before {
+                    parts.push(self.pattern(x, elem, refutable)?);
+                }
+                match rest {
+                    Some(Some(b)) => parts.push(format!("{} @ ..", ident(&b.name))),
+                    Some(None) => parts.push("..".into()),
+                    None => {}
+                }
+                for x in after {
+                    parts.push(self.pattern(x, elem, refutable)?);
+                }
+                format!("[{}]", parts.join(", "))
+            }
+        })
+    }
+
+    fn self_name(&self, n: &Rc<str>) -> Rc<str> {
+        if &**n == "Self" {
+            if let Some(t) = &self.impl_type {
+                return t.clone();
+            }
+        }
+        n.clone()
+    }
+
+    fn variant_pattern(
+        &mut self,
+        p: &Pattern,
+        path: &[Name],
+        args: Option<&[Pattern]>,
+        t: &Ty,
+        refutable: bool,
+    ) -> EResult<String> {
+        let name = path.last().cloned().unwrap_or_else(|| "".into());
+        let sub_tys: Vec<Ty> = match (&*name, t) {
+            ("Some", Ty::Option(inner)) => vec![(**inner).clone()],
+            ("Ok", Ty::Result(ok, _)) => vec![(**ok).clone()],
+            ("Err", Ty::Result(_, err)) => vec![(**err).clone()],
+            (_, Ty::Named(n)) => {
+                if let Some(s) = self.typed.structs.get(n) {
+                    s.fields.iter().map(|(_, t)| t.clone()).collect()
+                } else if let Some(e) = self.typed.enums.get(n) {
+                    match e.variants.iter().find(|(v, _, _)| *v == name) {
+                        Some((_, VariantKind::Tuple(ts), _)) => ts.clone(),
+                        _ => Vec::new(),
+                    }
+                } else {
+                    Vec::new()
+                }
+            }
+            _ => Vec::new(),
+        };
+        let head: String = match (&*name, t) {
+            ("Some" | "None" | "Ok" | "Err", _) => name.to_string(),
+            (_, Ty::Named(n)) if self.typed.structs.contains_key(n) => n.to_string(),
+            (_, Ty::Named(n)) => format!("{n}::{name}"),
+            _ => return Err(unsupported(p.span, "this variant pattern")),
+        };
+        match args {
+            None => Ok(head),
+            Some(args) => {
+                let parts: Vec<String> = args
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| self.pattern(a, sub_tys.get(i).unwrap_or(&Ty::Unit), refutable))
+                    .collect::<EResult<_>>()?;
+                Ok(format!("{head}({})", parts.join(", ")))
+            }
+        }
+    }
+
+    // ---- expressions ---------------------------------------------------------------------
+
+    /// An expression whose value is moved somewhere: places of non-`Copy` types are cloned.
+    fn value(&mut self, e: &Expr) -> EResult<String> {
+        let s = self.expr(e)?;
+        let place = match &e.kind {
+            ExprKind::Var(v) => {
+                !matches!(self.res.use_of(v), UseRes::Global(slot) if self.is_shared_global(v, slot))
+            }
+            ExprKind::Index(..) | ExprKind::TupleField(..) | ExprKind::Field { .. } => true,
+            _ => false,
+        };
+        let shared_local = match &e.kind {
+            ExprKind::Var(v) => self
+                .local_binding(v)
+                .is_some_and(|b| self.repr(b) == Repr::Shared),
+            _ => false,
+        };
+        if place && !shared_local && !self.ty(e).is_copy() {
+            Ok(format!("{}.clone()", paren(&s)))
+        } else {
+            Ok(s)
+        }
+    }
+
+    fn is_shared_global(&self, v: &VarRef, slot: u32) -> bool {
+        let slot = if slot == u32::MAX {
+            self.globals.get(&v.name).unwrap_or(u32::MAX)
+        } else {
+            slot
+        };
+        self.typed.shared_globals.contains(&slot)
+    }
+
+    /// The binding a use refers to, if it is a local or a capture.
+    fn local_binding(&self, v: &VarRef) -> Option<BindId> {
+        match self.res.use_of(v) {
+            UseRes::Local(b) => Some(self.res.canonical(b)),
+            UseRes::Upval(i) => self.upval_binding(i),
+            _ => None,
+        }
+    }
+
+    /// The binding behind a capture of the closure being emitted.
+    fn upval_binding(&self, idx: u16) -> Option<BindId> {
+        // captures are named; the binding is found by name in the capture list
+        let names = self.captures.last()?;
+        let name = names.get(idx as usize)?;
+        self.names
+            .iter()
+            .filter(|(_, n)| *n == name)
+            .map(|(b, _)| self.res.canonical(*b))
+            .find(|b| self.res.binding(*b).captured)
+    }
+
+    /// Reading any binding by name, a notebook global included.
+    fn read_any_binding(&self, b: &Binding) -> String {
+        let id = self.res.canonical(b.id);
+        match self.res.binding(id).global {
+            Some(slot) if self.typed.shared_globals.contains(&slot) => {
+                format!("{}()", ident(&b.name))
+            }
+            Some(_) => ident(&b.name),
+            None => self.read_binding(id, &b.name),
+        }
+    }
+
+    /// Reading a binding by name (`x`, or `rt::get(&x)` for a shared one).
+    fn read_binding(&self, b: BindId, name: &str) -> String {
+        if self.repr(b) == Repr::Shared {
+            // a function, so that no `Ref` outlives the block it ends
+            format!("rt::get(&{})", ident(name))
+        } else {
+            ident(name)
+        }
+    }
+
+    fn var(&mut self, v: &VarRef, e: &Expr) -> EResult<String> {
+        Ok(match self.res.use_of(v) {
+            UseRes::Local(b) => self.read_binding(self.res.canonical(b), &v.name),
+            UseRes::Upval(i) => match self.upval_binding(i) {
+                Some(b) => self.read_binding(b, &v.name),
+                None => ident(&v.name),
+            },
+            UseRes::SelfFn => fn_name(&v.name),
+            UseRes::Global(slot) => {
+                let slot = if slot == u32::MAX {
+                    self.globals.get(&v.name).unwrap_or(u32::MAX)
+                } else {
+                    slot
+                };
+                if self.typed.global_fns.contains(&slot) {
+                    // a function used as a value
+                    let t = self.ty(e);
+                    return Ok(format!("(Rc::new({}) as {t})", fn_name(&v.name)));
+                }
+                if self.typed.shared_globals.contains(&slot) {
+                    format!("{}()", ident(&v.name))
+                } else if &*v.name == "None" && !self.typed.globals.contains_key(&slot) {
+                    match self.ty(e) {
+                        Ty::Option(t) => format!("None::<{t}>"),
+                        _ => "None".into(),
+                    }
+                } else {
+                    ident(&v.name)
+                }
+            }
+        })
+    }
+
+    fn expr(&mut self, e: &Expr) -> EResult<String> {
+        if !crate::stack::ok() {
+            return Err(crate::stack::too_deep(e.span));
+        }
+        Ok(match &e.kind {
+            ExprKind::Int(n) => {
+                if *n == i64::MIN {
+                    "i64::MIN".into()
+                } else if *n < 0 {
+                    format!("({n}_i64)")
+                } else {
+                    format!("{n}_i64")
+                }
+            }
+            ExprKind::Float(f) => float_lit(*f),
+            ExprKind::Str(s) => format!("{}.to_string()", rust_str(s)),
+            ExprKind::Bool(b) => b.to_string(),
+            ExprKind::Nil => "()".into(),
+            ExprKind::Var(v) => self.var(v, e)?,
+            ExprKind::Path(path) => self.path(path, e)?,
+            ExprKind::FStr(parts) => self.fstring(parts, e.span)?,
+            ExprKind::Unary(op, a) => {
+                let x = self.expr(a)?;
+                match op {
+                    UnOp::Neg => format!("-{}", paren(&x)),
+                    UnOp::Not | UnOp::BitNot => format!("!{}", paren(&x)),
+                }
+            }
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, e)?,
+            ExprKind::Logic(op, a, b) => match op {
+                LogicOp::Coalesce => {
+                    format!("{}.unwrap_or({})", paren(&self.value(a)?), self.value(b)?)
+                }
+                _ => {
+                    let sym = if *op == LogicOp::And { "&&" } else { "||" };
+                    format!("{} {sym} {}", paren(&self.expr(a)?), paren(&self.expr(b)?))
+                }
+            },
+            ExprKind::Pipe(a, f) => {
+                let x = self.value(a)?;
+                let g = self.expr(f)?;
+                format!("({g})({x})")
+            }
+            ExprKind::If { cond, then, else_ } => {
+                if self.tail_kind(e) == Tail::Mixed {
+                    return Err(unsupported(
+                        e.span,
+                        "an `if` that may give nil, or values of different types, as a value",
+                    ));
+                }
+                let value = self.ty(e) != Ty::Unit;
+                let c = self.expr(cond)?;
+                let t = self.block_of(then, value)?;
+                match else_ {
+                    Some(els) => {
+                        let e2 = match &els.kind {
+                            ExprKind::If { .. } => self.expr(els)?,
+                            _ => self.block_of(els, value)?,
+                        };
+                        format!("if {c} {t} else {e2}")
+                    }
+                    None => format!("if {c} {t}"),
+                }
+            }
+            ExprKind::Ternary(c, a, b) => {
+                let c = self.expr(c)?;
+                let (x, y) = (self.value(a)?, self.value(b)?);
+                format!("if {c} {{ {x} }} else {{ {y} }}")
+            }
+            ExprKind::Match { .. } => {
+                if self.tail_kind(e) == Tail::Mixed {
+                    return Err(unsupported(
+                        e.span,
+                        "a `match` whose arms give values of different types, as a value",
+                    ));
+                }
+                self.match_expr(e, true)?
+            }
+            ExprKind::Block(_) => self.block_of(e, self.ty(e) != Ty::Unit)?,
+            ExprKind::Assign { .. } => {
+                let s = self.assign_expr(e)?;
+                s
+            }
+            ExprKind::Call { callee, args } => self.call(callee, args, e)?,
+            ExprKind::MethodCall {
+                receiver,
+                method,
+                args,
+                ..
+            } => self.method(receiver, method, args, e)?,
+            ExprKind::Field { object, field, .. } => {
+                let o = self.expr(object)?;
+                match self.ty(object) {
+                    Ty::Map(_) => format!("{}[{}]", paren(&o), rust_str(field)),
+                    _ => format!("{}.{}", paren(&o), ident(field)),
+                }
+            }
+            ExprKind::TupleField(obj, n) => format!("{}.{n}", paren(&self.expr(obj)?)),
+            ExprKind::Index(obj, idx) => self.index(obj, idx, e)?,
+            ExprKind::Array(items) => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|i| self.value(i))
+                    .collect::<EResult<_>>()?;
+                let elem = match self.ty(e) {
+                    Ty::Vec(t) => *t,
+                    _ => Ty::Int,
+                };
+                if parts.is_empty() {
+                    format!("Vec::<{elem}>::new()")
+                } else {
+                    format!("vec![{}]", parts.join(", "))
+                }
+            }
+            ExprKind::ArrayRepeat(v, n) => format!(
+                "vec![{}; {} as usize]",
+                self.value(v)?,
+                paren(&self.expr(n)?)
+            ),
+            ExprKind::Tuple(items) => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|i| self.value(i))
+                    .collect::<EResult<_>>()?;
+                format!(
+                    "({}{})",
+                    parts.join(", "),
+                    if parts.len() == 1 { "," } else { "" }
+                )
+            }
+            ExprKind::Object(entries) => match self.ty(e) {
+                Ty::Record(r) => {
+                    let mut parts = Vec::new();
+                    for (k, v) in entries {
+                        parts.push(format!("{}: {}", ident(k), self.value(v)?));
+                    }
+                    format!("Record{r} {{ {} }}", parts.join(", "))
+                }
+                t => {
+                    if entries.is_empty() {
+                        match t {
+                            Ty::Map(v) => format!("BTreeMap::<String, {v}>::new()"),
+                            t => format!("<{t}>::new()"),
+                        }
+                    } else {
+                        let mut parts = Vec::new();
+                        for (k, v) in entries {
+                            parts.push(format!(
+                                "({}.to_string(), {})",
+                                rust_str(k),
+                                self.value(v)?
+                            ));
+                        }
+                        format!("BTreeMap::from([{}])", parts.join(", "))
+                    }
+                }
+            },
+            ExprKind::Range {
+                start,
+                end,
+                inclusive,
+            } => {
+                let (Some(lo), Some(hi)) = (start, end) else {
+                    return Err(unsupported(e.span, "an open range"));
+                };
+                let (lo, hi) = (self.expr(lo)?, self.expr(hi)?);
+                format!("({lo}{}{hi})", if *inclusive { "..=" } else { ".." })
+            }
+            ExprKind::Fn(def) => {
+                if def.name.is_some() {
+                    return Err(unsupported(e.span, "a named function inside an expression"));
+                }
+                self.closure(def)?
+            }
+            ExprKind::StructLit { name, fields, base } => {
+                let name = match name.split_once("::") {
+                    Some((en, vn)) => format!("{}::{vn}", self.self_name(&Rc::from(en))),
+                    None => self.self_name(name).to_string(),
+                };
+                let mut parts = Vec::new();
+                for (f, v) in fields {
+                    parts.push(format!("{}: {}", ident(f), self.value(v)?));
+                }
+                if let Some(b) = base {
+                    parts.push(format!("..{}", self.value(b)?));
+                }
+                format!("{name} {{ {} }}", parts.join(", "))
+            }
+            ExprKind::Try(t) => self.try_expr(e, t)?,
+            ExprKind::Question(v) => format!("{}?", paren(&self.value(v)?)),
+            ExprKind::Cast(v, _) => {
+                let x = self.value(v)?;
+                let to = self.ty(e);
+                format!("({} as {to})", paren(&x))
+            }
+            ExprKind::Comprehension(c) => {
+                let it = match &c.iter.kind {
+                    ExprKind::Range { .. } => self.expr(&c.iter)?,
+                    _ => self.iter_of(&c.iter)?,
+                };
+                let t = self.typed.of(&c.iter);
+                let elem = match t {
+                    Ty::Vec(t) => *t,
+                    _ => Ty::Int,
+                };
+                let pat = self.pattern(&c.pat, &elem, false)?;
+                let x = self.value(&c.expr)?;
+                let push = match &c.cond {
+                    Some(cond) => format!("if {} {{ out.push({x}); }}", self.expr(cond)?),
+                    None => format!("out.push({x});"),
+                };
+                format!("{{\n    let mut out = Vec::new();\n    for {pat} in {it} {{\n        {push}\n    }}\n    out\n}}")
+            }
+            ExprKind::Let(l)
+                if matches!(l.pat.kind, PatKind::Bind(_)) && l.else_block.is_none() =>
+            {
+                let s = self.stmt(e)?;
+                let PatKind::Bind(b) = &l.pat.kind else {
+                    return Err(unsupported(e.span, "this let"));
+                };
+                let v = self.read_any_binding(b);
+                let v = if self.ty(e).is_copy() {
+                    v
+                } else {
+                    format!("{v}.clone()")
+                };
+                format!("{{\n    {s}\n    {v}\n}}")
+            }
+            ExprKind::Loop { .. } if self.ty(e) != Ty::Unit => {
+                self.stmt(e)?.trim_end_matches(';').to_string()
+            }
+            ExprKind::Let(_)
+            | ExprKind::While { .. }
+            | ExprKind::Loop { .. }
+            | ExprKind::For(_)
+            | ExprKind::Return(_)
+            | ExprKind::Break { .. }
+            | ExprKind::Continue { .. }
+            | ExprKind::Throw(_) => {
+                let s = self.stmt(e)?;
+                format!("{{\n{}}}", {
+                    let mut b = String::new();
+                    indented(&mut b, &s);
+                    b
+                })
+            }
+            ExprKind::Struct(_) | ExprKind::Enum(_) | ExprKind::Impl(_) => "()".into(),
+        })
+    }
+
+    fn path(&mut self, path: &[Name], e: &Expr) -> EResult<String> {
+        let owner = self.self_name(&path[path.len() - 2]);
+        let last = &path[path.len() - 1];
+        match self.ty(e) {
+            Ty::Fn(params, _) if self.typed.enums.contains_key(&owner) => {
+                // a tuple variant's constructor used as a value
+                let args: Vec<String> = (0..params.len()).map(|i| format!("a{i}")).collect();
+                let ps: Vec<String> = params
+                    .iter()
+                    .zip(&args)
+                    .map(|(t, a)| format!("{a}: {t}"))
+                    .collect();
+                let t = self.ty(e);
+                Ok(format!(
+                    "(Rc::new(|{}| {owner}::{last}({})) as {t})",
+                    ps.join(", "),
+                    args.join(", ")
+                ))
+            }
+            Ty::Fn(..)
+                if self
+                    .typed
+                    .methods
+                    .contains_key(&(owner.clone(), last.clone())) =>
+            {
+                let t = self.ty(e);
+                Ok(format!("(Rc::new({owner}::{}) as {t})", ident(last)))
+            }
+            _ => Ok(match (&*owner, &**last) {
+                ("i32", "MAX") => "(i32::MAX as i64)".into(),
+                ("i32", "MIN") => "(i32::MIN as i64)".into(),
+                ("Int", c) => format!("i64::{c}"),
+                ("Float" | "f32", c) => format!("f64::{c}"),
+                (_, "PI") => "std::f64::consts::PI".into(),
+                (_, "E") => "std::f64::consts::E".into(),
+                (_, "TAU") => "std::f64::consts::TAU".into(),
+                _ => format!("{owner}::{last}"),
+            }),
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, whole: &Expr) -> EResult<String> {
+        let (ta, tb) = (self.ty(a), self.ty(b));
+        if op == BinOp::Add && (ta == Ty::Str || tb == Ty::Str) {
+            return Ok(format!(
+                "format!(\"{{}}{{}}\", {}, {})",
+                self.plain(a)?,
+                self.plain(b)?
+            ));
+        }
+        if op == BinOp::Add && matches!(ta, Ty::Vec(_)) {
+            return Ok(format!("[{}, {}].concat()", self.value(a)?, self.value(b)?));
+        }
+        if op == BinOp::Mul && ta == Ty::Str {
+            return Ok(format!(
+                "{}.repeat({} as usize)",
+                paren(&self.expr(a)?),
+                paren(&self.expr(b)?)
+            ));
+        }
+        let (mut x, mut y) = (paren(&self.value(a)?), paren(&self.value(b)?));
+        if ta == Ty::Int && tb == Ty::Float {
+            x = format!("({x} as f64)");
+        }
+        if ta == Ty::Float && tb == Ty::Int {
+            y = format!("({y} as f64)");
+        }
+        if op == BinOp::Pow {
+            return Ok(if self.ty(whole) == Ty::Float {
+                format!("{x}.powf({y})")
+            } else {
+                format!("rt::pow({x}, {y})")
+            });
+        }
+        // a literal next to a typed operand needs no suffix: `n * 2`
+        let (x, y) = match (unsuffixed(&x) != x, unsuffixed(&y) != y) {
+            (true, false) => (unsuffixed(&x).to_string(), y),
+            (false, true) => {
+                let y = unsuffixed(&y).to_string();
+                (x, y)
+            }
+            _ => (x, y),
+        };
+        Ok(format!("{x} {} {y}", op.symbol()))
+    }
+
+    /// What `println` prints for `e` (strings as they are).
+    fn plain(&mut self, e: &Expr) -> EResult<String> {
+        let t = self.ty(e);
+        let v = self.expr(e)?;
+        Ok(match t {
+            Ty::Int | Ty::Bool => v,
+            Ty::Str => v,
+            _ => format!("{}.plain()", paren(&v)),
+        })
+    }
+
+    fn assign(&mut self, target: &Expr, op: Option<BinOp>, value: &Expr) -> EResult<String> {
+        let s = self.assign_expr_parts(target, op, value)?;
+        Ok(if s.starts_with('{') {
+            s
+        } else {
+            format!("{s};")
+        })
+    }
+
+    fn assign_expr(&mut self, e: &Expr) -> EResult<String> {
+        let ExprKind::Assign { target, op, value } = &e.kind else {
+            return Err(unsupported(e.span, "this assignment"));
+        };
+        let s = self.assign_expr_parts(target, *op, value)?;
+        let v = self.value(target)?;
+        Ok(format!("{{\n    {s};\n    {v}\n}}"))
+    }
+
+    fn assign_expr_parts(
+        &mut self,
+        target: &Expr,
+        op: Option<BinOp>,
+        value: &Expr,
+    ) -> EResult<String> {
+        let tt = self.ty(target);
+        // a notebook global that functions read
+        if let ExprKind::Var(v) = &target.kind {
+            if let UseRes::Global(slot) = self.res.use_of(v) {
+                if self.is_shared_global(v, slot) {
+                    let cell = global_cell(&v.name);
+                    let x = self.value(value)?;
+                    let new = match op {
+                        None => x,
+                        Some(op) => self.combine(
+                            op,
+                            &format!("{}()", ident(&v.name)),
+                            &x,
+                            &tt,
+                            &self.ty(value),
+                        ),
+                    };
+                    return Ok(format!("{cell}.set(Some({new}))"));
+                }
+            }
+        }
+        let mut prelude = Vec::new();
+        let place = self.place_with(target, &mut prelude)?;
+        let x = self.value(value)?;
+        let stmt = match op {
+            None => format!("{place} = {x}"),
+            Some(BinOp::Add) if tt == Ty::Str => {
+                let p = self.plain(value)?;
+                format!("{place} = format!(\"{{}}{{}}\", {place}, {p})")
+            }
+            Some(op) => {
+                let x = if tt == Ty::Float && self.ty(value) == Ty::Int {
+                    format!("({x} as f64)")
+                } else {
+                    x
+                };
+                match op {
+                    BinOp::Pow if tt == Ty::Float => format!("{place} = {place}.powf({x})"),
+                    BinOp::Pow => format!("{place} = rt::pow({place}, {x})"),
+                    _ => format!("{place} {}= {x}", op.symbol()),
+                }
+            }
+        };
+        if prelude.is_empty() {
+            return Ok(stmt);
+        }
+        // indices are computed before the element is borrowed for writing
+        let mut out = String::from("{\n");
+        for p in prelude {
+            let _ = writeln!(out, "    {p}");
+        }
+        let _ = write!(out, "    {stmt};\n}}");
+        Ok(out)
+    }
+
+    fn combine(&self, op: BinOp, cur: &str, x: &str, tt: &Ty, tv: &Ty) -> String {
+        match op {
+            BinOp::Add if *tt == Ty::Str => format!("format!(\"{{}}{{}}\", {cur}, {x}.plain())"),
+            BinOp::Pow if *tt == Ty::Float => {
+                let x = if *tv == Ty::Int {
+                    format!("({x} as f64)")
+                } else {
+                    x.to_string()
+                };
+                format!("{cur}.powf({x})")
+            }
+            BinOp::Pow => format!("rt::pow({cur}, {x})"),
+            _ => {
+                let x = if *tt == Ty::Float && *tv == Ty::Int {
+                    format!("({x} as f64)")
+                } else {
+                    x.to_string()
+                };
+                format!("{cur} {} {x}", op.symbol())
+            }
+        }
+    }
+
+    /// An assignable place as Rust (`x`, `x.f`, `x[i]`, `*x.borrow_mut()`).
+    fn place(&mut self, e: &Expr) -> EResult<String> {
+        let mut prelude = Vec::new();
+        let p = self.place_with(e, &mut prelude)?;
+        if prelude.is_empty() {
+            Ok(p)
+        } else {
+            Err(unsupported(
+                e.span,
+                "calling a method on an element found by a computed index",
+            ))
+        }
+    }
+
+    /// As [`Self::place`], with `let` statements for the indices collected in `prelude`.
+    fn place_with(&mut self, e: &Expr, prelude: &mut Vec<String>) -> EResult<String> {
+        Ok(match &e.kind {
+            ExprKind::Var(v) => match self.local_binding(v) {
+                Some(b) if self.repr(b) == Repr::Shared => {
+                    format!("*{}.borrow_mut()", ident(&v.name))
+                }
+                _ => ident(&v.name),
+            },
+            ExprKind::Field { object, field, .. } => {
+                let o = self.place_with(object, prelude)?;
+                let o = if o.starts_with('*') {
+                    format!("({o})")
+                } else {
+                    o
+                };
+                match self.ty(object) {
+                    Ty::Map(_) => {
+                        format!("*{o}.entry({}.to_string()).or_default()", rust_str(field))
+                    }
+                    _ => format!("{o}.{}", ident(field)),
+                }
+            }
+            ExprKind::TupleField(obj, n) => {
+                let o = self.place_with(obj, prelude)?;
+                let o = if o.starts_with('*') {
+                    format!("({o})")
+                } else {
+                    o
+                };
+                format!("{o}.{n}")
+            }
+            ExprKind::Index(obj, idx) => {
+                let o = self.place_with(obj, prelude)?;
+                let o = if o.starts_with('*') {
+                    format!("({o})")
+                } else {
+                    o
+                };
+                match self.ty(obj) {
+                    Ty::Map(_) => format!("*{o}.entry({}).or_default()", self.value(idx)?),
+                    Ty::Vec(_) => {
+                        let i = self.expr(idx)?;
+                        let k = format!("i{}", prelude.len());
+                        prelude.push(format!("let {k} = rt::index({i}, {o}.len());"));
+                        format!("{o}[{k}]")
+                    }
+                    _ => return Err(unsupported(e.span, "assigning into this value")),
+                }
+            }
+            _ => return Err(unsupported(e.span, "assigning to this")),
+        })
+    }
+
+    fn index(&mut self, obj: &Expr, idx: &Expr, e: &Expr) -> EResult<String> {
+        let o = self.expr(obj)?;
+        let range = match &idx.kind {
+            ExprKind::Range {
+                start,
+                end,
+                inclusive,
+            } => {
+                let lo = match start {
+                    Some(x) => self.expr(x)?,
+                    None => String::new(),
+                };
+                let hi = match end {
+                    Some(x) => self.expr(x)?,
+                    None => String::new(),
+                };
+                Some(format!("{lo}{}{hi}", if *inclusive { "..=" } else { ".." }))
+            }
+            _ if matches!(self.ty(idx), Ty::Range | Ty::RangeInclusive) => {
+                Some(format!("{}.clone()", paren(&self.expr(idx)?)))
+            }
+            _ => None,
+        };
+        if let Some(r) = range {
+            return match self.ty(obj) {
+                Ty::Str => Ok(format!("rt::substring(&{}, {r})", paren(&o))),
+                Ty::Vec(_) => Ok(format!("rt::slice(&{}, {r})", paren(&o))),
+                _ => Err(unsupported(e.span, "this slice")),
+            };
+        }
+        Ok(match (self.ty(obj), &idx.kind) {
+            (Ty::Str, _) => format!("rt::char_at(&{}, {})", paren(&o), self.expr(idx)?),
+            (Ty::Map(_), _) => format!(
+                "{}[{}.as_str()].clone()",
+                paren(&o),
+                paren(&self.expr(idx)?)
+            ),
+            (Ty::Record(_), ExprKind::Str(k)) => format!("{}.{}", paren(&o), ident(k)),
+            (Ty::Tuple(_), ExprKind::Int(n)) => format!("{}.{n}", paren(&o)),
+            (Ty::Vec(_), ExprKind::Int(n)) if *n >= 0 => format!("{}[{n}]", paren(&o)),
+            (Ty::Vec(_), _) => format!(
+                "{}[rt::index({}, {}.len())]",
+                paren(&o),
+                self.expr(idx)?,
+                paren(&o)
+            ),
+            _ => return Err(unsupported(e.span, "this index")),
+        })
+    }
+
+    // ---- calls ---------------------------------------------------------------------------
+
+    fn call(&mut self, callee: &Expr, args: &[Expr], e: &Expr) -> EResult<String> {
+        if let ExprKind::Var(v) = &callee.kind {
+            if let UseRes::Global(slot) = self.res.use_of(v) {
+                let slot = if slot == u32::MAX {
+                    self.globals.get(&v.name).unwrap_or(u32::MAX)
+                } else {
+                    slot
+                };
+                if !self.typed.globals.contains_key(&slot) {
+                    if self.typed.structs.contains_key(&v.name) {
+                        let parts: Vec<String> =
+                            args.iter().map(|a| self.value(a)).collect::<EResult<_>>()?;
+                        return Ok(format!("{}({})", v.name, parts.join(", ")));
+                    }
+                    return self.builtin(&v.name, args, e);
+                }
+                if self.typed.global_fns.contains(&slot) {
+                    // the parameters are typed: literals need no suffix
+                    let parts: Vec<String> = args
+                        .iter()
+                        .map(|a| self.value(a).map(|v| unsuffixed(&v).to_string()))
+                        .collect::<EResult<_>>()?;
+                    return Ok(format!("{}({})", fn_name(&v.name), parts.join(", ")));
+                }
+            }
+            if let UseRes::SelfFn = self.res.use_of(v) {
+                let parts: Vec<String> =
+                    args.iter().map(|a| self.value(a)).collect::<EResult<_>>()?;
+                return Ok(format!("{}({})", fn_name(&v.name), parts.join(", ")));
+            }
+        }
+        let f = self.expr(callee)?;
+        let parts: Vec<String> = args.iter().map(|a| self.value(a)).collect::<EResult<_>>()?;
+        let f = match &callee.kind {
+            ExprKind::Path(path)
+                if self.typed.methods.contains_key(&(
+                    self.self_name(&path[path.len() - 2]),
+                    path[path.len() - 1].clone(),
+                )) =>
+            {
+                format!(
+                    "{}::{}",
+                    self.self_name(&path[path.len() - 2]),
+                    ident(&path[path.len() - 1])
+                )
+            }
+            ExprKind::Path(path) => {
+                format!(
+                    "{}::{}",
+                    self.self_name(&path[path.len() - 2]),
+                    path[path.len() - 1]
+                )
+            }
+            _ => paren(&f),
+        };
+        Ok(format!("{f}({})", parts.join(", ")))
+    }
+
+    fn builtin(&mut self, name: &str, args: &[Expr], e: &Expr) -> EResult<String> {
+        if let (Some(method), Some((receiver, rest))) =
+            (super::infer::method_alias(name), args.split_first())
+        {
+            // D10: `sort(xs)` is `xs.sort()` on a copy of `xs`
+            return self.method_on(receiver, &Name::from(method), rest, e, true);
+        }
+        let v = |s: &mut Self, i: usize| s.value(&args[i]);
+        Ok(match name {
+            "println" | "print" => {
+                let mac = if name == "println" {
+                    "println!"
+                } else {
+                    "print!"
+                };
+                let (fmt, vals) = self.print_args(args)?;
+                if vals.is_empty() {
+                    format!("{mac}(\"{fmt}\")")
+                } else {
+                    format!("{mac}(\"{fmt}\", {})", vals.join(", "))
+                }
+            }
+            "format" => {
+                let Some(Expr {
+                    kind: ExprKind::Str(t),
+                    span,
+                }) = args.first()
+                else {
+                    return Err(unsupported(e.span, "`format` without a literal template"));
+                };
+                let (fmt, vals) = self.template(t, &args[1..], *span)?;
+                if vals.is_empty() {
+                    format!("format!(\"{fmt}\")")
+                } else {
+                    format!("format!(\"{fmt}\", {})", vals.join(", "))
+                }
+            }
+            "Some" | "Ok" | "Err" => {
+                let turbofish = match self.ty(e) {
+                    Ty::Option(t) => format!("::<{t}>"),
+                    Ty::Result(t, err) => format!("::<{t}, {err}>"),
+                    _ => String::new(),
+                };
+                format!("{name}{turbofish}({})", v(self, 0)?)
+            }
+            "len" => match self.ty(&args[0]) {
+                Ty::Str => format!("rt::len(&{})", paren(&self.expr(&args[0])?)),
+                Ty::Tuple(items) => match args[0].kind {
+                    ExprKind::Var(_) | ExprKind::Tuple(_) => format!("{}_i64", items.len()),
+                    _ => format!(
+                        "{{\n    let _ = {};\n    {}_i64\n}}",
+                        self.expr(&args[0])?,
+                        items.len()
+                    ),
+                },
+                _ => format!("({}.len() as i64)", paren(&self.expr(&args[0])?)),
+            },
+            "str" | "to_string" => {
+                let p = self.plain(&args[0])?;
+                match self.ty(&args[0]) {
+                    Ty::Str => p,
+                    Ty::Int | Ty::Bool => format!("{}.to_string()", paren(&p)),
+                    _ => p,
+                }
+            }
+            "typeof" | "type_of" => format!(
+                "{}.to_string()",
+                rust_str(type_name(&self.ty(&args[0]), self.typed))
+            ),
+            "int" => {
+                let x = self.value(&args[0])?;
+                match self.ty(&args[0]) {
+                    Ty::Int => x,
+                    Ty::Float => format!("({} as i64)", paren(&x)),
+                    Ty::Bool => format!("({} as i64)", paren(&x)),
+                    _ => format!("{}.trim().parse::<i64>().expect(\"an integer\")", paren(&x)),
+                }
+            }
+            "float" => {
+                let x = self.value(&args[0])?;
+                match self.ty(&args[0]) {
+                    Ty::Float => x,
+                    Ty::Int => format!("({} as f64)", paren(&x)),
+                    _ => format!("{}.trim().parse::<f64>().expect(\"a float\")", paren(&x)),
+                }
+            }
+            "abs" => format!("{}.abs()", paren(&v(self, 0)?)),
+            "sqrt" | "sin" | "cos" | "tan" | "exp" | "log10" | "log" => {
+                let x = v(self, 0)?;
+                let x = if self.ty(&args[0]) == Ty::Int {
+                    format!("({x} as f64)")
+                } else {
+                    paren(&x)
+                };
+                let m = if name == "log" { "ln" } else { name };
+                format!("{x}.{m}()")
+            }
+            "floor" | "ceil" | "round" => {
+                let x = v(self, 0)?;
+                if self.ty(&args[0]) == Ty::Int {
+                    x
+                } else {
+                    format!("({}.{name}() as i64)", paren(&x))
+                }
+            }
+            "min" | "max" => {
+                let (a, b) = (v(self, 0)?, v(self, 1)?);
+                match self.ty(e) {
+                    Ty::Float => {
+                        let a = if self.ty(&args[0]) == Ty::Int {
+                            format!("({a} as f64)")
+                        } else {
+                            a
+                        };
+                        let b = if self.ty(&args[1]) == Ty::Int {
+                            format!("({b} as f64)")
+                        } else {
+                            b
+                        };
+                        format!("{}.{name}({b})", paren(&a))
+                    }
+                    _ => format!("{}.{name}({b})", paren(&a)),
+                }
+            }
+            "pow" => {
+                let (a, b) = (v(self, 0)?, v(self, 1)?);
+                if self.ty(e) == Ty::Float {
+                    let a = if self.ty(&args[0]) == Ty::Int {
+                        format!("({a} as f64)")
+                    } else {
+                        paren(&a)
+                    };
+                    let b = if self.ty(&args[1]) == Ty::Int {
+                        format!("({b} as f64)")
+                    } else {
+                        b
+                    };
+                    format!("{a}.powf({b})")
+                } else {
+                    format!("rt::pow({a}, {b})")
+                }
+            }
+            "range" => {
+                if args.len() == 1 {
+                    format!("(0..{}).collect::<Vec<i64>>()", v(self, 0)?)
+                } else {
+                    format!("({}..{}).collect::<Vec<i64>>()", v(self, 0)?, v(self, 1)?)
+                }
+            }
+            "assert" => {
+                let c = self.expr(&args[0])?;
+                match args.get(1) {
+                    Some(m) => format!(
+                        "assert!({c}, \"Assertion failed: {{}}\", {})",
+                        self.plain(m)?
+                    ),
+                    None => format!("assert!({c}, \"Assertion failed\")"),
+                }
+            }
+            "assert_eq" => format!("assert_eq!({}, {})", v(self, 0)?, v(self, 1)?),
+            "bool" => {
+                let x = self.expr(&args[0])?;
+                match self.ty(&args[0]) {
+                    Ty::Bool => x,
+                    Ty::Int => format!("({} != 0)", paren(&x)),
+                    Ty::Float => format!("({} != 0.0)", paren(&x)),
+                    Ty::Unit => format!("{{\n    {x};\n    false\n}}"),
+                    _ => format!("!{}.is_empty()", paren(&x)),
+                }
+            }
+            "is_nil" => {
+                let x = self.expr(&args[0])?;
+                let nil = self.ty(&args[0]) == Ty::Unit;
+                if matches!(
+                    args[0].kind,
+                    ExprKind::Nil | ExprKind::Var(_) | ExprKind::Int(_) | ExprKind::Str(_)
+                ) {
+                    nil.to_string()
+                } else {
+                    format!("{{\n    {x};\n    {nil}\n}}")
+                }
+            }
+            "dbg" => format!("rt::dbg({})", v(self, 0)?),
+            "panic" => match args.first() {
+                Some(m) => format!("panic!(\"panic: {{}}\", {})", self.plain(m)?),
+                None => "panic!(\"panic: explicit panic\")".into(),
+            },
+            "sum" => format!(
+                "{}.iter().sum::<{}>()",
+                paren(&self.expr(&args[0])?),
+                self.ty(e)
+            ),
+            "product" => format!(
+                "{}.iter().product::<{}>()",
+                paren(&self.expr(&args[0])?),
+                self.ty(e)
+            ),
+            _ => {
+                return Err(unsupported(
+                    e.span,
+                    &format!("the built-in function `{name}`"),
+                ))
+            }
+        })
+    }
+
+    /// A closure value: `Rc<dyn Fn>` capturing copies (or the shared cells) of what it uses.
+    fn closure(&mut self, def: &FnDef) -> EResult<String> {
+        let Some(t) = self.typed.fns.get(&def.id).cloned() else {
+            return Err(unsupported(def.span, "this closure"));
+        };
+        let Ty::Fn(params, ret) = t.clone() else {
+            return Err(unsupported(def.span, "this closure"));
+        };
+        let caps = self.capture_names(def);
+        let mut clones = String::new();
+        for c in &caps {
+            let _ = writeln!(clones, "let {0} = {0}.clone();", ident(c));
+        }
+        let mut ps = Vec::new();
+        for (p, pt) in def.params.iter().zip(params.iter()) {
+            let pat = self.pattern(&p.pat, pt, false)?;
+            ps.push(format!("{pat}: {pt}"));
+        }
+        self.captures.push(caps);
+        let body = self.fn_body(def);
+        self.captures.pop();
+        let body = body?;
+        let ret_s = if *ret == Ty::Unit {
+            String::new()
+        } else {
+            format!(" -> {ret}")
+        };
+        let lambda = format!("Rc::new(move |{}|{ret_s} {body}) as {t}", ps.join(", "));
+        if clones.is_empty() {
+            Ok(format!("({lambda})"))
+        } else {
+            let mut out = String::from("{\n");
+            indented(&mut out, &clones);
+            indented(&mut out, &lambda);
+            out.push('}');
+            Ok(out)
+        }
+    }
+
+    fn capture_names(&self, def: &FnDef) -> Vec<Name> {
+        let Some(info) = self.res.fns.get(def.id as usize) else {
+            return Vec::new();
+        };
+        info.captures
+            .iter()
+            .map(|c| match c {
+                CaptureSrc::Local(b) => self.names.get(b).cloned().unwrap_or_else(|| "_".into()),
+                CaptureSrc::Upval(i) => self
+                    .captures
+                    .last()
+                    .and_then(|cs| cs.get(*i as usize))
+                    .cloned()
+                    .unwrap_or_else(|| "_".into()),
+            })
+            .collect()
+    }
+
+    /// A function argument of a method (`map(f)`): a lambda inline, else the function value.
+    fn callback(&mut self, f: &Expr, _arity: usize) -> EResult<String> {
+        self.expr(f)
+    }
+
+    /// Code that calls the function value `f` from inside a Rust closure that `make` writes
+    /// (given how to name `f`): a plain name is used as it is; anything else is evaluated once,
+    /// before, into `f`, so that no name of the closure `make` writes shadows one it uses.
+    fn with_callback(&mut self, f: &Expr, make: impl Fn(&str) -> String) -> EResult<String> {
+        let cb = self.callback(f, 1)?;
+        let plain = !cb.is_empty() && cb.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if plain && !matches!(cb.as_str(), "x" | "acc" | "i" | "item") {
+            return Ok(make(&cb));
+        }
+        Ok(format!(
+            "{{\n    let f = {cb};\n{}}}",
+            indent_text(&make("f"))
+        ))
+    }
+
+    fn method(&mut self, receiver: &Expr, name: &Name, args: &[Expr], e: &Expr) -> EResult<String> {
+        self.method_on(receiver, name, args, e, false)
+    }
+
+    /// A method call; `copy`: a method that changes its receiver changes a copy (as the free
+    /// function of the same name does).
+    fn method_on(
+        &mut self,
+        receiver: &Expr,
+        name: &Name,
+        args: &[Expr],
+        e: &Expr,
+        copy: bool,
+    ) -> EResult<String> {
+        let place = matches!(
+            receiver.kind,
+            ExprKind::Var(_)
+                | ExprKind::Field { .. }
+                | ExprKind::Index(..)
+                | ExprKind::TupleField(..)
+        );
+        if mutating_method(name) && (copy || !place) && !matches!(self.ty(receiver), Ty::Named(_)) {
+            // a method that changes a temporary (`[3, 1, 2].sort()`): on a copy in a local
+            let v = self.value(receiver)?;
+            self.temp_receiver = true;
+            let inner = self.method_inner(receiver, name, args, e);
+            self.temp_receiver = false;
+            return Ok(format!(
+                "{{\n    let mut tmp = {v};\n{}}}",
+                indent_text(&inner?)
+            ));
+        }
+        self.method_inner(receiver, name, args, e)
+    }
+
+    fn method_inner(
+        &mut self,
+        receiver: &Expr,
+        name: &Name,
+        args: &[Expr],
+        e: &Expr,
+    ) -> EResult<String> {
+        let rt = self.ty(receiver);
+        // user methods
+        if let Ty::Named(n) = &rt {
+            if let Some(m) = self.typed.methods.get(&(n.clone(), name.clone())).cloned() {
+                let parts: Vec<String> =
+                    args.iter().map(|a| self.value(a)).collect::<EResult<_>>()?;
+                let by_value = self.by_value_self.contains(&(n.clone(), name.clone()));
+                let recv = match m.self_kind {
+                    SelfKind::Mut => self.place(receiver)?,
+                    // a method that changes its own copy of `self` takes it by value
+                    _ if by_value => format!("{}.clone()", paren(&self.expr(receiver)?)),
+                    _ => self.expr(receiver)?,
+                };
+                let recv = if recv.starts_with('*') {
+                    format!("({recv})")
+                } else {
+                    paren(&recv)
+                };
+                return Ok(format!("{recv}.{}({})", ident(name), parts.join(", ")));
+            }
+        }
+        let v = |s: &mut Self, i: usize| s.value(&args[i]);
+        let r = if self.temp_receiver {
+            "tmp".to_string()
+        } else if mutating_method(name) {
+            let p = self.place(receiver)?;
+            if p.starts_with('*') {
+                format!("({p})")
+            } else {
+                p
+            }
+        } else {
+            // (`paren` spells out a float literal's type: `3.7_f64.floor()`)
+            paren(&self.expr(receiver)?)
+        };
+        let et = self.ty(e);
+        Ok(match &rt {
+            Ty::Str => match &**name {
+                "len" | "count" => format!("rt::len(&{r})"),
+                "is_empty" => format!("{r}.is_empty()"),
+                "to_uppercase" | "upper" | "to_upper" => format!("{r}.to_uppercase()"),
+                "to_lowercase" | "lower" | "to_lower" => format!("{r}.to_lowercase()"),
+                "trim" | "trim_start" | "trim_end" => format!("{r}.{name}().to_string()"),
+                "to_string" | "clone" => format!("{r}.clone()"),
+                "reverse" => format!("{r}.chars().rev().collect::<String>()"),
+                "capitalize" => format!("{{ let mut c = {r}.chars(); match c.next() {{ Some(f) => f.to_uppercase().collect::<String>() + c.as_str(), None => String::new() }} }}"),
+                "contains" | "starts_with" | "ends_with" => format!("{r}.{name}({}.as_str())", paren(&v(self, 0)?)),
+                "replace" => format!("{r}.replace({}.as_str(), {}.as_str())", paren(&v(self, 0)?), paren(&v(self, 1)?)),
+                "repeat" => format!("{r}.repeat({} as usize)", paren(&v(self, 0)?)),
+                "split" => format!("{r}.split({}.as_str()).map(String::from).collect::<Vec<String>>()", paren(&v(self, 0)?)),
+                "split_whitespace" | "lines" => format!("{r}.{name}().map(String::from).collect::<Vec<String>>()"),
+                "chars" => format!("rt::chars(&{r})"),
+                "parse" if self.ty(e) == Ty::Float => format!("{r}.trim().parse::<f64>().expect(\"a float\")"),
+                "parse" | "to_int" | "parse_int" => format!("{r}.trim().parse::<i64>().expect(\"an integer\")"),
+                "as_bytes" | "bytes" => format!("{r}.bytes().map(i64::from).collect::<Vec<i64>>()"),
+                "to_float" | "parse_float" => format!("{r}.trim().parse::<f64>().expect(\"a float\")"),
+                "char_at" => format!("rt::char_at(&{r}, {})", v(self, 0)?),
+                "substring" | "slice" | "substr" => format!("rt::clamped_substring(&{r}, {}, {})", v(self, 0)?, v(self, 1)?),
+                "push_str" => format!("{r}.push_str({}.as_str())", paren(&v(self, 0)?)),
+                "is_numeric" => format!("(!{r}.is_empty() && {r}.chars().all(|c| c.is_ascii_digit()))"),
+                "is_alphabetic" => format!("(!{r}.is_empty() && {r}.chars().all(char::is_alphabetic))"),
+                "is_alphanumeric" => format!("(!{r}.is_empty() && {r}.chars().all(char::is_alphanumeric))"),
+                _ => return Err(unsupported(e.span, &format!("the string method `{name}`"))),
+            },
+            Ty::Vec(_) => self.vec_method(&r, name, args, e)?,
+            Ty::Range | Ty::RangeInclusive => match &**name {
+                "contains" => format!("{r}.contains(&{})", v(self, 0)?),
+                _ => {
+                    let as_vec = format!("{r}.clone().collect::<Vec<i64>>()");
+                    self.vec_method(&paren(&as_vec), name, args, e)?
+                }
+            },
+            Ty::Map(_) => match &**name {
+                "keys" => format!("{r}.keys().cloned().collect::<Vec<String>>()"),
+                "values" => format!("{r}.values().cloned().collect::<{et}>()"),
+                "items" | "entries" => format!("{r}.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<{et}>()"),
+                "len" => format!("({r}.len() as i64)"),
+                "is_empty" => format!("{r}.is_empty()"),
+                "get" => format!("{r}.get({}.as_str()).cloned()", paren(&v(self, 0)?)),
+                "contains_key" => format!("{r}.contains_key({}.as_str())", paren(&v(self, 0)?)),
+                "remove" => format!("{r}.remove({}.as_str())", paren(&v(self, 0)?)),
+                "insert" => format!("{r}.insert({}, {})", v(self, 0)?, v(self, 1)?),
+                _ => return Err(unsupported(e.span, &format!("the object method `{name}`"))),
+            },
+            Ty::Int => match &**name {
+                "abs" | "signum" => format!("{r}.{name}()"),
+                "pow" => format!("rt::pow({r}, {})", v(self, 0)?),
+                "min" | "max" => format!("{r}.{name}({})", v(self, 0)?),
+                "to_string" => format!("{r}.to_string()"),
+                "to_float" => format!("({r} as f64)"),
+                _ => return Err(unsupported(e.span, &format!("the integer method `{name}`"))),
+            },
+            Ty::Float => match &**name {
+                "to_int" => format!("({r} as i64)"),
+                "to_string" => format!("{r}.to_string()"),
+                "powf" | "min" | "max" => format!("{r}.{name}({})", v(self, 0)?),
+                _ => format!("{r}.{name}()"),
+            },
+            Ty::Option(_) => match &**name {
+                "unwrap" => format!("{r}.clone().expect(\"Called unwrap() on None\")"),
+                "expect" => format!("{r}.clone().expect(&{})", self.plain(&args[0])?),
+                "is_some" | "is_none" => format!("{r}.{name}()"),
+                "unwrap_or" => format!("{r}.clone().unwrap_or({})", v(self, 0)?),
+                "unwrap_or_else" => self.with_callback(&args[0], |f| format!("{r}.clone().unwrap_or_else(|| {f}())"))?,
+                "map" | "and_then" => self.with_callback(&args[0], |f| format!("{r}.clone().{name}(|x| {f}(x))"))?,
+                "ok_or" => format!("{r}.clone().ok_or({})", v(self, 0)?),
+                _ => return Err(unsupported(e.span, &format!("the Option method `{name}`"))),
+            },
+            Ty::Result(..) => match &**name {
+                "unwrap" => format!("{r}.clone().unwrap()"),
+                "expect" => format!("{r}.clone().expect(&{})", self.plain(&args[0])?),
+                "unwrap_err" => format!("{r}.clone().unwrap_err()"),
+                "is_ok" | "is_err" => format!("{r}.{name}()"),
+                "unwrap_or" => format!("{r}.clone().unwrap_or({})", v(self, 0)?),
+                "unwrap_or_else" => self.with_callback(&args[0], |f| format!("{r}.clone().unwrap_or_else(|x| {f}(x))"))?,
+                "and_then" => self.with_callback(&args[0], |f| format!("{r}.clone().and_then(|x| {f}(x))"))?,
+                "ok" => format!("{r}.clone().ok()"),
+                "map" | "map_err" => self.with_callback(&args[0], |f| format!("{r}.clone().{name}(|x| {f}(x))"))?,
+                _ => return Err(unsupported(e.span, &format!("the Result method `{name}`"))),
+            },
+            Ty::Tuple(ts) if &**name == "len" => format!("{}_i64", ts.len()),
+            _ => return Err(unsupported(e.span, &format!("the method `{name}`"))),
+        })
+    }
+
+    fn vec_method(&mut self, r: &str, name: &Name, args: &[Expr], e: &Expr) -> EResult<String> {
+        let et = self.ty(e);
+        let v = |s: &mut Self, i: usize| s.value(&args[i]);
+        Ok(match &**name {
+            "len" | "count" => format!("({r}.len() as i64)"),
+            "is_empty" => format!("{r}.is_empty()"),
+            "push" => format!("{r}.push({})", v(self, 0)?),
+            "pop" => format!("{r}.pop().expect(\"pop on an empty array\")"),
+            "first" => format!("{r}.first().cloned().expect(\"first of an empty array\")"),
+            "last" => format!("{r}.last().cloned().expect(\"last of an empty array\")"),
+            "get" | "nth" => format!("{r}.get({} as usize).cloned()", paren(&v(self, 0)?)),
+            "contains" => format!("{r}.contains(&{})", v(self, 0)?),
+            "insert" => format!("{r}.insert({} as usize, {})", paren(&v(self, 0)?), v(self, 1)?),
+            "remove" => format!("{r}.remove(rt::index({}, {r}.len()))", v(self, 0)?),
+            "clear" => format!("{r}.clear()"),
+            "extend" | "append" => format!("{r}.extend({})", v(self, 0)?),
+            "concat" => format!("[{r}.clone(), {}].concat()", v(self, 0)?),
+            "map" => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().map(|x| {f}(x)).collect::<{et}>()"))?,
+            "filter" => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().filter(|x| {f}(x.clone())).collect::<{et}>()"))?,
+            "any" | "all" => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().{name}(|x| {f}(x))"))?,
+            "reduce" | "fold" => {
+                let (fi, ii) = if matches!(args[0].kind, ExprKind::Fn(_)) { (0, 1) } else { (1, 0) };
+                let init = v(self, ii)?;
+                self.with_callback(&args[fi], |g| format!("{r}.iter().cloned().fold({init}, |acc, x| {g}(acc, x))"))?
+            }
+            "sum" => format!("{r}.iter().sum::<{et}>()"),
+            "product" => format!("{r}.iter().product::<{et}>()"),
+            "max" | "min" => match et {
+                Ty::Float => format!("{r}.iter().cloned().fold(f64::NAN, f64::{name})"),
+                _ => format!("{r}.iter().{name}().cloned().expect(\"{name} of an empty array\")"),
+            },
+            "sort" => match et {
+                Ty::Vec(ref t) if **t == Ty::Float => format!("{{\n    {r}.sort_by(rt::cmp_f64);\n    {r}.clone()\n}}"),
+                _ => format!("{{\n    {r}.sort();\n    {r}.clone()\n}}"),
+            },
+            "reverse" => format!("{{\n    {r}.reverse();\n    {r}.clone()\n}}"),
+            "join" => {
+                let sep = match args.first() {
+                    Some(a) => format!("{}.as_str()", paren(&self.value(a)?)),
+                    None => "\"\"".into(),
+                };
+                format!("{r}.iter().map(|x| x.plain()).collect::<Vec<String>>().join({sep})")
+            }
+            "enumerate" => format!("{r}.iter().cloned().enumerate().map(|(i, x)| (i as i64, x)).collect::<{et}>()"),
+            "zip" => format!("{r}.iter().cloned().zip({}.iter().cloned()).collect::<{et}>()", paren(&v(self, 0)?)),
+            "take" | "skip" => format!("{r}.iter().cloned().{name}({} as usize).collect::<{et}>()", paren(&v(self, 0)?)),
+            "iter" | "into_iter" | "collect" | "to_vec" | "cloned" | "copied" | "clone" => format!("{r}.clone()"),
+            "unique" => format!("{{\n    let mut out: {et} = Vec::new();\n    for x in {r}.iter().cloned() {{\n        if !out.contains(&x) {{\n            out.push(x);\n        }}\n    }}\n    out\n}}"),
+            "flatten" => format!("{r}.concat()"),
+            "position" if matches!(self.ty(&args[0]), Ty::Fn(..)) => {
+                self.with_callback(&args[0], |f| format!("{r}.iter().cloned().position(|x| {f}(x)).map(|i| i as i64)"))?
+            }
+            "union" => format!("rt::union(&{r}, &{})", v(self, 0)?),
+            "intersection" => format!("{r}.iter().filter(|x| {}.contains(x)).cloned().collect::<{et}>()", paren(&v(self, 0)?)),
+            "difference" => format!("{r}.iter().filter(|x| !{}.contains(x)).cloned().collect::<{et}>()", paren(&v(self, 0)?)),
+            "index_of" | "position" => format!("{r}.iter().position(|x| *x == {}).map(|i| i as i64)", v(self, 0)?),
+            "each" | "for_each" => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().for_each(|x| {{ {f}(x); }})"))?,
+            _ => return Err(unsupported(e.span, &format!("the array method `{name}`"))),
+        })
+    }
+
+    // ---- match, try ----------------------------------------------------------------------
+
+    fn match_expr(&mut self, e: &Expr, value: bool) -> EResult<String> {
+        let value = value && self.ty(e) != Ty::Unit;
+        self.match_mode(e, if value { &Mode::Value } else { &Mode::Stmt })
+    }
+
+    /// A `match` whose arms' last expressions are emitted as `mode` says.
+    fn match_mode(&mut self, e: &Expr, mode: &Mode) -> EResult<String> {
+        let ExprKind::Match { scrutinee, arms } = &e.kind else {
+            return Err(unsupported(e.span, "this match"));
+        };
+        let st = self.ty(scrutinee);
+        let on_str = st == Ty::Str;
+        // list patterns match a slice, whose elements the arm then copies
+        let on_slice = matches!(st, Ty::Vec(_))
+            && arms
+                .iter()
+                .any(|a| matches!(a.pat.kind, PatKind::List { .. }));
+        let s = self.value(scrutinee)?;
+        let head = if on_str {
+            format!("match {}.as_str() {{", paren(&s))
+        } else if on_slice {
+            format!("match {}.as_slice() {{", paren(&s))
+        } else {
+            format!("match {s} {{")
+        };
+        let mut out = head;
+        out.push('\n');
+        let mut catch_all = false;
+        for arm in arms {
+            let mut pat = self.pattern(&arm.pat, &st, true)?;
+            let mut rebind = String::new();
+            if on_str {
+                // a name bound to the whole string is a `String`, as in Ruchy
+                match &arm.pat.kind {
+                    PatKind::Bind(b) => {
+                        let n = ident(&b.name);
+                        pat = n.clone();
+                        let _ = writeln!(rebind, "let {n}: String = {n}.to_string();");
+                    }
+                    PatKind::Lit(_) | PatKind::Wild | PatKind::Or(_) => {}
+                    _ => return Err(unsupported(arm.pat.span, "this pattern on a string")),
+                }
+            }
+            if on_slice {
+                let mut names = Vec::new();
+                arm.pat.bindings(&mut names);
+                let slices: Vec<&Name> = match &arm.pat.kind {
+                    PatKind::Bind(b) => vec![&b.name],
+                    PatKind::List {
+                        rest: Some(Some(b)),
+                        ..
+                    } => vec![&b.name],
+                    _ => Vec::new(),
+                };
+                for b in names {
+                    let n = ident(&b.name);
+                    if slices.contains(&&b.name) {
+                        let _ = writeln!(rebind, "let {n} = {n}.to_vec();");
+                    } else {
+                        let _ = writeln!(rebind, "let {n} = {n}.clone();");
+                    }
+                }
+            }
+            if arm.guard.is_none() && arm.pat.is_irrefutable() {
+                catch_all = true;
+            }
+            let guard = match &arm.guard {
+                Some(g) => {
+                    let g = self.expr(g)?;
+                    if rebind.is_empty() {
+                        format!(" if {g}")
+                    } else {
+                        // the guard sees the `&str`; compare it as such
+                        format!(" if {{ {} {g} }}", rebind.replace('\n', " "))
+                    }
+                }
+                None => String::new(),
+            };
+            let body = self.block_mode(&arm.body, mode)?;
+            let body = if rebind.is_empty() {
+                body
+            } else {
+                let mut b = String::from("{\n");
+                indented(&mut b, &rebind);
+                b.push_str(&body[2..]);
+                b
+            };
+            indented(&mut out, &format!("{pat}{guard} => {body}"));
+        }
+        if !catch_all {
+            let shown = if on_str {
+                "format!(\"\\\"{}\\\"\", other)".to_string()
+            } else if on_slice {
+                "other.to_vec().show()".to_string()
+            } else {
+                "other.show()".to_string()
+            };
+            indented(
+                &mut out,
+                &format!("other => panic!(\"No match arm matched the value {{}}\", {shown}),"),
+            );
+        }
+        out.push('}');
+        Ok(out)
+    }
+
+    /// `try { body } catch e { handler }`: the body runs in `rt::catch`, which turns a throw
+    /// or an engine error (a Rust panic) into `Err` with the caught string.
+    fn try_expr(&mut self, e: &Expr, t: &TryExpr) -> EResult<String> {
+        if self.tail_kind(e) == Tail::Mixed {
+            return Err(unsupported(
+                e.span,
+                "a `try` whose body and `catch` give values of different types, as a value",
+            ));
+        }
+        let mode = if self.ty(e) == Ty::Unit {
+            Mode::Stmt
+        } else {
+            Mode::Value
+        };
+        self.try_mode(e, t, &mode)
+    }
+
+    /// A `try` whose body's and handler's last expressions are emitted as `mode` says.
+    fn try_mode(&mut self, e: &Expr, t: &TryExpr, mode: &Mode) -> EResult<String> {
+        let Some((pat, handler)) = &t.catch else {
+            return Err(unsupported(e.span, "this try"));
+        };
+        let vt = self.ty(e);
+        let body = self.block_mode(&t.body, mode)?;
+        let cp = self.pattern(pat, &Ty::Str, false)?;
+        let h = self.block_mode(handler, mode)?;
+        let ret = if matches!(mode, Mode::Value) {
+            format!(" -> {vt}")
+        } else {
+            String::new()
+        };
+        Ok(format!(
+            "match rt::catch(||{ret} {body}) {{\n    Ok(value) => value,\n    Err({cp}) => {h}\n}}"
+        ))
+    }
+
+    // ---- printing ------------------------------------------------------------------------
+
+    /// A Rust format string and its arguments for `println(args..)` (D8, D9).
+    fn print_args(&mut self, args: &[Expr]) -> EResult<(String, Vec<String>)> {
+        if let Some(Expr {
+            kind: ExprKind::Str(first),
+            span,
+        }) = args.first()
+        {
+            if crate::format::has_placeholder(first) {
+                return self.template(first, &args[1..], *span);
+            }
+        }
+        let mut fmt = String::new();
+        let mut vals = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            if i > 0 {
+                fmt.push(' ');
+            }
+            if let ExprKind::Str(s) = &a.kind {
+                fmt.push_str(&fmt_text(s));
+            } else {
+                fmt.push_str("{}");
+                vals.push(self.plain(a)?);
+            }
+        }
+        Ok((fmt, vals))
+    }
+
+    /// `println("{} and {:>5}", a, b)`: the template's placeholders, in Rust.
+    fn template(&mut self, t: &str, args: &[Expr], _span: Span) -> EResult<(String, Vec<String>)> {
+        let mut fmt = String::new();
+        let mut vals = Vec::new();
+        let mut rest = t;
+        let mut next = 0;
+        while let Some(i) = rest.find(['{', '}']) {
+            fmt.push_str(&fmt_text(&rest[..i]));
+            let tail = &rest[i..];
+            if tail.starts_with("{{") || tail.starts_with("}}") {
+                fmt.push_str(&tail[..2]);
+                rest = &tail[2..];
+                continue;
+            }
+            let close = match (tail.starts_with('{'), tail.find('}')) {
+                (true, Some(c)) => c,
+                _ => {
+                    fmt.push_str(if tail.starts_with('{') { "{{" } else { "}}" });
+                    rest = &tail[1..];
+                    continue;
+                }
+            };
+            let inner = &tail[1..close];
+            let (pos, spec) = inner.split_once(':').unwrap_or((inner, ""));
+            let index = if pos.is_empty() {
+                Some(next)
+            } else {
+                pos.parse::<usize>().ok()
+            };
+            match (index, FormatSpec::parse(spec)) {
+                (Some(idx), Some(s)) if idx < args.len() => {
+                    let (f, v) = self.hole(&args[idx], &s, spec)?;
+                    fmt.push_str(&f);
+                    vals.push(v);
+                    if pos.is_empty() {
+                        next += 1;
+                    }
+                }
+                _ => fmt.push_str(&fmt_text(&tail[..=close])),
+            }
+            rest = &tail[close + 1..];
+        }
+        fmt.push_str(&fmt_text(rest));
+        Ok((fmt, vals))
+    }
+
+    /// One `{}`/`{:spec}` hole: the Rust placeholder and its argument.
+    fn hole(&mut self, e: &Expr, s: &FormatSpec, spec: &str) -> EResult<(String, String)> {
+        let t = self.ty(e);
+        if spec.is_empty() {
+            return Ok(("{}".into(), self.plain(e)?));
+        }
+        if s.kind == Kind::Debug && spec == "?" {
+            let v = self.expr(e)?;
+            return Ok(("{}".into(), format!("{}.show()", paren(&v))));
+        }
+        let plain_kind = s.kind == Kind::Display && !s.alternate;
+        let v = self.expr(e)?;
+        match (&t, s.precision) {
+            (Ty::Float, Some(_)) if plain_kind => Ok((format!("{{:{spec}}}"), v)),
+            (Ty::Int, Some(_)) if plain_kind => {
+                Ok((format!("{{:{spec}}}"), format!("({v} as f64)")))
+            }
+            (Ty::Int, None) => Ok((format!("{{:{spec}}}"), v)),
+            (Ty::Float, None) if plain_kind && !s.zero && !s.plus => {
+                // a float shows `3.0`: pad that text, right-aligned like a number
+                let spec = if s.align.is_none() {
+                    format!(">{spec}")
+                } else {
+                    spec.to_string()
+                };
+                Ok((format!("{{:{spec}}}"), format!("rt::float({v})")))
+            }
+            (Ty::Str, _) if plain_kind => Ok((format!("{{:{spec}}}"), v)),
+            (Ty::Bool, _) if plain_kind && s.precision.is_none() => Ok((format!("{{:{spec}}}"), v)),
+            _ => Err(unsupported(
+                e.span,
+                &format!("the format spec `{spec}` on {}", super::types::describe(&t)),
+            )),
+        }
+    }
+
+    fn fstring(&mut self, parts: &[FStrPart], span: Span) -> EResult<String> {
+        let mut fmt = String::new();
+        let mut vals = Vec::new();
+        for p in parts {
+            match p {
+                FStrPart::Text(t) => fmt.push_str(&fmt_text(t)),
+                FStrPart::Hole { expr, spec } => {
+                    let (f, v) = match spec {
+                        None => ("{}".to_string(), self.plain(expr)?),
+                        Some(spec) => {
+                            let s = FormatSpec::parse(spec)
+                                .ok_or_else(|| unsupported(span, "this format spec"))?;
+                            self.hole(expr, &s, spec)?
+                        }
+                    };
+                    fmt.push_str(&f);
+                    vals.push(v);
+                }
+            }
+        }
+        if vals.is_empty() {
+            Ok(format!("format!(\"{fmt}\")"))
+        } else {
+            Ok(format!("format!(\"{fmt}\", {})", vals.join(", ")))
+        }
+    }
+}
+
+/// `typeof` of a value of this type (known statically).
+fn type_name(t: &Ty, typed: &Typed) -> &'static str {
+    match t {
+        Ty::Int => "integer",
+        Ty::Float => "float",
+        Ty::Bool => "boolean",
+        Ty::Str => "string",
+        Ty::Unit => "nil",
+        Ty::Vec(_) => "array",
+        Ty::Tuple(_) => "tuple",
+        Ty::Map(_) | Ty::Record(_) => "object",
+        Ty::Named(n) if typed.structs.contains_key(n) => "struct",
+        Ty::Named(_) | Ty::Option(_) | Ty::Result(..) => "enum_variant",
+        Ty::Fn(..) => "function",
+        Ty::Range | Ty::RangeInclusive => "range",
+        Ty::Var(_) => "integer",
     }
 }

@@ -1,4 +1,9 @@
 //! Type inference pass of the transpiler.
+//!
+//! Definitions first (structs, enums, methods, top-level functions: Rust items are visible
+//! everywhere), then every expression in order, unifying as it goes. Whatever cannot be given
+//! one Rust type, or has no Rust equivalent that behaves the same, is refused here with a
+//! diagnostic; the emitter may assume everything it is given is expressible.
 
 use super::types::{describe, Subst, Ty};
 use crate::ast::*;
@@ -6,18 +11,62 @@ use crate::compiler::checked;
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Span};
 use crate::opcode::Checked;
 use crate::resolver::{CaptureSrc, Globals, Resolution, UseRes};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
+
+type IResult<T> = Result<T, Diagnostic>;
+
+pub fn unsupported(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        DiagnosticKind::Type,
+        format!("compile cannot express {what} in Rust"),
+        span,
+    )
+}
+
+#[derive(Clone, Debug)]
+pub struct StructInfo {
+    pub fields: Vec<(Rc<str>, Ty)>,
+    pub tuple: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum VariantKind {
+    Unit,
+    Tuple(Vec<Ty>),
+    Struct(Vec<(Rc<str>, Ty)>),
+}
+
+#[derive(Clone, Debug)]
+pub struct EnumInfo {
+    pub variants: Vec<(Rc<str>, VariantKind, Option<i64>)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MethodInfo {
+    /// Parameters without `self`, and the result.
+    pub ty: Ty,
+    pub self_kind: SelfKind,
+}
 
 /// The types of a program, final (no variables left).
 pub struct Typed {
     pub exprs: HashMap<*const Expr, Ty>,
     pub binds: HashMap<BindId, Ty>,
     pub globals: HashMap<u32, Ty>,
-    /// Top-level bindings assigned after they are made (they become `let mut`).
+    /// Top-level bindings assigned after they are made.
     pub globals_assigned: HashSet<u32>,
+    /// Top-level bindings a function reads or writes: they live in `thread_local!` statics.
+    pub shared_globals: HashSet<u32>,
     /// Slots of top-level functions.
     pub global_fns: HashSet<u32>,
     pub fns: HashMap<FnId, Ty>,
+    pub structs: BTreeMap<Rc<str>, StructInfo>,
+    pub enums: BTreeMap<Rc<str>, EnumInfo>,
+    pub methods: HashMap<(Rc<str>, Rc<str>), MethodInfo>,
+    pub records: Vec<Vec<(Rc<str>, Ty)>>,
+    /// Local bindings that need `let mut`.
+    pub mutable: HashSet<BindId>,
 }
 
 impl Typed {
@@ -27,16 +76,6 @@ impl Typed {
             .cloned()
             .unwrap_or(Ty::Unit)
     }
-}
-
-type IResult<T> = Result<T, Diagnostic>;
-
-pub fn unsupported(span: Span, what: &str) -> Diagnostic {
-    Diagnostic::new(
-        DiagnosticKind::Type,
-        format!("compile cannot express {what} in Rust yet"),
-        span,
-    )
 }
 
 struct FnCtx {
@@ -53,14 +92,37 @@ struct Infer<'a> {
     gl: HashMap<u32, Ty>,
     global_fns: HashSet<u32>,
     globals_assigned: HashSet<u32>,
+    shared_globals: HashSet<u32>,
+    /// Top-level names read before any `let` made them (a function reading a later global, or
+    /// a read that never runs): they are shared, and their first `let` is not a re-assignment.
+    forward: HashSet<u32>,
     fn_types: HashMap<FnId, Ty>,
+    structs: BTreeMap<Rc<str>, StructInfo>,
+    enums: BTreeMap<Rc<str>, EnumInfo>,
+    methods: HashMap<(Rc<str>, Rc<str>), MethodInfo>,
+    records: Vec<Vec<(Rc<str>, Ty)>>,
+    mutable: HashSet<BindId>,
     stack: Vec<FnCtx>,
+    /// The type of every thrown value of the program (a string when anything catches).
+    thrown: Ty,
+    /// Top-level functions whose bodies are not inferred yet, by slot: a body is inferred at
+    /// the function's first call, once the arguments have given its parameters their types,
+    /// or at the end of the program.
+    pending: HashMap<u32, &'a FnDef>,
+    /// Annotations that are not checked (D24), as hints: (the annotated value's type, the
+    /// annotation).
+    hints: Vec<(Ty, Ty)>,
+    /// The loops around the expression being inferred, innermost last: label, and for a
+    /// `loop` the type of its value.
+    loops: Vec<(Option<Name>, Option<Ty>)>,
+    /// The type an `impl` block is for, while inferring its methods.
+    impl_type: Option<Rc<str>>,
 }
 
-pub fn infer(
-    program: &Program,
-    res: &Resolution,
-    globals: &Globals,
+pub fn infer<'a>(
+    program: &'a Program,
+    res: &'a Resolution,
+    globals: &'a Globals,
 ) -> Result<Typed, Vec<Diagnostic>> {
     let mut inf = Infer {
         res,
@@ -71,27 +133,102 @@ pub fn infer(
         gl: HashMap::new(),
         global_fns: HashSet::new(),
         globals_assigned: HashSet::new(),
+        shared_globals: HashSet::new(),
+        forward: HashSet::new(),
         fn_types: HashMap::new(),
+        structs: BTreeMap::new(),
+        enums: BTreeMap::new(),
+        methods: HashMap::new(),
+        records: Vec::new(),
+        mutable: HashSet::new(),
         stack: Vec::new(),
+        thrown: Ty::Unit,
+        pending: HashMap::new(),
+        hints: Vec::new(),
+        loops: Vec::new(),
+        impl_type: None,
     };
+    inf.thrown = inf.s.fresh();
     inf.program(program).map_err(|d| vec![d])?;
     let s = &inf.s;
+    let fin = |t: &Ty| s.finish(t);
     Ok(Typed {
-        exprs: inf.exprs.iter().map(|(k, t)| (*k, s.finish(t))).collect(),
-        binds: inf.binds.iter().map(|(k, t)| (*k, s.finish(t))).collect(),
-        globals: inf.gl.iter().map(|(k, t)| (*k, s.finish(t))).collect(),
+        exprs: inf.exprs.iter().map(|(k, t)| (*k, fin(t))).collect(),
+        binds: inf.binds.iter().map(|(k, t)| (*k, fin(t))).collect(),
+        globals: inf.gl.iter().map(|(k, t)| (*k, fin(t))).collect(),
         globals_assigned: inf.globals_assigned,
+        shared_globals: inf.shared_globals,
         global_fns: inf.global_fns,
-        fns: inf
-            .fn_types
+        fns: inf.fn_types.iter().map(|(k, t)| (*k, fin(t))).collect(),
+        structs: inf
+            .structs
             .iter()
-            .map(|(k, t)| (*k, s.finish(t)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    StructInfo {
+                        fields: v.fields.iter().map(|(n, t)| (n.clone(), fin(t))).collect(),
+                        tuple: v.tuple,
+                    },
+                )
+            })
             .collect(),
+        enums: inf
+            .enums
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    EnumInfo {
+                        variants: v
+                            .variants
+                            .iter()
+                            .map(|(n, kind, d)| {
+                                let kind = match kind {
+                                    VariantKind::Unit => VariantKind::Unit,
+                                    VariantKind::Tuple(ts) => {
+                                        VariantKind::Tuple(ts.iter().map(fin).collect())
+                                    }
+                                    VariantKind::Struct(fs) => VariantKind::Struct(
+                                        fs.iter().map(|(n, t)| (n.clone(), fin(t))).collect(),
+                                    ),
+                                };
+                                (n.clone(), kind, *d)
+                            })
+                            .collect(),
+                    },
+                )
+            })
+            .collect(),
+        methods: inf
+            .methods
+            .iter()
+            .map(|(k, m)| {
+                (
+                    k.clone(),
+                    MethodInfo {
+                        ty: fin(&m.ty),
+                        self_kind: m.self_kind,
+                    },
+                )
+            })
+            .collect(),
+        records: inf
+            .records
+            .iter()
+            .map(|r| r.iter().map(|(n, t)| (n.clone(), fin(t))).collect())
+            .collect(),
+        mutable: inf.mutable,
     })
 }
 
-/// The Rust type an annotation pins, if it pins one.
-pub fn annotation(t: &TypeAnn) -> Option<Ty> {
+/// The D24 types plus what `compile` understands in annotations; `None` for "infer it".
+fn annotation_of(
+    t: &TypeAnn,
+    structs: &BTreeMap<Rc<str>, StructInfo>,
+    enums: &BTreeMap<Rc<str>, EnumInfo>,
+    self_ty: Option<&Rc<str>>,
+) -> Option<Ty> {
     if let Some(k) = checked(t) {
         return Some(match k {
             Checked::Int => Ty::Int,
@@ -100,26 +237,151 @@ pub fn annotation(t: &TypeAnn) -> Option<Ty> {
             Checked::Str => Ty::Str,
         });
     }
+    let rec = |t: &TypeAnn| annotation_of(t, structs, enums, self_ty);
     match t {
-        TypeAnn::Named(n, args) if (&**n == "Vec" || &**n == "Option") && args.len() == 1 => {
-            let inner = annotation(&args[0])?;
-            Some(if &**n == "Vec" {
-                Ty::Vec(Box::new(inner))
-            } else {
-                Ty::Option(Box::new(inner))
-            })
-        }
-        TypeAnn::Array(inner, _) => Some(Ty::Vec(Box::new(annotation(inner)?))),
-        TypeAnn::Ref(inner) => annotation(inner),
+        TypeAnn::Named(n, args) => match (&**n, args.as_slice()) {
+            ("Vec", [a]) => Some(Ty::Vec(Box::new(rec(a)?))),
+            ("Option", [a]) => Some(Ty::Option(Box::new(rec(a)?))),
+            ("Box" | "Rc", [a]) => rec(a),
+            ("Result", [a, b]) => Some(Ty::Result(Box::new(rec(a)?), Box::new(rec(b)?))),
+            ("HashMap" | "BTreeMap", [k, v]) if rec(k) == Some(Ty::Str) => {
+                Some(Ty::Map(Box::new(rec(v)?)))
+            }
+            ("Self", []) => self_ty.map(|s| Ty::Named(s.clone())),
+            (name, []) if structs.contains_key(name) || enums.contains_key(name) => {
+                Some(Ty::Named(n.clone()))
+            }
+            _ => None,
+        },
+        TypeAnn::Array(inner, _) => Some(Ty::Vec(Box::new(rec(inner)?))),
+        TypeAnn::Ref(inner) => rec(inner),
         TypeAnn::Tuple(items) if items.is_empty() => Some(Ty::Unit),
         TypeAnn::Tuple(items) => Some(Ty::Tuple(
-            items.iter().map(annotation).collect::<Option<Vec<_>>>()?,
+            items.iter().map(rec).collect::<Option<Vec<_>>>()?,
         )),
-        _ => None,
+        TypeAnn::Fn(params, ret) => Some(Ty::Fn(
+            params.iter().map(rec).collect::<Option<Vec<_>>>()?,
+            Box::new(match ret {
+                Some(r) => rec(r)?,
+                None => Ty::Unit,
+            }),
+        )),
+        TypeAnn::Infer => None,
     }
 }
 
-impl Infer<'_> {
+/// Whether the names in an annotation are all ones `compile` knows (so that a missing
+/// `annotation_of` means "infer it", not "an unknown type").
+fn mentions_unknown_type(
+    t: &TypeAnn,
+    structs: &BTreeMap<Rc<str>, StructInfo>,
+    enums: &BTreeMap<Rc<str>, EnumInfo>,
+) -> Option<Rc<str>> {
+    match t {
+        TypeAnn::Named(n, args) => {
+            let known = matches!(
+                &**n,
+                "Vec"
+                    | "Option"
+                    | "Result"
+                    | "Box"
+                    | "Rc"
+                    | "HashMap"
+                    | "BTreeMap"
+                    | "Self"
+                    | "Int"
+                    | "Float"
+                    | "String"
+                    | "str"
+                    | "bool"
+                    | "Bool"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "u8"
+                    | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "f32"
+                    | "f64"
+            ) || structs.contains_key(n)
+                || enums.contains_key(n)
+                || n.len() == 1;
+            if !known {
+                return Some(n.clone());
+            }
+            args.iter()
+                .find_map(|a| mentions_unknown_type(a, structs, enums))
+        }
+        TypeAnn::Array(inner, _) | TypeAnn::Ref(inner) => {
+            mentions_unknown_type(inner, structs, enums)
+        }
+        TypeAnn::Tuple(items) => items
+            .iter()
+            .find_map(|a| mentions_unknown_type(a, structs, enums)),
+        TypeAnn::Fn(ps, r) => ps
+            .iter()
+            .chain(r.as_deref())
+            .find_map(|a| mentions_unknown_type(a, structs, enums)),
+        TypeAnn::Infer => None,
+    }
+}
+
+/// Whether a type contains itself without an indirection Rust can build (`struct N { next:
+/// Option<N> }`).
+fn recursive(
+    name: &str,
+    t: &Ty,
+    structs: &BTreeMap<Rc<str>, StructInfo>,
+    enums: &BTreeMap<Rc<str>, EnumInfo>,
+    depth: u32,
+) -> bool {
+    if depth > 16 {
+        return true;
+    }
+    match t {
+        Ty::Named(n) => {
+            if &**n == name {
+                return true;
+            }
+            if let Some(s) = structs.get(n) {
+                return s
+                    .fields
+                    .iter()
+                    .any(|(_, f)| recursive(name, f, structs, enums, depth + 1));
+            }
+            if let Some(e) = enums.get(n) {
+                return e.variants.iter().any(|(_, k, _)| match k {
+                    VariantKind::Unit => false,
+                    VariantKind::Tuple(ts) => ts
+                        .iter()
+                        .any(|f| recursive(name, f, structs, enums, depth + 1)),
+                    VariantKind::Struct(fs) => fs
+                        .iter()
+                        .any(|(_, f)| recursive(name, f, structs, enums, depth + 1)),
+                });
+            }
+            false
+        }
+        Ty::Option(x) => recursive(name, x, structs, enums, depth + 1),
+        Ty::Tuple(items) => items
+            .iter()
+            .any(|i| recursive(name, i, structs, enums, depth + 1)),
+        Ty::Result(a, b) => {
+            recursive(name, a, structs, enums, depth + 1)
+                || recursive(name, b, structs, enums, depth + 1)
+        }
+        // Vec and maps are indirections
+        _ => false,
+    }
+}
+
+impl<'a> Infer<'a> {
     fn unify(&mut self, a: &Ty, b: &Ty, span: Span) -> IResult<()> {
         self.s.unify(a, b).map_err(|m| {
             Diagnostic::new(
@@ -130,18 +392,200 @@ impl Infer<'_> {
         })
     }
 
-    fn ann_or_fresh(&mut self, t: Option<&TypeAnn>) -> Ty {
-        match t.and_then(annotation) {
-            Some(t) => t,
-            None => self.s.fresh(),
+    fn resolve(&self, t: &Ty) -> Ty {
+        self.s.resolve(t)
+    }
+
+    /// `t` resolved, with the annotation hints applied first if it is still open.
+    fn known(&mut self, t: &Ty) -> Ty {
+        if matches!(self.s.shallow(t), Ty::Var(_)) {
+            self.apply_hints();
+        }
+        self.s.resolve(t)
+    }
+
+    /// Gives the annotated types to the values whose type is still open; an annotation the
+    /// value contradicts is dropped (D24: such annotations are not checked).
+    fn apply_hints(&mut self) {
+        for (v, h) in std::mem::take(&mut self.hints) {
+            let saved = self.s.clone();
+            if self.s.unify(&v, &h).is_err() {
+                self.s = saved;
+            }
         }
     }
 
-    fn program(&mut self, p: &Program) -> IResult<()> {
+    fn ann(&mut self, t: Option<&TypeAnn>, span: Span) -> IResult<Ty> {
+        match t {
+            None => Ok(self.s.fresh()),
+            // `Int`, `Float`, `String` and `bool` are checked (D24): the value has that type
+            Some(t) if checked(t).is_some() => {
+                Ok(annotation_of(t, &self.structs, &self.enums, None)
+                    .unwrap_or_else(|| self.s.fresh()))
+            }
+            // other annotations are not checked: a hint, used where the type is still open
+            Some(t) => {
+                let _ = span;
+                let v = self.s.fresh();
+                if mentions_unknown_type(t, &self.structs, &self.enums).is_none() {
+                    if let Some(h) =
+                        annotation_of(t, &self.structs, &self.enums, self.impl_type.as_ref())
+                    {
+                        self.hints.push((v.clone(), h));
+                    }
+                }
+                Ok(v)
+            }
+        }
+    }
+
+    // ---- definitions ---------------------------------------------------------------------
+
+    fn program(&mut self, p: &'a Program) -> IResult<()> {
+        // type names first (fields may refer to each other), then their fields
+        let mut defs = Vec::new();
+        collect_types(&p.exprs, &mut defs);
+        for e in &defs {
+            match &e.kind {
+                ExprKind::Struct(d) => {
+                    if self.structs.contains_key(&d.name) || self.enums.contains_key(&d.name) {
+                        return Err(unsupported(d.span, "a type defined twice"));
+                    }
+                    self.structs.insert(
+                        d.name.clone(),
+                        StructInfo {
+                            fields: Vec::new(),
+                            tuple: d.tuple,
+                        },
+                    );
+                }
+                ExprKind::Enum(d) => {
+                    if self.structs.contains_key(&d.name) || self.enums.contains_key(&d.name) {
+                        return Err(unsupported(d.span, "a type defined twice"));
+                    }
+                    self.enums.insert(
+                        d.name.clone(),
+                        EnumInfo {
+                            variants: Vec::new(),
+                        },
+                    );
+                }
+                _ => {}
+            }
+        }
+        for e in &defs {
+            match &e.kind {
+                ExprKind::Struct(d) => {
+                    let mut fields = Vec::new();
+                    for (n, t) in &d.fields {
+                        let ty = self.ann(Some(t), d.span)?;
+                        fields.push((n.clone(), ty));
+                    }
+                    if let Some(info) = self.structs.get_mut(&d.name) {
+                        info.fields = fields;
+                    }
+                }
+                ExprKind::Enum(d) => {
+                    let mut variants = Vec::new();
+                    for v in &d.variants {
+                        let kind = match &v.shape {
+                            VariantShape::Unit => VariantKind::Unit,
+                            VariantShape::Tuple(ts) => VariantKind::Tuple(
+                                ts.iter()
+                                    .map(|t| self.ann(Some(t), v.span))
+                                    .collect::<IResult<_>>()?,
+                            ),
+                            VariantShape::Struct(fs) => VariantKind::Struct(
+                                fs.iter()
+                                    .map(|(n, t)| Ok((n.clone(), self.ann(Some(t), v.span)?)))
+                                    .collect::<IResult<_>>()?,
+                            ),
+                        };
+                        if matches!(&*v.name, "Some" | "None" | "Ok" | "Err") {
+                            return Err(unsupported(
+                                v.span,
+                                "a variant named like Option's or Result's",
+                            ));
+                        }
+                        variants.push((v.name.clone(), kind, v.discriminant));
+                    }
+                    if let Some(info) = self.enums.get_mut(&d.name) {
+                        info.variants = variants;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let names: Vec<(Rc<str>, Span)> = defs
+            .iter()
+            .filter_map(|e| match &e.kind {
+                ExprKind::Struct(d) => Some((d.name.clone(), d.span)),
+                ExprKind::Enum(d) => Some((d.name.clone(), d.span)),
+                _ => None,
+            })
+            .collect();
+        for (n, span) in &names {
+            let inner: Vec<Ty> = match (self.structs.get(n), self.enums.get(n)) {
+                (Some(s), _) => s.fields.iter().map(|(_, t)| t.clone()).collect(),
+                (_, Some(e)) => e
+                    .variants
+                    .iter()
+                    .flat_map(|(_, k, _)| match k {
+                        VariantKind::Unit => Vec::new(),
+                        VariantKind::Tuple(ts) => ts.clone(),
+                        VariantKind::Struct(fs) => fs.iter().map(|(_, t)| t.clone()).collect(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if inner
+                .iter()
+                .any(|t| recursive(n, t, &self.structs, &self.enums, 0))
+            {
+                return Err(unsupported(
+                    *span,
+                    "a type that contains itself (it would need a Box)",
+                ));
+            }
+        }
+        // methods of every impl block
+        for e in &defs {
+            if let ExprKind::Impl(imp) = &e.kind {
+                if !self.structs.contains_key(&imp.type_name)
+                    && !self.enums.contains_key(&imp.type_name)
+                {
+                    return Err(unsupported(
+                        imp.span,
+                        &format!(
+                            "an impl for `{}`, which is not a struct or enum of the program",
+                            imp.type_name
+                        ),
+                    ));
+                }
+                self.impl_type = Some(imp.type_name.clone());
+                for m in &imp.methods {
+                    let ty = self.fn_signature(m)?;
+                    let Some(b) = &m.name else { continue };
+                    let key = (imp.type_name.clone(), b.name.clone());
+                    if self.methods.contains_key(&key) {
+                        return Err(unsupported(m.span, "a method defined twice"));
+                    }
+                    self.methods.insert(
+                        key,
+                        MethodInfo {
+                            ty: ty.clone(),
+                            self_kind: m.self_kind,
+                        },
+                    );
+                    self.fn_types.insert(m.id, ty);
+                }
+                self.impl_type = None;
+            }
+        }
         // top-level functions are visible everywhere (they are Rust items)
         for e in &p.exprs {
             if let ExprKind::Fn(def) = &e.kind {
-                let ty = self.fn_signature(def);
+                let ty = self.fn_signature(def)?;
                 if let Some(slot) = def
                     .name
                     .as_ref()
@@ -152,6 +596,7 @@ impl Infer<'_> {
                     }
                     self.global_fns.insert(slot);
                     self.gl.insert(slot, ty.clone());
+                    self.pending.insert(slot, def);
                 }
                 self.fn_types.insert(def.id, ty);
             }
@@ -159,66 +604,163 @@ impl Infer<'_> {
         for e in &p.exprs {
             self.expr(e)?;
         }
+        // the bodies of functions nothing has called yet: first those no function calls (such
+        // as `main`), whose calls then give their callees' parameters types, then the rest
+        let top_fns: Vec<(u32, &FnDef)> = p
+            .exprs
+            .iter()
+            .filter_map(|e| match &e.kind {
+                ExprKind::Fn(def) => def
+                    .name
+                    .as_ref()
+                    .and_then(|b| self.res.binding(b.id).global)
+                    .map(|slot| (slot, &**def)),
+                _ => None,
+            })
+            .collect();
+        let mut called: HashSet<Rc<str>> = HashSet::new();
+        for (_, def) in &top_fns {
+            visit(&def.body, &mut |x| {
+                if let ExprKind::Call { callee, .. } = &x.kind {
+                    if let ExprKind::Var(v) = &callee.kind {
+                        called.insert(v.name.clone());
+                    }
+                }
+            });
+        }
+        let is_called = |def: &FnDef| def.name.as_ref().is_some_and(|b| called.contains(&*b.name));
+        for (slot, def) in &top_fns {
+            if !is_called(def) {
+                self.infer_pending(*slot)?;
+            }
+        }
+        for (slot, _) in &top_fns {
+            self.infer_pending(*slot)?;
+        }
+        self.apply_hints();
         Ok(())
     }
 
-    fn fn_signature(&mut self, def: &FnDef) -> Ty {
-        let params = def
-            .params
-            .iter()
-            .map(|p| self.ann_or_fresh(p.ty.as_ref()))
-            .collect();
-        let ret = match &def.ret {
-            Some(t) => self.ann_or_fresh(Some(t)),
-            None => self.s.fresh(),
+    /// Infers the body of a top-level function not inferred yet.
+    fn infer_pending(&mut self, slot: u32) -> IResult<()> {
+        let Some(def) = self.pending.remove(&slot) else {
+            return Ok(());
         };
-        Ty::Fn(params, Box::new(ret))
+        let ty = self
+            .fn_types
+            .get(&def.id)
+            .cloned()
+            .ok_or_else(|| unsupported(def.span, "this function"))?;
+        let saved = self.impl_type.take();
+        let r = self.function(def, &ty);
+        self.impl_type = saved;
+        r
     }
 
-    fn function(&mut self, def: &FnDef, ty: &Ty) -> IResult<()> {
-        if def.self_kind != SelfKind::None {
-            return Err(unsupported(def.span, "methods"));
-        }
-        let Ty::Fn(params, ret) = self.s.resolve(ty) else {
-            return Err(unsupported(def.span, "this function"));
-        };
-        for (p, t) in def.params.iter().zip(&params) {
+    fn fn_signature(&mut self, def: &FnDef) -> IResult<Ty> {
+        let mut params = Vec::new();
+        for p in &def.params {
             if p.default.is_some() {
                 return Err(unsupported(p.span, "default parameter values"));
             }
+            params.push(self.ann(p.ty.as_ref(), p.span)?);
+        }
+        let ret = match &def.ret {
+            Some(t) => self.ann(Some(t), def.span)?,
+            None => self.s.fresh(),
+        };
+        Ok(Ty::Fn(params, Box::new(ret)))
+    }
+
+    fn function(&mut self, def: &FnDef, ty: &Ty) -> IResult<()> {
+        let Ty::Fn(params, ret) = self.resolve(ty) else {
+            return Err(unsupported(def.span, "this function"));
+        };
+        if let Some(sb) = &def.self_binding {
+            let t = match &self.impl_type {
+                Some(n) => Ty::Named(n.clone()),
+                None => return Err(unsupported(def.span, "`self` outside an impl")),
+            };
+            self.binds.insert(self.res.canonical(sb.id), t);
+            if def.self_kind == SelfKind::Mut {
+                self.mutable.insert(self.res.canonical(sb.id));
+            }
+        }
+        for (p, t) in def.params.iter().zip(&params) {
             self.bind_pattern(&p.pat, t)?;
         }
         self.stack.push(FnCtx {
             id: def.id,
             ret: (*ret).clone(),
         });
+        let loops = std::mem::take(&mut self.loops);
         let body = self.expr(&def.body);
+        self.loops = loops;
         self.stack.pop();
         let body = body?;
+        // a body whose value is not used (`-> ()`, or a statement) is fine as it is
         if !matches!(self.s.shallow(&ret), Ty::Unit) {
             self.unify(&body, &ret, def.body.span)?;
         }
         Ok(())
     }
 
+    // ---- bindings ------------------------------------------------------------------------
+
+    fn bind_name(&mut self, b: &Binding, t: &Ty, span: Span) -> IResult<()> {
+        let id = self.res.canonical(b.id);
+        match self.res.binding(id).global {
+            Some(slot) => match self.gl.get(&slot).cloned() {
+                Some(old) => {
+                    if self.global_fns.contains(&slot) {
+                        return Err(unsupported(
+                            span,
+                            &format!("a variable with the name of the function `{}`", b.name),
+                        ));
+                    }
+                    self.unify(&old, t, span)?;
+                    if !self.forward.remove(&slot) {
+                        self.globals_assigned.insert(slot);
+                    }
+                }
+                None => {
+                    self.gl.insert(slot, t.clone());
+                }
+            },
+            None => {
+                if let Some(old) = self.binds.get(&id).cloned() {
+                    self.unify(&old, t, span)?;
+                } else {
+                    self.binds.insert(id, t.clone());
+                }
+                if b.mutable {
+                    self.mutable.insert(id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Types an irrefutable or refutable pattern against `t`, binding its names.
     fn bind_pattern(&mut self, p: &Pattern, t: &Ty) -> IResult<()> {
         match &p.kind {
-            PatKind::Bind(b) => {
-                let id = self.res.canonical(b.id);
-                match self.res.binding(id).global {
-                    Some(slot) => match self.gl.get(&slot).cloned() {
-                        Some(old) => self.unify(&old, t, p.span)?,
-                        None => {
-                            self.gl.insert(slot, t.clone());
-                        }
-                    },
-                    None => {
-                        self.binds.insert(id, t.clone());
-                    }
+            PatKind::Bind(b) => self.bind_name(b, t, p.span),
+            PatKind::Wild => Ok(()),
+            PatKind::At(b, sub) => {
+                self.bind_pattern(sub, t)?;
+                self.bind_name(b, t, p.span)
+            }
+            PatKind::Lit(lit) => {
+                let lt = self.expr(lit)?;
+                self.unify(t, &lt, p.span)
+            }
+            PatKind::Range { lo, hi, .. } => {
+                for e in lo.iter().chain(hi.iter()) {
+                    let lt = self.expr(e)?;
+                    self.unify(t, &lt, p.span)?;
                 }
                 Ok(())
             }
-            PatKind::Wild => Ok(()),
             PatKind::Tuple(items) => {
                 let tys: Vec<Ty> = items.iter().map(|_| self.s.fresh()).collect();
                 self.unify(t, &Ty::Tuple(tys.clone()), p.span)?;
@@ -227,9 +769,161 @@ impl Infer<'_> {
                 }
                 Ok(())
             }
-            _ => Err(unsupported(p.span, "this pattern")),
+            PatKind::List {
+                before,
+                rest,
+                after,
+            } => {
+                let elem = self.s.fresh();
+                self.unify(t, &Ty::Vec(Box::new(elem.clone())), p.span)?;
+                for item in before.iter().chain(after) {
+                    self.bind_pattern(item, &elem)?;
+                }
+                if let Some(Some(b)) = rest {
+                    self.bind_name(b, &Ty::Vec(Box::new(elem)), p.span)?;
+                }
+                Ok(())
+            }
+            PatKind::Or(alts) => {
+                for a in alts {
+                    self.bind_pattern(a, t)?;
+                }
+                Ok(())
+            }
+            PatKind::Variant { path, args } => self.variant_pattern(p, path, args.as_deref(), t),
+            PatKind::Struct { path, fields, .. } => {
+                let name = path.last().cloned().unwrap_or_else(|| "".into());
+                if path.len() == 1 {
+                    let Some(info) = self.structs.get(&name).cloned() else {
+                        return Err(unsupported(p.span, "this struct pattern"));
+                    };
+                    self.unify(t, &Ty::Named(name.clone()), p.span)?;
+                    for (f, fp) in fields {
+                        let Some((_, ft)) = info.fields.iter().find(|(n, _)| n == f) else {
+                            return Err(unsupported(fp.span, &format!("the field `{f}`")));
+                        };
+                        self.bind_pattern(fp, &ft.clone())?;
+                    }
+                    return Ok(());
+                }
+                let enum_name = self.self_path(&path[path.len() - 2]);
+                let Some(info) = self.enums.get(&enum_name).cloned() else {
+                    return Err(unsupported(p.span, "this pattern"));
+                };
+                self.unify(t, &Ty::Named(enum_name.clone()), p.span)?;
+                let Some((_, VariantKind::Struct(fs), _)) =
+                    info.variants.iter().find(|(n, _, _)| *n == name)
+                else {
+                    return Err(unsupported(p.span, "this variant pattern"));
+                };
+                for (f, fp) in fields {
+                    let Some((_, ft)) = fs.iter().find(|(n, _)| n == f) else {
+                        return Err(unsupported(fp.span, &format!("the field `{f}`")));
+                    };
+                    self.bind_pattern(fp, &ft.clone())?;
+                }
+                Ok(())
+            }
         }
     }
+
+    fn self_path(&self, n: &Rc<str>) -> Rc<str> {
+        if &**n == "Self" {
+            if let Some(t) = &self.impl_type {
+                return t.clone();
+            }
+        }
+        n.clone()
+    }
+
+    fn variant_pattern(
+        &mut self,
+        p: &Pattern,
+        path: &[Name],
+        args: Option<&[Pattern]>,
+        t: &Ty,
+    ) -> IResult<()> {
+        let name = path.last().cloned().unwrap_or_else(|| "".into());
+        let arg = |inf: &mut Self, i: usize, ty: &Ty| -> IResult<()> {
+            match args.and_then(|a| a.get(i)) {
+                Some(sub) => inf.bind_pattern(sub, ty),
+                None => Ok(()),
+            }
+        };
+        let arity = args.map_or(0, <[Pattern]>::len);
+        match (&*name, path.len()) {
+            ("Some", 1) => {
+                let inner = self.s.fresh();
+                self.unify(t, &Ty::Option(Box::new(inner.clone())), p.span)?;
+                return arg(self, 0, &inner);
+            }
+            ("None", 1) => {
+                let inner = self.s.fresh();
+                return self.unify(t, &Ty::Option(Box::new(inner)), p.span);
+            }
+            ("Ok" | "Err", 1) => {
+                let (a, b) = (self.s.fresh(), self.s.fresh());
+                self.unify(
+                    t,
+                    &Ty::Result(Box::new(a.clone()), Box::new(b.clone())),
+                    p.span,
+                )?;
+                return arg(self, 0, if &*name == "Ok" { &a } else { &b });
+            }
+            _ => {}
+        }
+        // a tuple struct pattern `Point(x, y)`
+        if path.len() == 1 {
+            if let Some(info) = self.structs.get(&name).cloned() {
+                self.unify(t, &Ty::Named(name.clone()), p.span)?;
+                for (i, (_, ft)) in info.fields.iter().enumerate() {
+                    arg(self, i, ft)?;
+                }
+                return Ok(());
+            }
+        }
+        // an enum variant: the enum comes from the path, or from the scrutinee's type
+        let enum_name = if path.len() >= 2 {
+            self.self_path(&path[path.len() - 2])
+        } else {
+            match self.resolve(t) {
+                Ty::Named(n) if self.enums.contains_key(&n) => n,
+                _ => {
+                    // a bare name against a non-enum: a constant to compare with
+                    return Err(unsupported(
+                        p.span,
+                        &format!("the pattern `{name}` (compare with `==` in a guard)"),
+                    ));
+                }
+            }
+        };
+        let Some(info) = self.enums.get(&enum_name).cloned() else {
+            return Err(unsupported(p.span, &format!("the pattern `{name}`")));
+        };
+        self.unify(t, &Ty::Named(enum_name.clone()), p.span)?;
+        let Some((_, kind, _)) = info.variants.iter().find(|(n, _, _)| *n == name) else {
+            return Err(Diagnostic::new(
+                DiagnosticKind::Type,
+                format!("{enum_name} has no variant named {name}"),
+                p.span,
+            ));
+        };
+        match kind {
+            VariantKind::Tuple(ts) if ts.len() == arity => {
+                for (i, ft) in ts.iter().enumerate() {
+                    arg(self, i, ft)?;
+                }
+                Ok(())
+            }
+            VariantKind::Unit if arity == 0 && args.is_none() => Ok(()),
+            _ => Err(unsupported(
+                p.span,
+                "a variant pattern with another number of fields than the variant",
+            )),
+        }
+    }
+
+    // ---- names ---------------------------------------------------------------------------
 
     /// The binding a captured variable refers to, following the chain of captures.
     fn upval_binding(&self, idx: u16) -> Option<BindId> {
@@ -247,6 +941,14 @@ impl Infer<'_> {
             }
         }
         None
+    }
+
+    fn global_slot(&self, v: &VarRef, slot: u32) -> u32 {
+        if slot == u32::MAX {
+            self.globals.get(&v.name).unwrap_or(u32::MAX)
+        } else {
+            slot
+        }
     }
 
     fn var(&mut self, v: &VarRef, span: Span) -> IResult<Ty> {
@@ -275,28 +977,64 @@ impl Infer<'_> {
                     .ok_or_else(|| unsupported(span, "this recursion"))
             }
             UseRes::Global(slot) => {
-                let slot = if slot == u32::MAX {
-                    self.globals.get(&v.name).unwrap_or(u32::MAX)
-                } else {
-                    slot
-                };
-                if !self.stack.is_empty() && !self.global_fns.contains(&slot) {
-                    return Err(unsupported(
-                        span,
-                        &format!(
-                            "a function reading the top-level variable `{}` (a notebook global)",
-                            v.name
-                        ),
-                    ));
+                let slot = self.global_slot(v, slot);
+                if let Some(t) = self.gl.get(&slot).cloned() {
+                    if !self.stack.is_empty() && !self.global_fns.contains(&slot) {
+                        self.shared_globals.insert(slot);
+                    }
+                    return Ok(t);
                 }
-                match self.gl.get(&slot) {
-                    Some(t) => Ok(t.clone()),
-                    None => Err(Diagnostic::new(
-                        DiagnosticKind::Runtime,
-                        format!("Undefined variable: {}", v.name),
-                        span,
-                    )),
+                match &*v.name {
+                    "None" => Ok(Ty::Option(Box::new(self.s.fresh()))),
+                    _ if self.structs.contains_key(&v.name) => {
+                        // a tuple struct's constructor used as a value, or a unit struct
+                        Err(unsupported(
+                            span,
+                            &format!("the type `{}` used as a value", v.name),
+                        ))
+                    }
+                    _ => {
+                        // made later (or never, and then reading it is an error when it runs)
+                        let t = self.s.fresh();
+                        self.gl.insert(slot, t.clone());
+                        self.forward.insert(slot);
+                        self.shared_globals.insert(slot);
+                        Ok(t)
+                    }
                 }
+            }
+        }
+    }
+
+    /// The root binding of a place (`x`, `x.f`, `x[i]`), marked as needing `let mut`.
+    fn mark_mutable(&mut self, e: &Expr) {
+        let mut t = e;
+        loop {
+            match &t.kind {
+                ExprKind::Var(v) => {
+                    match self.res.use_of(v) {
+                        UseRes::Local(b) => {
+                            self.mutable.insert(self.res.canonical(b));
+                        }
+                        UseRes::Upval(i) => {
+                            if let Some(b) = self.upval_binding(i) {
+                                self.mutable.insert(self.res.canonical(b));
+                            }
+                        }
+                        UseRes::Global(slot) => {
+                            let slot = self.global_slot(v, slot);
+                            self.globals_assigned.insert(slot);
+                            if !self.stack.is_empty() {
+                                self.shared_globals.insert(slot);
+                            }
+                        }
+                        UseRes::SelfFn => {}
+                    }
+                    return;
+                }
+                ExprKind::Index(o, _) | ExprKind::TupleField(o, _) => t = o,
+                ExprKind::Field { object, .. } => t = object,
+                _ => return,
             }
         }
     }
@@ -332,6 +1070,19 @@ impl Infer<'_> {
         }
     }
 
+    fn need_bool(&mut self, t: &Ty, span: Span, what: &str) -> IResult<()> {
+        self.s.unify(t, &Ty::Bool).map_err(|_| {
+            Diagnostic::new(
+                DiagnosticKind::Type,
+                format!(
+                    "compile needs a boolean for {what}, found {} (Ruchy's truthiness has no Rust equivalent)",
+                    describe(&self.s.resolve(t))
+                ),
+                span,
+            )
+        })
+    }
+
     fn expr_inner(&mut self, e: &Expr) -> IResult<Ty> {
         let span = e.span;
         Ok(match &e.kind {
@@ -343,46 +1094,67 @@ impl Infer<'_> {
             ExprKind::FStr(parts) => {
                 for p in parts {
                     if let FStrPart::Hole { expr, .. } = p {
-                        self.expr(expr)?;
+                        let t = self.expr(expr)?;
+                        self.printable(&t, expr.span)?;
                     }
                 }
                 Ty::Str
             }
             ExprKind::Var(v) => self.var(v, span)?,
+            ExprKind::Path(path) => self.path(path, span)?,
             ExprKind::Let(l) => {
-                if l.body.is_some() || l.else_block.is_some() {
-                    return Err(unsupported(span, "`let ... in` and `let ... else`"));
+                if l.body.is_some() {
+                    return Err(unsupported(span, "`let ... in`"));
                 }
                 let t = self.expr(&l.value)?;
                 if let Some(ann) = l.ty.as_ref() {
-                    if let Some(a) = annotation(ann) {
-                        self.unify(&a, &t, l.value.span)?;
+                    let a = self.ann(Some(ann), l.value.span)?;
+                    self.unify(&a, &t, l.value.span)?;
+                }
+                if let Some(eb) = &l.else_block {
+                    if !matches!(l.pat.kind, PatKind::Variant { .. }) {
+                        return Err(unsupported(span, "`let ... else` with this pattern"));
                     }
+                    self.expr(eb)?;
+                } else if !irrefutable(&l.pat) && !matches!(l.pat.kind, PatKind::List { .. }) {
+                    return Err(unsupported(
+                        l.pat.span,
+                        "a `let` whose pattern may not match (use `let ... else`)",
+                    ));
                 }
                 self.bind_pattern(&l.pat, &t)?;
                 t
             }
             ExprKind::Assign { target, op, value } => {
-                let ExprKind::Var(v) = &target.kind else {
-                    return Err(unsupported(target.span, "assignment to a field or element"));
-                };
-                if let UseRes::Global(slot) = self.res.use_of(v) {
-                    if !self.stack.is_empty() {
-                        return Err(unsupported(
-                            target.span,
-                            &format!("a function assigning the top-level variable `{}`", v.name),
-                        ));
-                    }
-                    self.globals_assigned.insert(slot);
-                }
+                self.mark_mutable(target);
                 let tt = self.expr(target)?;
                 let vt = self.expr(value)?;
                 match op {
                     None => self.unify(&tt, &vt, value.span)?,
-                    Some(BinOp::Add) if matches!(self.s.shallow(&tt), Ty::Str) => {}
-                    Some(op) => {
+                    Some(BinOp::Add) if matches!(self.s.shallow(&tt), Ty::Str) => {
+                        self.printable(&vt, value.span)?;
+                    }
+                    Some(BinOp::Pow) => {
+                        let r = self.numeric_result(&tt, &vt, span, "**")?;
+                        self.unify(&tt, &r, span)?;
+                        if matches!(self.s.shallow(&r), Ty::Int)
+                            && !matches!(value.kind, ExprKind::Int(n) if n >= 0)
+                        {
+                            return Err(unsupported(value.span, "an integer `**=` whose exponent is not a literal (a negative one gives a float)"));
+                        }
+                    }
+                    Some(op)
+                        if matches!(
+                            op,
+                            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem
+                        ) =>
+                    {
                         let r = self.numeric_result(&tt, &vt, span, op.symbol())?;
                         self.unify(&tt, &r, span)?;
+                    }
+                    Some(_) => {
+                        self.unify(&tt, &Ty::Int, span)?;
+                        self.unify(&vt, &Ty::Int, span)?;
                     }
                 }
                 tt
@@ -391,7 +1163,7 @@ impl Infer<'_> {
                 let t = self.expr(a)?;
                 match op {
                     UnOp::Not => {
-                        self.unify(&t, &Ty::Bool, a.span)?;
+                        self.need_bool(&t, a.span, "`!`")?;
                         Ty::Bool
                     }
                     UnOp::Neg => self.numeric_result(&t, &t.clone(), span, "-")?,
@@ -401,77 +1173,28 @@ impl Infer<'_> {
                     }
                 }
             }
-            ExprKind::Binary(op, a, b) => {
-                let ta = self.expr(a)?;
-                let tb = self.expr(b)?;
-                match op {
-                    BinOp::Add
-                        if matches!(self.s.shallow(&ta), Ty::Str)
-                            || matches!(self.s.shallow(&tb), Ty::Str) =>
-                    {
-                        for (t, x) in [(&ta, a), (&tb, b)] {
-                            match self.s.shallow(t) {
-                                Ty::Str | Ty::Int | Ty::Float | Ty::Bool => {}
-                                other => {
-                                    return Err(Diagnostic::new(
-                                        DiagnosticKind::Type,
-                                        format!(
-                                            "compile: cannot add {} to a string",
-                                            describe(&other)
-                                        ),
-                                        x.span,
-                                    ))
-                                }
-                            }
-                        }
-                        Ty::Str
-                    }
-                    BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => {
-                        self.numeric_result(&ta, &tb, span, op.symbol())?
-                    }
-                    BinOp::Pow => {
-                        let r = self.numeric_result(&ta, &tb, span, "**")?;
-                        if matches!(self.s.shallow(&r), Ty::Int) {
-                            // `**` with a negative exponent gives a float in Ruchy
-                            if !matches!(b.kind, ExprKind::Int(_)) {
-                                return Err(unsupported(
-                                    b.span,
-                                    "an integer `**` whose exponent is not a literal",
-                                ));
-                            }
-                        }
-                        r
-                    }
-                    BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                        let (ra, rb) = (self.s.shallow(&ta), self.s.shallow(&tb));
-                        if !matches!((&ra, &rb), (Ty::Int, Ty::Float) | (Ty::Float, Ty::Int)) {
-                            self.unify(&ta, &tb, span)?;
-                        }
-                        Ty::Bool
-                    }
-                    BinOp::Eq | BinOp::Ne => {
-                        let (ra, rb) = (self.s.shallow(&ta), self.s.shallow(&tb));
-                        if !matches!((&ra, &rb), (Ty::Int, Ty::Float) | (Ty::Float, Ty::Int)) {
-                            self.unify(&ta, &tb, span)?;
-                        }
-                        Ty::Bool
-                    }
-                    BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor | BinOp::Shl | BinOp::Shr => {
-                        self.unify(&ta, &Ty::Int, a.span)?;
-                        self.unify(&tb, &Ty::Int, b.span)?;
-                        Ty::Int
-                    }
-                }
-            }
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, span)?,
             ExprKind::Logic(op, a, b) => {
                 if *op == LogicOp::Coalesce {
-                    return Err(unsupported(span, "`??`"));
+                    let ta = self.expr(a)?;
+                    let tb = self.expr(b)?;
+                    self.unify(&ta, &Ty::Option(Box::new(tb.clone())), a.span)?;
+                    tb
+                } else {
+                    let ta = self.expr(a)?;
+                    let tb = self.expr(b)?;
+                    self.need_bool(&ta, a.span, "`&&` and `||`")?;
+                    self.need_bool(&tb, b.span, "`&&` and `||`")?;
+                    Ty::Bool
                 }
+            }
+            ExprKind::Pipe(a, f) => {
+                // `x |> f` is `f(x)`
                 let ta = self.expr(a)?;
-                let tb = self.expr(b)?;
-                self.need_bool(&ta, a.span, "`&&` and `||`")?;
-                self.need_bool(&tb, b.span, "`&&` and `||`")?;
-                Ty::Bool
+                let tf = self.expr(f)?;
+                let r = self.s.fresh();
+                self.unify(&tf, &Ty::Fn(vec![ta], Box::new(r.clone())), f.span)?;
+                r
             }
             ExprKind::If { cond, then, else_ } => {
                 let tc = self.expr(cond)?;
@@ -480,7 +1203,6 @@ impl Infer<'_> {
                 match else_ {
                     Some(els) => {
                         let te = self.expr(els)?;
-                        // a branch that is a statement makes the `if` one too
                         if self.s.unify(&tt, &te).is_err() {
                             Ty::Unit
                         } else {
@@ -490,6 +1212,38 @@ impl Infer<'_> {
                     None => Ty::Unit,
                 }
             }
+            ExprKind::Ternary(c, a, b) => {
+                let tc = self.expr(c)?;
+                self.need_bool(&tc, c.span, "a condition")?;
+                let ta = self.expr(a)?;
+                let tb = self.expr(b)?;
+                self.unify(&ta, &tb, span)?;
+                ta
+            }
+            ExprKind::Match { scrutinee, arms } => {
+                let ts = self.expr(scrutinee)?;
+                let result = self.s.fresh();
+                let mut unit = false;
+                for arm in arms {
+                    self.bind_pattern(&arm.pat, &ts)?;
+                    if let Some(g) = &arm.guard {
+                        let tg = self.expr(g)?;
+                        self.need_bool(&tg, g.span, "a guard")?;
+                    }
+                    let tb = self.expr(&arm.body)?;
+                    if self.s.unify(&result, &tb).is_err() {
+                        unit = true;
+                    }
+                }
+                if matches!(self.resolve(&ts), Ty::Float) {
+                    return Err(unsupported(scrutinee.span, "`match` on a float"));
+                }
+                if unit {
+                    Ty::Unit
+                } else {
+                    result
+                }
+            }
             ExprKind::Block(b) => {
                 let mut last = Ty::Unit;
                 for x in &b.exprs {
@@ -497,40 +1251,107 @@ impl Infer<'_> {
                 }
                 last
             }
-            ExprKind::While { cond, body, .. } => {
+            ExprKind::While { cond, body, label } => {
                 let tc = self.expr(cond)?;
                 self.need_bool(&tc, cond.span, "a `while` condition")?;
-                self.expr(body)?;
+                self.loops.push((label.clone(), None));
+                let r = self.expr(body);
+                self.loops.pop();
+                r?;
                 Ty::Unit
             }
-            ExprKind::Loop { body, .. } => {
-                self.expr(body)?;
-                Ty::Unit
+            ExprKind::Loop { body, label } => {
+                // its value is what `break` gives it
+                let value = self.s.fresh();
+                self.loops.push((label.clone(), Some(value.clone())));
+                let r = self.expr(body);
+                self.loops.pop();
+                r?;
+                match self.s.shallow(&value) {
+                    Ty::Var(_) | Ty::Unit => {
+                        self.unify(&value, &Ty::Unit, span)?;
+                        Ty::Unit
+                    }
+                    _ => value,
+                }
             }
             ExprKind::For(f) => {
-                let ExprKind::Range {
-                    start: Some(lo),
-                    end: Some(hi),
-                    ..
-                } = &f.iter.kind
-                else {
-                    return Err(unsupported(
-                        f.iter.span,
-                        "`for` over anything but an integer range",
-                    ));
+                let item = match &f.iter.kind {
+                    ExprKind::Range {
+                        start: Some(lo),
+                        end: Some(hi),
+                        ..
+                    } => {
+                        let tl = self.expr(lo)?;
+                        let th = self.expr(hi)?;
+                        self.unify(&tl, &Ty::Int, lo.span)?;
+                        self.unify(&th, &Ty::Int, hi.span)?;
+                        self.record(&f.iter, Ty::Range);
+                        Ty::Int
+                    }
+                    _ => {
+                        let ti = self.expr(&f.iter)?;
+                        match self.known(&ti) {
+                            Ty::Range | Ty::RangeInclusive => Ty::Int,
+                            Ty::Vec(t) => *t,
+                            Ty::Str => Ty::Str,
+                            Ty::Map(v) => Ty::Tuple(vec![Ty::Str, *v]),
+                            Ty::Var(_) => {
+                                return Err(unsupported(
+                                    f.iter.span,
+                                    "`for` over a value whose type is not known yet",
+                                ))
+                            }
+                            other => {
+                                return Err(unsupported(
+                                    f.iter.span,
+                                    &format!("`for` over {}", describe(&other)),
+                                ))
+                            }
+                        }
+                    }
                 };
-                let tl = self.expr(lo)?;
-                let th = self.expr(hi)?;
-                self.unify(&tl, &Ty::Int, lo.span)?;
-                self.unify(&th, &Ty::Int, hi.span)?;
-                self.record(&f.iter, Ty::Unit);
-                self.bind_pattern(&f.pat, &Ty::Int)?;
-                self.expr(&f.body)?;
+                self.bind_pattern(&f.pat, &item)?;
+                self.loops.push((f.label.clone(), None));
+                let r = self.expr(&f.body);
+                self.loops.pop();
+                r?;
                 Ty::Unit
             }
-            ExprKind::Break { value, .. } => {
-                if value.is_some() {
-                    return Err(unsupported(span, "`break` with a value"));
+            ExprKind::Comprehension(c) => {
+                let ti = self.expr(&c.iter)?;
+                let item = match self.resolve(&ti) {
+                    Ty::Range | Ty::RangeInclusive => Ty::Int,
+                    Ty::Vec(t) => *t,
+                    _ => return Err(unsupported(c.iter.span, "a comprehension over this value")),
+                };
+                self.bind_pattern(&c.pat, &item)?;
+                if let Some(cond) = &c.cond {
+                    let tc = self.expr(cond)?;
+                    self.need_bool(&tc, cond.span, "a comprehension condition")?;
+                }
+                let te = self.expr(&c.expr)?;
+                Ty::Vec(Box::new(te))
+            }
+            ExprKind::Break { value, label } => {
+                let target = match label {
+                    Some(l) => self.loops.iter().rev().find(|(n, _)| n.as_ref() == Some(l)),
+                    None => self.loops.last(),
+                };
+                let target = target.map(|(_, v)| v.clone());
+                match (target, value) {
+                    (Some(Some(lv)), Some(v)) => {
+                        let tv = self.expr(v)?;
+                        self.unify(&lv, &tv, v.span)?;
+                    }
+                    (Some(Some(lv)), None) => self.unify(&lv, &Ty::Unit, span)?,
+                    (_, Some(_)) => {
+                        return Err(unsupported(
+                            span,
+                            "`break` with a value out of a `while` or `for`",
+                        ))
+                    }
+                    (_, None) => {}
                 }
                 self.s.fresh()
             }
@@ -547,35 +1368,110 @@ impl Infer<'_> {
                 self.s.fresh()
             }
             ExprKind::Call { callee, args } => self.call(callee, args, span)?,
-            ExprKind::Fn(def) => {
-                if self.stack.is_empty() && def.name.is_some() {
-                    let ty = self
-                        .fn_types
-                        .get(&def.id)
-                        .cloned()
-                        .ok_or_else(|| unsupported(span, "this function"))?;
-                    self.function(def, &ty)?;
-                    ty
-                } else {
-                    return Err(unsupported(span, "nested functions and closures"));
+            ExprKind::MethodCall {
+                receiver,
+                method,
+                args,
+                optional,
+            } => {
+                if *optional {
+                    return Err(unsupported(span, "`?.`"));
                 }
+                self.method(receiver, method, args, span)?
             }
-            ExprKind::Tuple(items) => {
-                let mut tys = Vec::new();
-                for i in items {
-                    tys.push(self.expr(i)?);
+            ExprKind::Field {
+                object,
+                field,
+                optional,
+            } => {
+                if *optional {
+                    return Err(unsupported(span, "`?.`"));
                 }
-                Ty::Tuple(tys)
+                let to = self.expr(object)?;
+                self.field(&to, field, span)?
             }
             ExprKind::TupleField(obj, n) => {
                 let t = self.expr(obj)?;
-                match self.s.shallow(&t) {
+                match self.known(&t) {
                     Ty::Tuple(items) if (*n as usize) < items.len() => items[*n as usize].clone(),
+                    Ty::Named(s) => match self.structs.get(&s) {
+                        Some(info) if info.tuple && (*n as usize) < info.fields.len() => {
+                            info.fields[*n as usize].1.clone()
+                        }
+                        _ => return Err(unsupported(span, "this `.N`")),
+                    },
                     _ => {
                         return Err(unsupported(
                             span,
-                            "`.N` on a value whose tuple type is unknown",
+                            "`.N` on a value whose tuple type is not known yet",
                         ))
+                    }
+                }
+            }
+            ExprKind::Index(obj, idx) => {
+                let to = self.expr(obj)?;
+                let ti = match &idx.kind {
+                    // a slice `a[lo..hi]`, `a[lo..]`, `a[..hi]` (D21)
+                    ExprKind::Range {
+                        start,
+                        end,
+                        inclusive,
+                    } => {
+                        for b in [start, end].into_iter().flatten() {
+                            let tb = self.expr(b)?;
+                            self.unify(&tb, &Ty::Int, b.span)?;
+                        }
+                        let t = if *inclusive {
+                            Ty::RangeInclusive
+                        } else {
+                            Ty::Range
+                        };
+                        self.record(idx, t)
+                    }
+                    _ => self.expr(idx)?,
+                };
+                let ranged = matches!(self.resolve(&ti), Ty::Range | Ty::RangeInclusive)
+                    || matches!(idx.kind, ExprKind::Range { .. });
+                match self.resolve(&to) {
+                    Ty::Str => {
+                        if !ranged {
+                            self.unify(&ti, &Ty::Int, idx.span)?;
+                        }
+                        Ty::Str
+                    }
+                    Ty::Map(v) => {
+                        self.unify(&ti, &Ty::Str, idx.span)?;
+                        *v
+                    }
+                    Ty::Record(r) => match &idx.kind {
+                        ExprKind::Str(k) => self.record_field(r, k, span)?,
+                        _ => {
+                            return Err(unsupported(
+                                idx.span,
+                                "indexing an object of mixed value types with a computed key",
+                            ))
+                        }
+                    },
+                    Ty::Tuple(items) => match idx.kind {
+                        ExprKind::Int(n) if n >= 0 && (n as usize) < items.len() => {
+                            items[n as usize].clone()
+                        }
+                        _ => {
+                            return Err(unsupported(
+                                idx.span,
+                                "indexing a tuple with a computed index",
+                            ))
+                        }
+                    },
+                    _ => {
+                        let elem = self.s.fresh();
+                        self.unify(&to, &Ty::Vec(Box::new(elem.clone())), obj.span)?;
+                        if ranged {
+                            Ty::Vec(Box::new(elem))
+                        } else {
+                            self.unify(&ti, &Ty::Int, idx.span)?;
+                            elem
+                        }
                     }
                 }
             }
@@ -597,109 +1493,1522 @@ impl Infer<'_> {
                 }
                 Ty::Vec(Box::new(elem))
             }
-            ExprKind::Index(obj, idx) => {
-                let to = self.expr(obj)?;
-                let ti = self.expr(idx)?;
-                self.unify(&ti, &Ty::Int, idx.span)?;
-                let elem = self.s.fresh();
-                self.unify(&to, &Ty::Vec(Box::new(elem.clone())), obj.span)?;
-                if !matches!(idx.kind, ExprKind::Int(n) if n >= 0) {
-                    return Err(unsupported(
-                        idx.span,
-                        "indexing with a computed index (negative indices count from the end)",
-                    ));
-                }
-                elem
+            ExprKind::ArrayRepeat(v, n) => {
+                let tv = self.expr(v)?;
+                let tn = self.expr(n)?;
+                self.unify(&tn, &Ty::Int, n.span)?;
+                Ty::Vec(Box::new(tv))
             }
-            ExprKind::MethodCall { .. } => return Err(unsupported(span, "method calls")),
-            other => return Err(unsupported(span, construct_name(other))),
+            ExprKind::Tuple(items) => {
+                let mut tys = Vec::new();
+                for i in items {
+                    tys.push(self.expr(i)?);
+                }
+                Ty::Tuple(tys)
+            }
+            ExprKind::Object(entries) => self.object(entries, span)?,
+            ExprKind::Range {
+                start,
+                end,
+                inclusive,
+            } => {
+                let (Some(lo), Some(hi)) = (start, end) else {
+                    return Err(unsupported(span, "an open range as a value"));
+                };
+                let tl = self.expr(lo)?;
+                let th = self.expr(hi)?;
+                self.unify(&tl, &Ty::Int, lo.span)?;
+                self.unify(&th, &Ty::Int, hi.span)?;
+                if *inclusive {
+                    Ty::RangeInclusive
+                } else {
+                    Ty::Range
+                }
+            }
+            ExprKind::Fn(def) => self.fn_expr(def, span)?,
+            ExprKind::Struct(_) | ExprKind::Enum(_) => Ty::Unit,
+            ExprKind::Impl(imp) => {
+                self.impl_type = Some(imp.type_name.clone());
+                let mut r = Ok(());
+                for m in &imp.methods {
+                    let ty = self.fn_types.get(&m.id).cloned().unwrap_or(Ty::Unit);
+                    r = self.function(m, &ty);
+                    if r.is_err() {
+                        break;
+                    }
+                }
+                self.impl_type = None;
+                r?;
+                Ty::Unit
+            }
+            ExprKind::StructLit { name, fields, base } => {
+                self.struct_lit(name, fields, base.as_deref(), span)?
+            }
+            ExprKind::Try(t) => self.try_expr(t, span)?,
+            ExprKind::Throw(v) => {
+                let tv = self.expr(v)?;
+                self.printable(&tv, v.span)?;
+                let thrown = self.thrown.clone();
+                self.unify(&thrown, &tv, v.span)?;
+                self.s.fresh()
+            }
+            ExprKind::Question(v) => {
+                let tv = self.expr(v)?;
+                let Some(ret) = self.stack.last().map(|c| c.ret.clone()) else {
+                    return Err(unsupported(span, "`?` outside a function"));
+                };
+                match (self.resolve(&tv), self.resolve(&ret)) {
+                    (Ty::Option(inner), Ty::Option(_)) => *inner,
+                    (Ty::Result(inner, err), Ty::Result(_, rerr)) => {
+                        self.unify(&err, &rerr, span)?;
+                        *inner
+                    }
+                    (Ty::Option(inner), Ty::Var(_)) => {
+                        let fresh = self.s.fresh();
+                        self.unify(&ret, &Ty::Option(Box::new(fresh)), span)?;
+                        *inner
+                    }
+                    (Ty::Result(inner, err), Ty::Var(_)) => {
+                        let ok = self.s.fresh();
+                        self.unify(&ret, &Ty::Result(Box::new(ok), err), span)?;
+                        *inner
+                    }
+                    _ => return Err(unsupported(span, "`?` where the value or the function is not an Option or Result of the same kind")),
+                }
+            }
+            ExprKind::Cast(v, ty) => {
+                let tv = self.expr(v)?;
+                let target = self.ann(Some(ty), span)?;
+                match (self.resolve(&tv), self.resolve(&target)) {
+                    (Ty::Int | Ty::Float, Ty::Int | Ty::Float) => target,
+                    (Ty::Bool, Ty::Int) => Ty::Int,
+                    (Ty::Named(n), Ty::Int) if self.enums.contains_key(&n) => Ty::Int,
+                    _ => return Err(unsupported(span, "this `as` cast")),
+                }
+            }
         })
     }
 
-    fn need_bool(&mut self, t: &Ty, span: Span, what: &str) -> IResult<()> {
-        self.s.unify(t, &Ty::Bool).map_err(|_| {
-            Diagnostic::new(
-                DiagnosticKind::Type,
-                format!(
-                    "compile needs a boolean for {what}, found {} (Ruchy's truthiness has no Rust equivalent)",
-                    describe(&self.s.resolve(t))
-                ),
-                span,
-            )
+    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: Span) -> IResult<Ty> {
+        let ta = self.expr(a)?;
+        let tb = self.expr(b)?;
+        Ok(match op {
+            BinOp::Add
+                if matches!(self.s.shallow(&ta), Ty::Str)
+                    || matches!(self.s.shallow(&tb), Ty::Str) =>
+            {
+                for (t, x) in [(&ta, a), (&tb, b)] {
+                    match self.s.shallow(t) {
+                        Ty::Str | Ty::Int | Ty::Float | Ty::Bool => {}
+                        // most likely a string (a parameter joined to one); the program is
+                        // refused later if it turns out otherwise
+                        Ty::Var(_) => self.unify(t, &Ty::Str, x.span)?,
+                        other => {
+                            return Err(Diagnostic::new(
+                                DiagnosticKind::Type,
+                                format!("compile: cannot add {} to a string", describe(&other)),
+                                x.span,
+                            ))
+                        }
+                    }
+                }
+                Ty::Str
+            }
+            BinOp::Add if matches!(self.s.shallow(&ta), Ty::Vec(_)) => {
+                self.unify(&ta, &tb, span)?;
+                ta
+            }
+            BinOp::Mul if matches!(self.s.shallow(&ta), Ty::Str) => {
+                self.unify(&tb, &Ty::Int, b.span)?;
+                Ty::Str
+            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => {
+                self.numeric_result(&ta, &tb, span, op.symbol())?
+            }
+            BinOp::Pow => {
+                let r = self.numeric_result(&ta, &tb, span, "**")?;
+                if matches!(self.s.shallow(&r), Ty::Int)
+                    && !matches!(b.kind, ExprKind::Int(n) if n >= 0)
+                {
+                    return Err(unsupported(b.span, "an integer `**` whose exponent is not a literal (a negative one gives a float)"));
+                }
+                r
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne => {
+                let (ra, rb) = (self.s.shallow(&ta), self.s.shallow(&tb));
+                if !matches!((&ra, &rb), (Ty::Int, Ty::Float) | (Ty::Float, Ty::Int)) {
+                    self.unify(&ta, &tb, span)?;
+                }
+                if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
+                    match self.resolve(&ta) {
+                        Ty::Int | Ty::Float | Ty::Str | Ty::Var(_) => {}
+                        other => {
+                            return Err(Diagnostic::new(
+                                DiagnosticKind::Type,
+                                format!("compile: cannot order {}", describe(&other)),
+                                span,
+                            ))
+                        }
+                    }
+                }
+                Ty::Bool
+            }
+            BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor | BinOp::Shl | BinOp::Shr => {
+                self.unify(&ta, &Ty::Int, a.span)?;
+                self.unify(&tb, &Ty::Int, b.span)?;
+                Ty::Int
+            }
         })
     }
+
+    /// Values that can be printed: everything but functions.
+    fn printable(&mut self, t: &Ty, span: Span) -> IResult<()> {
+        if matches!(self.resolve(t), Ty::Fn(..)) {
+            return Err(unsupported(span, "printing a function"));
+        }
+        Ok(())
+    }
+
+    fn record_field(&mut self, r: u32, k: &str, span: Span) -> IResult<Ty> {
+        self.records
+            .get(r as usize)
+            .and_then(|fs| fs.iter().find(|(n, _)| &**n == k))
+            .map(|(_, t)| t.clone())
+            .ok_or_else(|| {
+                Diagnostic::new(
+                    DiagnosticKind::Runtime,
+                    format!("Object has no field named {k}"),
+                    span,
+                )
+            })
+    }
+
+    fn field(&mut self, to: &Ty, field: &Rc<str>, span: Span) -> IResult<Ty> {
+        match self.known(to) {
+            Ty::Named(n) => {
+                if let Some(info) = self.structs.get(&n) {
+                    if let Some((_, t)) = info.fields.iter().find(|(f, _)| f == field) {
+                        return Ok(t.clone());
+                    }
+                }
+                Err(Diagnostic::new(
+                    DiagnosticKind::Runtime,
+                    format!("{n} has no field named {field}"),
+                    span,
+                ))
+            }
+            Ty::Record(r) => self.record_field(r, field, span),
+            Ty::Map(v) => Ok(*v),
+            Ty::Var(_) => Err(unsupported(
+                span,
+                "a field of a value whose type is not known yet (annotate the parameter)",
+            )),
+            other => Err(unsupported(
+                span,
+                &format!("a field of {}", describe(&other)),
+            )),
+        }
+    }
+
+    fn object(&mut self, entries: &[(Name, Expr)], span: Span) -> IResult<Ty> {
+        let mut tys = Vec::new();
+        for (k, v) in entries {
+            tys.push((k.clone(), self.expr(v)?));
+        }
+        // one value type: a map; several: a record struct
+        let first = self.s.fresh();
+        let homogeneous = {
+            let snapshot: Vec<Ty> = tys.iter().map(|(_, t)| self.resolve(t)).collect();
+            snapshot
+                .windows(2)
+                .all(|w| w[0] == w[1] || matches!(w[0], Ty::Var(_)) || matches!(w[1], Ty::Var(_)))
+        };
+        if homogeneous {
+            for (_, t) in &tys {
+                self.unify(&first, t, span)?;
+            }
+            return Ok(Ty::Map(Box::new(first)));
+        }
+        let mut fields = tys;
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        if fields.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err(unsupported(span, "an object with a key twice"));
+        }
+        // the same shape is the same record
+        for (i, r) in self.records.clone().iter().enumerate() {
+            if r.len() == fields.len() && r.iter().zip(&fields).all(|(a, b)| a.0 == b.0) {
+                let mut same = true;
+                for (a, b) in r.iter().zip(&fields) {
+                    if self.s.unify(&a.1, &b.1).is_err() {
+                        same = false;
+                    }
+                }
+                if same {
+                    return Ok(Ty::Record(i as u32));
+                }
+            }
+        }
+        self.records.push(fields);
+        Ok(Ty::Record(self.records.len() as u32 - 1))
+    }
+
+    fn struct_lit(
+        &mut self,
+        name: &Name,
+        fields: &[(Name, Expr)],
+        base: Option<&Expr>,
+        span: Span,
+    ) -> IResult<Ty> {
+        let name = self.self_path(name);
+        if let Some((en, vn)) = name.split_once("::") {
+            let en: Rc<str> = self.self_path(&Rc::from(en));
+            let Some(info) = self.enums.get(&en).cloned() else {
+                return Err(unsupported(span, "this variant"));
+            };
+            let Some((_, VariantKind::Struct(fs), _)) =
+                info.variants.iter().find(|(n, _, _)| &**n == vn)
+            else {
+                return Err(unsupported(span, "this variant"));
+            };
+            for (f, v) in fields {
+                let tv = self.expr(v)?;
+                let Some((_, ft)) = fs.iter().find(|(n, _)| n == f) else {
+                    return Err(Diagnostic::new(
+                        DiagnosticKind::Runtime,
+                        format!("{name} has no field named {f}"),
+                        v.span,
+                    ));
+                };
+                self.unify(ft, &tv, v.span)?;
+            }
+            if fields.len() != fs.len() || base.is_some() {
+                return Err(unsupported(span, "this variant literal"));
+            }
+            return Ok(Ty::Named(en));
+        }
+        let Some(info) = self.structs.get(&name).cloned() else {
+            return Err(Diagnostic::new(
+                DiagnosticKind::Runtime,
+                format!("Undefined struct: {name}"),
+                span,
+            ));
+        };
+        for (f, v) in fields {
+            let tv = self.expr(v)?;
+            let Some((_, ft)) = info.fields.iter().find(|(n, _)| n == f) else {
+                return Err(Diagnostic::new(
+                    DiagnosticKind::Runtime,
+                    format!("{name} has no field named {f}"),
+                    v.span,
+                ));
+            };
+            self.unify(ft, &tv, v.span)?;
+        }
+        match base {
+            Some(b) => {
+                let tb = self.expr(b)?;
+                self.unify(&tb, &Ty::Named(name.clone()), b.span)?;
+            }
+            None => {
+                if let Some((missing, _)) = info
+                    .fields
+                    .iter()
+                    .find(|(n, _)| !fields.iter().any(|(f, _)| f == n))
+                {
+                    return Err(Diagnostic::new(
+                        DiagnosticKind::Runtime,
+                        format!("Missing field {missing} in {name} literal"),
+                        span,
+                    ));
+                }
+            }
+        }
+        Ok(Ty::Named(name))
+    }
+
+    fn path(&mut self, path: &[Name], span: Span) -> IResult<Ty> {
+        let (Some(last), true) = (path.last(), path.len() >= 2) else {
+            return Err(unsupported(span, "this path"));
+        };
+        let owner = self.self_path(&path[path.len() - 2]);
+        if let Some(info) = self.enums.get(&owner).cloned() {
+            if let Some((_, kind, _)) = info.variants.iter().find(|(n, _, _)| n == last) {
+                return Ok(match kind {
+                    VariantKind::Unit => Ty::Named(owner),
+                    VariantKind::Tuple(ts) => Ty::Fn(ts.clone(), Box::new(Ty::Named(owner))),
+                    VariantKind::Struct(_) => {
+                        return Err(unsupported(
+                            span,
+                            "a struct-like variant without its fields",
+                        ))
+                    }
+                });
+            }
+        }
+        if let Some(m) = self.methods.get(&(owner.clone(), last.clone())).cloned() {
+            if m.self_kind != SelfKind::None {
+                return Err(unsupported(span, "a method used as a function"));
+            }
+            return Ok(m.ty);
+        }
+        match (&*owner, &**last) {
+            ("i64" | "i32" | "Int", "MAX" | "MIN") => Ok(Ty::Int),
+            (
+                "f64" | "f32" | "Float",
+                "MAX" | "MIN" | "INFINITY" | "NEG_INFINITY" | "NAN" | "EPSILON",
+            ) => Ok(Ty::Float),
+            (_, "PI" | "E" | "TAU") => Ok(Ty::Float),
+            _ => Err(Diagnostic::new(
+                DiagnosticKind::Runtime,
+                format!("{owner} has no variant or associated function named {last}"),
+                span,
+            )),
+        }
+    }
+
+    fn fn_expr(&mut self, def: &FnDef, span: Span) -> IResult<Ty> {
+        if let Some(ty) = self.fn_types.get(&def.id).cloned() {
+            // a top-level function (signature made up front; body at its first call)
+            if self.stack.is_empty() && def.name.is_some() {
+                return Ok(ty);
+            }
+        }
+        // a lambda or a nested function: a closure
+        let ty = self.fn_signature(def)?;
+        self.fn_types.insert(def.id, ty.clone());
+        if let Some(b) = &def.name {
+            self.bind_name(b, &ty, span)?;
+            // a nested function calling itself is a closure that needs itself: not in Rust
+            if self
+                .res
+                .fns
+                .get(def.id as usize)
+                .is_some_and(|f| !f.captures.is_empty())
+                && calls_self(&def.body, &b.name)
+            {
+                return Err(unsupported(
+                    span,
+                    "a nested function that captures variables and calls itself",
+                ));
+            }
+        }
+        let saved = self.impl_type.take();
+        let r = self.function(def, &ty);
+        self.impl_type = saved;
+        r?;
+        Ok(ty)
+    }
+
+    fn try_expr(&mut self, t: &TryExpr, span: Span) -> IResult<Ty> {
+        if t.finally.is_some() {
+            return Err(unsupported(span, "`finally`"));
+        }
+        let Some((pat, handler)) = &t.catch else {
+            return Err(unsupported(span, "`try` without `catch`"));
+        };
+        if escapes(&t.body) {
+            return Err(unsupported(
+                span,
+                "`return`, `?`, `break` or `continue` that leaves a `try` body",
+            ));
+        }
+        // a `catch` also catches the engine's errors, which are strings: every thrown value of
+        // a program that catches is a string
+        let thrown = self.thrown.clone();
+        self.s.unify(&thrown, &Ty::Str).map_err(|m| {
+            Diagnostic::new(
+                DiagnosticKind::Type,
+                format!("compile needs the values a `catch` catches to be strings, as the engine's errors are: {m}"),
+                span,
+            )
+        })?;
+        let tb = self.expr(&t.body)?;
+        self.bind_pattern(pat, &thrown)?;
+        let th = self.expr(handler)?;
+        // values of different types are fine where nothing uses them (see `emit::Tail`)
+        if self.s.unify(&tb, &th).is_err() {
+            return Ok(Ty::Unit);
+        }
+        Ok(tb)
+    }
+
+    // ---- calls ---------------------------------------------------------------------------
 
     fn call(&mut self, callee: &Expr, args: &[Expr], span: Span) -> IResult<Ty> {
         if let ExprKind::Var(v) = &callee.kind {
             if let UseRes::Global(slot) = self.res.use_of(v) {
+                let slot = self.global_slot(v, slot);
                 if !self.gl.contains_key(&slot) {
-                    return self.builtin_call(&v.name, args, span);
+                    if let Some(info) = self.structs.get(&v.name).cloned() {
+                        // a tuple struct's constructor
+                        if !info.tuple || info.fields.len() != args.len() {
+                            return Err(unsupported(span, "this constructor call"));
+                        }
+                        for (a, (_, ft)) in args.iter().zip(&info.fields) {
+                            let t = self.expr(a)?;
+                            self.unify(ft, &t, a.span)?;
+                        }
+                        self.record(callee, Ty::Unit);
+                        return Ok(Ty::Named(v.name.clone()));
+                    }
+                    let t = self.builtin_call(&v.name, args, span)?;
+                    self.record(callee, Ty::Unit);
+                    return Ok(t);
                 }
             }
         }
         let ft = self.expr(callee)?;
-        let Ty::Fn(params, ret) = self.s.resolve(&ft) else {
-            return Err(unsupported(
+        let ret = self.s.fresh();
+        let (ats, lambdas) = self.arg_types(args)?;
+        let t = self.call_typed(callee, &ft, &ats, ret, args, span)?;
+        self.finish_lambdas(lambdas)?;
+        Ok(t)
+    }
+
+    /// The arguments' types; a lambda argument gets its signature only, and its body is
+    /// inferred by [`Self::finish_lambdas`] once the call has given its parameters their
+    /// types (`people.map(|p| p.name)`).
+    #[allow(clippy::type_complexity)]
+    fn arg_types<'e>(&mut self, args: &'e [Expr]) -> IResult<(Vec<Ty>, Vec<(&'e FnDef, Ty)>)> {
+        let mut ats = Vec::new();
+        let mut lambdas = Vec::new();
+        for a in args {
+            match &a.kind {
+                ExprKind::Fn(def) if def.name.is_none() => {
+                    let ty = self.fn_signature(def)?;
+                    self.fn_types.insert(def.id, ty.clone());
+                    self.record(a, ty.clone());
+                    lambdas.push((&**def, ty.clone()));
+                    ats.push(ty);
+                }
+                _ => ats.push(self.expr(a)?),
+            }
+        }
+        Ok((ats, lambdas))
+    }
+
+    fn finish_lambdas(&mut self, lambdas: Vec<(&FnDef, Ty)>) -> IResult<()> {
+        for (def, ty) in lambdas {
+            let saved = self.impl_type.take();
+            let r = self.function(def, &ty);
+            self.impl_type = saved;
+            r?;
+        }
+        Ok(())
+    }
+
+    fn call_typed(
+        &mut self,
+        callee: &Expr,
+        ft: &Ty,
+        ats: &[Ty],
+        ret: Ty,
+        args: &[Expr],
+        span: Span,
+    ) -> IResult<Ty> {
+        match self.resolve(ft) {
+            Ty::Fn(params, r) => {
+                if params.len() != args.len() {
+                    return Err(Diagnostic::new(
+                        DiagnosticKind::Runtime,
+                        format!(
+                            "Function expects {} arguments, got {}",
+                            params.len(),
+                            args.len()
+                        ),
+                        span,
+                    ));
+                }
+                for ((a, p), at) in args.iter().zip(&params).zip(ats) {
+                    self.arg(p, at, a.span)?;
+                }
+                if let ExprKind::Var(v) = &callee.kind {
+                    if let UseRes::Global(slot) = self.res.use_of(v) {
+                        let slot = self.global_slot(v, slot);
+                        self.infer_pending(slot)?;
+                    }
+                }
+                Ok(*r)
+            }
+            Ty::Var(_) => {
+                self.unify(
+                    ft,
+                    &Ty::Fn(ats.to_vec(), Box::new(ret.clone())),
+                    callee.span,
+                )?;
+                Ok(ret)
+            }
+            other => Err(unsupported(
                 callee.span,
-                "calling a value that is not a known function",
-            ));
-        };
-        if params.len() != args.len() {
-            return Err(Diagnostic::new(
-                DiagnosticKind::Runtime,
-                format!(
-                    "Function expects {} arguments, got {}",
-                    params.len(),
-                    args.len()
-                ),
-                span,
-            ));
+                &format!("calling {}", describe(&other)),
+            )),
         }
-        for (a, p) in args.iter().zip(&params) {
-            let t = self.expr(a)?;
-            self.unify(p, &t, a.span)?;
-        }
-        Ok(*ret)
+    }
+
+    /// An argument passed to a parameter of type `p` (an int is not a float in Rust).
+    fn arg(&mut self, p: &Ty, at: &Ty, span: Span) -> IResult<()> {
+        self.unify(p, at, span)
     }
 
     fn builtin_call(&mut self, name: &str, args: &[Expr], span: Span) -> IResult<Ty> {
-        match name {
+        if let (Some(method), Some((receiver, rest))) = (method_alias(name), args.split_first()) {
+            // D10: `join(xs, ", ")` is `xs.join(", ")`
+            return self.method(receiver, &Name::from(method), rest, span);
+        }
+        let mut ats = Vec::new();
+        for a in args {
+            ats.push(self.expr(a)?);
+        }
+        let n = args.len();
+        let want = |k: usize| -> IResult<()> {
+            if n == k {
+                Ok(())
+            } else {
+                Err(Diagnostic::new(
+                    DiagnosticKind::Runtime,
+                    format!("{name}() expects {k} arguments, got {n}"),
+                    span,
+                ))
+            }
+        };
+        Ok(match name {
             "println" | "print" => {
-                for a in args {
-                    let t = self.expr(a)?;
-                    if matches!(self.s.shallow(&t), Ty::Fn(..)) {
-                        return Err(unsupported(a.span, "printing a function"));
+                for (a, t) in args.iter().zip(&ats) {
+                    self.printable(t, a.span)?;
+                }
+                Ty::Unit
+            }
+            "format" => {
+                if !matches!(args.first().map(|a| &a.kind), Some(ExprKind::Str(_))) {
+                    return Err(unsupported(
+                        span,
+                        "`format` with a template that is not a literal",
+                    ));
+                }
+                Ty::Str
+            }
+            "Some" => {
+                want(1)?;
+                Ty::Option(Box::new(ats[0].clone()))
+            }
+            "Ok" => {
+                want(1)?;
+                Ty::Result(Box::new(ats[0].clone()), Box::new(self.s.fresh()))
+            }
+            "Err" => {
+                want(1)?;
+                Ty::Result(Box::new(self.s.fresh()), Box::new(ats[0].clone()))
+            }
+            "len" => {
+                want(1)?;
+                match self.known(&ats[0]) {
+                    Ty::Str | Ty::Vec(_) | Ty::Map(_) | Ty::Tuple(_) => Ty::Int,
+                    other => {
+                        return Err(unsupported(span, &format!("`len` of {}", describe(&other))))
                     }
                 }
-                Ok(Ty::Unit)
             }
-            _ => Err(unsupported(
+            "str" | "to_string" => {
+                want(1)?;
+                self.printable(&ats[0], span)?;
+                Ty::Str
+            }
+            "typeof" | "type_of" => {
+                want(1)?;
+                Ty::Str
+            }
+            "int" => {
+                want(1)?;
+                match self.resolve(&ats[0]) {
+                    Ty::Int | Ty::Float | Ty::Str | Ty::Bool => Ty::Int,
+                    _ => return Err(unsupported(span, "this `int()`")),
+                }
+            }
+            "float" => {
+                want(1)?;
+                match self.resolve(&ats[0]) {
+                    Ty::Int | Ty::Float | Ty::Str => Ty::Float,
+                    _ => return Err(unsupported(span, "this `float()`")),
+                }
+            }
+            "abs" => {
+                want(1)?;
+                let t = ats[0].clone();
+                self.numeric_result(&t, &t, span, "abs")?
+            }
+            "sqrt" | "sin" | "cos" | "tan" | "log" | "log10" | "exp" => {
+                want(1)?;
+                match self.resolve(&ats[0]) {
+                    Ty::Int | Ty::Float => Ty::Float,
+                    _ => return Err(unsupported(span, &format!("this `{name}()`"))),
+                }
+            }
+            "floor" | "ceil" | "round" => {
+                want(1)?;
+                match self.resolve(&ats[0]) {
+                    Ty::Int | Ty::Float => Ty::Int,
+                    _ => return Err(unsupported(span, &format!("this `{name}()`"))),
+                }
+            }
+            "min" | "max" if n == 2 => self.numeric_result(&ats[0], &ats[1], span, name)?,
+            "pow" => {
+                want(2)?;
+                let r = self.numeric_result(&ats[0], &ats[1], span, "pow")?;
+                if matches!(self.resolve(&r), Ty::Int)
+                    && !matches!(args[1].kind, ExprKind::Int(k) if k >= 0)
+                {
+                    return Err(unsupported(
+                        span,
+                        "an integer `pow` whose exponent is not a literal",
+                    ));
+                }
+                r
+            }
+            "range" if n == 1 || n == 2 => {
+                for (a, t) in args.iter().zip(&ats) {
+                    self.unify(t, &Ty::Int, a.span)?;
+                }
+                Ty::Vec(Box::new(Ty::Int))
+            }
+            "assert" => {
+                if n == 0 || n > 2 {
+                    want(1)?;
+                }
+                self.need_bool(&ats[0], args[0].span, "`assert`")?;
+                Ty::Unit
+            }
+            "assert_eq" => {
+                if !(2..=3).contains(&n) {
+                    want(2)?;
+                }
+                self.unify(&ats[0], &ats[1], span)?;
+                Ty::Unit
+            }
+            "panic" => self.s.fresh(),
+            "bool" => {
+                want(1)?;
+                match self.resolve(&ats[0]) {
+                    Ty::Int
+                    | Ty::Float
+                    | Ty::Str
+                    | Ty::Bool
+                    | Ty::Unit
+                    | Ty::Vec(_)
+                    | Ty::Map(_) => Ty::Bool,
+                    other => {
+                        return Err(unsupported(
+                            span,
+                            &format!("`bool` of {}", describe(&other)),
+                        ))
+                    }
+                }
+            }
+            "is_nil" => {
+                want(1)?;
+                Ty::Bool
+            }
+            "dbg" => {
+                want(1)?;
+                self.printable(&ats[0], args[0].span)?;
+                ats[0].clone()
+            }
+            "sum" | "product" if n == 1 => {
+                let elem = self.s.fresh();
+                self.unify(&ats[0], &Ty::Vec(Box::new(elem.clone())), span)?;
+                elem
+            }
+            _ => {
+                return Err(unsupported(
+                    span,
+                    &format!("the built-in function `{name}`"),
+                ))
+            }
+        })
+    }
+
+    fn method(&mut self, receiver: &Expr, name: &Name, args: &[Expr], span: Span) -> IResult<Ty> {
+        let tr = self.expr(receiver)?;
+        let rt = self.known(&tr);
+        if let Ty::Named(n) = &rt {
+            if let Some(m) = self.methods.get(&(n.clone(), name.clone())).cloned() {
+                if m.self_kind == SelfKind::None {
+                    return Err(unsupported(
+                        span,
+                        "calling an associated function as a method",
+                    ));
+                }
+                if m.self_kind == SelfKind::Mut {
+                    self.mark_mutable(receiver);
+                }
+                let Ty::Fn(params, ret) = self.resolve(&m.ty) else {
+                    return Err(unsupported(span, "this method"));
+                };
+                if params.len() != args.len() {
+                    return Err(Diagnostic::new(
+                        DiagnosticKind::Runtime,
+                        format!(
+                            "Function {name} expects {} arguments, got {}",
+                            params.len(),
+                            args.len()
+                        ),
+                        span,
+                    ));
+                }
+                for (a, p) in args.iter().zip(&params) {
+                    let t = self.expr(a)?;
+                    self.unify(p, &t, a.span)?;
+                }
+                return Ok(*ret);
+            }
+        }
+        let (ats, lambdas) = self.arg_types(args)?;
+        if super::emit::mutating_method(name) {
+            self.mark_mutable(receiver);
+        }
+        let n = args.len();
+        let bad = || {
+            unsupported(
                 span,
-                &format!("the built-in function `{name}`"),
-            )),
+                &format!(
+                    "the method `{name}` on {} with {n} arguments",
+                    describe(&rt)
+                ),
+            )
+        };
+        let want = |k: usize| if n == k { Ok(()) } else { Err(bad()) };
+        let t = match &rt {
+            Ty::Str => match &**name {
+                "len" | "count" if n == 0 => Ty::Int,
+                "is_empty" | "is_numeric" | "is_alphabetic" | "is_alphanumeric" => {
+                    want(0)?;
+                    Ty::Bool
+                }
+                "to_uppercase" | "to_lowercase" | "upper" | "lower" | "to_upper" | "to_lower"
+                | "trim" | "trim_start" | "trim_end" | "to_string" | "clone" | "reverse"
+                | "capitalize" => {
+                    want(0)?;
+                    Ty::Str
+                }
+                "contains" | "starts_with" | "ends_with" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Str, args[0].span)?;
+                    Ty::Bool
+                }
+                "replace" => {
+                    want(2)?;
+                    self.unify(&ats[0], &Ty::Str, args[0].span)?;
+                    self.unify(&ats[1], &Ty::Str, args[1].span)?;
+                    Ty::Str
+                }
+                "repeat" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                    Ty::Str
+                }
+                "split" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Str, args[0].span)?;
+                    Ty::Vec(Box::new(Ty::Str))
+                }
+                "chars" | "lines" | "split_whitespace" => {
+                    want(0)?;
+                    Ty::Vec(Box::new(Ty::Str))
+                }
+                "parse" => {
+                    want(0)?;
+                    // `parse` reads whatever number the text holds: its type is known only for
+                    // a literal
+                    match &receiver.kind {
+                        ExprKind::Str(t) if t.trim().contains(['.', 'e', 'E']) => Ty::Float,
+                        ExprKind::Str(_) => Ty::Int,
+                        _ => {
+                            return Err(unsupported(
+                                span,
+                                "`parse` of a string known only at run time (it gives an integer or a float; `to_int()` or `to_float()` say which)",
+                            ))
+                        }
+                    }
+                }
+                "to_int" | "parse_int" => {
+                    want(0)?;
+                    Ty::Int
+                }
+                "as_bytes" | "bytes" => {
+                    want(0)?;
+                    Ty::Vec(Box::new(Ty::Int))
+                }
+                "to_float" | "parse_float" => {
+                    want(0)?;
+                    Ty::Float
+                }
+                "char_at" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                    Ty::Str
+                }
+                "substring" | "slice" | "substr" => {
+                    want(2)?;
+                    self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                    self.unify(&ats[1], &Ty::Int, args[1].span)?;
+                    Ty::Str
+                }
+                "push_str" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Str, args[0].span)?;
+                    Ty::Unit
+                }
+                _ => return Err(bad()),
+            },
+            Ty::Vec(elem) => self.vec_method(name, elem, &ats, args, span)?,
+            Ty::Range | Ty::RangeInclusive => match &**name {
+                "contains" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                    Ty::Bool
+                }
+                _ if !super::emit::mutating_method(name) => {
+                    self.vec_method(name, &Ty::Int, &ats, args, span)?
+                }
+                _ => return Err(bad()),
+            },
+            Ty::Map(v) => match &**name {
+                "keys" => {
+                    want(0)?;
+                    Ty::Vec(Box::new(Ty::Str))
+                }
+                "values" => {
+                    want(0)?;
+                    Ty::Vec(v.clone())
+                }
+                "items" | "entries" => {
+                    want(0)?;
+                    Ty::Vec(Box::new(Ty::Tuple(vec![Ty::Str, (**v).clone()])))
+                }
+                "len" => {
+                    want(0)?;
+                    Ty::Int
+                }
+                "is_empty" => {
+                    want(0)?;
+                    Ty::Bool
+                }
+                "get" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Str, args[0].span)?;
+                    Ty::Option(v.clone())
+                }
+                "contains_key" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Str, args[0].span)?;
+                    Ty::Bool
+                }
+                "remove" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Str, args[0].span)?;
+                    Ty::Option(v.clone())
+                }
+                "insert" => {
+                    want(2)?;
+                    self.unify(&ats[0], &Ty::Str, args[0].span)?;
+                    self.unify(&ats[1], v, args[1].span)?;
+                    Ty::Option(v.clone())
+                }
+                _ => return Err(bad()),
+            },
+            Ty::Int => match &**name {
+                "abs" | "signum" => {
+                    want(0)?;
+                    Ty::Int
+                }
+                "pow" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                    if !matches!(args[0].kind, ExprKind::Int(k) if k >= 0) {
+                        return Err(unsupported(
+                            span,
+                            "an integer `pow` whose exponent is not a literal",
+                        ));
+                    }
+                    Ty::Int
+                }
+                "min" | "max" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                    Ty::Int
+                }
+                "to_string" => {
+                    want(0)?;
+                    Ty::Str
+                }
+                "to_float" => {
+                    want(0)?;
+                    Ty::Float
+                }
+                _ => return Err(bad()),
+            },
+            Ty::Float => match &**name {
+                "floor" | "ceil" | "round" | "abs" | "sqrt" | "trunc" | "sin" | "cos" | "tan"
+                | "ln" | "exp" | "log10" => {
+                    want(0)?;
+                    Ty::Float
+                }
+                "powf" | "min" | "max" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Float, args[0].span)?;
+                    Ty::Float
+                }
+                "to_int" => {
+                    want(0)?;
+                    Ty::Int
+                }
+                "to_string" => {
+                    want(0)?;
+                    Ty::Str
+                }
+                "is_nan" => {
+                    want(0)?;
+                    Ty::Bool
+                }
+                _ => return Err(bad()),
+            },
+            Ty::Option(inner) => match &**name {
+                "unwrap" | "expect" if n <= 1 => (**inner).clone(),
+                "is_some" | "is_none" => {
+                    want(0)?;
+                    Ty::Bool
+                }
+                "unwrap_or" => {
+                    want(1)?;
+                    self.unify(inner, &ats[0], args[0].span)?;
+                    (**inner).clone()
+                }
+                "unwrap_or_else" => {
+                    want(1)?;
+                    self.unify(&ats[0], &Ty::Fn(Vec::new(), inner.clone()), args[0].span)?;
+                    (**inner).clone()
+                }
+                "map" => {
+                    want(1)?;
+                    let r = self.s.fresh();
+                    self.unify(
+                        &ats[0],
+                        &Ty::Fn(vec![(**inner).clone()], Box::new(r.clone())),
+                        args[0].span,
+                    )?;
+                    Ty::Option(Box::new(r))
+                }
+                "and_then" => {
+                    want(1)?;
+                    let r = self.s.fresh();
+                    self.unify(
+                        &ats[0],
+                        &Ty::Fn(
+                            vec![(**inner).clone()],
+                            Box::new(Ty::Option(Box::new(r.clone()))),
+                        ),
+                        args[0].span,
+                    )?;
+                    Ty::Option(Box::new(r))
+                }
+                "ok_or" => {
+                    want(1)?;
+                    Ty::Result(inner.clone(), Box::new(ats[0].clone()))
+                }
+                _ => return Err(bad()),
+            },
+            Ty::Result(ok, err) => match &**name {
+                "unwrap" | "expect" if n <= 1 => (**ok).clone(),
+                "unwrap_err" => (**err).clone(),
+                "is_ok" | "is_err" => {
+                    want(0)?;
+                    Ty::Bool
+                }
+                "unwrap_or" => {
+                    want(1)?;
+                    self.unify(ok, &ats[0], args[0].span)?;
+                    (**ok).clone()
+                }
+                "unwrap_or_else" => {
+                    want(1)?;
+                    self.unify(
+                        &ats[0],
+                        &Ty::Fn(vec![(**err).clone()], ok.clone()),
+                        args[0].span,
+                    )?;
+                    (**ok).clone()
+                }
+                "and_then" => {
+                    want(1)?;
+                    let r = self.s.fresh();
+                    self.unify(
+                        &ats[0],
+                        &Ty::Fn(
+                            vec![(**ok).clone()],
+                            Box::new(Ty::Result(Box::new(r.clone()), err.clone())),
+                        ),
+                        args[0].span,
+                    )?;
+                    Ty::Result(Box::new(r), err.clone())
+                }
+                "ok" => {
+                    want(0)?;
+                    Ty::Option(ok.clone())
+                }
+                "map" => {
+                    want(1)?;
+                    let r = self.s.fresh();
+                    self.unify(
+                        &ats[0],
+                        &Ty::Fn(vec![(**ok).clone()], Box::new(r.clone())),
+                        args[0].span,
+                    )?;
+                    Ty::Result(Box::new(r), err.clone())
+                }
+                "map_err" => {
+                    want(1)?;
+                    let r = self.s.fresh();
+                    self.unify(
+                        &ats[0],
+                        &Ty::Fn(vec![(**err).clone()], Box::new(r.clone())),
+                        args[0].span,
+                    )?;
+                    Ty::Result(ok.clone(), Box::new(r))
+                }
+                _ => return Err(bad()),
+            },
+            Ty::Tuple(_) if &**name == "len" && n == 0 => Ty::Int,
+            Ty::Var(_) => {
+                return Err(unsupported(
+                    receiver.span,
+                    &format!(
+                        "the method `{name}` on a value whose type is not known yet (annotate it)"
+                    ),
+                ))
+            }
+            _ => return Err(bad()),
+        };
+        self.finish_lambdas(lambdas)?;
+        Ok(t)
+    }
+
+    fn vec_method(
+        &mut self,
+        name: &Name,
+        elem: &Ty,
+        ats: &[Ty],
+        args: &[Expr],
+        span: Span,
+    ) -> IResult<Ty> {
+        let n = args.len();
+        let elem = elem.clone();
+        let bad = || {
+            unsupported(
+                span,
+                &format!("the array method `{name}` with {n} arguments"),
+            )
+        };
+        let want = |k: usize| if n == k { Ok(()) } else { Err(bad()) };
+        let vec_of = |t: Ty| Ty::Vec(Box::new(t));
+        Ok(match &**name {
+            "len" | "count" if n == 0 => Ty::Int,
+            "is_empty" => {
+                want(0)?;
+                Ty::Bool
+            }
+            "push" => {
+                want(1)?;
+                self.unify(&elem, &ats[0], args[0].span)?;
+                Ty::Unit
+            }
+            "pop" | "first" | "last" => {
+                want(0)?;
+                elem
+            }
+            "get" | "nth" => {
+                want(1)?;
+                self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                Ty::Option(Box::new(elem))
+            }
+            "contains" => {
+                want(1)?;
+                self.unify(&elem, &ats[0], args[0].span)?;
+                Ty::Bool
+            }
+            "insert" => {
+                want(2)?;
+                self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                self.unify(&elem, &ats[1], args[1].span)?;
+                Ty::Unit
+            }
+            "remove" => {
+                want(1)?;
+                self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                elem
+            }
+            "clear" => {
+                want(0)?;
+                Ty::Unit
+            }
+            "extend" | "append" => {
+                want(1)?;
+                self.unify(&ats[0], &vec_of(elem), args[0].span)?;
+                Ty::Unit
+            }
+            "concat" => {
+                want(1)?;
+                self.unify(&ats[0], &vec_of(elem.clone()), args[0].span)?;
+                vec_of(elem)
+            }
+            "map" => {
+                want(1)?;
+                let r = self.s.fresh();
+                self.unify(
+                    &ats[0],
+                    &Ty::Fn(vec![elem], Box::new(r.clone())),
+                    args[0].span,
+                )?;
+                vec_of(r)
+            }
+            "filter" => {
+                want(1)?;
+                self.unify(
+                    &ats[0],
+                    &Ty::Fn(vec![elem.clone()], Box::new(Ty::Bool)),
+                    args[0].span,
+                )?;
+                vec_of(elem)
+            }
+            "any" | "all" => {
+                want(1)?;
+                self.unify(
+                    &ats[0],
+                    &Ty::Fn(vec![elem], Box::new(Ty::Bool)),
+                    args[0].span,
+                )?;
+                Ty::Bool
+            }
+            "find" => {
+                return Err(unsupported(span, "`find` (it gives nil when nothing matches, and a value that may be nil has no Rust type here)"));
+            }
+            "each" | "for_each" => {
+                want(1)?;
+                let r = self.s.fresh();
+                self.unify(&ats[0], &Ty::Fn(vec![elem], Box::new(r)), args[0].span)?;
+                Ty::Unit
+            }
+            "reduce" | "fold" => {
+                want(2)?;
+                // reduce(f, init) or reduce(init, f) / fold(init, f)
+                let (fi, ii) = if matches!(args[0].kind, ExprKind::Fn(_)) {
+                    (0, 1)
+                } else {
+                    (1, 0)
+                };
+                let acc = ats[ii].clone();
+                self.unify(
+                    &ats[fi],
+                    &Ty::Fn(vec![acc.clone(), elem], Box::new(acc.clone())),
+                    args[fi].span,
+                )?;
+                acc
+            }
+            "sum" | "product" | "max" | "min" => {
+                want(0)?;
+                match self.resolve(&elem) {
+                    Ty::Int | Ty::Float => elem,
+                    Ty::Str if matches!(&**name, "max" | "min") => elem,
+                    _ => return Err(bad()),
+                }
+            }
+            "sort" | "reverse" => {
+                want(0)?;
+                if &**name == "sort"
+                    && !matches!(self.resolve(&elem), Ty::Int | Ty::Float | Ty::Str)
+                {
+                    return Err(unsupported(
+                        span,
+                        "sorting values that are not numbers or strings",
+                    ));
+                }
+                vec_of(elem)
+            }
+            "join" => {
+                if n > 1 {
+                    return Err(bad());
+                }
+                if let Some(t) = ats.first() {
+                    self.unify(t, &Ty::Str, args[0].span)?;
+                }
+                self.printable(&elem, span)?;
+                Ty::Str
+            }
+            "enumerate" => {
+                want(0)?;
+                vec_of(Ty::Tuple(vec![Ty::Int, elem]))
+            }
+            "zip" => {
+                want(1)?;
+                let other = self.s.fresh();
+                self.unify(&ats[0], &vec_of(other.clone()), args[0].span)?;
+                vec_of(Ty::Tuple(vec![elem, other]))
+            }
+            "take" | "skip" => {
+                want(1)?;
+                self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                vec_of(elem)
+            }
+            "iter" | "into_iter" | "collect" | "to_vec" | "cloned" | "copied" | "clone" => {
+                want(0)?;
+                vec_of(elem)
+            }
+            "unique" => {
+                want(0)?;
+                vec_of(elem)
+            }
+            "flatten" => {
+                want(0)?;
+                let inner = self.s.fresh();
+                self.unify(&elem, &vec_of(inner.clone()), span)?;
+                vec_of(inner)
+            }
+            "position" if n == 1 && matches!(self.s.shallow(&ats[0]), Ty::Fn(..)) => {
+                self.unify(
+                    &ats[0],
+                    &Ty::Fn(vec![elem], Box::new(Ty::Bool)),
+                    args[0].span,
+                )?;
+                Ty::Option(Box::new(Ty::Int))
+            }
+            "index_of" | "position" if n == 1 => {
+                self.unify(&elem, &ats[0], args[0].span)?;
+                Ty::Option(Box::new(Ty::Int))
+            }
+            "union" | "intersection" | "difference" => {
+                want(1)?;
+                self.unify(&ats[0], &vec_of(elem.clone()), args[0].span)?;
+                vec_of(elem)
+            }
+            _ => return Err(bad()),
+        })
+    }
+}
+
+/// Built-in functions that are a method of their first argument (D10): the method's name.
+pub fn method_alias(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "join" => "join",
+        "split" => "split",
+        "unique" => "unique",
+        "flatten" => "flatten",
+        "sort" => "sort",
+        "reverse" => "reverse",
+        "zip" => "zip",
+        "enumerate" => "enumerate",
+        "parse_int" => "to_int",
+        "parse_float" => "to_float",
+        _ => return None,
+    })
+}
+
+/// Struct, enum and impl definitions anywhere in the program (they are Rust items).
+fn collect_types<'e>(exprs: &'e [Expr], out: &mut Vec<&'e Expr>) {
+    for e in exprs {
+        match &e.kind {
+            ExprKind::Struct(_) | ExprKind::Enum(_) | ExprKind::Impl(_) => out.push(e),
+            ExprKind::Fn(def) => {
+                if let ExprKind::Block(b) = &def.body.kind {
+                    collect_types(&b.exprs, out);
+                }
+            }
+            ExprKind::Block(b) => collect_types(&b.exprs, out),
+            _ => {}
         }
     }
 }
 
-fn construct_name(k: &ExprKind) -> &'static str {
-    match k {
-        ExprKind::Path(_) => "paths (`A::b`)",
-        ExprKind::Pipe(..) => "the pipeline operator",
-        ExprKind::Ternary(..) => "the ternary operator",
-        ExprKind::Match { .. } => "`match`",
-        ExprKind::Field { .. } => "field access",
-        ExprKind::ArrayRepeat(..) => "`[x; n]` arrays",
-        ExprKind::Object(_) => "object literals",
-        ExprKind::Range { .. } => "ranges as values",
-        ExprKind::Struct(_) => "structs",
-        ExprKind::Enum(_) => "enums",
-        ExprKind::Impl(_) => "`impl` blocks",
-        ExprKind::StructLit { .. } => "struct literals",
-        ExprKind::Try(_) => "`try`/`catch`",
-        ExprKind::Throw(_) => "`throw`",
-        ExprKind::Question(_) => "the `?` operator",
-        ExprKind::Cast(..) => "`as` casts",
-        ExprKind::Comprehension(_) => "comprehensions",
-        _ => "this construct",
+fn irrefutable(p: &Pattern) -> bool {
+    match &p.kind {
+        PatKind::Wild | PatKind::Bind(_) => true,
+        PatKind::At(_, s) => irrefutable(s),
+        PatKind::Tuple(items) => items.iter().all(irrefutable),
+        PatKind::Struct { path, fields, .. } => {
+            path.len() == 1 && fields.iter().all(|(_, p)| irrefutable(p))
+        }
+        PatKind::Variant {
+            path,
+            args: Some(args),
+        } => {
+            path.len() == 1
+                && !matches!(&*path[0], "Some" | "Ok" | "Err")
+                && args.iter().all(irrefutable)
+        }
+        _ => false,
+    }
+}
+
+/// Whether control leaves a `try` body other than by its end or a throw: a `return` or `?`, or
+/// a `break`/`continue` of a loop outside it (the body becomes a closure).
+fn escapes(body: &Expr) -> bool {
+    let mut inner: HashSet<*const Expr> = HashSet::new();
+    let mut escape = false;
+    visit(body, &mut |x| match &x.kind {
+        ExprKind::While { body, .. } | ExprKind::Loop { body, .. } => visit(body, &mut |y| {
+            if matches!(
+                y.kind,
+                ExprKind::Break { label: None, .. } | ExprKind::Continue { label: None }
+            ) {
+                inner.insert(y as *const Expr);
+            }
+        }),
+        ExprKind::For(f) => visit(&f.body, &mut |y| {
+            if matches!(
+                y.kind,
+                ExprKind::Break { label: None, .. } | ExprKind::Continue { label: None }
+            ) {
+                inner.insert(y as *const Expr);
+            }
+        }),
+        ExprKind::Return(_) | ExprKind::Question(_) => escape = true,
+        _ => {}
+    });
+    visit(body, &mut |x| {
+        if matches!(x.kind, ExprKind::Break { .. } | ExprKind::Continue { .. })
+            && !inner.contains(&(x as *const Expr))
+        {
+            escape = true;
+        }
+    });
+    escape
+}
+
+/// Whether a function body calls `name`.
+fn calls_self(e: &Expr, name: &str) -> bool {
+    let mut found = false;
+    visit(e, &mut |x| {
+        if let ExprKind::Var(v) = &x.kind {
+            if &*v.name == name {
+                found = true;
+            }
+        }
+    });
+    found
+}
+
+/// Visits the expressions of `e`, not entering nested functions.
+pub fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    let mut go = |x: &Expr| visit(x, f);
+    match &e.kind {
+        ExprKind::FStr(parts) => {
+            for p in parts {
+                if let FStrPart::Hole { expr, .. } = p {
+                    go(expr)
+                }
+            }
+        }
+        ExprKind::Let(l) => {
+            go(&l.value);
+            if let Some(b) = &l.body {
+                go(b)
+            }
+            if let Some(b) = &l.else_block {
+                go(b)
+            }
+        }
+        ExprKind::Assign { target, value, .. } => {
+            go(target);
+            go(value)
+        }
+        ExprKind::Unary(_, a)
+        | ExprKind::Throw(a)
+        | ExprKind::Question(a)
+        | ExprKind::Cast(a, _)
+        | ExprKind::TupleField(a, _) => go(a),
+        ExprKind::Field { object, .. } => go(object),
+        ExprKind::Binary(_, a, b)
+        | ExprKind::Logic(_, a, b)
+        | ExprKind::Pipe(a, b)
+        | ExprKind::Index(a, b)
+        | ExprKind::ArrayRepeat(a, b) => {
+            go(a);
+            go(b)
+        }
+        ExprKind::If { cond, then, else_ } => {
+            go(cond);
+            go(then);
+            if let Some(e) = else_ {
+                go(e)
+            }
+        }
+        ExprKind::Ternary(a, b, c) => {
+            go(a);
+            go(b);
+            go(c)
+        }
+        ExprKind::Match { scrutinee, arms } => {
+            go(scrutinee);
+            for a in arms {
+                if let Some(g) = &a.guard {
+                    go(g)
+                }
+                go(&a.body)
+            }
+        }
+        ExprKind::While { cond, body, .. } => {
+            go(cond);
+            go(body)
+        }
+        ExprKind::Loop { body, .. } => go(body),
+        ExprKind::For(f) => {
+            go(&f.iter);
+            go(&f.body)
+        }
+        ExprKind::Comprehension(c) => {
+            go(&c.iter);
+            go(&c.expr);
+            if let Some(x) = &c.cond {
+                go(x)
+            }
+        }
+        ExprKind::Break { value, .. } | ExprKind::Return(value) => {
+            if let Some(v) = value {
+                go(v)
+            }
+        }
+        ExprKind::Block(b) => b.exprs.iter().for_each(go),
+        ExprKind::Call { callee, args } => {
+            go(callee);
+            args.iter().for_each(go)
+        }
+        ExprKind::MethodCall { receiver, args, .. } => {
+            go(receiver);
+            args.iter().for_each(go)
+        }
+        ExprKind::Array(items) | ExprKind::Tuple(items) => items.iter().for_each(go),
+        ExprKind::Object(entries) => entries.iter().for_each(|(_, v)| go(v)),
+        ExprKind::StructLit { fields, base, .. } => {
+            fields.iter().for_each(|(_, v)| go(v));
+            if let Some(b) = base {
+                go(b)
+            }
+        }
+        ExprKind::Range { start, end, .. } => {
+            if let Some(s) = start {
+                go(s)
+            }
+            if let Some(x) = end {
+                go(x)
+            }
+        }
+        ExprKind::Try(t) => {
+            go(&t.body);
+            if let Some((_, h)) = &t.catch {
+                go(h)
+            }
+            if let Some(f) = &t.finally {
+                go(f)
+            }
+        }
+        _ => {}
     }
 }

@@ -10,20 +10,60 @@
 
 mod emit;
 mod infer;
+pub mod runtime;
 pub mod types;
 
 use crate::diagnostic::Diagnostic;
 use crate::parser::parse;
 use crate::resolver::{resolve, Globals};
 
-/// Transpiles a Ruchy program to a Rust program, or explains why it cannot.
+/// Transpiles a Ruchy program to a Rust program, or explains why it cannot. The Rust prints
+/// what the interpreter prints when it runs the program as a script.
 pub fn compile(source: &str) -> Result<String, Vec<Diagnostic>> {
+    translate(source, &[])
+}
+
+/// Transpiles notebook cells (run in order in one session) to one Rust program that prints
+/// what the notebook showed: each cell's output, then the display of its value. Diagnostics
+/// point into the cells joined by [`NOTEBOOK_SEPARATOR`].
+pub fn compile_notebook(cells: &[&str]) -> Result<String, Vec<Diagnostic>> {
+    let mut source = String::new();
+    let mut ends = Vec::new();
+    for c in cells {
+        source.push_str(c);
+        ends.push(source.len() as u32);
+        source.push_str(NOTEBOOK_SEPARATOR);
+    }
+    translate(&source, &ends)
+}
+
+/// What joins notebook cells into one program: a newline and a `;`, so that no cell's first
+/// line continues the previous cell's last expression (D17).
+pub const NOTEBOOK_SEPARATOR: &str = "\n;\n";
+
+/// `cell_ends`: byte offsets where notebook cells end (empty for a script); the last
+/// top-level expression before each is displayed.
+fn translate(source: &str, cell_ends: &[u32]) -> Result<String, Vec<Diagnostic>> {
     let _stack = crate::stack::enter();
     let program = parse(source).map_err(|d| vec![d])?;
     let mut globals = Globals::default();
     let res = resolve(&program, &mut globals).map_err(|d| vec![d])?;
     let typed = infer::infer(&program, &res, &globals)?;
-    emit::emit(&program, &res, &globals, &typed).map_err(|d| vec![d])
+    let mut display = std::collections::HashSet::new();
+    for &end in cell_ends {
+        if let Some(i) = program.exprs.iter().rposition(|e| e.span.end <= end) {
+            display.insert(i);
+        }
+    }
+    emit::emit(
+        &program,
+        &res,
+        &globals,
+        &typed,
+        &display,
+        !cell_ends.is_empty(),
+    )
+    .map_err(|d| vec![d])
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! Type inference for the transpiler: every expression and binding of a program gets a Rust
-//! type (`i64`, `f64`, `bool`, `String`, `Vec<T>`, tuples, `Option<T>`, functions), by
-//! unification. Annotations pin types; literals and operators constrain them; a type still
-//! open at the end defaults to `i64`.
+//! The transpiler's types: every expression and binding of a program gets a Rust type
+//! (`i64`, `f64`, `bool`, `String`, `Vec<T>`, tuples, `Option<T>`, `Result<T, E>`, objects as
+//! `BTreeMap<String, T>` or generated record structs, user structs and enums, functions as
+//! `Rc<dyn Fn(..) -> R>`), found by unification. Annotations pin types; literals and
+//! operators constrain them; a type still open at the end defaults to `i64`.
 
 use std::fmt;
+use std::rc::Rc;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Ty {
@@ -15,7 +17,18 @@ pub enum Ty {
     Vec(Box<Ty>),
     Tuple(Vec<Ty>),
     Option(Box<Ty>),
+    Result(Box<Ty>, Box<Ty>),
+    /// An object whose values share one type.
+    Map(Box<Ty>),
+    /// An object literal of mixed value types: a generated struct (its number).
+    Record(u32),
+    /// A user struct or enum.
+    Named(Rc<str>),
     Fn(Vec<Ty>, Box<Ty>),
+    /// `a..b` as a value.
+    Range,
+    /// `a..=b` as a value.
+    RangeInclusive,
     Var(u32),
 }
 
@@ -57,23 +70,29 @@ impl fmt::Display for Ty {
                 write!(f, ")")
             }
             Ty::Option(t) => write!(f, "Option<{t}>"),
+            Ty::Result(t, e) => write!(f, "Result<{t}, {e}>"),
+            Ty::Map(t) => write!(f, "BTreeMap<String, {t}>"),
+            Ty::Record(n) => write!(f, "Record{n}"),
+            Ty::Named(n) => write!(f, "{n}"),
             Ty::Fn(params, ret) => {
-                write!(f, "fn(")?;
+                write!(f, "Rc<dyn Fn(")?;
                 for (i, t) in params.iter().enumerate() {
                     if i > 0 {
                         write!(f, ", ")?;
                     }
                     write!(f, "{t}")?;
                 }
-                write!(f, ") -> {ret}")
+                write!(f, ") -> {ret}>")
             }
+            Ty::Range => write!(f, "std::ops::Range<i64>"),
+            Ty::RangeInclusive => write!(f, "std::ops::RangeInclusive<i64>"),
             Ty::Var(_) => write!(f, "i64"),
         }
     }
 }
 
 /// A union-find substitution over type variables.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Subst {
     bindings: Vec<Option<Ty>>,
 }
@@ -101,6 +120,8 @@ impl Subst {
         match self.shallow(t) {
             Ty::Vec(e) => Ty::Vec(Box::new(self.resolve(&e))),
             Ty::Option(e) => Ty::Option(Box::new(self.resolve(&e))),
+            Ty::Map(e) => Ty::Map(Box::new(self.resolve(&e))),
+            Ty::Result(t, e) => Ty::Result(Box::new(self.resolve(&t)), Box::new(self.resolve(&e))),
             Ty::Tuple(items) => Ty::Tuple(items.iter().map(|i| self.resolve(i)).collect()),
             Ty::Fn(ps, r) => Ty::Fn(
                 ps.iter().map(|p| self.resolve(p)).collect(),
@@ -116,6 +137,8 @@ impl Subst {
             Ty::Var(_) => Ty::Int,
             Ty::Vec(e) => Ty::Vec(Box::new(self.finish(&e))),
             Ty::Option(e) => Ty::Option(Box::new(self.finish(&e))),
+            Ty::Map(e) => Ty::Map(Box::new(self.finish(&e))),
+            Ty::Result(t, e) => Ty::Result(Box::new(self.finish(&t)), Box::new(self.finish(&e))),
             Ty::Tuple(items) => Ty::Tuple(items.iter().map(|i| self.finish(i)).collect()),
             Ty::Fn(ps, r) => Ty::Fn(
                 ps.iter().map(|p| self.finish(p)).collect(),
@@ -128,7 +151,8 @@ impl Subst {
     fn occurs(&self, v: u32, t: &Ty) -> bool {
         match self.shallow(t) {
             Ty::Var(w) => v == w,
-            Ty::Vec(e) | Ty::Option(e) => self.occurs(v, &e),
+            Ty::Vec(e) | Ty::Option(e) | Ty::Map(e) => self.occurs(v, &e),
+            Ty::Result(t, e) => self.occurs(v, &t) || self.occurs(v, &e),
             Ty::Tuple(items) => items.iter().any(|i| self.occurs(v, i)),
             Ty::Fn(ps, r) => ps.iter().any(|p| self.occurs(v, p)) || self.occurs(v, &r),
             _ => false,
@@ -147,7 +171,13 @@ impl Subst {
                 self.bindings[*x as usize] = Some(other.clone());
                 Ok(())
             }
-            (Ty::Vec(x), Ty::Vec(y)) | (Ty::Option(x), Ty::Option(y)) => self.unify(x, y),
+            (Ty::Vec(x), Ty::Vec(y))
+            | (Ty::Option(x), Ty::Option(y))
+            | (Ty::Map(x), Ty::Map(y)) => self.unify(x, y),
+            (Ty::Result(t1, e1), Ty::Result(t2, e2)) => {
+                self.unify(t1, t2)?;
+                self.unify(e1, e2)
+            }
             (Ty::Tuple(xs), Ty::Tuple(ys)) if xs.len() == ys.len() => {
                 for (x, y) in xs.iter().zip(ys) {
                     self.unify(x, y)?;
@@ -181,6 +211,10 @@ pub fn describe(t: &Ty) -> String {
         Ty::Vec(_) => "an array".into(),
         Ty::Tuple(_) => "a tuple".into(),
         Ty::Option(_) => "an Option".into(),
+        Ty::Result(..) => "a Result".into(),
+        Ty::Map(_) | Ty::Record(_) => "an object".into(),
+        Ty::Named(n) => format!("a {n}"),
+        Ty::Range | Ty::RangeInclusive => "a range".into(),
         Ty::Fn(..) => "a function".into(),
         Ty::Var(_) => "a value".into(),
     }

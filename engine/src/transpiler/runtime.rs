@@ -1,0 +1,334 @@
+//! The runtime every compiled program carries at its end: Ruchy's display rules as a trait
+//! (`show`: the notebook display, strings quoted; `plain`: what `println` prints), and the few
+//! operations whose Ruchy meaning Rust spells differently (negative indices, `**`).
+
+/// The first line of the runtime; what a batch of compiled programs shares.
+pub const MARKER: &str = "// ---- Ruchy runtime";
+
+pub const SOURCE: &str = r#"// ---- Ruchy runtime: how values are shown, and what Rust spells differently ----
+#[allow(dead_code)]
+mod rt {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    /// Ruchy's display of a value: `show` is the notebook display (strings quoted), `plain`
+    /// is what `println` and f-strings print (strings as they are).
+    pub trait Show {
+        fn show(&self) -> String;
+        fn plain(&self) -> String {
+            self.show()
+        }
+    }
+
+    impl Show for i64 {
+        fn show(&self) -> String {
+            self.to_string()
+        }
+    }
+
+    impl Show for f64 {
+        fn show(&self) -> String {
+            float(*self)
+        }
+    }
+
+    impl Show for bool {
+        fn show(&self) -> String {
+            self.to_string()
+        }
+    }
+
+    impl Show for String {
+        fn show(&self) -> String {
+            format!("\"{self}\"")
+        }
+        fn plain(&self) -> String {
+            self.clone()
+        }
+    }
+
+    impl Show for () {
+        fn show(&self) -> String {
+            "nil".to_string()
+        }
+    }
+
+    impl<T: Show> Show for Vec<T> {
+        fn show(&self) -> String {
+            format!("[{}]", self.iter().map(Show::show).collect::<Vec<_>>().join(", "))
+        }
+    }
+
+    impl<T: Show> Show for Option<T> {
+        fn show(&self) -> String {
+            match self {
+                Some(x) => format!("Some({})", x.show()),
+                None => "None".to_string(),
+            }
+        }
+    }
+
+    impl<T: Show, E: Show> Show for Result<T, E> {
+        fn show(&self) -> String {
+            match self {
+                Ok(x) => format!("Ok({})", x.show()),
+                Err(e) => format!("Err({})", e.show()),
+            }
+        }
+    }
+
+    impl<T: Show> Show for BTreeMap<String, T> {
+        fn show(&self) -> String {
+            let items: Vec<String> = self.iter().map(|(k, v)| format!("{k}: {}", v.show())).collect();
+            format!("{{{}}}", items.join(", "))
+        }
+    }
+
+    macro_rules! fn_show {
+        ($($a:ident),*) => {
+            impl<$($a,)* R> Show for std::rc::Rc<dyn Fn($($a),*) -> R> {
+                fn show(&self) -> String {
+                    "<function>".to_string()
+                }
+            }
+        };
+    }
+    fn_show!();
+    fn_show!(A);
+    fn_show!(A, B);
+    fn_show!(A, B, C);
+    fn_show!(A, B, C, D);
+
+    impl Show for std::ops::Range<i64> {
+        fn show(&self) -> String {
+            format!("{}..{}", self.start, self.end)
+        }
+    }
+
+    impl Show for std::ops::RangeInclusive<i64> {
+        fn show(&self) -> String {
+            format!("{}..={}", self.start(), self.end())
+        }
+    }
+
+    macro_rules! tuple_show {
+        ($($t:ident $i:tt),+) => {
+            impl<$($t: Show),+> Show for ($($t,)+) {
+                fn show(&self) -> String {
+                    let parts: Vec<String> = vec![$(self.$i.show()),+];
+                    format!("({})", parts.join(", "))
+                }
+            }
+        };
+    }
+    tuple_show!(A 0);
+    tuple_show!(A 0, B 1);
+    tuple_show!(A 0, B 1, C 2);
+    tuple_show!(A 0, B 1, C 2, D 3);
+    tuple_show!(A 0, B 1, C 2, D 3, E 4);
+    tuple_show!(A 0, B 1, C 2, D 3, E 4, F 5);
+
+    /// Float display: integral values keep one decimal (`3.0`).
+    /// A thrown string, as the payload of the panic that carries it to `catch`.
+    pub struct Thrown(pub String);
+
+    /// `throw value`.
+    pub fn throw<T: Show>(value: T) -> ! {
+        if CATCHING.with(|c| c.get()) == 0 {
+            // nothing catches it: the program ends, as the interpreter's does
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            eprintln!("Error: Uncaught exception: {}", value.show());
+            std::process::exit(1);
+        }
+        std::panic::panic_any(Thrown(value.plain()))
+    }
+
+    thread_local! {
+        /// How many `catch`es are running: their panics are not reported.
+        static CATCHING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Runs a `try` body: a throw, or an error the interpreter reports as a runtime error (a
+    /// Rust panic), becomes `Err` with the string `catch` binds.
+    pub fn catch<T>(body: impl FnOnce() -> T) -> Result<T, String> {
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            let default = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if CATCHING.with(|c| c.get()) == 0 {
+                    default(info)
+                }
+            }));
+        });
+        CATCHING.with(|c| c.set(c.get() + 1));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+        CATCHING.with(|c| c.set(c.get() - 1));
+        result.map_err(|payload| {
+            if let Some(Thrown(s)) = payload.downcast_ref::<Thrown>() {
+                return s.clone();
+            }
+            let message = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            engine_message(&message)
+        })
+    }
+
+    /// The interpreter's message for an error Rust reports in its own words.
+    fn engine_message(rust: &str) -> String {
+        let overflow = [
+            ("add", "addition"),
+            ("subtract", "subtraction"),
+            ("multiply", "multiplication"),
+            ("divide", "division"),
+            ("calculate the remainder", "modulo"),
+            ("negate", "negation"),
+        ];
+        if let Some(rest) = rust.strip_prefix("index out of bounds: the len is ") {
+            if let Some((len, index)) = rest.split_once(" but the index is ") {
+                return format!("Index {index} out of bounds for array of length {len}");
+            }
+        }
+        if rust == "attempt to divide by zero" || rust == "attempt to calculate the remainder with a divisor of zero" {
+            return "Division by zero".to_string();
+        }
+        for (op, what) in overflow {
+            if rust == format!("attempt to {op} with overflow") {
+                return format!("Integer overflow in {what}");
+            }
+        }
+        rust.to_string()
+    }
+
+    /// `dbg(x)`: prints and gives back its argument.
+    pub fn dbg<T: Show>(x: T) -> T {
+        println!("[DEBUG] {}", x.show());
+        x
+    }
+
+    /// `a.union(b)`: the elements of `a`, then those of `b` not in `a`, each once.
+    pub fn union<T: Clone + PartialEq>(a: &[T], b: &[T]) -> Vec<T> {
+        let mut out: Vec<T> = Vec::new();
+        for x in a.iter().chain(b) {
+            if !out.contains(x) {
+                out.push(x.clone());
+            }
+        }
+        out
+    }
+
+    /// The value of a binding a closure shares.
+    pub fn get<T: Clone>(cell: &RefCell<T>) -> T {
+        cell.borrow().clone()
+    }
+
+    pub fn float(x: f64) -> String {
+        if x.is_nan() {
+            "NaN".to_string()
+        } else if x.is_infinite() {
+            if x > 0.0 { "inf" } else { "-inf" }.to_string()
+        } else if x == x.trunc() {
+            format!("{x:.1}")
+        } else {
+            format!("{x}")
+        }
+    }
+
+    /// `a[i]`: a negative index counts from the end.
+    pub fn index(i: i64, len: usize) -> usize {
+        let k = if i < 0 { len as i64 + i } else { i };
+        if k < 0 || k as usize >= len {
+            panic!("Index {i} out of bounds for array of length {len}");
+        }
+        k as usize
+    }
+
+    /// `a ** b` on integers (a negative exponent has no integer result).
+    pub fn pow(a: i64, b: i64) -> i64 {
+        let e = u32::try_from(b).expect("a negative exponent gives a float");
+        a.checked_pow(e).expect("Integer overflow in exponentiation")
+    }
+
+    /// `x.len()` of a string: bytes, as in Ruchy.
+    pub fn len(s: &str) -> i64 {
+        s.len() as i64
+    }
+
+    /// The characters of a string as one-character strings.
+    pub fn chars(s: &str) -> Vec<String> {
+        s.chars().map(|c| c.to_string()).collect()
+    }
+
+    /// `s[i]` of a string: the character at a character index (negative from the end).
+    pub fn char_at(s: &str, i: i64) -> String {
+        let n = s.chars().count();
+        s.chars().nth(index(i, n)).map(|c| c.to_string()).unwrap_or_default()
+    }
+
+    /// `a[lo..hi]` of an array.
+    pub fn slice<T: Clone>(a: &[T], r: impl std::ops::RangeBounds<i64>) -> Vec<T> {
+        match bounds(&r, a.len()) {
+            Some((lo, hi)) => a[lo..hi].to_vec(),
+            None => panic!("Range {} out of bounds for array of length {}", shown(&r), a.len()),
+        }
+    }
+
+    /// `s[lo..hi]` of a string, in characters (D21).
+    pub fn substring(s: &str, r: impl std::ops::RangeBounds<i64>) -> String {
+        let chars: Vec<char> = s.chars().collect();
+        match bounds(&r, chars.len()) {
+            Some((lo, hi)) => chars[lo..hi].iter().collect(),
+            None => panic!("Range {} out of bounds for string of length {}", shown(&r), chars.len()),
+        }
+    }
+
+    /// `s.substring(a, b)`: the characters from `a` to `b`, both clamped to the string.
+    pub fn clamped_substring(s: &str, a: i64, b: i64) -> String {
+        let chars: Vec<char> = s.chars().collect();
+        let lo = a.clamp(0, chars.len() as i64) as usize;
+        let hi = b.clamp(lo as i64, chars.len() as i64) as usize;
+        chars[lo..hi].iter().collect()
+    }
+
+    /// The positions a range selects from `len` elements, if they are all there.
+    fn bounds(r: &impl std::ops::RangeBounds<i64>, len: usize) -> Option<(usize, usize)> {
+        use std::ops::Bound;
+        let lo = match r.start_bound() {
+            Bound::Included(&x) => x,
+            Bound::Excluded(&x) => x.checked_add(1)?,
+            Bound::Unbounded => 0,
+        };
+        let hi = match r.end_bound() {
+            Bound::Included(&x) => x.checked_add(1)?,
+            Bound::Excluded(&x) => x,
+            Bound::Unbounded => len as i64,
+        };
+        if lo < 0 || hi < lo || hi as usize > len {
+            return None;
+        }
+        Some((lo as usize, hi as usize))
+    }
+
+    /// A range as Ruchy shows it.
+    fn shown(r: &impl std::ops::RangeBounds<i64>) -> String {
+        use std::ops::Bound;
+        let lo = match r.start_bound() {
+            Bound::Included(x) | Bound::Excluded(x) => x.to_string(),
+            Bound::Unbounded => String::new(),
+        };
+        match r.end_bound() {
+            Bound::Included(x) => format!("{lo}..={x}"),
+            Bound::Excluded(x) => format!("{lo}..{x}"),
+            Bound::Unbounded => format!("{lo}.."),
+        }
+    }
+
+    /// Ordering of floats for `sort` and `max` (Ruchy compares numbers; NaN sorts as equal).
+    pub fn cmp_f64(a: &f64, b: &f64) -> std::cmp::Ordering {
+        a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+    }
+}
+"#;
