@@ -6,6 +6,8 @@ export const CELL_TARGET_US = 10_000;
 export const MEAN_TARGET_US = 8_000;
 export const REPEATS = 100_000;
 export const BINDINGS = 10_000;
+/** Untimed runs before the timed ones (the component's benchmark does as many). */
+export const WARM_UP_RUNS = 100;
 const MAX_RATIO = 2;
 
 const shareUnder = (s) => (s.length ? s.filter((x) => x < CELL_TARGET_US).length / s.length : 0);
@@ -17,6 +19,14 @@ export function roundTrips(engine, report, iterations) {
   const failed = cats.map(() => false);
   const results = cats.map(() => '');
   const seed = cats.map((c, i) => i).filter((i) => cats[i].group === 'seed');
+  const compileProgram = (c) => (c.setup ? `${c.setup}\n${c.cell}` : c.cell);
+  // untimed warm-up, as the component's own benchmark does (V8 compiles hot functions late)
+  for (let it = 0; it < WARM_UP_RUNS; it++) {
+    const session = new engine.Session();
+    for (const i of seed) session.executeCell(cats[i].cell);
+    session[Symbol.dispose]?.();
+    for (const c of cats.filter((c) => c.group === 'compile')) engine.compile(compileProgram(c));
+  }
   for (let it = 0; it < Math.max(iterations, 1); it++) {
     const session = new engine.Session();
     for (const i of seed) {
@@ -28,8 +38,25 @@ export function roundTrips(engine, report, iterations) {
     }
     session[Symbol.dispose]?.();
   }
+  // compile rows: `compile` of the setup and the cell as one program
   cats.forEach((c, i) => {
-    if (c.group === 'seed') return;
+    if (c.group !== 'compile') return;
+    const program = compileProgram(c);
+    for (let it = 0; it < Math.max(iterations, 1); it++) {
+      const t0 = performance.now();
+      let rust;
+      try {
+        rust = engine.compile(program);
+      } catch {
+        failed[i] = true; // jco throws a result's error
+        continue;
+      }
+      samples[i].push((performance.now() - t0) * 1000);
+      results[i] = `${rust.split('\n').length - (rust.endsWith('\n') ? 1 : 0)} lines of Rust`;
+    }
+  });
+  cats.forEach((c, i) => {
+    if (c.group !== 'compute') return;
     for (let k = 0; k < Math.max(c.samples, 1); k++) {
       const session = new engine.Session();
       if (c.setup && session.executeCell(c.setup).diagnostic !== undefined) failed[i] = true;

@@ -172,6 +172,30 @@ for (const c of cases) {
   }
   session[Symbol.dispose]?.();
 }
+
+// export-rust and compile-cells through jco: the same Rust for the seed cells, and a cell's
+// diagnostic points into that cell (jco throws a result's error as `{ payload }`)
+{
+  const seed = ['let x = 42', 'let y = x * 2 + 1', 'fun double(n: Int) -> Int { n * 2 }', 'let result = double(21)', 'if x > 0 { x } else { 0 }'];
+  const session = new engine.Session();
+  for (const cell of seed) session.executeCell(cell);
+  session.executeCell('missing + 1');
+  const exported = session.exportRust();
+  const compiled = engine.compileCells(seed);
+  if (exported !== compiled || !exported.includes('fn double(n: i64) -> i64 {') || exported.includes('missing')) {
+    failures.push('jco: export-rust is not compile-cells of the successful cells');
+  }
+  try {
+    engine.compileCells(['let a = 1', 'let b = [a, "two"]']);
+    failures.push('jco: compile-cells accepted a mixed array');
+  } catch (e) {
+    const err = e.payload?.[0];
+    if (err?.cell !== 2 || err.diagnostic.span.start !== 12 || err.diagnostic.span.column !== 13) {
+      failures.push(`jco: compile-cells' error does not point into its cell: ${JSON.stringify(e.payload ?? String(e))}`);
+    }
+  }
+  session[Symbol.dispose]?.();
+}
 if (failures.length) {
   console.error(`jco: ${failures.length} of ${checked} cells differ from the corpus:\n\n${failures.join('\n\n')}`);
   process.exit(1);

@@ -23,6 +23,11 @@ impl wit::Guest for Component {
         engine::compile(&source).map_err(|ds| ds.iter().map(|d| diagnostic(d, &source)).collect())
     }
 
+    fn compile_cells(cells: Vec<String>) -> Result<String, Vec<wit::CellError>> {
+        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+        engine::compile_cells(&cells).map_err(cell_errors)
+    }
+
     fn benchmark(iterations: u32) -> wit::BenchmarkReport {
         let r = engine::bench::run(iterations);
         wit::BenchmarkReport {
@@ -33,6 +38,7 @@ impl wit::Guest for Component {
                     name: c.name,
                     group: match c.group {
                         engine::bench::Group::Seed => wit::BenchmarkGroup::Seed,
+                        engine::bench::Group::Compile => wit::BenchmarkGroup::Compile,
                         engine::bench::Group::Compute => wit::BenchmarkGroup::Compute,
                     },
                     setup: c.setup,
@@ -84,6 +90,10 @@ impl wit::GuestSession for Session {
         cell_result(out, &source)
     }
 
+    fn export_rust(&self) -> Result<String, Vec<wit::CellError>> {
+        self.0.borrow().export_rust().map_err(cell_errors)
+    }
+
     fn disassemble(&self, source: String) -> Result<String, wit::Diagnostic> {
         self.0
             .borrow_mut()
@@ -110,6 +120,17 @@ fn cell_result(out: engine::CellOutput, source: &str) -> wit::CellResult {
             target_met: total < engine::bench::CELL_TARGET_US,
         },
     }
+}
+
+fn cell_errors(errors: Vec<engine::CellError>) -> Vec<wit::CellError> {
+    errors
+        .into_iter()
+        .map(|e| wit::CellError {
+            cell: e.cell,
+            diagnostic: diagnostic(&e.diagnostic, &e.source),
+            source: e.source,
+        })
+        .collect()
 }
 
 fn diagnostic(d: &engine::Diagnostic, source: &str) -> wit::Diagnostic {

@@ -28,4 +28,4 @@ pub mod vm;
 
 pub use diagnostic::{Diagnostic, DiagnosticKind, LineCol, Span};
 pub use session::{CellOutput, Clock, InstantClock, Session, Timing};
-pub use transpiler::compile;
+pub use transpiler::{compile, compile_cells, CellError};

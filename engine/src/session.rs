@@ -13,6 +13,7 @@ use crate::display::display;
 use crate::opcode::Proto;
 use crate::parser::parse;
 use crate::resolver::{resolve, Globals};
+use crate::transpiler::CellError;
 use crate::value::Value;
 use crate::vm::{Limits, Vm, VmError};
 use std::rc::Rc;
@@ -68,6 +69,10 @@ pub struct Session {
     globals: Globals,
     cells: u32,
     clock: Box<dyn Clock>,
+    /// The cells that succeeded, in order, for [`Session::export_rust`]; a cell run again
+    /// right after itself adds a repeat, not a copy (so a session that runs one cell many
+    /// times keeps a flat memory).
+    history: Vec<(String, u32)>,
 }
 
 impl Default for Session {
@@ -97,6 +102,7 @@ impl Session {
             globals,
             cells: 0,
             clock,
+            history: Vec::new(),
         }
     }
 
@@ -115,7 +121,31 @@ impl Session {
 
     /// Runs one notebook cell.
     pub fn execute_cell(&mut self, source: &str) -> CellOutput {
-        self.run(source, false)
+        let out = self.run(source, false);
+        if out.diagnostic.is_none() {
+            match self.history.last_mut() {
+                Some((last, repeats)) if last == source => *repeats += 1,
+                _ => self.history.push((source.to_string(), 1)),
+            }
+        }
+        out
+    }
+
+    /// The session as one Rust program made of its successful cells, in order (what
+    /// [`crate::transpiler::compile_cells`] makes of them): it prints what the cells
+    /// printed and showed. Scripts run with [`Session::run_script`] are not part of it.
+    pub fn export_rust(&self) -> Result<String, Vec<CellError>> {
+        let cells: Vec<&str> = self
+            .history
+            .iter()
+            .flat_map(|(source, repeats)| std::iter::repeat_n(source.as_str(), *repeats as usize))
+            .collect();
+        crate::transpiler::compile_cells(&cells)
+    }
+
+    /// How many cells [`Session::export_rust`] would export.
+    pub fn exported_cells(&self) -> usize {
+        self.history.iter().map(|(_, n)| *n as usize).sum()
     }
 
     /// Runs a whole program as a script (`ruchy run`): evaluates it, then calls `main()` if it
@@ -328,6 +358,42 @@ mod tests {
             out.diagnostic.map(|d| d.message).as_deref(),
             Some("Division by zero")
         );
+    }
+
+    #[test]
+    fn export_keeps_the_successful_cells_in_order() {
+        let mut s = Session::new();
+        shows(&mut s, "let x = 41");
+        assert!(s.execute_cell("y + 1").diagnostic.is_some());
+        shows(&mut s, "x += 1");
+        shows(&mut s, "x += 1");
+        shows(&mut s, "println(x)");
+        assert_eq!(s.exported_cells(), 4);
+        let rust = s.export_rust().expect("the cells are expressible");
+        assert!(!rust.contains("y + 1"), "{rust}");
+        // the repeated cell is there twice, in order
+        let first = rust.find("x += 1").expect("the first `x += 1`");
+        assert!(rust[first + 1..].contains("x += 1"), "{rust}");
+        assert!(
+            rust.find("println!(\"{}\", x)").is_some_and(|p| p > first),
+            "{rust}"
+        );
+    }
+
+    #[test]
+    fn export_errors_point_into_their_cell() {
+        let mut s = Session::new();
+        shows(&mut s, "let a = 1");
+        shows(&mut s, "let b = [1, \"two\"]");
+        let errs = s.export_rust().expect_err("a mixed array has no Rust type");
+        assert_eq!(errs[0].cell, 2);
+        assert_eq!(errs[0].source, "let b = [1, \"two\"]");
+        assert!(
+            errs[0].diagnostic.message.starts_with("cell 2:"),
+            "{}",
+            errs[0].diagnostic.message
+        );
+        assert_eq!(errs[0].diagnostic.span.start, 12);
     }
 
     #[test]

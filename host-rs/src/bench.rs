@@ -7,6 +7,17 @@ use anyhow::Result;
 use std::time::Instant;
 
 pub const CELL_TARGET_US: f64 = 10_000.0;
+/// Untimed runs before the timed ones (the component's benchmark does as many).
+pub const WARM_UP_RUNS: u32 = 100;
+
+/// The program a compile category compiles: its setup, a newline, its cell.
+fn compile_program(c: &crate::host::BenchmarkCategory) -> String {
+    if c.setup.is_empty() {
+        c.cell.clone()
+    } else {
+        format!("{}\n{}", c.setup, c.cell)
+    }
+}
 pub const MEAN_TARGET_US: f64 = 8_000.0;
 
 fn share_under(samples: &[f64]) -> f64 {
@@ -40,6 +51,17 @@ pub fn round_trips(
     let seed: Vec<usize> = (0..cats.len())
         .filter(|&i| cats[i].group == BenchmarkGroup::Seed)
         .collect();
+    // untimed warm-up, as the component's own benchmark does
+    for _ in 0..WARM_UP_RUNS {
+        let s = inst.new_session()?;
+        for &i in &seed {
+            inst.execute_cell(s, &cats[i].cell)?;
+        }
+        inst.drop_session(s)?;
+        for c in cats.iter().filter(|c| c.group == BenchmarkGroup::Compile) {
+            let _ = inst.compile(&compile_program(c))?;
+        }
+    }
     for _ in 0..iterations.max(1) {
         let s = inst.new_session()?;
         for &i in &seed {
@@ -51,8 +73,24 @@ pub fn round_trips(
         }
         inst.drop_session(s)?;
     }
+    // compile rows: `compile` of the setup and the cell as one program
     for (i, c) in cats.iter().enumerate() {
-        if c.group == BenchmarkGroup::Seed {
+        if c.group != BenchmarkGroup::Compile {
+            continue;
+        }
+        let program = compile_program(c);
+        for _ in 0..iterations.max(1) {
+            let t = Instant::now();
+            let r = inst.compile(&program)?;
+            samples[i].push(t.elapsed().as_nanos() as f64 / 1000.0);
+            match r {
+                Ok(rust) => results[i] = format!("{} lines of Rust", rust.lines().count()),
+                Err(_) => failed[i] = true,
+            }
+        }
+    }
+    for (i, c) in cats.iter().enumerate() {
+        if c.group != BenchmarkGroup::Compute {
             continue;
         }
         for _ in 0..c.samples.max(1) {

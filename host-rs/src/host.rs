@@ -13,8 +13,8 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::ruchy::notebook::engine::{
-    BenchmarkCategory, BenchmarkGroup, BenchmarkReport, CellResult, Diagnostic, DiagnosticKind,
-    Performance, Span,
+    BenchmarkCategory, BenchmarkGroup, BenchmarkReport, CellError, CellResult, Diagnostic,
+    DiagnosticKind, Performance, Span,
 };
 
 /// Per-instance host state: the WASI context and its resource table.
@@ -115,6 +115,16 @@ impl Instance {
     pub fn compile(&mut self, source: &str) -> Result<Result<String, Vec<Diagnostic>>> {
         let api = self.bindings.ruchy_notebook_engine();
         Ok(api.call_compile(&mut self.store, source)?)
+    }
+
+    pub fn compile_cells(&mut self, cells: &[String]) -> Result<Result<String, Vec<CellError>>> {
+        let api = self.bindings.ruchy_notebook_engine();
+        Ok(api.call_compile_cells(&mut self.store, cells)?)
+    }
+
+    pub fn export_rust(&mut self, s: SessionHandle) -> Result<Result<String, Vec<CellError>>> {
+        let api = self.bindings.ruchy_notebook_engine();
+        Ok(api.session().call_export_rust(&mut self.store, s.0)?)
     }
 
     pub fn memory_bytes(&mut self) -> Result<u64> {

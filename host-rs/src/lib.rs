@@ -1,8 +1,10 @@
 //! The wasmtime host of the `ruchy:notebook` component: building/finding the component
-//! ([`build`]), running it ([`host`]) and rendering its results ([`render`]). No language
+//! ([`build`]), running it ([`host`]), rendering its results ([`render`]), reading
+//! programs and notebooks for `compile` and checking what it makes ([`check`]). No language
 //! logic lives here: everything about Ruchy happens inside the component.
 
 pub mod bench;
 pub mod build;
+pub mod check;
 pub mod host;
 pub mod render;

@@ -4,7 +4,8 @@
 //! host-rs bench [--iterations N] [--json]   time the seed cells (host round trip and inside)
 //! host-rs run FILE.ruchy                    run a program as a script (calls main if defined)
 //! host-rs eval 'SOURCE'                     one notebook cell in a fresh session
-//! host-rs compile FILE.ruchy                the Rust program on stdout
+//! host-rs compile FILE [-o OUT.rs]           a program or notebook to Rust (stdout or OUT.rs)
+//! host-rs compile --check FILE              ... then build it, run it, compare with the interpreter
 //! host-rs disasm 'SOURCE'                   the bytecode a cell compiles to
 //! host-rs build-component                   (re)build target/ruchy_notebook.wasm
 //! ```
@@ -13,6 +14,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use host_rs::bench;
 use host_rs::build::{build_component, ensure_component, workspace_root};
+use host_rs::check;
 use host_rs::host::{Instance, Runtime};
 use host_rs::render::{self, Row};
 use std::path::{Path, PathBuf};
@@ -47,8 +49,20 @@ enum Cmd {
     Run { file: PathBuf },
     /// Run one notebook cell in a fresh session: its output, then its value.
     Eval { source: String },
-    /// Transpile a Ruchy program to Rust (on stdout).
-    Compile { file: PathBuf },
+    /// Transpile a Ruchy program, or a notebook (`.ipynb`, or cells separated by `// %%`
+    /// lines), to one Rust program.
+    Compile {
+        file: PathBuf,
+        /// Write the Rust here instead of stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// Build the Rust with rustc, run it, and compare its output with the interpreter's.
+        #[arg(long)]
+        check: bool,
+        /// With --check: how long the compiled program may run, in seconds.
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
+    },
     /// Show the bytecode a cell compiles to.
     Disasm { source: String },
     /// Build the component and copy it to target/ruchy_notebook.wasm.
@@ -109,25 +123,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(report_error(&r.diagnostic, source, "cell"))
         }
-        Cmd::Compile { file } => {
-            let source = read(file)?;
-            let mut inst = instance(&cli.component)?;
-            match inst.compile(&source)? {
-                Ok(rust) => {
-                    print!("{rust}");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(diags) => {
-                    for d in &diags {
-                        eprint!(
-                            "{}",
-                            render::diagnostic(d, &source, &file.display().to_string())
-                        );
-                    }
-                    Ok(ExitCode::FAILURE)
-                }
-            }
-        }
+        Cmd::Compile {
+            file,
+            output,
+            check,
+            timeout,
+        } => compile(&cli.component, file, output.as_deref(), *check, *timeout),
         Cmd::Disasm { source } => {
             let mut inst = instance(&cli.component)?;
             let s = inst.new_session()?;
@@ -144,6 +145,111 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Bench { iterations, json } => bench(&cli.component, *iterations, *json),
     }
+}
+
+/// `compile FILE [-o OUT] [--check]`. A notebook is transpiled cell by cell in order; with
+/// `--check`, the cells run in the interpreter first, and what is checked is the session's
+/// `export-rust` (the cells that succeeded), against what those cells printed and showed.
+fn compile(
+    cli_path: &Option<PathBuf>,
+    file: &Path,
+    output: Option<&Path>,
+    check: bool,
+    timeout: u64,
+) -> Result<ExitCode> {
+    let input = check::read_input(file)?;
+    let origin = file.display().to_string();
+    let mut inst = instance(cli_path)?;
+    let interpreted = if check {
+        Some(check::interpret(&mut inst, &input, &origin)?)
+    } else {
+        None
+    };
+    let transpiled = match interpreted.as_ref().and_then(|i| i.export.clone()) {
+        Some(export) => export,
+        None => check::transpile(&mut inst, &input, &origin)?,
+    };
+    let rust = match transpiled {
+        Ok(rust) => rust,
+        Err(rendered) => {
+            eprint!("{rendered}");
+            if check {
+                println!("verdict: refused (compile gave the diagnostics above)");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if let Some(out) = output {
+        std::fs::write(out, &rust).with_context(|| format!("writing {}", out.display()))?;
+    } else if !check {
+        print!("{rust}");
+    }
+    let Some(interpreted) = interpreted else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let kind = match &input {
+        check::Input::Script(_) => "a script".to_string(),
+        check::Input::Cells(c) => format!("a notebook of {} cells", c.len()),
+    };
+    println!("{origin}: {kind}, {} lines of Rust", rust.lines().count());
+    for e in &interpreted.errors {
+        eprint!("{e}");
+    }
+    let script = matches!(input, check::Input::Script(_));
+    if !script && !interpreted.errors.is_empty() {
+        println!(
+            "{} cell(s) failed in the interpreter: the check compiles the cells that succeeded, as export-rust does",
+            interpreted.errors.len()
+        );
+    }
+    let ran = match check::build_and_run(&rust, std::time::Duration::from_secs(timeout))? {
+        Ok(ran) => ran,
+        Err(errors) => {
+            eprint!("{errors}");
+            println!("verdict: DOES NOT BUILD (a bug in compile: please report it)");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    println!(
+        "built with rustc in {:.2} s; the interpreter printed {} lines, the compiled program {}",
+        ran.build_time.as_secs_f64(),
+        interpreted.stdout.lines().count(),
+        ran.stdout.lines().count()
+    );
+    let interpreter_failed = script && !interpreted.errors.is_empty();
+    let verdict = match (
+        ran.success,
+        check::first_difference(&interpreted.stdout, &ran.stdout),
+    ) {
+        (None, _) => format!("DIFFERENT: the compiled program ran longer than {timeout} s"),
+        (Some(ok), None) if ok != interpreter_failed => {
+            "agree: the compiled program prints what the interpreter prints".to_string()
+        }
+        (Some(ok), None) => format!(
+            "DIFFERENT: the same output, but the {} failed and the {} did not",
+            if ok {
+                "interpreter"
+            } else {
+                "compiled program"
+            },
+            if ok {
+                "compiled program"
+            } else {
+                "interpreter"
+            }
+        ),
+        (Some(_), Some((line, want, got))) => format!(
+            "DIFFERENT at output line {line}: the interpreter printed {}, the compiled program {}",
+            want.map_or("nothing more".to_string(), |l| format!("{l:?}")),
+            got.map_or("nothing more".to_string(), |l| format!("{l:?}"))
+        ),
+    };
+    println!("verdict: {verdict}");
+    Ok(if verdict.starts_with("agree") {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn report_error(d: &Option<host_rs::host::Diagnostic>, source: &str, origin: &str) -> ExitCode {

@@ -117,7 +117,7 @@ fn one_line(cell: &str, width: usize) -> String {
 pub fn table(title: &str, rows: &[Row]) -> String {
     let mut out = format!("{title}\n");
     out.push_str(&format!(
-        "{:<24} {:<40} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n",
+        "{:<30} {:<40} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n",
         "category", "cell", "target", "mean", "p50", "p95", "p99", "max", "met"
     ));
     let mut in_compute = false;
@@ -137,7 +137,7 @@ pub fn table(title: &str, rows: &[Row]) -> String {
             "NO".to_string()
         };
         out.push_str(&format!(
-            "{:<24} {:<40} {:>9} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10.2}  {}\n",
+            "{:<30} {:<40} {:>9} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10.2}  {}\n",
             r.category,
             one_line(&r.cell, 40),
             target,

@@ -46,6 +46,11 @@ fn test() -> Result<(), String> {
         &["host-js/conformance.mjs"],
     )?;
     step(
+        "browser notebook in headless Chromium (installs Chromium and packages if missing)",
+        "node",
+        &["host-js/browser/test.mjs"],
+    )?;
+    step(
         "wasmtime bench runs and meets the targets",
         &cargo,
         &[

@@ -10,11 +10,11 @@
 
 use super::infer::{unsupported, EnumInfo, StructInfo, Typed, VariantKind};
 use super::types::Ty;
+use super::types::{HashMap, HashSet};
 use crate::ast::*;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::format::{FormatSpec, Kind};
 use crate::resolver::{CaptureSrc, Globals, Resolution, UseRes};
-use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 use std::rc::Rc;
 
@@ -56,6 +56,8 @@ struct Emitter<'a> {
     lasts: usize,
     /// The receiver of the method being emitted is the local `tmp` (see `method`).
     temp_receiver: bool,
+    /// A local that ends a function body: moved out, not cloned.
+    moved_tail: Option<*const Expr>,
 }
 
 /// Where the value of an expression whose display a cell shows goes.
@@ -111,7 +113,7 @@ pub fn emit(
     display: &HashSet<usize>,
     notebook: bool,
 ) -> EResult<String> {
-    let mut names = HashMap::new();
+    let mut names = HashMap::default();
     collect_names(&program.exprs, &mut names);
     let mut e = Emitter {
         res,
@@ -120,10 +122,11 @@ pub fn emit(
         names,
         captures: Vec::new(),
         impl_type: None,
-        by_value_self: HashSet::new(),
-        lossy_fns: HashSet::new(),
+        by_value_self: HashSet::default(),
+        lossy_fns: HashSet::default(),
         lasts: 0,
         temp_receiver: false,
+        moved_tail: None,
     };
     // functions typed `()` that may still end in a value (until nothing changes: they call
     // each other)
@@ -727,7 +730,29 @@ impl Emitter<'_> {
                 }
             }
         }
-        let body = self.block_of(&def.body, ret != Ty::Unit)?;
+        // a local that ends the body is moved out (`counts`, not `counts.clone()`)
+        let last = match &def.body.kind {
+            ExprKind::Block(b) => b.exprs.last(),
+            _ => Some(&*def.body),
+        };
+        let saved = self.moved_tail.take();
+        if let Some(
+            x @ Expr {
+                kind: ExprKind::Var(v),
+                ..
+            },
+        ) = last
+        {
+            // (a closure's captures are not its own to move: only true locals)
+            if let UseRes::Local(b) = self.res.use_of(v) {
+                if self.repr(self.res.canonical(b)) == Repr::Plain {
+                    self.moved_tail = Some(x as *const Expr);
+                }
+            }
+        }
+        let body = self.block_of(&def.body, ret != Ty::Unit);
+        self.moved_tail = saved;
+        let body = body?;
         if prologue.is_empty() {
             Ok(body)
         } else {
@@ -1283,6 +1308,17 @@ impl Emitter<'_> {
     fn iter_of(&mut self, e: &Expr) -> EResult<String> {
         let t = self.ty(e);
         let x = self.expr(e)?;
+        let place = matches!(
+            e.kind,
+            ExprKind::Var(_)
+                | ExprKind::Field { .. }
+                | ExprKind::Index(..)
+                | ExprKind::TupleField(..)
+        );
+        if !place && matches!(t, Ty::Vec(_) | Ty::Map(_) | Ty::Range | Ty::RangeInclusive) {
+            // a temporary: iterated as it is
+            return Ok(x);
+        }
         Ok(match t {
             Ty::Vec(_) => format!("{}.clone()", paren(&x)),
             Ty::Str => format!("rt::chars(&{})", paren(&x)),
@@ -1499,6 +1535,9 @@ impl Emitter<'_> {
     /// An expression whose value is moved somewhere: places of non-`Copy` types are cloned.
     fn value(&mut self, e: &Expr) -> EResult<String> {
         let s = self.expr(e)?;
+        if self.moved_tail == Some(e as *const Expr) {
+            return Ok(s);
+        }
         let place = match &e.kind {
             ExprKind::Var(v) => {
                 !matches!(self.res.use_of(v), UseRes::Global(slot) if self.is_shared_global(v, slot))
@@ -1914,7 +1953,29 @@ impl Emitter<'_> {
                 paren(&self.expr(b)?)
             ));
         }
-        let (mut x, mut y) = (paren(&self.value(a)?), paren(&self.value(b)?));
+        let compare = matches!(
+            op,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        );
+        let (mut x, mut y) = if compare {
+            // a comparison borrows its operands; a string literal compares as `&str`
+            let operand = |s: &mut Self, e: &Expr| -> EResult<String> {
+                match &e.kind {
+                    ExprKind::Str(t) if matches!(op, BinOp::Eq | BinOp::Ne) => Ok(rust_str(t)),
+                    _ => s.expr(e).map(|x| paren(&x)),
+                }
+            };
+            let x = operand(self, a)?;
+            let y = operand(self, b)?;
+            // `&str == &str` and `String == &str` both work; `"a" == s` needs `s` as `&str`
+            if x.starts_with('"') && !y.starts_with('"') {
+                (x, format!("{y}.as_str()"))
+            } else {
+                (x, y)
+            }
+        } else {
+            (paren(&self.value(a)?), paren(&self.value(b)?))
+        };
         if ta == Ty::Int && tb == Ty::Float {
             x = format!("({x} as f64)");
         }
@@ -2890,6 +2951,14 @@ impl Emitter<'_> {
 
     /// A Rust format string and its arguments for `println(args..)` (D8, D9).
     fn print_args(&mut self, args: &[Expr]) -> EResult<(String, Vec<String>)> {
+        if let [Expr {
+            kind: ExprKind::FStr(parts),
+            span,
+        }] = args
+        {
+            // `println(f"..")` prints the template directly
+            return self.fstring_parts(parts, *span);
+        }
         if let Some(Expr {
             kind: ExprKind::Str(first),
             span,
@@ -2998,6 +3067,16 @@ impl Emitter<'_> {
     }
 
     fn fstring(&mut self, parts: &[FStrPart], span: Span) -> EResult<String> {
+        let (fmt, vals) = self.fstring_parts(parts, span)?;
+        if vals.is_empty() {
+            Ok(format!("format!(\"{fmt}\")"))
+        } else {
+            Ok(format!("format!(\"{fmt}\", {})", vals.join(", ")))
+        }
+    }
+
+    /// An f-string as a Rust format string and its arguments.
+    fn fstring_parts(&mut self, parts: &[FStrPart], span: Span) -> EResult<(String, Vec<String>)> {
         let mut fmt = String::new();
         let mut vals = Vec::new();
         for p in parts {
@@ -3017,11 +3096,7 @@ impl Emitter<'_> {
                 }
             }
         }
-        if vals.is_empty() {
-            Ok(format!("format!(\"{fmt}\")"))
-        } else {
-            Ok(format!("format!(\"{fmt}\", {})", vals.join(", ")))
-        }
+        Ok((fmt, vals))
     }
 }
 

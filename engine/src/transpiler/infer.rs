@@ -6,12 +6,13 @@
 //! diagnostic; the emitter may assume everything it is given is expressible.
 
 use super::types::{describe, Subst, Ty};
+use super::types::{HashMap, HashSet};
 use crate::ast::*;
 use crate::compiler::checked;
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Span};
 use crate::opcode::Checked;
 use crate::resolver::{CaptureSrc, Globals, Resolution, UseRes};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 type IResult<T> = Result<T, Diagnostic>;
@@ -128,22 +129,22 @@ pub fn infer<'a>(
         res,
         globals,
         s: Subst::default(),
-        exprs: HashMap::new(),
-        binds: HashMap::new(),
-        gl: HashMap::new(),
-        global_fns: HashSet::new(),
-        globals_assigned: HashSet::new(),
-        shared_globals: HashSet::new(),
-        forward: HashSet::new(),
-        fn_types: HashMap::new(),
+        exprs: HashMap::default(),
+        binds: HashMap::default(),
+        gl: HashMap::default(),
+        global_fns: HashSet::default(),
+        globals_assigned: HashSet::default(),
+        shared_globals: HashSet::default(),
+        forward: HashSet::default(),
+        fn_types: HashMap::default(),
         structs: BTreeMap::new(),
         enums: BTreeMap::new(),
-        methods: HashMap::new(),
+        methods: HashMap::default(),
         records: Vec::new(),
-        mutable: HashSet::new(),
+        mutable: HashSet::default(),
         stack: Vec::new(),
         thrown: Ty::Unit,
-        pending: HashMap::new(),
+        pending: HashMap::default(),
         hints: Vec::new(),
         loops: Vec::new(),
         impl_type: None,
@@ -152,9 +153,18 @@ pub fn infer<'a>(
     inf.program(program).map_err(|d| vec![d])?;
     let s = &inf.s;
     let fin = |t: &Ty| s.finish(t);
+    // (the big maps are finished in place)
+    let mut exprs = std::mem::take(&mut inf.exprs);
+    for t in exprs.values_mut() {
+        *t = fin(t);
+    }
+    let mut binds = std::mem::take(&mut inf.binds);
+    for t in binds.values_mut() {
+        *t = fin(t);
+    }
     Ok(Typed {
-        exprs: inf.exprs.iter().map(|(k, t)| (*k, fin(t))).collect(),
-        binds: inf.binds.iter().map(|(k, t)| (*k, fin(t))).collect(),
+        exprs,
+        binds,
         globals: inf.gl.iter().map(|(k, t)| (*k, fin(t))).collect(),
         globals_assigned: inf.globals_assigned,
         shared_globals: inf.shared_globals,
@@ -618,7 +628,7 @@ impl<'a> Infer<'a> {
                 _ => None,
             })
             .collect();
-        let mut called: HashSet<Rc<str>> = HashSet::new();
+        let mut called: HashSet<Rc<str>> = HashSet::default();
         for (_, def) in &top_fns {
             visit(&def.body, &mut |x| {
                 if let ExprKind::Call { callee, .. } = &x.kind {
@@ -2849,7 +2859,7 @@ fn irrefutable(p: &Pattern) -> bool {
 /// Whether control leaves a `try` body other than by its end or a throw: a `return` or `?`, or
 /// a `break`/`continue` of a loop outside it (the body becomes a closure).
 fn escapes(body: &Expr) -> bool {
-    let mut inner: HashSet<*const Expr> = HashSet::new();
+    let mut inner: HashSet<*const Expr> = HashSet::default();
     let mut escape = false;
     visit(body, &mut |x| match &x.kind {
         ExprKind::While { body, .. } | ExprKind::Loop { body, .. } => visit(body, &mut |y| {

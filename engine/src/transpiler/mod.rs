@@ -13,7 +13,7 @@ mod infer;
 pub mod runtime;
 pub mod types;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Span};
 use crate::parser::parse;
 use crate::resolver::{resolve, Globals};
 
@@ -37,6 +37,57 @@ pub fn compile_notebook(cells: &[&str]) -> Result<String, Vec<Diagnostic>> {
     translate(&source, &ends)
 }
 
+/// A diagnostic about one cell of a notebook given to [`compile_cells`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellError {
+    /// Which cell, 1-based.
+    pub cell: u32,
+    /// That cell's source.
+    pub source: String,
+    /// The diagnostic; its span is relative to `source`, its message names the cell.
+    pub diagnostic: Diagnostic,
+}
+
+/// [`compile_notebook`] with each diagnostic pointing into its own cell.
+pub fn compile_cells(cells: &[&str]) -> Result<String, Vec<CellError>> {
+    compile_notebook(cells).map_err(|ds| {
+        ds.into_iter()
+            .map(|d| {
+                let (i, start) = notebook_cell_of(cells, d.span.start);
+                let source = cells.get(i).copied().unwrap_or("");
+                let len = source.len() as u32;
+                let span = Span::new(
+                    d.span.start.saturating_sub(start).min(len),
+                    d.span.end.saturating_sub(start).min(len),
+                );
+                CellError {
+                    cell: i as u32 + 1,
+                    source: source.to_string(),
+                    diagnostic: Diagnostic {
+                        kind: d.kind,
+                        message: format!("cell {}: {}", i + 1, d.message),
+                        span,
+                    },
+                }
+            })
+            .collect()
+    })
+}
+
+/// Which cell of `cells` (joined as [`compile_notebook`] joins them) holds the byte `offset`,
+/// and where that cell starts in the joined source.
+fn notebook_cell_of(cells: &[&str], offset: u32) -> (usize, u32) {
+    let mut start = 0u32;
+    for (i, c) in cells.iter().enumerate() {
+        let end = start + c.len() as u32 + NOTEBOOK_SEPARATOR.len() as u32;
+        if offset < end || i + 1 == cells.len() {
+            return (i, start);
+        }
+        start = end;
+    }
+    (0, 0)
+}
+
 /// What joins notebook cells into one program: a newline and a `;`, so that no cell's first
 /// line continues the previous cell's last expression (D17).
 pub const NOTEBOOK_SEPARATOR: &str = "\n;\n";
@@ -49,7 +100,7 @@ fn translate(source: &str, cell_ends: &[u32]) -> Result<String, Vec<Diagnostic>>
     let mut globals = Globals::default();
     let res = resolve(&program, &mut globals).map_err(|d| vec![d])?;
     let typed = infer::infer(&program, &res, &globals)?;
-    let mut display = std::collections::HashSet::new();
+    let mut display = types::HashSet::default();
     for &end in cell_ends {
         if let Some(i) = program.exprs.iter().rposition(|e| e.span.end <= end) {
             display.insert(i);

@@ -1,0 +1,185 @@
+// The notebook page measured in headless Chromium: how long from navigation to the first
+// cell's result, and each seed cell's latency in the page (performance.now() around the round
+// trip to the engine worker), then the component's own benchmark run in the browser.
+//
+//   node host-js/browser/bench.mjs [--iterations N] [--loads N] [--json]
+//
+// --iterations: how many times Run all runs the seed notebook (default 1000, so 1000 samples
+// of each cell) and the iterations of the component's benchmark; --loads: page loads measured
+// cold (each in a new browser profile) and warm (reloads), default 5 each.
+// Exits 1 when a seed cell's p95 in the page misses its target or the component's benchmark
+// in the browser misses the seed's criteria.
+import { statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { ensureBuilt } from './build.mjs';
+import { ensureChromium, launchChromium } from './chromium.mjs';
+import { startServer } from './server.mjs';
+import { insideRows } from '../bench.mjs';
+import { stats, table } from '../render.mjs';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const numArg = (flag, fallback) => {
+  const i = args.indexOf(flag);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const iterations = numArg('--iterations', 1000);
+const loads = numArg('--loads', 5);
+if (!Number.isInteger(iterations) || iterations < 1 || !Number.isInteger(loads) || loads < 1) {
+  console.error('usage: node host-js/browser/bench.mjs [--iterations N] [--loads N] [--json]');
+  process.exit(2);
+}
+
+const SEED_QUERY = 'example=seed&autorun';
+
+/** Waits for the autorun of the seed notebook to finish and reads the page's timeline. */
+async function timeline(page) {
+  await page.waitForFunction(() => window.notebookApp?.metrics.firstResultAt !== undefined
+    && document.body.dataset.running === 'false' && document.body.dataset.kernel === 'idle', null, { timeout: 60_000 });
+  return page.evaluate(() => {
+    const m = window.notebookApp.metrics;
+    const nav = performance.getEntriesByType('navigation')[0];
+    const outputs = window.notebookApp.cells.filter((c) => c.type === 'code').map((c) => c.output?.display ?? c.output?.diagnostic?.message);
+    return {
+      firstResultMs: m.firstResultAt,
+      engineReadyMs: m.kernelReadyAt,
+      pageScriptMs: m.mainStartAt,
+      componentLoadMs: window.notebookApp.kernel.info.loadMs,
+      responseEndMs: nav.responseEnd,
+      firstCellUs: m.cells[0]?.totalUs,
+      outputs,
+    };
+  });
+}
+
+const median = (xs) => stats(xs).p50;
+
+async function main() {
+  ensureChromium();
+  await ensureBuilt();
+  const loadStart = loadavg()[0];
+  const srv = await startServer({ port: 0, rebuild: false });
+  const browser = await launchChromium();
+  const url = `${srv.url}?${SEED_QUERY}`;
+  const log = (s) => { if (!json) process.stderr.write(s); };
+  try {
+    // 1. Navigation to the first result: cold (a new profile: nothing cached), then warm reloads.
+    log(`measuring ${loads} cold page loads and ${loads} reloads of ${url} ...\n`);
+    const cold = [];
+    for (let i = 0; i < loads; i++) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(url);
+      cold.push(await timeline(page));
+      await context.close();
+    }
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await timeline(page);
+    const warm = [];
+    for (let i = 0; i < loads; i++) {
+      await page.reload();
+      warm.push(await timeline(page));
+    }
+    const expected = ['42', '85', '<function>', '42', '42'];
+    for (const t of [...cold, ...warm]) {
+      if (JSON.stringify(t.outputs) !== JSON.stringify(expected)) throw new Error(`the seed notebook gave ${JSON.stringify(t.outputs)}, expected ${JSON.stringify(expected)}`);
+    }
+
+    // 2. Per-cell latency in the page: Run all on the seed notebook, `iterations` times.
+    log(`running the seed notebook ${iterations} times in the page ...\n`);
+    const cellRuns = await page.evaluate(async (n) => {
+      const app = window.notebookApp;
+      app.metrics.cells.length = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await app.runAll();
+      const wallMs = performance.now() - t0;
+      const failed = app.cells.filter((c) => c.output?.diagnostic || c.output?.interrupted).length;
+      return { wallMs, failed, samples: app.metrics.cells.map((c) => ({ source: c.source, roundTripUs: c.roundTripMs * 1000, insideUs: c.totalUs, workerUs: c.workerUs, renderUs: c.renderMs * 1000 })) };
+    }, iterations);
+    if (cellRuns.failed) throw new Error(`${cellRuns.failed} seed cells failed in the page`);
+
+    // 3. The component's own benchmark, in the same page's worker.
+    log(`running the component's benchmark in the browser (${iterations} iterations) ...\n`);
+    const b = await page.evaluate((n) => window.notebookApp.runBenchmark(n), iterations);
+    if (errors.length) throw new Error(`errors in the page: ${errors.join('; ')}`);
+
+    const report = b.report;
+    const seedCats = report.categories.filter((c) => c.group === 'seed');
+    const rows = seedCats.map((c) => {
+      const mine = cellRuns.samples.filter((s) => s.source === c.cell);
+      const st = stats(mine.map((s) => s.roundTripUs));
+      return {
+        category: c.name, compute: false, cell: c.cell, result: c.display, targetUs: c.targetUs, stats: st,
+        met: mine.length === iterations && st.p95 < c.targetUs,
+        insideP50Us: stats(mine.map((s) => s.insideUs)).p50,
+        workerP50Us: stats(mine.map((s) => s.workerUs)).p50,
+        renderP50Us: stats(mine.map((s) => s.renderUs)).p50,
+      };
+    });
+    const insideMet = report.criteriaMet && report.categories.every((c) => c.targetMet);
+    const pageMet = rows.every((r) => r.met);
+    const ok = pageMet && insideMet;
+    const version = browser.version();
+    const summarize = (ts, key) => ({ p50: median(ts.map((t) => t[key])), min: Math.min(...ts.map((t) => t[key])), max: Math.max(...ts.map((t) => t[key])), runs: ts.map((t) => t[key]) });
+    const nav = {
+      cold: Object.fromEntries(['firstResultMs', 'engineReadyMs', 'pageScriptMs', 'componentLoadMs'].map((k) => [k, summarize(cold, k)])),
+      warm: Object.fromEntries(['firstResultMs', 'engineReadyMs', 'pageScriptMs', 'componentLoadMs'].map((k) => [k, summarize(warm, k)])),
+    };
+
+    if (json) {
+      console.log(JSON.stringify({
+        browser: `Chromium ${version}`, url, iterations, loads, load_average: { before: loadStart, after: loadavg()[0] },
+        navigation_to_first_result: nav,
+        per_cell_in_page: rows.map((r) => ({
+          category: r.category, cell: r.cell, target_us: r.targetUs, samples: r.stats.samples, mean_us: r.stats.mean,
+          p50_us: r.stats.p50, p95_us: r.stats.p95, p99_us: r.stats.p99, max_us: r.stats.max,
+          inside_p50_us: r.insideP50Us, worker_p50_us: r.workerP50Us, render_p50_us: r.renderP50Us, met: r.met,
+        })),
+        run_all_wall_ms: cellRuns.wallMs,
+        component_benchmark_in_browser: {
+          categories: insideRows(report).map((r) => ({ category: r.category, cell: r.cell, target_us: r.targetUs ?? null, ...r.stats, met: r.met, result: r.result })),
+          overall_mean_us: report.overallMeanUs, criteria_met: insideMet,
+        },
+        ok,
+      }, null, 2));
+    } else {
+      const f = (x) => x.toFixed(1).padStart(8);
+      const line = (name, s) => `${name.padEnd(34)} ${f(s.firstResultMs.p50)} ${f(s.engineReadyMs.p50)} ${f(s.pageScriptMs.p50)} ${f(s.componentLoadMs.p50)}   first result per load: ${s.firstResultMs.runs.map((x) => x.toFixed(0)).join(', ')}`;
+      const size = statSync(new URL('../../target/ruchy_notebook.wasm', import.meta.url)).size;
+      console.log(`ruchy notebook browser bench: Chromium ${version} (headless), the page at ${srv.url}, component ${size} bytes`);
+      console.log(`machine: ${cpus().length} CPUs, load average ${loadStart.toFixed(2)} before and ${loadavg()[0].toFixed(2)} after (1 min)`);
+      console.log('');
+      console.log(`Navigation to the first cell's result, ms after navigation start (p50 of ${loads} loads; the seed notebook runs on load)`);
+      console.log(`${''.padEnd(34)} ${'result'.padStart(8)} ${'ready'.padStart(8)} ${'script'.padStart(8)} ${'load'.padStart(8)}`);
+      console.log(line('cold: new browser profile', nav.cold));
+      console.log(line('warm: reload, HTTP cache revalidated', nav.warm));
+      console.log('(result: the first cell\'s output on screen; ready: the engine worker reported the component loaded; script: the page script started; load: the component\'s import inside the worker, from the worker\'s start)');
+      console.log('');
+      process.stdout.write(table(`Per-cell latency in the page: performance.now() around the worker round trip, ${iterations} runs of the seed notebook (Run all), microseconds`, rows));
+      console.log(`${'inside the component, p50 (us):'.padEnd(34)} ${rows.map((r) => `${r.category} ${r.insideP50Us.toFixed(1)}`).join('; ')}`);
+      console.log(`${'in the worker (JS call), p50 (us):'.padEnd(34)} ${rows.map((r) => `${r.category} ${r.workerP50Us.toFixed(1)}`).join('; ')}`);
+      console.log(`${'rendering the output, p50 (us):'.padEnd(34)} ${rows.map((r) => `${r.category} ${r.renderP50Us.toFixed(1)}`).join('; ')}`);
+      console.log(`Run all x ${iterations}: ${cellRuns.wallMs.toFixed(0)} ms (${(cellRuns.wallMs / iterations).toFixed(2)} ms per run of five cells)`);
+      console.log(`every seed cell's p95 in the page under its target: ${pageMet ? 'met' : 'NOT met'}`);
+      console.log('');
+      process.stdout.write(table(`The component's benchmark in the browser (engine.benchmark(${iterations}) in the worker; WASI clock = performance.now(), 5 us steps), microseconds`, insideRows(report)));
+      const pct = (x) => (x * 100).toFixed(1);
+      console.log(`seed cells: overall mean ${report.overallMeanUs.toFixed(2)} us; ${pct(report.shareUnderCellTarget)}% under 10 ms; simple cells under 10 ms: ${pct(report.simpleShareUnderCellTarget)}%; criteria ${insideMet ? 'met' : 'NOT met'}`);
+      console.log('');
+      console.log(`browser bench: ${ok ? 'met' : 'NOT met'}`);
+    }
+    return ok;
+  } finally {
+    await browser.close().catch(() => {});
+    await srv.close();
+  }
+}
+
+main().then((ok) => process.exit(ok ? 0 : 1), (e) => {
+  console.error(`browser bench failed: ${e.stack ?? e}`);
+  process.exit(1);
+});

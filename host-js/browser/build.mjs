@@ -1,0 +1,136 @@
+// Builds the notebook page into host-js/browser/dist/ (git-ignored): the page and its Web
+// Worker bundled by esbuild (CodeMirror, markdown-it, the jco output of the component and the
+// browser builds of preview2-shim), the HTML and CSS, and the component's core module.
+//
+//   node host-js/browser/build.mjs [--force]
+//
+// `ensureBuilt()` rebuilds only when the component, its jco transpilation, the page sources or
+// the lockfile are newer than the last build; serve.mjs, test.mjs and bench.mjs call it.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const browserDir = dirname(fileURLToPath(import.meta.url));
+export const hostDir = join(browserDir, '..');
+export const srcDir = join(browserDir, 'src');
+/** The build output (git-ignored). */
+export const distDir = join(browserDir, 'dist');
+const stampPath = join(distDir, 'build.json');
+
+/**
+ * Installs the pinned npm packages (`npm ci`) when one of host-js's dependencies is missing or
+ * at another version than package.json pins.
+ */
+export function ensureNpm() {
+  const pkg = JSON.parse(readFileSync(join(hostDir, 'package.json'), 'utf8'));
+  const wanted = { ...pkg.dependencies, ...pkg.devDependencies };
+  const missing = Object.entries(wanted).filter(([name, version]) => {
+    try {
+      return JSON.parse(readFileSync(join(hostDir, 'node_modules', name, 'package.json'), 'utf8')).version !== version;
+    } catch {
+      return true;
+    }
+  });
+  if (!missing.length) return;
+  process.stderr.write(`installing host-js packages (npm ci): ${missing.map(([n, v]) => `${n}@${v}`).join(', ')} missing\n`);
+  const r = spawnSync('npm', ['ci', '--include=dev', '--no-audit', '--no-fund', '--prefix', hostDir], { stdio: ['ignore', process.stderr, 'inherit'] });
+  if (r.error || r.status !== 0) throw new Error(`npm ci failed${r.error ? `: ${r.error.message}` : ` with status ${r.status}`}`);
+}
+
+function files(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/** Everything the build reads, newest first matters only. */
+function inputs(lib) {
+  return [
+    ...files(srcDir),
+    join(browserDir, 'build.mjs'),
+    join(hostDir, 'render.mjs'),
+    join(hostDir, 'bench.mjs'),
+    join(hostDir, 'package-lock.json'),
+    join(hostDir, 'gen', 'ruchy_notebook.js'),
+    join(hostDir, 'gen', 'ruchy_notebook.core.wasm'),
+    lib.componentPath,
+  ];
+}
+
+function stale(lib) {
+  if (!existsSync(stampPath)) return 'no build yet';
+  const built = statSync(stampPath).mtimeMs;
+  const newer = inputs(lib).find((p) => !existsSync(p) || statSync(p).mtimeMs > built);
+  return newer ? `${newer.slice(hostDir.length + 1)} is newer than the build` : null;
+}
+
+let building = null;
+
+/**
+ * Makes sure the page in dist/ is current: npm packages, the component (lib.mjs builds it when
+ * missing), its jco transpilation (redone when the component is newer), then the bundle.
+ * Returns the dist directory.
+ */
+export function ensureBuilt({ force = false, quiet = false } = {}) {
+  building ??= build(force, quiet).finally(() => { building = null; });
+  return building;
+}
+
+async function build(force, quiet) {
+  ensureNpm();
+  const lib = await import('../lib.mjs');
+  lib.ensureComponent();
+  await lib.ensureTranspiled();
+  const why = force ? 'forced' : stale(lib);
+  if (!why) return distDir;
+  const t0 = performance.now();
+  if (!quiet) process.stderr.write(`building the notebook page (${why})...\n`);
+  const esbuild = await import('esbuild');
+  const tmp = `${distDir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  let sizes;
+  try {
+    const result = await esbuild.build({
+      absWorkingDir: browserDir,
+      entryPoints: { boot: join(srcDir, 'boot.js'), main: join(srcDir, 'main.js'), worker: join(srcDir, 'worker.js') },
+      outdir: tmp,
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: ['es2022', 'chrome100', 'firefox115', 'safari16'],
+      minify: true,
+      sourcemap: 'linked',
+      legalComments: 'linked',
+      // jco's loader reads the core module with node:fs only when it runs in Node
+      external: ['node:*'],
+      logLevel: 'silent',
+    });
+    for (const w of result.warnings) process.stderr.write(`esbuild warning: ${w.text}\n`);
+    cpSync(join(srcDir, 'index.html'), join(tmp, 'index.html'));
+    cpSync(join(srcDir, 'style.css'), join(tmp, 'style.css'));
+    // jco's output fetches its core module next to itself: new URL('./ruchy_notebook.core.wasm', import.meta.url)
+    cpSync(join(hostDir, 'gen', 'ruchy_notebook.core.wasm'), join(tmp, 'ruchy_notebook.core.wasm'));
+    const component = statSync(lib.componentPath);
+    sizes = Object.fromEntries(readdirSync(tmp).map((f) => [f, statSync(join(tmp, f)).size]));
+    writeFileSync(join(tmp, 'build.json'), JSON.stringify({
+      builtAt: new Date().toISOString(),
+      component: { path: lib.componentPath, bytes: component.size, mtime: component.mtime.toISOString() },
+      esbuild: esbuild.version,
+      files: sizes,
+    }, null, 2) + '\n');
+    rmSync(distDir, { recursive: true, force: true });
+    renameSync(tmp, distDir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  if (!quiet) {
+    const kb = (f) => `${(sizes[f] / 1024).toFixed(0)} KiB`;
+    process.stderr.write(`built ${distDir.slice(hostDir.length + 1)}/ in ${(performance.now() - t0).toFixed(0)} ms: main.js ${kb('main.js')}, worker.js ${kb('worker.js')}, ruchy_notebook.core.wasm ${kb('ruchy_notebook.core.wasm')}\n`);
+  }
+  return distDir;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await ensureBuilt({ force: process.argv.includes('--force') });
+}

@@ -1,0 +1,81 @@
+// A small static server for the notebook page, on localhost only. `.wasm` is served as
+// application/wasm (streaming compilation needs it). Before it answers a request for the page
+// itself it checks that the build is current, so a rebuilt component is picked up on reload.
+import { createServer } from 'node:http';
+import { createReadStream, statSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import { distDir, ensureBuilt } from './build.mjs';
+
+export const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.ipynb': 'application/x-ipynb+json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+/**
+ * Serves dist/ on `host:port` (port 0: a free port). Resolves with `{ server, url, close }`.
+ * `rebuild: true` (the default) checks the build before serving the page.
+ */
+export async function startServer({ port = 0, host = '127.0.0.1', rebuild = true, log = false } = {}) {
+  await ensureBuilt();
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url, 'http://localhost');
+      let path = decodeURIComponent(url.pathname);
+      if (path.endsWith('/')) path += 'index.html';
+      if (rebuild && path === '/index.html') await ensureBuilt();
+      const file = normalize(join(distDir, path));
+      if (!file.startsWith(distDir + sep)) return send(res, 403, 'forbidden');
+      let st;
+      try {
+        st = statSync(file);
+      } catch {
+        return send(res, 404, 'not found');
+      }
+      if (!st.isFile()) return send(res, 404, 'not found');
+      const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+      const headers = {
+        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'Cache-Control': 'no-cache',
+        ETag: etag,
+        'X-Content-Type-Options': 'nosniff',
+        // cross-origin isolation: performance.now() (the WASI clock the component times cells
+        // with) then ticks in 5 us steps instead of 100 us
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp',
+        'Cross-Origin-Resource-Policy': 'same-origin',
+      };
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, headers);
+        return res.end();
+      }
+      res.writeHead(200, { ...headers, 'Content-Length': st.size });
+      if (req.method === 'HEAD') return res.end();
+      createReadStream(file).pipe(res);
+      if (log) process.stderr.write(`${req.method} ${url.pathname} 200\n`);
+    } catch (e) {
+      send(res, 500, String(e?.message ?? e));
+    }
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const addr = server.address();
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}/`;
+  return { server, url, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }) };
+}
+
+function send(res, status, text) {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(text + '\n');
+}

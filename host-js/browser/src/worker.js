@@ -1,0 +1,102 @@
+// The engine's Web Worker: loads the jco-transpiled component and keeps one notebook session.
+// It only converts and calls: everything about Ruchy happens inside the component.
+//
+// Messages in:  { id, op: 'execute', source }   run a cell in the session
+//               { id, op: 'benchmark', iterations }   the component's benchmark and JS round trips
+//               { id, op: 'memory' }
+// Messages out: { type: 'ready', loadMs, memoryBytes }  once the component is loaded
+//               { type: 'fatal', message }              when it cannot be loaded
+//               { id, ok: true, value, workerUs } | { id, ok: false, message }
+import { engine } from '../../gen/ruchy_notebook.js';
+import { roundTrips } from '../../bench.mjs';
+
+const loadMs = performance.now();
+
+// The browser compiles a WebAssembly function when it first runs, so the first cells of a
+// session pay for compiling the lexer, parser, compiler and VM (10-20 ms). While the page has
+// nothing to run, the worker runs a few cells in a throwaway session, one per task, to pay that
+// early; the first request stops it (`?warmup=0` turns it off).
+const WARMUP = [
+  'let x = 42', 'let y = x * 2 + 1', 'fun double(n: Int) -> Int { n * 2 }', 'let result = double(21)',
+  'if x > 0 { x } else { 0 }', 'let xs = [1, 2, 3].map(|n| n * n)\nprintln(f"{xs} {x:>4}")',
+  'struct W { a: Int }\nlet w = W { a: 1 }\nw.a', 'match x { 1 => "one", _ => "other" }',
+  'var t = 0\nfor i in 0..10 { t = t + i }\nt', 'x / 0', 'nope(',
+];
+const warmup = { on: new URL(self.location.href).searchParams.get('warmup') !== '0', next: 0, ms: 0, session: null };
+
+function warmStep() {
+  if (!warmup.on) return;
+  if (warmup.next >= WARMUP.length) return stopWarmup();
+  const t0 = performance.now();
+  warmup.session ??= new engine.Session();
+  warmup.session.executeCell(WARMUP[warmup.next++]);
+  warmup.ms += performance.now() - t0;
+  setTimeout(warmStep, 0);
+}
+
+function stopWarmup() {
+  warmup.on = false;
+  warmup.session?.[Symbol.dispose]?.();
+  warmup.session = null;
+}
+
+let session = new engine.Session();
+
+function cellResult(r) {
+  // The component's record, as plain data for postMessage.
+  const out = { stdout: r.stdout, performance: { ...r.performance } };
+  if (r.display !== undefined) out.display = r.display;
+  if (r.diagnostic !== undefined) {
+    const d = r.diagnostic;
+    out.diagnostic = { kind: d.kind, message: d.message, span: { ...d.span } };
+  }
+  return out;
+}
+
+const ops = {
+  execute({ source }) {
+    return cellResult(session.executeCell(source));
+  },
+  benchmark({ iterations }) {
+    const t0 = performance.now();
+    const report = engine.benchmark(iterations);
+    const insideMs = performance.now() - t0;
+    const t1 = performance.now();
+    const worker = roundTrips(engine, report, iterations);
+    return {
+      iterations,
+      insideMs,
+      roundTripMs: performance.now() - t1,
+      report: {
+        categories: report.categories.map((c) => ({ ...c })),
+        overallMeanUs: report.overallMeanUs,
+        shareUnderCellTarget: report.shareUnderCellTarget,
+        simpleShareUnderCellTarget: report.simpleShareUnderCellTarget,
+        criteriaMet: report.criteriaMet,
+      },
+      worker,
+      memoryBytes: engine.memoryBytes(),
+    };
+  },
+  memory() {
+    return engine.memoryBytes();
+  },
+  warmup() {
+    return { cells: warmup.next, ms: warmup.ms };
+  },
+};
+
+self.onmessage = (event) => {
+  stopWarmup();
+  const { id, op } = event.data;
+  const t0 = performance.now();
+  try {
+    const value = ops[op](event.data);
+    self.postMessage({ id, ok: true, value, workerUs: (performance.now() - t0) * 1000 });
+  } catch (e) {
+    self.postMessage({ id, ok: false, message: String(e?.message ?? e) });
+  }
+};
+
+self.postMessage({ type: 'ready', loadMs, memoryBytes: engine.memoryBytes() });
+setTimeout(warmStep, 0);

@@ -1,0 +1,536 @@
+// End-to-end tests of the notebook page in headless Chromium (Debian's package, driven by
+// playwright-core). Installs what is missing (chromium with apt-get, the npm packages with
+// `npm ci`), builds the page, serves it on a free localhost port and runs the tests.
+//
+//   node host-js/browser/test.mjs [--headed] [--filter WORD]
+//
+// Exits 1 if any test fails. Artifacts (git-ignored) go to host-js/browser/artifacts/: a
+// screenshot of a worked notebook (notebook.png), of the benchmark panel (benchmark.png), the
+// notebook saved by the save/open test (roundtrip.ipynb), and a screenshot of each failing test.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { browserDir } from './build.mjs';
+import { ensureChromium, launchChromium } from './chromium.mjs';
+import { startServer } from './server.mjs';
+
+export const artifactsDir = join(browserDir, 'artifacts');
+const args = process.argv.slice(2);
+const filter = args.includes('--filter') ? args[args.indexOf('--filter') + 1] : null;
+const TEST_TIMEOUT_MS = 90_000;
+const WAIT_MS = 30_000;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: they wait for conditions in the page, never for fixed times.
+
+const cells = (page) => page.locator('#cells > .cell');
+const cell = (page, i) => cells(page).nth(i);
+
+/** Opens the page with a fresh notebook (`example` from examples.js) and waits for the engine. */
+async function openPage(ctx, query = 'example=empty') {
+  const page = await ctx.context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.on('pageerror', (e) => ctx.errors.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') ctx.errors.push(`console error: ${m.text()}`); });
+  await page.goto(`${ctx.url}?${query}`);
+  await waitIdle(page);
+  return page;
+}
+
+/** Waits until the engine is idle and no cell is running or queued. */
+async function waitIdle(page) {
+  await page.waitForFunction(() => document.body.dataset.kernel === 'idle' && document.body.dataset.running === 'false');
+}
+
+/** Types into cell `i`'s editor (replacing its text) the way a person would. */
+async function typeInto(page, i, text) {
+  const content = cell(page, i).locator('.cm-content');
+  await content.click();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.press('Delete');
+  await page.keyboard.type(text);
+}
+
+/** Pastes multi-line text into cell `i`'s editor (no auto-indentation on the way). */
+async function pasteInto(page, i, text) {
+  const content = cell(page, i).locator('.cm-content');
+  await content.click();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.insertText(text);
+}
+
+const editorText = (page, i) => page.evaluate((i) => window.notebookApp.cells[i].source, i);
+
+/** Waits for cell `i` to show execution count `count` and to be finished. */
+async function waitForCount(page, i, count) {
+  await page.waitForFunction(([i, count]) => {
+    const el = document.querySelectorAll('#cells > .cell')[i];
+    return el && (el.dataset.state === 'done' || el.dataset.state === 'error') && el.querySelector('.prompt').textContent === `[${count}]:`;
+  }, [i, count]);
+}
+
+/** The outputs of cell `i` as text. */
+async function outputOf(page, i) {
+  return page.evaluate((i) => {
+    const el = document.querySelectorAll('#cells > .cell')[i];
+    const text = (sel) => el.querySelector(sel)?.textContent;
+    const badge = el.querySelector('.timing');
+    return {
+      prompt: text('.prompt'),
+      state: el.dataset.state,
+      display: text('.display'),
+      outPrompt: text('.out-prompt'),
+      stdout: text('.stdout'),
+      error: text('.error'),
+      errorKind: el.querySelector('.diagnostic')?.dataset.kind,
+      timing: badge ? { text: badge.textContent, totalUs: Number(badge.dataset.totalUs), targetMet: badge.dataset.targetMet === 'true' } : undefined,
+    };
+  }, i);
+}
+
+/** Types `text` in cell `i`, presses Shift+Enter and waits for execution count `count`. */
+async function runTyped(page, i, text, count) {
+  await typeInto(page, i, text);
+  assert.equal(await editorText(page, i), text, 'the editor holds what was typed');
+  await page.keyboard.press('Shift+Enter');
+  await waitForCount(page, i, count);
+  return outputOf(page, i);
+}
+
+/** What each cell shows: prompt, then rendered markdown or outputs. */
+async function shown(page) {
+  return page.$$eval('#cells > .cell', (els) => els.map((e) => {
+    const out = e.querySelector('.output').cloneNode(true);
+    return [e.querySelector('.prompt').textContent, e.classList.contains('markdown') ? e.querySelector('.rendered-markdown').innerHTML : out.innerHTML];
+  }));
+}
+
+/** Clicks a button of cell `i`'s toolbar, which shows when the pointer is over the cell. */
+async function cellAction(page, i, name) {
+  await cell(page, i).hover();
+  await cell(page, i).locator(`.cell-toolbar .${name}`).click();
+}
+
+async function cellIds(page) {
+  return cells(page).evaluateAll((els) => els.map((e) => e.dataset.id));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('the page loads the component in a worker', async (ctx) => {
+  const page = await openPage(ctx, 'example=welcome');
+  const info = await page.evaluate(() => ({
+    status: document.querySelector('#kernel-status').textContent,
+    isolated: window.crossOriginIsolated,
+    load: window.notebookApp.kernel.info.loadMs,
+    cells: document.querySelectorAll('#cells > .cell').length,
+  }));
+  assert.equal(info.status, 'Engine: idle');
+  assert.ok(info.load > 0, 'the worker reports how long loading the component took');
+  assert.equal(info.cells, 5);
+  assert.equal(info.isolated, true, 'served cross-origin isolated (fine-grained clock for timings)');
+  const wasm = await page.evaluate(async () => {
+    const r = await fetch('ruchy_notebook.core.wasm', { method: 'HEAD' });
+    return r.headers.get('content-type');
+  });
+  assert.equal(wasm, 'application/wasm');
+});
+
+test('cells run with Shift+Enter and show value, stdout, count and timing', async (ctx) => {
+  const page = await openPage(ctx);
+  let out = await runTyped(page, 0, 'let x = 42', 1);
+  assert.equal(out.display, '42');
+  assert.equal(out.outPrompt, 'Out[1]:');
+  assert.equal(out.prompt, '[1]:');
+  assert.equal(out.error, undefined);
+  assert.ok(out.timing, 'a timing badge');
+  assert.match(out.timing.text, /^[\d,.]+ µs (✓ under|✗ over) 10 ms$/);
+  assert.ok(out.timing.totalUs > 0);
+  assert.equal(out.timing.targetMet, out.timing.totalUs < 10_000, 'the badge shows the component\'s verdict');
+  assert.equal(out.timing.text.includes('✓'), out.timing.targetMet);
+  if (!out.timing.targetMet) ctx.log(`let x = 42 took ${out.timing.totalUs} us (a loaded machine?)`);
+  // Shift+Enter on the last cell adds a new cell and moves into it
+  assert.equal(await cells(page).count(), 2);
+  assert.ok(await cell(page, 1).locator('.cm-editor.cm-focused').count(), 'the new cell has the focus');
+  out = await runTyped(page, 1, 'let y = x * 2 + 1', 2);
+  assert.equal(out.display, '85', 'state is kept across cells');
+  out = await runTyped(page, 2, 'println(f"x = {x}, y = {y}")', 3);
+  assert.equal(out.stdout, 'x = 42, y = 85\n');
+  assert.equal(out.display, undefined, 'nil shows no value');
+  out = await runTyped(page, 3, 'fun double(n: Int) -> Int { n * 2 }', 4);
+  assert.equal(out.display, '<function>');
+  out = await runTyped(page, 4, '"twice: " + double(y).to_string()', 5);
+  assert.equal(out.display, '"twice: 170"', 'strings display quoted');
+  // running a cell again gives it the next count
+  await cell(page, 1).locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+Enter');
+  await waitForCount(page, 1, 6);
+  assert.equal((await outputOf(page, 1)).display, '85');
+});
+
+test('Ruchy highlighting in the editor', async (ctx) => {
+  const page = await openPage(ctx);
+  await pasteInto(page, 0, 'fun double(n: Int) -> Int { n * 2 } // twice\nlet s = f"{x + 1} apples" /* note */\n# hash comment\nvar ok = true && nil == null');
+  const tokens = await cell(page, 0).locator('.cm-content').evaluate((el) => {
+    const out = {};
+    for (const span of el.querySelectorAll('span[class*="tok-"]')) {
+      for (const c of span.classList) if (c.startsWith('tok-')) (out[c] ??= []).push(span.textContent);
+    }
+    return out;
+  });
+  for (const k of ['fun', 'let', 'var', 'true', 'nil', 'null']) assert.ok(tokens['tok-keyword']?.includes(k), `keyword ${k}: ${JSON.stringify(tokens)}`);
+  assert.ok(tokens['tok-number']?.includes('2'));
+  assert.ok(tokens['tok-comment']?.includes('// twice'));
+  assert.ok(tokens['tok-comment']?.includes('/* note */'));
+  assert.ok(tokens['tok-comment']?.includes('# hash comment'));
+  assert.ok(tokens['tok-string']?.some((t) => t.includes('f"')), 'f-string prefix is a string');
+  assert.ok(tokens['tok-string']?.some((t) => t.includes(' apples')));
+  assert.ok(tokens['tok-number']?.includes('1'), 'code inside an f-string hole is highlighted as code');
+  for (const op of ['*', '->', '==', '&&', '+']) assert.ok(tokens['tok-operator']?.includes(op), `operator ${op}`);
+});
+
+test('an error shows its source line with a caret under the span', async (ctx) => {
+  const page = await openPage(ctx);
+  await runTyped(page, 0, 'let y = 85', 1);
+  const out = await runTyped(page, 1, 'let z = y / 0', 2);
+  assert.equal(out.state, 'error');
+  assert.equal(out.errorKind, 'runtime');
+  assert.equal(out.display, undefined);
+  const lines = out.error.replace(/\n$/, '').split('\n');
+  assert.equal(lines[0], 'Runtime error: Division by zero');
+  assert.equal(lines[1].trim(), '--> In[2]:1:9');
+  assert.equal(lines[3], '1 | let z = y / 0');
+  assert.equal(lines[4], '  |         ^^^^^');
+  assert.equal(lines[4].indexOf('^'), lines[3].indexOf('y / 0'), 'the caret starts under the span');
+  // the editor underlines the same span
+  assert.equal(await cell(page, 1).locator('.cm-error-span').textContent(), 'y / 0');
+  // a failed cell changes nothing: y is still bound, z is not
+  let ok = await runTyped(page, 2, 'y', 3);
+  assert.equal(ok.display, '85');
+  ok = await runTyped(page, 3, 'z', 4);
+  assert.match(ok.error, /Undefined variable: z/);
+  // an error on a later line of a cell points at that line
+  await pasteInto(page, 4, 'let a = 1\nlet b = a +');
+  await page.keyboard.press('Shift+Enter');
+  await waitForCount(page, 4, 5);
+  const parse = await outputOf(page, 4);
+  assert.equal(parse.errorKind, 'parse');
+  assert.match(parse.error, /--> In\[5\]:2:\d+/);
+  assert.match(parse.error, /\n2 \| let b = a \+\n/);
+});
+
+test('markdown cells render; cells are added, moved and deleted', async (ctx) => {
+  const page = await openPage(ctx);
+  await page.click('#btn-add-markdown');
+  assert.equal(await cells(page).count(), 2);
+  assert.ok(await cell(page, 1).evaluate((el) => el.classList.contains('markdown') && el.classList.contains('editing')));
+  await page.keyboard.insertText('# Results\n\nSome *emphasis* and `code`.');
+  await page.keyboard.press('Shift+Enter');
+  await cell(page, 1).locator('.rendered-markdown h1').waitFor();
+  assert.equal(await cell(page, 1).locator('.rendered-markdown h1').textContent(), 'Results');
+  assert.equal(await cell(page, 1).locator('.rendered-markdown em').textContent(), 'emphasis');
+  // Shift+Enter in the last cell added a code cell below it
+  const before = await cellIds(page);
+  assert.equal(before.length, 3);
+  assert.ok(await cell(page, 2).evaluate((el) => el.classList.contains('code')));
+  await page.click('#btn-add-code');
+  assert.equal(await cells(page).count(), 4, '+ Code adds a cell below the selected one');
+  assert.ok(await cell(page, 3).locator('.cm-editor.cm-focused').count());
+  await cellAction(page, 3, 'delete');
+  assert.deepEqual(await cellIds(page), before);
+  // move the last cell up, then delete the first
+  await cellAction(page, 2, 'move-up');
+  let after = await cellIds(page);
+  assert.deepEqual(after, [before[0], before[2], before[1]]);
+  await cellAction(page, 2, 'move-down'); // the last cell stays put
+  assert.deepEqual(await cellIds(page), after);
+  await cellAction(page, 0, 'move-down');
+  after = await cellIds(page);
+  assert.deepEqual(after, [before[2], before[0], before[1]]);
+  await cellAction(page, 0, 'delete');
+  assert.deepEqual(await cellIds(page), [before[0], before[1]]);
+  assert.equal((await page.evaluate(() => window.notebookApp.cells.map((c) => c.id))).join(), [before[0], before[1]].join(), 'the model follows the page');
+  // double-click edits a rendered markdown cell; HTML in markdown is escaped
+  await cell(page, 1).locator('.rendered-markdown').dblclick();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.insertText('<img src=x onerror="window.__xss=1"> plain');
+  await page.keyboard.press('Shift+Enter');
+  await cell(page, 1).locator('.rendered-markdown p').waitFor();
+  assert.equal(await cell(page, 1).locator('.rendered-markdown img').count(), 0);
+  assert.match(await cell(page, 1).locator('.rendered-markdown p').textContent(), /<img src=x/);
+});
+
+test('run all runs the seed cells in order in one session', async (ctx) => {
+  const page = await openPage(ctx, 'example=seed');
+  await page.click('#btn-run-all');
+  await waitForCount(page, 5, 5);
+  await waitIdle(page);
+  const displays = [];
+  for (let i = 1; i <= 5; i++) displays.push((await outputOf(page, i)).display);
+  assert.deepEqual(displays, ['42', '85', '<function>', '42', '42']);
+  const counts = await page.$$eval('#cells > .cell.code .prompt', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(counts, ['[1]:', '[2]:', '[3]:', '[4]:', '[5]:']);
+});
+
+test('run all stops at the first error', async (ctx) => {
+  const page = await openPage(ctx, 'example=empty');
+  await pasteInto(page, 0, 'let a = 1');
+  await page.click('#btn-add-code');
+  await page.keyboard.insertText('a / 0');
+  await page.click('#btn-add-code');
+  await page.keyboard.insertText('let never = 1');
+  await page.click('#btn-run-all');
+  await waitForCount(page, 1, 2);
+  await waitIdle(page);
+  assert.equal((await outputOf(page, 2)).prompt, '[ ]:', 'the cell after the error did not run');
+});
+
+/** Runs `loop {}` after a binding; `stop` ends it (or does nothing, for the watchdog). */
+async function runawayCell(ctx, query, stop) {
+  const page = await openPage(ctx, query);
+  await runTyped(page, 0, 'let keep = 7', 1);
+  await runTyped(page, 1, 'fun triple(n: Int) -> Int { n * 3 }', 2);
+  await typeInto(page, 2, 'loop {}');
+  await page.keyboard.press('Shift+Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#cells > .cell')[2].dataset.state === 'running');
+  await stop(page);
+  await waitForCount(page, 2, 3);
+  const out = await outputOf(page, 2);
+  assert.equal(out.state, 'error');
+  // Either the page ended the cell (worker terminated, session replayed) or the engine's own
+  // time limit did (a `limit` diagnostic; the session is kept as it is).
+  if (out.errorKind === 'limit') ctx.log(`the engine's own limit ended the cell first: ${out.error.split('\n')[0]}`);
+  else {
+    assert.match(out.error, /^Interrupted: /);
+    await page.locator('.notice[data-tag="rebuilt"]').waitFor();
+    const note = await page.locator('.notice[data-tag="rebuilt"]').textContent();
+    assert.match(note, /rebuilt by replaying 2 cells that had succeeded/);
+  }
+  await waitIdle(page);
+  const after = await runTyped(page, 3, 'triple(keep)', 4);
+  assert.equal(after.display, '21', 'the session was kept: bindings and functions of earlier cells');
+  assert.equal(after.error, undefined);
+  return { page, out };
+}
+
+test('loop {} is interrupted with the Interrupt button and the session is kept', async (ctx) => {
+  const { page, out } = await runawayCell(ctx, 'example=empty', async (page) => {
+    assert.equal(await page.locator('#btn-interrupt').isEnabled(), true, 'Interrupt is enabled while a cell runs');
+    await page.click('#btn-interrupt');
+  });
+  if (out.errorKind !== 'limit') assert.match(out.error, /^Interrupted: stopped with the Interrupt button: the engine worker was terminated$/);
+  assert.equal(await page.locator('#btn-interrupt').isDisabled(), true);
+});
+
+test('the watchdog ends a cell that does not answer in time and replays the session', async (ctx) => {
+  const { out } = await runawayCell(ctx, 'example=empty&timeout=1500', async () => {});
+  if (out.errorKind !== 'limit') assert.match(out.error, /^Interrupted: no answer within 1\.5 s: the engine worker was terminated$/);
+});
+
+test('restart forgets every binding', async (ctx) => {
+  const page = await openPage(ctx);
+  await runTyped(page, 0, 'let gone = 1', 1);
+  await page.click('#btn-restart');
+  await page.locator('.notice[data-tag="restarted"]').waitFor();
+  await waitIdle(page);
+  const out = await runTyped(page, 1, 'gone', 1);
+  assert.match(out.error, /Undefined variable: gone/);
+});
+
+test('save as .ipynb then open gives the same notebook', async (ctx) => {
+  const page = await openPage(ctx, 'example=welcome');
+  await page.fill('#nb-name', 'roundtrip');
+  await page.locator('#nb-name').press('Enter');
+  await page.click('#btn-run-all');
+  await waitForCount(page, 4, 4);
+  await waitIdle(page);
+  const shownBefore = await shown(page);
+  const modelBefore = await page.evaluate(() => window.notebookApp.serialize());
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#btn-save')]);
+  assert.equal(download.suggestedFilename(), 'roundtrip.ipynb');
+  const saved = join(artifactsDir, download.suggestedFilename());
+  await download.saveAs(saved);
+  const text = readFileSync(saved, 'utf8');
+  assert.equal(text, modelBefore, 'the file is the notebook');
+  const nb = JSON.parse(text);
+  assert.equal(nb.nbformat, 4);
+  assert.ok(nb.nbformat_minor >= 4);
+  assert.equal(nb.metadata.kernelspec.language, 'ruchy');
+  assert.equal(nb.metadata.language_info.name, 'ruchy');
+  assert.deepEqual(nb.cells.map((c) => c.cell_type), ['markdown', 'code', 'code', 'code', 'code']);
+  const [, c1, c2, c4, c3] = nb.cells;
+  assert.equal(c1.execution_count, 1);
+  assert.deepEqual(c1.outputs.map((o) => o.output_type), ['execute_result']);
+  assert.deepEqual(c1.outputs[0].data['text/plain'], ['42']);
+  assert.deepEqual(c2.outputs.map((o) => o.output_type), ['stream', 'execute_result']);
+  assert.deepEqual(c2.outputs[0].text, ['Hello, Ruchy! double(42) = 84\n']);
+  assert.equal(c3.outputs[0].output_type, 'error');
+  assert.equal(c3.outputs[0].evalue, 'Division by zero');
+  assert.ok(c3.outputs[0].traceback.some((l) => /\^{5}/.test(l)), 'the traceback has the caret');
+  assert.equal(c3.metadata.ruchy.diagnostic.kind, 'runtime');
+  assert.equal(typeof c1.metadata.ruchy.performance.totalUs, 'number');
+  assert.equal(c4.execution_count, 3);
+  assert.deepEqual(c4.outputs[0].data['text/plain'], ['[1, 4, 9, 16]']);
+  for (const c of nb.cells) assert.match(c.id, /^[a-zA-Z0-9-_]{1,64}$/);
+
+  // open it in a fresh page (nothing autosaved: a new browser context)
+  const page2 = await openPage(ctx, 'example=empty');
+  await page2.setInputFiles('#file-input', saved);
+  await page2.locator('.notice[data-tag="opened"]').waitFor();
+  assert.equal(await page2.evaluate(() => window.notebookApp.serialize()), text, 'opening then saving gives the same file');
+  const shownAfter = await shown(page2);
+  assert.deepEqual(shownAfter, shownBefore, 'the page shows the same notebook');
+  assert.equal(await page2.inputValue('#nb-name'), 'roundtrip');
+  assert.equal(await page2.locator('.cm-error-span').textContent(), 'x / 0', 'the error span is underlined again');
+  // a file that is not a notebook is refused with a message
+  const bad = join(artifactsDir, 'not-a-notebook.ipynb');
+  writeFileSync(bad, '{"nbformat": 3, "worksheets": []}');
+  await page2.setInputFiles('#file-input', bad);
+  await page2.locator('.notice[data-tag="open-error"]').waitFor();
+  rmSync(bad);
+  assert.equal(await page2.evaluate(() => window.notebookApp.serialize()), text, 'a refused file leaves the notebook alone');
+});
+
+test('notebooks written by other tools open (nbformat 4, in Node)', async () => {
+  const { parseIpynb, serializeIpynb } = await import('./src/ipynb.js');
+  const foreign = {
+    nbformat: 4, nbformat_minor: 2,
+    metadata: { kernelspec: { name: 'python3', language: 'python', display_name: 'Python 3' }, language_info: { name: 'python' } },
+    cells: [
+      { cell_type: 'markdown', metadata: {}, source: ['# Title\n', 'text'] },
+      { cell_type: 'raw', metadata: {}, source: 'raw text' },
+      { cell_type: 'code', execution_count: 3, metadata: {}, source: 'print(1)\n1 + 1', outputs: [
+        { output_type: 'stream', name: 'stdout', text: ['1\n'] },
+        { output_type: 'execute_result', execution_count: 3, data: { 'text/plain': ['2'] }, metadata: {} },
+      ] },
+      { cell_type: 'code', execution_count: 4, metadata: {}, source: ['1/0'], outputs: [
+        { output_type: 'error', ename: 'ZeroDivisionError', evalue: 'division by zero', traceback: ['\u001b[0;31mZeroDivisionError\u001b[0m: division by zero'] },
+      ] },
+      { cell_type: 'code', execution_count: null, metadata: {}, source: '', outputs: [] },
+    ],
+  };
+  const nb = parseIpynb(JSON.stringify(foreign), 'py');
+  assert.equal(nb.language, 'python');
+  assert.deepEqual(nb.cells.map((c) => c.type), ['markdown', 'markdown', 'code', 'code', 'code']);
+  assert.equal(nb.cells[0].source, '# Title\ntext');
+  assert.deepEqual(nb.cells[2].output, { count: 3, stdout: '1\n', source: 'print(1)\n1 + 1', display: '2' });
+  assert.equal(nb.cells[3].output.foreignError, 'ZeroDivisionError: division by zero');
+  assert.equal(nb.cells[4].output, undefined);
+  for (const c of nb.cells) assert.match(c.id, /^[a-zA-Z0-9-_]{1,64}$/);
+  // what this page writes reads back the same
+  const text = serializeIpynb(nb);
+  assert.equal(serializeIpynb(parseIpynb(text, 'py')), text);
+  assert.throws(() => parseIpynb('{"nbformat": 3, "cells": []}'), /nbformat 4/);
+  assert.throws(() => parseIpynb('not json'), /not JSON/);
+});
+
+test('the benchmark panel runs the component benchmark and shows the seed table', async (ctx) => {
+  const page = await openPage(ctx, 'example=seed');
+  await page.click('#btn-bench');
+  await page.fill('#bench-iterations', '50');
+  await page.click('#bench-run');
+  await page.waitForFunction(() => ['met', 'missed', 'failed'].includes(document.querySelector('#bench-panel').dataset.state), null, { timeout: 120_000 });
+  const tables = await page.$$eval('.bench-table', (ts) => ts.map((t) => ({
+    title: t.querySelector('h3').textContent,
+    rows: [...t.querySelectorAll('tbody tr:not(.group)')].map((r) => [...r.cells].map((c) => c.textContent)),
+  })));
+  assert.equal(tables.length, 2);
+  const inside = tables[0];
+  assert.match(inside.title, /Inside the component/);
+  assert.deepEqual(inside.rows.slice(0, 5).map((r) => r[1]), ['let x = 42', 'let y = x * 2 + 1', 'fun double(n: Int) -> Int { n * 2 }', 'let result = double(21)', 'if x > 0 { x } else { 0 }']);
+  for (const r of inside.rows.slice(0, 5)) {
+    assert.ok(['yes', 'NO'].includes(r[8]), `a verdict for ${r[0]}`);
+    assert.ok(Number(r[4]) > 0 && Number(r[5]) >= Number(r[4]), `p50 and p95 of ${r[0]}`);
+  }
+  for (const r of inside.rows.slice(5, 11)) {
+    assert.match(r[0], /^compile: /, 'the compile categories follow the seed cells');
+    assert.ok(['yes', 'NO'].includes(r[8]), `a verdict for ${r[0]}`);
+  }
+  assert.deepEqual(inside.rows.slice(11).map((r) => r[8]), ['= 75025', '= 500000500000', '= 10000'], 'the compute cells did their work');
+  assert.equal(inside.rows.length, 14, 'five seed categories, six compile categories and three compute cells');
+  assert.deepEqual(tables[1].rows.map((r) => r[1]), inside.rows.map((r) => r[1]), 'the round-trip table has the same cells');
+  const verdict = await page.locator('.bench-summary').first().textContent();
+  assert.match(verdict, /^seed cells: overall mean [\d.]+ µs; [\d.]+% under 10 ms; simple cells under 10 ms: [\d.]+%; criteria (met|NOT met)$/);
+  ctx.log(`in the browser, 50 iterations: ${verdict}`);
+  await page.locator('#bench-panel').screenshot({ path: join(artifactsDir, 'benchmark.png') });
+  // the notebook session was not disturbed
+  await page.click('#btn-run-all');
+  await waitForCount(page, 5, 5);
+});
+
+test('screenshot of a worked notebook', async (ctx) => {
+  const page = await openPage(ctx, 'example=welcome');
+  await page.click('#btn-run-all');
+  await waitForCount(page, 4, 4);
+  await waitIdle(page);
+  const path = join(artifactsDir, 'notebook.png');
+  await page.screenshot({ path, fullPage: true });
+  ctx.log(`screenshot: ${path}`);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The runner
+
+async function main() {
+  rmSync(artifactsDir, { recursive: true, force: true });
+  mkdirSync(artifactsDir, { recursive: true });
+  ensureChromium();
+  const t0 = performance.now();
+  const srv = await startServer({ port: 0, rebuild: false });
+  const browser = await launchChromium();
+  console.log(`serving ${srv.url}; ${browser.version()} (headless, ${process.env.RUCHY_CHROMIUM || '/usr/bin/chromium'})`);
+  let passed = 0;
+  let failed = 0;
+  const chosen = tests.filter((t) => !filter || t.name.includes(filter));
+  for (const t of chosen) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const ctx = { context, url: srv.url, errors: [], logs: [], log: (m) => ctx.logs.push(m) };
+    const start = performance.now();
+    let error;
+    let timer;
+    try {
+      await Promise.race([
+        t.fn(ctx),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${TEST_TIMEOUT_MS / 1000} s`)), TEST_TIMEOUT_MS); }),
+      ]);
+      const pageErrors = ctx.errors.filter((e) => !/the server responded with a status of 404/.test(e));
+      if (pageErrors.length) throw new Error(`errors in the page:\n${pageErrors.join('\n')}`);
+    } catch (e) {
+      error = e;
+    } finally {
+      clearTimeout(timer);
+    }
+    const ms = (performance.now() - start).toFixed(0);
+    if (error) {
+      failed++;
+      console.log(`not ok - ${t.name} (${ms} ms)`);
+      console.log(`  ${String(error.stack ?? error).split('\n').slice(0, 12).join('\n  ')}`);
+      const pages = context.pages();
+      if (pages.length) {
+        const shot = join(artifactsDir, `failed-${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`);
+        await pages[pages.length - 1].screenshot({ path: shot, fullPage: true }).catch(() => {});
+        console.log(`  screenshot: ${shot}`);
+      }
+    } else {
+      passed++;
+      console.log(`ok - ${t.name} (${ms} ms)`);
+    }
+    for (const m of ctx.logs) console.log(`  # ${m}`);
+    await context.close().catch(() => {});
+  }
+  await browser.close();
+  await srv.close();
+  console.log(`\nbrowser tests: ${((performance.now() - t0) / 1000).toFixed(1)} s; artifacts in ${artifactsDir}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed === 0 && passed > 0;
+}
+
+main().then((ok) => process.exit(ok ? 0 : 1), (e) => {
+  console.error(`browser tests could not run: ${e.stack ?? e}`);
+  process.exit(1);
+});
