@@ -9,7 +9,7 @@
 //! `UPDATE_TRANSPILE_LIMITATIONS=1` rewrites the list (review the diff).
 
 use conformance::{load, Case};
-use engine::transpiler::{compile, compile_notebook};
+use engine::transpiler::{compile, compile_notebook, runtime};
 use engine::Session;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -75,21 +75,22 @@ fn first_reason(ds: &[engine::Diagnostic]) -> String {
     )
 }
 
-/// Marks the part of a compiled program that all programs share.
-const RUNTIME_MARKER: &str = "// ---- Ruchy runtime";
-
 /// One crate holding every program as a module, run with the program's number.
 fn batch_crate(programs: &[(usize, &str)]) -> String {
     let mut out = String::from(
         "#![allow(unused, unreachable_code, non_snake_case, non_camel_case_types, clippy::all, unconditional_panic, arithmetic_overflow)]\n",
     );
-    let mut runtime: Option<&str> = None;
+    // the runtime's prelude is shared; each program keeps the items it carries, in its own `rt`
+    out.push_str(&runtime::prelude_source());
     for (i, rust) in programs {
-        let (body, rt) = match rust.find(RUNTIME_MARKER) {
-            Some(at) => (&rust[..at], Some(&rust[at..])),
-            None => (&rust[..], None),
-        };
-        runtime = runtime.or(rt);
+        let (code, rt) = rust.split_at(rust.find(runtime::MARKER).unwrap_or(rust.len()));
+        let items = rt
+            .find(runtime::ITEMS_MARKER)
+            .map_or("", |at| rt[at..].trim_end().trim_end_matches('}'));
+        let body = format!(
+            "{}\nmod rt {{\npub use crate::rt::*;\n{items}\n}}\n",
+            code.replace("use crate::rt::Show;", "use self::rt::Show;")
+        );
         let body: String = body
             .lines()
             .filter(|l| !l.starts_with("#![") && !l.starts_with("//"))
@@ -103,9 +104,6 @@ fn batch_crate(programs: &[(usize, &str)]) -> String {
             .collect::<Vec<_>>()
             .join("\n");
         let _ = writeln!(out, "mod case_{i} {{\nuse super::*;\n{body}\n}}");
-    }
-    if let Some(rt) = runtime {
-        out.push_str(rt);
     }
     out.push_str("\nfn main() {\n    match std::env::args().nth(1).as_deref() {\n");
     for (i, _) in programs {

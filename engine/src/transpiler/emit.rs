@@ -242,7 +242,8 @@ pub fn emit(
     out.push_str("fn main() {\n");
     out.push_str(&body);
     out.push_str("}\n\n");
-    out.push_str(super::runtime::SOURCE);
+    let runtime = super::runtime::source_for(&out);
+    out.push_str(&runtime);
     Ok(out)
 }
 

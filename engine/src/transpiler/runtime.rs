@@ -1,14 +1,15 @@
-//! The runtime every compiled program carries at its end: Ruchy's display rules as a trait
-//! (`show`: the notebook display, strings quoted; `plain`: what `println` prints), and the few
-//! operations whose Ruchy meaning Rust spells differently (negative indices, `**`).
+//! The runtime a compiled program carries at its end, in a module `rt`: Ruchy's display rules
+//! as a trait (`show`: the notebook display, strings quoted; `plain`: what `println` prints),
+//! always; and, only when the program uses them, the operations whose Ruchy meaning Rust spells
+//! differently (negative indices, `**`, slices, `catch` of engine errors, ...).
 
 /// The first line of the runtime; what a batch of compiled programs shares.
 pub const MARKER: &str = "// ---- Ruchy runtime";
 
-pub const SOURCE: &str = r#"// ---- Ruchy runtime: how values are shown, and what Rust spells differently ----
+/// The start of the module: the `Show` trait and its impls (every program shows values).
+const PRELUDE: &str = r#"// ---- Ruchy runtime: how values are shown, and what Rust spells differently ----
 #[allow(dead_code)]
 mod rt {
-    use std::cell::RefCell;
     use std::collections::BTreeMap;
 
     /// Ruchy's display of a value: `show` is the notebook display (strings quoted), `plain`
@@ -129,6 +130,25 @@ mod rt {
     tuple_show!(A 0, B 1, C 2, D 3, E 4, F 5);
 
     /// Float display: integral values keep one decimal (`3.0`).
+    pub fn float(x: f64) -> String {
+        if x.is_nan() {
+            "NaN".to_string()
+        } else if x.is_infinite() {
+            if x > 0.0 { "inf" } else { "-inf" }.to_string()
+        } else if x == x.trunc() {
+            format!("{x:.1}")
+        } else {
+            format!("{x}")
+        }
+    }
+"#;
+
+/// The other items: the `rt::` functions each defines (an item is included when the program
+/// calls one of them), and its source.
+const ITEMS: &[(&[&str], &str)] = &[
+    (
+        &["throw", "catch"],
+        r#"
     /// A thrown string, as the payload of the panic that carries it to `catch`.
     pub struct Thrown(pub String);
 
@@ -202,13 +222,21 @@ mod rt {
         }
         rust.to_string()
     }
-
+"#,
+    ),
+    (
+        &["dbg"],
+        r#"
     /// `dbg(x)`: prints and gives back its argument.
     pub fn dbg<T: Show>(x: T) -> T {
         println!("[DEBUG] {}", x.show());
         x
     }
-
+"#,
+    ),
+    (
+        &["union"],
+        r#"
     /// `a.union(b)`: the elements of `a`, then those of `b` not in `a`, each once.
     pub fn union<T: Clone + PartialEq>(a: &[T], b: &[T]) -> Vec<T> {
         let mut out: Vec<T> = Vec::new();
@@ -219,24 +247,48 @@ mod rt {
         }
         out
     }
-
+"#,
+    ),
+    (
+        &["get"],
+        r#"
     /// The value of a binding a closure shares.
-    pub fn get<T: Clone>(cell: &RefCell<T>) -> T {
+    pub fn get<T: Clone>(cell: &std::cell::RefCell<T>) -> T {
         cell.borrow().clone()
     }
-
-    pub fn float(x: f64) -> String {
-        if x.is_nan() {
-            "NaN".to_string()
-        } else if x.is_infinite() {
-            if x > 0.0 { "inf" } else { "-inf" }.to_string()
-        } else if x == x.trunc() {
-            format!("{x:.1}")
-        } else {
-            format!("{x}")
-        }
+"#,
+    ),
+    (
+        &["pow"],
+        r#"
+    /// `a ** b` on integers (a negative exponent has no integer result).
+    pub fn pow(a: i64, b: i64) -> i64 {
+        let e = u32::try_from(b).expect("a negative exponent gives a float");
+        a.checked_pow(e).expect("Integer overflow in exponentiation")
     }
-
+"#,
+    ),
+    (
+        &["len"],
+        r#"
+    /// `x.len()` of a string: bytes, as in Ruchy.
+    pub fn len(s: &str) -> i64 {
+        s.len() as i64
+    }
+"#,
+    ),
+    (
+        &["chars"],
+        r#"
+    /// The characters of a string as one-character strings.
+    pub fn chars(s: &str) -> Vec<String> {
+        s.chars().map(|c| c.to_string()).collect()
+    }
+"#,
+    ),
+    (
+        &["index", "char_at"],
+        r#"
     /// `a[i]`: a negative index counts from the end.
     pub fn index(i: i64, len: usize) -> usize {
         let k = if i < 0 { len as i64 + i } else { i };
@@ -246,28 +298,16 @@ mod rt {
         k as usize
     }
 
-    /// `a ** b` on integers (a negative exponent has no integer result).
-    pub fn pow(a: i64, b: i64) -> i64 {
-        let e = u32::try_from(b).expect("a negative exponent gives a float");
-        a.checked_pow(e).expect("Integer overflow in exponentiation")
-    }
-
-    /// `x.len()` of a string: bytes, as in Ruchy.
-    pub fn len(s: &str) -> i64 {
-        s.len() as i64
-    }
-
-    /// The characters of a string as one-character strings.
-    pub fn chars(s: &str) -> Vec<String> {
-        s.chars().map(|c| c.to_string()).collect()
-    }
-
     /// `s[i]` of a string: the character at a character index (negative from the end).
     pub fn char_at(s: &str, i: i64) -> String {
         let n = s.chars().count();
         s.chars().nth(index(i, n)).map(|c| c.to_string()).unwrap_or_default()
     }
-
+"#,
+    ),
+    (
+        &["slice", "substring"],
+        r#"
     /// `a[lo..hi]` of an array.
     pub fn slice<T: Clone>(a: &[T], r: impl std::ops::RangeBounds<i64>) -> Vec<T> {
         match bounds(&r, a.len()) {
@@ -283,14 +323,6 @@ mod rt {
             Some((lo, hi)) => chars[lo..hi].iter().collect(),
             None => panic!("Range {} out of bounds for string of length {}", shown(&r), chars.len()),
         }
-    }
-
-    /// `s.substring(a, b)`: the characters from `a` to `b`, both clamped to the string.
-    pub fn clamped_substring(s: &str, a: i64, b: i64) -> String {
-        let chars: Vec<char> = s.chars().collect();
-        let lo = a.clamp(0, chars.len() as i64) as usize;
-        let hi = b.clamp(lo as i64, chars.len() as i64) as usize;
-        chars[lo..hi].iter().collect()
     }
 
     /// The positions a range selects from `len` elements, if they are all there.
@@ -325,10 +357,60 @@ mod rt {
             Bound::Unbounded => format!("{lo}.."),
         }
     }
-
+"#,
+    ),
+    (
+        &["clamped_substring"],
+        r#"
+    /// `s.substring(a, b)`: the characters from `a` to `b`, both clamped to the string.
+    pub fn clamped_substring(s: &str, a: i64, b: i64) -> String {
+        let chars: Vec<char> = s.chars().collect();
+        let lo = a.clamp(0, chars.len() as i64) as usize;
+        let hi = b.clamp(lo as i64, chars.len() as i64) as usize;
+        chars[lo..hi].iter().collect()
+    }
+"#,
+    ),
+    (
+        &["cmp_f64"],
+        r#"
     /// Ordering of floats for `sort` and `max` (Ruchy compares numbers; NaN sorts as equal).
     pub fn cmp_f64(a: &f64, b: &f64) -> std::cmp::Ordering {
         a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
     }
+"#,
+    ),
+];
+
+/// The line between the runtime's prelude and the items a program uses.
+pub const ITEMS_MARKER: &str = "    // ---- the operations this program uses";
+
+/// The runtime for a program whose code is `code`: the prelude and the items it calls.
+pub fn source_for(code: &str) -> String {
+    // the names after `rt::` in the code (called, or passed as `sort_by(rt::cmp_f64)`)
+    let mut used: Vec<&str> = Vec::new();
+    for (at, _) in code.match_indices("rt::") {
+        let rest = &code[at + 4..];
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        used.push(&rest[..end]);
+    }
+    let mut out = String::with_capacity(PRELUDE.len() + 1024);
+    out.push_str(PRELUDE);
+    out.push('\n');
+    out.push_str(ITEMS_MARKER);
+    out.push('\n');
+    for (names, src) in ITEMS {
+        if names.iter().any(|n| used.contains(n)) {
+            out.push_str(src);
+        }
+    }
+    out.push_str("}\n");
+    out
 }
-"#;
+
+/// The runtime's prelude as a module of its own (what a batch of programs shares).
+pub fn prelude_source() -> String {
+    format!("{PRELUDE}}}\n")
+}
