@@ -2,7 +2,7 @@
 // transpilation exist and are current, then loads the component's `engine` interface.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -12,6 +12,10 @@ export const root = join(here, '..');
 export const componentPath = join(root, 'target', 'ruchy_notebook.wasm');
 const genDir = join(here, 'gen');
 const genEntry = join(genDir, 'ruchy_notebook.js');
+/** The same component transpiled with `instantiation: 'async'`, so that compiling its core
+ * modules and instantiating them can be timed apart (the Node host's bench and eval). */
+const genAsyncDir = join(here, 'gen-async');
+const genAsyncEntry = join(genAsyncDir, 'ruchy_notebook.js');
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
@@ -35,23 +39,63 @@ export function ensureComponent() {
   }
 }
 
-/** Transpiles the component with jco when its output is missing or older than the component. */
+/** Transpiles the component with jco (twice: the default mode in `gen/`, the async
+ * instantiation mode in `gen-async/`) when the output is missing or older than the component. */
 export async function ensureTranspiled() {
-  const stale = !existsSync(genEntry) || statSync(genEntry).mtimeMs < statSync(componentPath).mtimeMs;
-  if (!stale) return;
-  process.stderr.write('transpiling the component with jco...\n');
-  const { transpile } = await import('@bytecodealliance/jco');
-  const { files } = await transpile(await readFile(componentPath), {
-    name: 'ruchy_notebook',
-    noTypescript: true,
-  });
-  await rm(genDir, { recursive: true, force: true });
-  for (const [name, bytes] of Object.entries(files)) {
-    if (name.endsWith('.d.ts')) continue;
-    const path = join(genDir, name);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, bytes);
+  for (const [dir, entry, instantiation] of [[genDir, genEntry, undefined], [genAsyncDir, genAsyncEntry, 'async']]) {
+    const stale = !existsSync(entry) || statSync(entry).mtimeMs < statSync(componentPath).mtimeMs;
+    if (!stale) continue;
+    process.stderr.write(`transpiling the component with jco${instantiation ? ` (${instantiation} instantiation)` : ''}...\n`);
+    const { transpile } = await import('@bytecodealliance/jco');
+    const { files } = await transpile(await readFile(componentPath), {
+      name: 'ruchy_notebook',
+      noTypescript: true,
+      ...(instantiation ? { instantiation } : {}),
+    });
+    await rm(dir, { recursive: true, force: true });
+    for (const [name, bytes] of Object.entries(files)) {
+      if (name.endsWith('.d.ts')) continue;
+      const path = join(dir, name);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, bytes);
+    }
   }
+}
+
+/** WASI for the async instantiation mode: `wasi:cli/terminal-input` is the shim's
+ * `cli.terminalInput`, and so on. */
+async function wasiImports() {
+  // the four parts the component imports, not the shim's index (which also loads its
+  // filesystem, sockets and http parts: 25 ms of start-up)
+  const parts = ['cli', 'clocks', 'io', 'random'];
+  const shims = await Promise.all(parts.map((p) => import(`@bytecodealliance/preview2-shim/${p}`)));
+  const imports = {};
+  parts.forEach((ns, i) => {
+    for (const [name, value] of Object.entries(shims[i])) {
+      if (name.startsWith('_')) continue;
+      imports[`wasi:${ns}/${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`] = value;
+    }
+  });
+  return imports;
+}
+
+/** The component's `engine` interface with the start-up split as the bench reports it:
+ * `loadMs` (reading and compiling the core modules: V8 has no cache of compiled WebAssembly
+ * across processes, so this is always a compile) and `instantiateMs`. */
+export async function loadEngineTimed() {
+  ensureDeps();
+  ensureComponent();
+  await ensureTranspiled();
+  const t0 = performance.now();
+  const [mod, imports] = await Promise.all([import(pathToFileURL(genAsyncEntry).href), wasiImports()]);
+  const names = (await readdir(genAsyncDir)).filter((n) => n.endsWith('.wasm'));
+  const modules = Object.fromEntries(await Promise.all(
+    names.map(async (n) => [n, await WebAssembly.compile(await readFile(join(genAsyncDir, n)))]),
+  ));
+  const t1 = performance.now();
+  const { engine } = await mod.instantiate((n) => modules[n], imports);
+  const t2 = performance.now();
+  return { engine, loadMs: t1 - t0, instantiateMs: t2 - t1 };
 }
 
 /** Everything above, then the component's `engine` interface (and how long loading took). */

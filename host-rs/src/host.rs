@@ -1,10 +1,12 @@
 //! The wasmtime embedding: `bindgen!` from the WIT file, a `Linker` with WASI, a `Store` with
 //! its state. Everything the CLI, the tests and the benches do goes through [`Instance`].
 
-use anyhow::Result;
-use std::path::Path;
-use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use crate::cache::{self, Load};
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use wasmtime::component::{Linker, ResourceAny, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 wasmtime::component::bindgen!({
@@ -32,24 +34,72 @@ impl WasiView for State {
     }
 }
 
+/// Instances that may be alive at once (the pooling allocator keeps a slot for each).
+pub const POOL_SLOTS: u32 = 4;
+/// Largest linear memory an instance may grow to (the engine's own limits stop a cell long
+/// before; this is the backstop).
+pub const MAX_MEMORY_BYTES: usize = 1 << 30;
+
+/// The wasmtime settings this host uses: the component model and nothing else of the
+/// optional features (no `component-model-async`: it makes every call slower), and the pooling
+/// allocator, which instantiates from pre-reserved slots.
+pub fn config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(POOL_SLOTS)
+        .total_core_instances(POOL_SLOTS * 4)
+        .total_memories(POOL_SLOTS * 2)
+        .total_tables(POOL_SLOTS * 4)
+        // fiber stacks (wasmtime-wasi turns on wasmtime's `async`): the default 1,000 cost
+        // 1,000 `mprotect` calls, 4 ms of every process start
+        .total_stacks(POOL_SLOTS)
+        .max_memory_size(MAX_MEMORY_BYTES);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config
+}
+
+/// Where precompiled components are kept: `target/cwasm` of the workspace.
+pub fn default_cache_dir() -> PathBuf {
+    crate::build::workspace_root().join("target").join("cwasm")
+}
+
+/// How loading went: from the cache or compiled, and how long it took.
+#[derive(Debug, Clone)]
+pub struct LoadInfo {
+    pub how: Load,
+    pub ms: f64,
+}
+
 /// A loaded (compiled) component, ready to instantiate many times.
 pub struct Runtime {
     engine: Engine,
     pre: NotebookPre<State>,
+    pub load: LoadInfo,
 }
 
 impl Runtime {
-    /// Compiles the component at `path` with wasmtime's Cranelift.
+    /// Loads the component at `path` through the precompiled cache in `target/cwasm`.
     pub fn load(path: &Path) -> Result<Runtime> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        let engine = Engine::new(&config)?;
-        let component = Component::from_file(&engine, path)
-            .map_err(|e| anyhow::anyhow!("loading the component {}: {e:?}", path.display()))?;
+        Runtime::load_with(path, &default_cache_dir())
+    }
+
+    /// Loads the component at `path` through the precompiled cache in `cache_dir`.
+    pub fn load_with(path: &Path, cache_dir: &Path) -> Result<Runtime> {
+        let t = Instant::now();
+        let engine = Engine::new(&config())?;
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("reading the component {}", path.display()))?;
+        let (component, how) = cache::load(&engine, &bytes, path, cache_dir)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         let pre = NotebookPre::new(linker.instantiate_pre(&component)?)?;
-        Ok(Runtime { engine, pre })
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        Ok(Runtime {
+            engine,
+            pre,
+            load: LoadInfo { how, ms },
+        })
     }
 
     /// A fresh instance of the component, with its own memory.

@@ -1,10 +1,11 @@
 //! The wasmtime host of the `ruchy:notebook` component: building/finding the component
-//! ([`build`]), running it ([`host`]), rendering its results ([`render`]), reading
+//! ([`build`]), loading it through the precompiled cache ([`cache`]), running it ([`host`]), rendering its results ([`render`]), reading
 //! programs and notebooks for `compile` and checking what it makes ([`check`]). No language
 //! logic lives here: everything about Ruchy happens inside the component.
 
 pub mod bench;
 pub mod build;
+pub mod cache;
 pub mod check;
 pub mod host;
 pub mod render;

@@ -1,7 +1,7 @@
 //! `host-rs`: the command-line host of the `ruchy:notebook` component.
 //!
 //! ```text
-//! host-rs bench [--iterations N] [--json]   time the seed cells (host round trip and inside)
+//! host-rs bench [--iterations N] [--json] [--check]   startup, seed cells, memory; --check: goals, baseline
 //! host-rs run FILE.ruchy                    run a program as a script (calls main if defined)
 //! host-rs eval 'SOURCE'                     one notebook cell in a fresh session
 //! host-rs compile FILE [-o OUT.rs]           a program or notebook to Rust (stdout or OUT.rs)
@@ -16,10 +16,9 @@ use host_rs::bench;
 use host_rs::build::{build_component, ensure_component, workspace_root};
 use host_rs::check;
 use host_rs::host::{Instance, Runtime};
-use host_rs::render::{self, Row};
+use host_rs::render;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 #[derive(Parser)]
 #[command(
@@ -41,9 +40,16 @@ enum Cmd {
         /// How many times to run each cell.
         #[arg(long, default_value_t = 1000)]
         iterations: u32,
-        /// Print the results as JSON instead of tables.
+        /// Print the results as JSON instead of tables (the baseline file's format).
         #[arg(long)]
         json: bool,
+        /// Also fail when our goals are missed (process start, seed p99, memory), and compare
+        /// each row with the baseline.
+        #[arg(long)]
+        check: bool,
+        /// The baseline `--check` compares with: the `--json` output of an earlier run.
+        #[arg(long, default_value = "host-rs/bench-baseline.json")]
+        baseline: PathBuf,
     },
     /// Run a Ruchy program as a script: only what it prints goes to stdout.
     Run { file: PathBuf },
@@ -143,7 +149,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Cmd::Bench { iterations, json } => bench(&cli.component, *iterations, *json),
+        Cmd::Bench {
+            iterations,
+            json,
+            check,
+            baseline,
+        } => bench(&cli.component, *iterations, *json, *check, baseline),
     }
 }
 
@@ -262,105 +273,34 @@ fn report_error(d: &Option<host_rs::host::Diagnostic>, source: &str, origin: &st
     }
 }
 
-fn bench(cli_path: &Option<PathBuf>, iterations: u32, json: bool) -> Result<ExitCode> {
+fn bench(
+    cli_path: &Option<PathBuf>,
+    iterations: u32,
+    json: bool,
+    check: bool,
+    baseline: &Path,
+) -> Result<ExitCode> {
     let path = component(cli_path)?;
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    let t = Instant::now();
-    let rt = Runtime::load(&path)?;
-    let load_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let t = Instant::now();
-    let mut inst = rt.instantiate()?;
-    let instantiate_ms = t.elapsed().as_secs_f64() * 1000.0;
-
-    let inside = inst.benchmark(iterations)?;
-    let host = bench::round_trips(&mut inst, &inside, iterations)?;
-    let state = bench::session_state(&mut inst)?;
-    let inside_met = inside.criteria_met && inside.categories.iter().all(|c| c.target_met);
-    let ok = host.criteria_met && inside_met && state.memory_met && state.bindings_met;
-
+    let report = bench::run(&path, iterations)?;
+    let now = report.json();
     if json {
-        let cat_json = |r: &Row| {
-            serde_json::json!({
-                "category": r.category, "compute": r.compute, "cell": r.cell, "result": r.result,
-                "target_us": r.target_us, "samples": r.stats.samples, "mean_us": r.stats.mean,
-                "p50_us": r.stats.p50, "p95_us": r.stats.p95, "p99_us": r.stats.p99,
-                "max_us": r.stats.max, "met": r.met,
-            })
-        };
-        let out = serde_json::json!({
-            "component": { "path": path.display().to_string(), "bytes": size },
-            "host": "wasmtime",
-            "load_ms": load_ms,
-            "instantiate_ms": instantiate_ms,
-            "iterations": iterations,
-            "round_trip": {
-                "categories": host.rows.iter().map(cat_json).collect::<Vec<_>>(),
-                "overall_mean_us": host.overall_mean,
-                "share_under_cell_target": host.share_under_cell_target,
-                "simple_share_under_cell_target": host.simple_share_under_cell_target,
-                "criteria_met": host.criteria_met,
-            },
-            "inside_component": {
-                "categories": bench::inside_rows(&inside).iter().map(cat_json).collect::<Vec<_>>(),
-                "overall_mean_us": inside.overall_mean_us,
-                "share_under_cell_target": inside.share_under_cell_target,
-                "simple_share_under_cell_target": inside.simple_share_under_cell_target,
-                "criteria_met": inside.criteria_met,
-            },
-            "session_state": state.json(),
-            "ok": ok,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", serde_json::to_string_pretty(&now)?);
     } else {
-        println!(
-            "ruchy notebook bench (wasmtime): {} ({size} bytes)\nload {load_ms:.1} ms, instantiate {instantiate_ms:.3} ms, {iterations} iterations\n",
-            path.display()
-        );
-        let summary = |mean: f64, share: f64, simple: f64, met: bool| {
-            format!(
-                "seed cells: overall mean {mean:.2} us; {:.1}% under 10 ms; simple cells under 10 ms: {:.1}%; criteria {}\n",
-                share * 100.0,
-                simple * 100.0,
-                if met { "met" } else { "NOT met" }
-            )
-        };
-        print!(
-            "{}",
-            render::table(
-                "Round trip of execute-cell from the host, microseconds",
-                &host.rows
-            )
-        );
-        println!(
-            "{}",
-            summary(
-                host.overall_mean,
-                host.share_under_cell_target,
-                host.simple_share_under_cell_target,
-                host.criteria_met
-            )
-        );
-        print!(
-            "{}",
-            render::table(
-                "Inside the component (WASI monotonic clock), microseconds",
-                &bench::inside_rows(&inside)
-            )
-        );
-        println!(
-            "{}",
-            summary(
-                inside.overall_mean_us,
-                inside.share_under_cell_target,
-                inside.simple_share_under_cell_target,
-                inside_met
-            )
-        );
-        print!("{}", state.lines());
-        println!(
-            "\nsuccess criteria (95% of simple cells under 10 ms, overall mean under 8 ms, every seed category under its target, session state flat): {}",
-            if ok { "met" } else { "NOT met" }
-        );
+        print!("{}", report.text());
+    }
+    let mut ok = report.seed_met();
+    if check {
+        ok &= report.goals_met();
+        let base = std::fs::read_to_string(baseline)
+            .with_context(|| format!("reading the baseline {}", baseline.display()))?;
+        let base: serde_json::Value = serde_json::from_str(&base)
+            .with_context(|| format!("parsing the baseline {}", baseline.display()))?;
+        let text = bench::compare(&now, &base);
+        if json {
+            eprint!("\n{text}");
+        } else {
+            print!("\n{text}");
+        }
     }
     Ok(if ok {
         ExitCode::SUCCESS
