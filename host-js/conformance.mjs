@@ -63,10 +63,21 @@ export function parseCases(text, file) {
     if (line.startsWith('===')) {
       flush();
       let rest = line.slice(3).trim();
+      const limits = {};
+      const at = rest.indexOf('@limits');
+      if (at >= 0) {
+        for (const kv of rest.slice(at + '@limits'.length).trim().split(/\s+/).filter(Boolean)) {
+          const [k, v] = kv.split('=');
+          const key = { 'time-ms': 'timeMs', 'memory-bytes': 'memoryBytes', 'call-depth': 'callDepth', 'output-bytes': 'outputBytes' }[k];
+          if (!key || !/^\d+$/.test(v ?? '')) fail(n, `bad limit \`${kv}\``);
+          limits[key] = key === 'timeMs' || key === 'memoryBytes' ? BigInt(v) : Number(v);
+        }
+        rest = rest.slice(0, at).trim();
+      }
       const script = rest.endsWith('@script');
       if (script) rest = rest.slice(0, -'@script'.length).trim();
       if (!rest) fail(n, 'a case needs a name after `===`');
-      cases.push({ name: rest, file, line: n, script, cells: [] });
+      cases.push({ name: rest, file, line: n, script, limits, cells: [] });
       inCell = false;
       return;
     }
@@ -117,6 +128,12 @@ export function parseCases(text, file) {
   });
   flush();
   for (const c of cases) if (!c.cells.length) fail(c.line, 'a case needs at least one `>>>` cell');
+  // `{{repeat N TEXT}}`: TEXT N times (`\n` in TEXT is a newline), as tests/harness expands it
+  for (const c of cases) {
+    for (const cell of c.cells) {
+      cell.source = cell.source.replace(/\{\{repeat (\d+) (.*?)\}\}/gs, (_, count, text) => text.replaceAll('\\n', '\n').repeat(Number(count)));
+    }
+  }
   return cases;
 }
 
@@ -162,12 +179,14 @@ const failures = [];
 let checked = 0;
 for (const c of cases) {
   const session = new engine.Session();
+  if (Object.keys(c.limits).length) session.setLimits({ ...session.getLimits(), ...c.limits });
   for (const cell of c.cells) {
     const r = c.script ? session.runScript(cell.source) : session.executeCell(cell.source);
     checked++;
     const problems = compare(cell.expected, actualOf(r));
     if (problems.length) {
-      failures.push(`${c.file}:${cell.line}: case "${c.name}", cell:\n    ${cell.source.replaceAll('\n', '\n    ')}\n${problems.join('\n')}`);
+      const shown = cell.source.length > 300 ? `${cell.source.slice(0, 300)}... (${cell.source.length} bytes)` : cell.source;
+      failures.push(`${c.file}:${cell.line}: case "${c.name}", cell:\n    ${shown.replaceAll('\n', '\n    ')}\n${problems.join('\n')}`);
     }
   }
   session[Symbol.dispose]?.();

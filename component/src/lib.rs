@@ -3,7 +3,43 @@
 //! Only conversions live here (engine types to WIT records); every language decision is in
 //! the `engine` crate.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The allocator, counting the bytes allocated: the engine's probe for its memory limit.
+struct Counting;
+
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
+            ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocated() -> usize {
+    ALLOCATED.load(Ordering::Relaxed)
+}
 
 mod bindings {
     wit_bindgen::generate!({
@@ -77,7 +113,30 @@ struct Session(RefCell<engine::Session>);
 
 impl wit::GuestSession for Session {
     fn new() -> Self {
+        engine::budget::set_memory_probe(allocated);
         Session(RefCell::new(engine::Session::new()))
+    }
+
+    fn get_limits(&self) -> wit::Limits {
+        let l = self.0.borrow().limits().clone();
+        wit::Limits {
+            time_ms: l.max_time_ms,
+            memory_bytes: l.max_memory as u64,
+            call_depth: u32::try_from(l.max_depth).unwrap_or(u32::MAX),
+            output_bytes: u32::try_from(l.max_output).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn set_limits(&self, limits: wit::Limits) {
+        let mut s = self.0.borrow_mut();
+        let old = s.limits().clone();
+        s.set_limits(engine::vm::Limits {
+            max_time_ms: limits.time_ms,
+            max_memory: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
+            max_depth: limits.call_depth as usize,
+            max_output: limits.output_bytes as usize,
+            ..old
+        });
     }
 
     fn execute_cell(&self, source: String) -> wit::CellResult {

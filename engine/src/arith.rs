@@ -165,6 +165,17 @@ pub fn check_size(n: usize) -> Result<(), VmError> {
             format!("Memory limit exceeded: a value of {n} elements is more than the {MAX_ELEMENTS} allowed"),
         ));
     }
+    // at least one byte per element: a value that would take the cell over its memory limit
+    // is refused before it is allocated
+    if let Some(limit) = crate::budget::over(n) {
+        return Err(VmError::new(
+            DiagnosticKind::Limit,
+            format!(
+                "Memory limit exceeded: a value of {n} elements would take the cell over its limit of {} MB",
+                limit >> 20
+            ),
+        ));
+    }
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 pub mod arith;
 pub mod ast;
 pub mod bench;
+pub mod budget;
 pub mod builtins;
 pub mod compiler;
 pub mod diagnostic;

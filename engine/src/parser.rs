@@ -10,6 +10,7 @@
 use crate::ast::*;
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Span};
 use crate::lexer::{lex, FPiece, Tok, Token};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// The deepest syntax tree the parser builds (nested brackets, blocks, and chains of binary
@@ -31,6 +32,7 @@ pub fn parse(source: &str) -> Result<Program, Diagnostic> {
         no_struct: false,
         refutable: false,
         no_arrow: false,
+        ternaries: HashMap::new(),
     };
     let mut exprs = Vec::new();
     loop {
@@ -66,6 +68,9 @@ struct Parser<'s> {
     /// Set while parsing a match guard: `limit => ...` there ends the guard, it does not
     /// start an arrow lambda.
     no_arrow: bool,
+    /// Whether the `?` at a token position (in a mode: `no_struct`, `refutable`, `no_arrow`)
+    /// starts a ternary: see [`Parser::ternary_ahead`].
+    ternaries: HashMap<(usize, bool, bool, bool), bool>,
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -294,7 +299,7 @@ impl Parser<'_> {
             // `c ? a : b` binds loosest of all: a higher level leaves it to the lowest one
             if token.tok == Tok::Question {
                 if min_bp > BP_ASSIGN {
-                    if self.ternary_ahead() {
+                    if self.ternary_ahead()? {
                         break;
                     }
                 } else {
@@ -528,21 +533,39 @@ impl Parser<'_> {
     }
 
     /// Whether the `?` at the current position starts a ternary `? a : b` (looks ahead,
-    /// consumes nothing).
-    fn ternary_ahead(&mut self) -> bool {
+    /// consumes nothing). The answer is remembered for the position: the look-ahead parses
+    /// everything after the `?`, and without the memo `x?(x?(x?(...` would parse the rest
+    /// again at every level, in time exponential in its length. Going too deep is not an
+    /// answer but the error of the whole parse.
+    fn ternary_ahead(&mut self) -> PResult<bool> {
+        let key = (self.pos, self.no_struct, self.refutable, self.no_arrow);
+        if let Some(&known) = self.ternaries.get(&key) {
+            return Ok(known);
+        }
         let saved = self.pos;
         self.advance();
-        let ok = starts_expr(self.tok())
-            && !(self.token().newline_before && !self.at(&Tok::LParen))
-            && self.expr_bp(BP_ASSIGN + 1).is_ok()
-            && self.at(&Tok::Colon);
+        let ok =
+            if !starts_expr(self.tok()) || self.token().newline_before && !self.at(&Tok::LParen) {
+                Ok(false)
+            } else {
+                match self.expr_bp(BP_ASSIGN + 1) {
+                    Ok(_) => Ok(self.at(&Tok::Colon)),
+                    Err(d) if d.kind == DiagnosticKind::Limit => Err(d),
+                    Err(_) => Ok(false),
+                }
+            };
         self.pos = saved;
-        ok
+        let ok = ok?;
+        self.ternaries.insert(key, ok);
+        Ok(ok)
     }
 
     /// After `?`: parses `a : b` if that is what follows (`Ok`), else restores the position
     /// and hands the condition back (`Err`).
     fn try_ternary(&mut self, cond: Expr, start: Span) -> PResult<Result<Expr, Expr>> {
+        if !self.ternary_ahead()? {
+            return Ok(Err(cond));
+        }
         let saved = self.pos;
         self.advance(); // ?
         if !starts_expr(self.tok()) || self.token().newline_before && !self.at(&Tok::LParen) {
@@ -1084,6 +1107,7 @@ impl Parser<'_> {
                     }
                     let outer = std::mem::replace(&mut self.tokens, tokens);
                     let outer_pos = std::mem::replace(&mut self.pos, 0);
+                    let outer_ternaries = std::mem::take(&mut self.ternaries);
                     let result = self.expr().and_then(|e| {
                         if self.at(&Tok::Eof) {
                             Ok(e)
@@ -1093,6 +1117,7 @@ impl Parser<'_> {
                     });
                     self.tokens = outer;
                     self.pos = outer_pos;
+                    self.ternaries = outer_ternaries;
                     parts.push(FStrPart::Hole {
                         expr: result?,
                         spec: spec.as_deref().map(Into::into),
@@ -2461,5 +2486,22 @@ mod tests {
     fn ternary_and_try_operator() {
         assert!(matches!(one("c ? 1 : 2").kind, ExprKind::Ternary(..)));
         assert!(matches!(one("f()?").kind, ExprKind::Question(_)));
+    }
+
+    #[test]
+    fn question_marks_that_are_not_ternaries_parse_in_linear_time() {
+        // each `?` looks ahead for `: else`; without remembering the answer these took time
+        // exponential in the number of `?`
+        for unit in ["x?(", "1+x?(", "x?[", "x?(y, ", "x?{a: "] {
+            let src = unit.repeat(300);
+            assert!(parse(&src).is_err(), "{src}");
+        }
+        let src = "x?".repeat(2000);
+        assert!(parse(&src).is_err());
+        // and nested ternaries still parse
+        let nested = "a ? (b ? 1 : 2) : c ? 3 : 4";
+        assert!(matches!(one(nested).kind, ExprKind::Ternary(..)));
+        let deep = "1+x?(".repeat(40) + "0" + &"):0".repeat(40);
+        assert!(parse(&deep).is_ok(), "{deep}");
     }
 }

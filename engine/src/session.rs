@@ -68,7 +68,7 @@ pub struct Session {
     vm: Vm,
     globals: Globals,
     cells: u32,
-    clock: Box<dyn Clock>,
+    clock: Rc<dyn Clock>,
     /// The cells that succeeded, in order, for [`Session::export_rust`]; a cell run again
     /// right after itself adds a repeat, not a copy (so a session that runs one cell many
     /// times keeps a flat memory).
@@ -83,12 +83,13 @@ impl Default for Session {
 
 impl Session {
     pub fn new() -> Session {
-        Session::with_clock(Box::new(InstantClock::default()))
+        Session::with_clock(Rc::new(InstantClock::default()))
     }
 
-    pub fn with_clock(clock: Box<dyn Clock>) -> Session {
+    pub fn with_clock(clock: Rc<dyn Clock>) -> Session {
         let mut globals = Globals::default();
         let mut vm = Vm::new();
+        vm.clock = Some(clock.clone());
         let initial = crate::builtins::initial_globals();
         for (name, _) in &initial {
             globals.slot(&Rc::from(*name));
@@ -199,6 +200,8 @@ impl Session {
 
         self.vm.sync_globals(&self.globals.names);
         self.vm.begin_cell(cell);
+        let budget_ns = self.vm.limits.max_time_ms.saturating_mul(1_000_000);
+        self.vm.deadline_ns = t0.saturating_add(budget_ns);
         let mut result = self.vm.run_cell(proto);
         if script {
             result = result.and_then(|v| self.call_main().map(|_| v));

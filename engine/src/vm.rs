@@ -63,7 +63,8 @@ impl VmError {
 
 type VResult<T> = Result<T, VmError>;
 
-/// Session limits (decision D5 and the reliability limits).
+/// Session limits (decision D5 and the reliability limits). Every one ends a cell that passes
+/// it with a `limit` diagnostic naming it, and the session keeps what it had before the cell.
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Most nested calls; the next one is `Recursion limit exceeded`.
@@ -72,7 +73,16 @@ pub struct Limits {
     pub max_output: usize,
     /// Most steps (backward jumps and calls) one cell may take; `u64::MAX` for no limit.
     pub max_steps: u64,
+    /// Longest a cell may run, in milliseconds of the session's clock, checked every
+    /// [`CHECK_INTERVAL`] steps; `u64::MAX` for no limit.
+    pub max_time_ms: u64,
+    /// Most bytes the engine may have allocated while a cell runs (where the embedder supplies
+    /// a probe: [`crate::budget`]).
+    pub max_memory: usize,
 }
+
+/// Steps between two checks of the time and memory limits (a few hundred microseconds).
+pub const CHECK_INTERVAL: u64 = 1 << 14;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -80,6 +90,8 @@ impl Default for Limits {
             max_depth: 10_000,
             max_output: 1 << 20,
             max_steps: u64::MAX,
+            max_time_ms: 10_000,
+            max_memory: 256 << 20,
         }
     }
 }
@@ -141,8 +153,15 @@ pub struct Vm {
     pub undo: Vec<Undo>,
     touched: Vec<u32>,
     pub limits: Limits,
-    /// Steps (backward jumps and calls) the running cell may still take.
+    /// Steps (backward jumps and calls) the running cell may take before the next check of
+    /// its limits ([`Vm::refill`]).
     steps_left: u64,
+    /// Steps taken in the chunks before the current one, and the current chunk's size.
+    steps_done: u64,
+    chunk: u64,
+    /// The session's clock and the running cell's deadline on it, in nanoseconds.
+    pub clock: Option<Rc<dyn crate::session::Clock>>,
+    pub deadline_ns: u64,
     native_depth: u32,
     last_caught: Option<VmError>,
     /// Set when the output limit cut the output.
@@ -172,6 +191,10 @@ impl Vm {
             touched: Vec::new(),
             limits: Limits::default(),
             steps_left: u64::MAX,
+            steps_done: 0,
+            chunk: u64::MAX,
+            clock: None,
+            deadline_ns: u64::MAX,
             native_depth: 0,
             last_caught: None,
             output_truncated: false,
@@ -221,11 +244,15 @@ impl Vm {
 
     // ---- rollback ------------------------------------------------------------------------
 
-    /// Starts cell number `cell`: clears the rollback log and the step budget.
+    /// Starts cell number `cell`: clears the rollback log and the step budget. The caller sets
+    /// `deadline_ns`.
     pub fn begin_cell(&mut self, cell: u32) {
         self.cell = cell;
         self.undo.clear();
-        self.steps_left = self.limits.max_steps;
+        self.steps_done = 0;
+        self.chunk = CHECK_INTERVAL.min(self.limits.max_steps);
+        self.steps_left = self.chunk;
+        crate::budget::set_limit(self.limits.max_memory);
         self.out.clear();
         self.output_truncated = false;
         self.last_caught = None;
@@ -586,12 +613,40 @@ impl Vm {
 
     fn tick(&mut self) -> VResult<()> {
         if self.steps_left == 0 {
+            self.refill()?;
+        }
+        self.steps_left -= 1;
+        Ok(())
+    }
+
+    /// The end of a chunk of steps: checks the step, time and memory limits, then allows the
+    /// next chunk.
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self) -> VResult<()> {
+        self.steps_done = self.steps_done.saturating_add(self.chunk);
+        if self.steps_done >= self.limits.max_steps {
             return Err(VmError::limit(format!(
                 "Step limit exceeded: the cell ran more than {} loop iterations and calls",
                 self.limits.max_steps
             )));
         }
-        self.steps_left -= 1;
+        if let Some(clock) = &self.clock {
+            if clock.now_ns() > self.deadline_ns {
+                return Err(VmError::limit(format!(
+                    "Time limit exceeded: the cell ran longer than {} ms",
+                    self.limits.max_time_ms
+                )));
+            }
+        }
+        if let Some(limit) = crate::budget::over(0) {
+            return Err(VmError::limit(format!(
+                "Memory limit exceeded: the cell uses more than {} MB",
+                limit >> 20
+            )));
+        }
+        self.chunk = CHECK_INTERVAL.min(self.limits.max_steps - self.steps_done);
+        self.steps_left = self.chunk;
         Ok(())
     }
 

@@ -28,6 +28,21 @@ fn actual(out: CellOutput, source: &str) -> Actual {
 }
 
 impl Runner for Native {
+    fn set_limits(&mut self, limits: &[(String, u64)]) {
+        let mut l = self.0.limits().clone();
+        for (k, v) in limits {
+            let v = *v;
+            match k.as_str() {
+                "time-ms" => l.max_time_ms = v,
+                "memory-bytes" => l.max_memory = v as usize,
+                "call-depth" => l.max_depth = v as usize,
+                "output-bytes" => l.max_output = v as usize,
+                other => panic!("unknown limit {other}"),
+            }
+        }
+        self.0.set_limits(l);
+    }
+
     fn new_session(&mut self) {
         self.0 = Session::new();
     }

@@ -9,12 +9,15 @@
 //! `UPDATE_TRANSPILE_LIMITATIONS=1` rewrites the list (review the diff).
 
 use conformance::{load, Case};
-use engine::transpiler::{compile, compile_notebook, runtime};
+use engine::transpiler::{compile, compile_notebook};
 use engine::Session;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+mod support;
+use support::{build, scratch};
 
 /// A program of the corpus: its Rust (or why there is none) and the output to reproduce.
 struct Program {
@@ -75,104 +78,6 @@ fn first_reason(ds: &[engine::Diagnostic]) -> String {
     )
 }
 
-/// One crate holding every program as a module, run with the program's number.
-fn batch_crate(programs: &[(usize, &str)]) -> String {
-    let mut out = String::from(
-        "#![allow(unused, unreachable_code, non_snake_case, non_camel_case_types, clippy::all, unconditional_panic, arithmetic_overflow)]\n",
-    );
-    // the runtime's prelude is shared; each program keeps the items it carries, in its own `rt`
-    out.push_str(&runtime::prelude_source());
-    for (i, rust) in programs {
-        let (code, rt) = rust.split_at(rust.find(runtime::MARKER).unwrap_or(rust.len()));
-        let items = rt
-            .find(runtime::ITEMS_MARKER)
-            .map_or("", |at| rt[at..].trim_end().trim_end_matches('}'));
-        let body = format!(
-            "{}\nmod rt {{\npub use crate::rt::*;\n{items}\n}}\n",
-            code.replace("use crate::rt::Show;", "use self::rt::Show;")
-        );
-        let body: String = body
-            .lines()
-            .filter(|l| !l.starts_with("#![") && !l.starts_with("//"))
-            .map(|l| {
-                if l == "fn main() {" {
-                    "pub fn main() {"
-                } else {
-                    l
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        let _ = writeln!(out, "mod case_{i} {{\nuse super::*;\n{body}\n}}");
-    }
-    out.push_str("\nfn main() {\n    match std::env::args().nth(1).as_deref() {\n");
-    for (i, _) in programs {
-        let _ = writeln!(out, "        Some(\"{i}\") => case_{i}::main(),");
-    }
-    out.push_str("        _ => {}\n    }\n}\n");
-    out
-}
-
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ruchy-transpile-corpus-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
-    dir
-}
-
-/// Builds the batch; a module that does not build is reported and left out, and the rest is
-/// built again.
-fn build(
-    dir: &Path,
-    programs: &mut Vec<(usize, String)>,
-    broken: &mut BTreeMap<usize, String>,
-) -> PathBuf {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let bin = dir.join("corpus");
-    loop {
-        let refs: Vec<(usize, &str)> = programs.iter().map(|(i, r)| (*i, r.as_str())).collect();
-        let src = batch_crate(&refs);
-        let main = dir.join("main.rs");
-        std::fs::write(&main, &src).expect("writing the batch");
-        let out = Command::new(&rustc)
-            .args(["--edition", "2021", "--error-format", "short", "-o"])
-            .arg(&bin)
-            .arg(&main)
-            .output()
-            .expect("running rustc");
-        if out.status.success() {
-            return bin;
-        }
-        // find the modules the errors are in
-        let errors = String::from_utf8_lossy(&out.stderr).into_owned();
-        let starts: Vec<(usize, usize)> = src
-            .lines()
-            .enumerate()
-            .filter_map(|(n, l)| {
-                l.strip_prefix("mod case_")
-                    .and_then(|r| r.strip_suffix(" {"))
-                    .and_then(|i| i.parse().ok())
-                    .map(|i| (n + 1, i))
-            })
-            .collect();
-        let mut bad = Vec::new();
-        for line in errors.lines().filter(|l| l.contains("error")) {
-            let Some(n) = line.split(':').nth(1).and_then(|n| n.parse::<usize>().ok()) else {
-                continue;
-            };
-            if let Some((_, case)) = starts.iter().rev().find(|(start, _)| *start <= n) {
-                if !bad.contains(case) {
-                    bad.push(*case);
-                    broken.insert(*case, line.to_string());
-                }
-            }
-        }
-        if bad.is_empty() {
-            panic!("the batch does not build and no case is to blame:\n{errors}");
-        }
-        programs.retain(|(i, _)| !bad.contains(i));
-    }
-}
-
 #[test]
 fn transpiled_corpus_prints_what_the_interpreter_prints() {
     let cases = load(&conformance::corpus_dir()).expect("the corpus");
@@ -185,7 +90,7 @@ fn transpiled_corpus_prints_what_the_interpreter_prints() {
             Err(why) => refused.push((i, why.clone())),
         }
     }
-    let dir = scratch();
+    let dir = scratch("corpus");
     let mut broken = BTreeMap::new();
     let bin = build(&dir, &mut compiled, &mut broken);
     let mut differ = Vec::new();

@@ -255,10 +255,10 @@ impl SessionState {
 
 /// The seed's module budget, in bytes (200 KB). Not met: see [`SIZE_GUARD`].
 pub const SIZE_BUDGET: u64 = 204_800;
-/// What the test command holds the component to instead: its measured size (1,189,558 bytes
+/// What the test command holds the component to instead: its measured size (1,241,129 bytes
 /// with opt-level 3 and wasm-opt -O1) plus 5%. The interpreter, the transpiler and Rust's
 /// formatting and allocation code do not fit in 200 KB (ARCHITECTURE.md, "Builds").
-pub const SIZE_GUARD: u64 = 1_250_000;
+pub const SIZE_GUARD: u64 = 1_303_000;
 /// The seed's working-set budget, checked against the guest's linear memory (10 MB).
 pub const MEMORY_BUDGET: u64 = 10 * 1024 * 1024;
 /// Our goal for process start to the first cell's result with a warm cache, in milliseconds.

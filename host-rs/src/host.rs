@@ -16,7 +16,7 @@ wasmtime::component::bindgen!({
 
 pub use exports::ruchy::notebook::engine::{
     BenchmarkCategory, BenchmarkGroup, BenchmarkReport, CellError, CellResult, Diagnostic,
-    DiagnosticKind, Performance, Span,
+    DiagnosticKind, Limits, Performance, Span,
 };
 
 /// Per-instance host state: the WASI context and its resource table.
@@ -46,6 +46,8 @@ pub const MAX_MEMORY_BYTES: usize = 1 << 30;
 pub fn config() -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    // the backstop of the engine's own time limit: a call that runs past its deadline traps
+    config.epoch_interruption(true);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(POOL_SLOTS)
         .total_core_instances(POOL_SLOTS * 4)
@@ -57,6 +59,25 @@ pub fn config() -> Config {
         .max_memory_size(MAX_MEMORY_BYTES);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     config
+}
+
+/// How often the epoch advances.
+pub const EPOCH_TICK_MS: u64 = 10;
+/// How long after a cell's own time limit wasmtime interrupts it.
+pub const BACKSTOP_MS: u64 = 50;
+/// The engine's default time limit per cell (WIT `limits`), until a session sets another.
+pub const DEFAULT_TIME_MS: u64 = 10_000;
+
+/// Advances `engine`'s epoch every [`EPOCH_TICK_MS`] for as long as the engine lives.
+fn start_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_millis(EPOCH_TICK_MS));
+        match weak.upgrade() {
+            Some(e) => e.increment_epoch(),
+            None => break,
+        }
+    });
 }
 
 /// Where precompiled components are kept: `target/cwasm` of the workspace.
@@ -72,6 +93,7 @@ pub struct LoadInfo {
 }
 
 /// A loaded (compiled) component, ready to instantiate many times.
+#[derive(Clone)]
 pub struct Runtime {
     engine: Engine,
     pre: NotebookPre<State>,
@@ -94,6 +116,7 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         let pre = NotebookPre::new(linker.instantiate_pre(&component)?)?;
+        start_ticker(&engine);
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         Ok(Runtime {
             engine,
@@ -109,8 +132,14 @@ impl Runtime {
             table: ResourceTable::new(),
         };
         let mut store = Store::new(&self.engine, state);
+        store.set_epoch_deadline(u64::MAX / 2);
         let bindings = self.pre.instantiate(&mut store)?;
-        Ok(Instance { store, bindings })
+        Ok(Instance {
+            store,
+            bindings,
+            time_ms: DEFAULT_TIME_MS,
+            backstop_override_ms: None,
+        })
     }
 }
 
@@ -118,6 +147,12 @@ impl Runtime {
 pub struct Instance {
     store: Store<State>,
     bindings: Notebook,
+    /// The time limit set last on a session of this instance: every call gets this plus
+    /// [`BACKSTOP_MS`] before wasmtime interrupts it (the benchmark excepted).
+    time_ms: u64,
+    /// Test hook: a backstop of this many milliseconds regardless of the time limit, to make
+    /// wasmtime interrupt a call before the engine's own limit does.
+    backstop_override_ms: Option<u64>,
 }
 
 /// A session living in an [`Instance`].
@@ -125,7 +160,44 @@ pub struct Instance {
 pub struct SessionHandle(ResourceAny);
 
 impl Instance {
+    /// Arms the epoch backstop for a call that runs cells.
+    fn arm(&mut self) {
+        let ms = self
+            .backstop_override_ms
+            .unwrap_or(self.time_ms.saturating_add(BACKSTOP_MS));
+        self.store
+            .set_epoch_deadline(ms.div_ceil(EPOCH_TICK_MS).max(1));
+    }
+
+    /// Test hook: interrupt calls after `ms` milliseconds whatever the time limit (`None`:
+    /// the time limit plus [`BACKSTOP_MS`]). This is how the tests force a trap.
+    pub fn set_backstop_override(&mut self, ms: Option<u64>) {
+        self.backstop_override_ms = ms;
+    }
+
+    /// No backstop for calls that are bounded by their arguments (the benchmark).
+    fn disarm(&mut self) {
+        self.store.set_epoch_deadline(u64::MAX / 2);
+    }
+
+    pub fn get_limits(&mut self, s: SessionHandle) -> Result<Limits> {
+        self.arm();
+        let api = self.bindings.ruchy_notebook_engine();
+        Ok(api.session().call_get_limits(&mut self.store, s.0)?)
+    }
+
+    /// Sets a session's limits; the instance's backstop follows the time limit set last.
+    pub fn set_limits(&mut self, s: SessionHandle, limits: Limits) -> Result<()> {
+        self.time_ms = limits.time_ms;
+        self.arm();
+        let api = self.bindings.ruchy_notebook_engine();
+        Ok(api
+            .session()
+            .call_set_limits(&mut self.store, s.0, limits)?)
+    }
+
     pub fn new_session(&mut self) -> Result<SessionHandle> {
+        self.arm();
         let api = self.bindings.ruchy_notebook_engine();
         Ok(SessionHandle(
             api.session().call_constructor(&mut self.store)?,
@@ -138,6 +210,7 @@ impl Instance {
     }
 
     pub fn execute_cell(&mut self, s: SessionHandle, source: &str) -> Result<CellResult> {
+        self.arm();
         let api = self.bindings.ruchy_notebook_engine();
         Ok(api
             .session()
@@ -145,6 +218,7 @@ impl Instance {
     }
 
     pub fn run_script(&mut self, s: SessionHandle, source: &str) -> Result<CellResult> {
+        self.arm();
         let api = self.bindings.ruchy_notebook_engine();
         Ok(api
             .session()
@@ -156,6 +230,7 @@ impl Instance {
         s: SessionHandle,
         source: &str,
     ) -> Result<Result<String, Diagnostic>> {
+        self.arm();
         let api = self.bindings.ruchy_notebook_engine();
         Ok(api
             .session()
@@ -163,26 +238,31 @@ impl Instance {
     }
 
     pub fn compile(&mut self, source: &str) -> Result<Result<String, Vec<Diagnostic>>> {
+        self.arm();
         let api = self.bindings.ruchy_notebook_engine();
         Ok(api.call_compile(&mut self.store, source)?)
     }
 
     pub fn compile_cells(&mut self, cells: &[String]) -> Result<Result<String, Vec<CellError>>> {
+        self.arm();
         let api = self.bindings.ruchy_notebook_engine();
         Ok(api.call_compile_cells(&mut self.store, cells)?)
     }
 
     pub fn export_rust(&mut self, s: SessionHandle) -> Result<Result<String, Vec<CellError>>> {
+        self.arm();
         let api = self.bindings.ruchy_notebook_engine();
         Ok(api.session().call_export_rust(&mut self.store, s.0)?)
     }
 
     pub fn memory_bytes(&mut self) -> Result<u64> {
+        self.arm();
         let api = self.bindings.ruchy_notebook_engine();
         Ok(api.call_memory_bytes(&mut self.store)?)
     }
 
     pub fn benchmark(&mut self, iterations: u32) -> Result<BenchmarkReport> {
+        self.disarm();
         let api = self.bindings.ruchy_notebook_engine();
         Ok(api.call_benchmark(&mut self.store, iterations)?)
     }

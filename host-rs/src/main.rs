@@ -3,7 +3,7 @@
 //! ```text
 //! host-rs bench [--iterations N] [--json] [--check]   startup, seed cells, memory; --check: goals, baseline
 //! host-rs run FILE.ruchy                    run a program as a script (calls main if defined)
-//! host-rs eval 'SOURCE'                     one notebook cell in a fresh session
+//! host-rs eval [--time-ms N] 'SOURCE'       one notebook cell in a fresh session
 //! host-rs compile FILE [-o OUT.rs]           a program or notebook to Rust (stdout or OUT.rs)
 //! host-rs compile --check FILE              ... then build it, run it, compare with the interpreter
 //! host-rs disasm 'SOURCE'                   the bytecode a cell compiles to
@@ -54,7 +54,12 @@ enum Cmd {
     /// Run a Ruchy program as a script: only what it prints goes to stdout.
     Run { file: PathBuf },
     /// Run one notebook cell in a fresh session: its output, then its value.
-    Eval { source: String },
+    Eval {
+        source: String,
+        /// The cell's time limit in milliseconds (default 10,000).
+        #[arg(long)]
+        time_ms: Option<u64>,
+    },
     /// Transpile a Ruchy program, or a notebook (`.ipynb`, or cells separated by `// %%`
     /// lines), to one Rust program.
     Compile {
@@ -119,10 +124,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &file.display().to_string(),
             ))
         }
-        Cmd::Eval { source } => {
-            let mut inst = instance(&cli.component)?;
-            let s = inst.new_session()?;
-            let r = inst.execute_cell(s, source)?;
+        Cmd::Eval { source, time_ms } => {
+            let rt = Runtime::load(&component(&cli.component)?)?;
+            let mut nb = host_rs::notebook::Notebook::new(&rt)?;
+            if let Some(ms) = time_ms {
+                let limits = nb.get_limits()?;
+                nb.set_limits(host_rs::host::Limits {
+                    time_ms: *ms,
+                    ..limits
+                })?;
+            }
+            let r = nb.execute_cell(source)?;
             print!("{}", r.stdout);
             if let Some(d) = &r.display {
                 println!("{d}");

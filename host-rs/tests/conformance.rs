@@ -30,6 +30,21 @@ fn actual(r: CellResult) -> Actual {
 }
 
 impl Runner for Wasmtime {
+    fn set_limits(&mut self, limits: &[(String, u64)]) {
+        let mut l = self.inst.get_limits(self.session).expect("get-limits");
+        for (k, v) in limits {
+            let v = *v;
+            match k.as_str() {
+                "time-ms" => l.time_ms = v,
+                "memory-bytes" => l.memory_bytes = v,
+                "call-depth" => l.call_depth = v as u32,
+                "output-bytes" => l.output_bytes = v as u32,
+                other => panic!("unknown limit {other}"),
+            }
+        }
+        self.inst.set_limits(self.session, l).expect("set-limits");
+    }
+
     fn new_session(&mut self) {
         let old = self.session;
         self.session = self.inst.new_session().expect("a new session");

@@ -2718,6 +2718,9 @@ impl Emitter<'_> {
             },
             Ty::Option(_) => match &**name {
                 "unwrap" => format!("{r}.clone().expect(\"Called unwrap() on None\")"),
+                // `expect()` without a message is `expect("")` (the interpreter's message is
+                // empty too)
+                "expect" if args.is_empty() => format!("{r}.clone().expect(\"\")"),
                 "expect" => format!("{r}.clone().expect(&{})", self.plain(&args[0])?),
                 "is_some" | "is_none" => format!("{r}.{name}()"),
                 "unwrap_or" => format!("{r}.clone().unwrap_or({})", v(self, 0)?),
@@ -2728,6 +2731,7 @@ impl Emitter<'_> {
             },
             Ty::Result(..) => match &**name {
                 "unwrap" => format!("{r}.clone().unwrap()"),
+                "expect" if args.is_empty() => format!("{r}.clone().expect(\"\")"),
                 "expect" => format!("{r}.clone().expect(&{})", self.plain(&args[0])?),
                 "unwrap_err" => format!("{r}.clone().unwrap_err()"),
                 "is_ok" | "is_err" => format!("{r}.{name}()"),

@@ -20,6 +20,11 @@
 //! | 1                            optional `!!` line are checked
 //! ```
 //!
+//! A case header may end with `@limits KEY=N ...` (keys `time-ms`, `memory-bytes`,
+//! `call-depth`, `output-bytes`): the session's limits for that case (WIT `set-limits`). In a
+//! cell, `{{repeat N TEXT}}` stands for TEXT written N times (`\n` in TEXT is a newline), for
+//! inputs too big to write out.
+//!
 //! Positions are `@LINE:COL` (start) or `@LINE:COL-LINE:COL` (start and end), 1-based, columns
 //! in characters. `CASES=03-control cargo test --release --test conformance` runs one file. Everything the expectation does not mention must be absent: no display,
 //! no output, no error.
@@ -63,7 +68,29 @@ pub struct Case {
     pub line: usize,
     /// A script: one program, run with `run-script`.
     pub script: bool,
+    /// Limits set on the session before the case runs (`@limits`).
+    pub limits: Vec<(String, u64)>,
     pub cells: Vec<Cell>,
+}
+
+/// The limit names `@limits` accepts.
+pub const LIMIT_KEYS: [&str; 4] = ["time-ms", "memory-bytes", "call-depth", "output-bytes"];
+
+/// Expands `{{repeat N TEXT}}` in a cell's source.
+pub fn expand(source: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = source;
+    while let Some(at) = rest.find("{{repeat ") {
+        out.push_str(&rest[..at]);
+        let body = &rest[at + "{{repeat ".len()..];
+        let end = body.find("}}").ok_or("`{{repeat` without `}}`")?;
+        let (count, text) = body[..end].split_once(' ').ok_or("`{{repeat N TEXT}}`")?;
+        let count: usize = count.parse().map_err(|_| format!("not a count: {count}"))?;
+        out.push_str(&text.replace("\\n", "\n").repeat(count));
+        rest = &body[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// What a runner observed for one cell.
@@ -90,6 +117,9 @@ pub trait Runner {
     fn execute_cell(&mut self, source: &str) -> Actual;
     /// Runs a program as a script in the current session.
     fn run_script(&mut self, source: &str) -> Actual;
+    /// Sets limits (names from [`LIMIT_KEYS`]) on the current session; the others keep their
+    /// values.
+    fn set_limits(&mut self, limits: &[(String, u64)]);
 }
 
 /// Every `.cases` file under `dir`, sorted by path.
@@ -193,6 +223,23 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Case>, String> {
         if let Some(rest) = line.strip_prefix("===") {
             flush(&mut cases, &mut display);
             let rest = rest.trim();
+            let (rest, limits) = match rest.split_once("@limits") {
+                Some((name, spec)) => {
+                    let mut limits = Vec::new();
+                    for kv in spec.split_whitespace() {
+                        let parsed = kv
+                            .split_once('=')
+                            .filter(|(k, _)| LIMIT_KEYS.contains(k))
+                            .and_then(|(k, v)| Some((k.to_string(), v.parse::<u64>().ok()?)));
+                        match parsed {
+                            Some(l) => limits.push(l),
+                            None => return Err(err(n, &format!("bad limit `{kv}`"))),
+                        }
+                    }
+                    (name.trim(), limits)
+                }
+                None => (rest, Vec::new()),
+            };
             let (name, script) = match rest.strip_suffix("@script") {
                 Some(name) => (name.trim(), true),
                 None => (rest, false),
@@ -205,6 +252,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Case>, String> {
                 file: file.to_path_buf(),
                 line: n,
                 script,
+                limits,
                 cells: Vec::new(),
             });
             in_cell = false;
@@ -293,6 +341,11 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Case>, String> {
             return Err(err(c.line, "a case needs at least one `>>>` cell"));
         }
     }
+    for case in &mut cases {
+        for cell in &mut case.cells {
+            cell.source = expand(&cell.source).map_err(|e| err(cell.line, &e))?;
+        }
+    }
     Ok(cases)
 }
 
@@ -362,6 +415,9 @@ pub fn run(cases: &[Case], runner: &mut dyn Runner) -> (usize, Vec<String>) {
     let mut checked = 0;
     for case in cases {
         runner.new_session();
+        if !case.limits.is_empty() {
+            runner.set_limits(&case.limits);
+        }
         for cell in &case.cells {
             let actual = if case.script {
                 runner.run_script(&cell.source)
@@ -375,7 +431,7 @@ pub fn run(cases: &[Case], runner: &mut dyn Runner) -> (usize, Vec<String>) {
                     case.file.display(),
                     cell.line,
                     case.name,
-                    cell.source.replace('\n', "\n    ")
+                    shorten(&cell.source).replace('\n', "\n    ")
                 ));
             }
         }
@@ -474,5 +530,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(why.contains("display") && why.contains("stdout"), "{why}");
+    }
+}
+
+/// A cell's source for a failure message: at most 300 characters.
+fn shorten(source: &str) -> String {
+    if source.chars().count() <= 300 {
+        source.to_string()
+    } else {
+        format!(
+            "{}... ({} bytes)",
+            source.chars().take(300).collect::<String>(),
+            source.len()
+        )
     }
 }

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Runs one fuzz target for SECONDS (default 600), politely: one process, lowest priority.
+#   fuzz/run.sh parse|execute_cell|compile [SECONDS]
+# Build first: cargo +nightly fuzz build -s none   (from the workspace root)
+# Each run's log is kept as fuzz/runs/<target>/<start time>.log and summarised in
+# fuzz/runs/ledger.txt; crashes, timeouts and OOMs are written to fuzz/artifacts/<target>/.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+target=$1
+secs=${2:-600}
+bin="$here/target/x86_64-unknown-linux-gnu/release/$target"
+[ -d "$here/corpus/$target" ] || "$here/seed-corpus.sh"
+mkdir -p "$here/runs/$target" "$here/artifacts/$target"
+cd "$here/runs/$target"
+start=$(date -u +%Y%m%dT%H%M%S)
+t0=$(date +%s)
+status=0
+nice -n 19 "$bin" "$here/corpus/$target" \
+    -dict="$here/ruchy.dict" \
+    -artifact_prefix="$here/artifacts/$target/" \
+    -jobs=1 -workers=1 \
+    -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+    -max_total_time="$secs" -print_final_stats=1 || status=$?
+wall=$(( $(date +%s) - t0 ))
+mv fuzz-0.log "$start.log"
+execs=$(grep -a 'stat::number_of_executed_units' "$start.log" | tail -1 | awk '{print $2}')
+finding=$(grep -a -o -E 'Test unit written to [^ ]+' "$start.log" | tail -1 | sed 's/Test unit written to //')
+echo "$target start=$start wall_s=$wall execs=${execs:-?} exit=$status finding=${finding:-none}" >> "$here/runs/ledger.txt"
+tail -1 "$here/runs/ledger.txt"
