@@ -22,11 +22,11 @@ export class Kernel extends EventTarget {
    * @param {object} o
    * @param {() => {worker: Worker, early?: Event[], release?: () => void}} o.createWorker
    *   a new worker, with the events it sent before the kernel listened (see boot.js)
-   * @param {number} [o.cellTimeoutMs]  watchdog for one cell (10 s)
+   * @param {number} [o.cellTimeoutMs]  watchdog for one cell (12 s: the engine's own time limit, 10 s, ends runaway cells first)
    * @param {number} [o.benchTimeoutMs] watchdog for the benchmark (5 min)
    * @param {number} [o.loadTimeoutMs]  how long loading the component may take (60 s)
    */
-  constructor({ createWorker, cellTimeoutMs = 10_000, benchTimeoutMs = 300_000, loadTimeoutMs = 60_000 }) {
+  constructor({ createWorker, cellTimeoutMs = 12_000, benchTimeoutMs = 300_000, loadTimeoutMs = 60_000 }) {
     super();
     this.createWorker = createWorker;
     this.cellTimeoutMs = cellTimeoutMs;

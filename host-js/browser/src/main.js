@@ -30,7 +30,7 @@ const kernel = new Kernel({
     }
     return { worker: newWorker() };
   },
-  cellTimeoutMs: Number(params.get('timeout')) || 10_000,
+  cellTimeoutMs: Number(params.get('timeout')) || 12_000,
 });
 kernel.start();
 
