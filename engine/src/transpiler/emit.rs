@@ -2002,6 +2002,16 @@ impl Emitter<'_> {
         Ok(format!("{x} {} {y}", op.symbol()))
     }
 
+    /// The message of `expect(message)` as a `String` (the message may be any value).
+    fn message(&mut self, e: &Expr) -> EResult<String> {
+        let text = self.plain(e)?;
+        Ok(if self.ty(e) == Ty::Str {
+            text
+        } else {
+            format!("{}.to_string()", paren(&text))
+        })
+    }
+
     /// What `println` prints for `e` (strings as they are).
     fn plain(&mut self, e: &Expr) -> EResult<String> {
         let t = self.ty(e);
@@ -2721,7 +2731,7 @@ impl Emitter<'_> {
                 // `expect()` without a message is `expect("")` (the interpreter's message is
                 // empty too)
                 "expect" if args.is_empty() => format!("{r}.clone().expect(\"\")"),
-                "expect" => format!("{r}.clone().expect(&{})", self.plain(&args[0])?),
+                "expect" => format!("{r}.clone().expect(&{})", self.message(&args[0])?),
                 "is_some" | "is_none" => format!("{r}.{name}()"),
                 "unwrap_or" => format!("{r}.clone().unwrap_or({})", v(self, 0)?),
                 "unwrap_or_else" => self.with_callback(&args[0], |f| format!("{r}.clone().unwrap_or_else(|| {f}())"))?,
@@ -2732,7 +2742,7 @@ impl Emitter<'_> {
             Ty::Result(..) => match &**name {
                 "unwrap" => format!("{r}.clone().unwrap()"),
                 "expect" if args.is_empty() => format!("{r}.clone().expect(\"\")"),
-                "expect" => format!("{r}.clone().expect(&{})", self.plain(&args[0])?),
+                "expect" => format!("{r}.clone().expect(&{})", self.message(&args[0])?),
                 "unwrap_err" => format!("{r}.clone().unwrap_err()"),
                 "is_ok" | "is_err" => format!("{r}.{name}()"),
                 "unwrap_or" => format!("{r}.clone().unwrap_or({})", v(self, 0)?),
