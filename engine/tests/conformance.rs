@@ -1,6 +1,6 @@
 //! The conformance corpus (`tests/cases`), run on the native engine.
 
-use conformance::{assert_corpus, Actual, ActualError, Position, Runner};
+use conformance::{assert_corpus, Actual, ActualError, CaseLimits, Position, Runner};
 use engine::{CellOutput, LineCol, Session};
 
 struct Native(Session);
@@ -28,17 +28,19 @@ fn actual(out: CellOutput, source: &str) -> Actual {
 }
 
 impl Runner for Native {
-    fn set_limits(&mut self, limits: &[(String, u64)]) {
+    fn set_limits(&mut self, limits: &CaseLimits) {
         let mut l = self.0.limits().clone();
-        for (k, v) in limits {
-            let v = *v;
-            match k.as_str() {
-                "time-ms" => l.max_time_ms = v,
-                "memory-bytes" => l.max_memory = v as usize,
-                "call-depth" => l.max_depth = v as usize,
-                "output-bytes" => l.max_output = v as usize,
-                other => panic!("unknown limit {other}"),
-            }
+        if let Some(v) = limits.time_ms {
+            l.max_time_ms = v;
+        }
+        if let Some(v) = limits.memory_bytes {
+            l.max_memory = v as usize;
+        }
+        if let Some(v) = limits.call_depth {
+            l.max_depth = v as usize;
+        }
+        if let Some(v) = limits.output_bytes {
+            l.max_output = v as usize;
         }
         self.0.set_limits(l);
     }

@@ -1,6 +1,6 @@
 //! The conformance corpus (`tests/cases`), run through the component in wasmtime.
 
-use conformance::{assert_corpus, Actual, ActualError, Position, Runner};
+use conformance::{assert_corpus, Actual, ActualError, CaseLimits, Position, Runner};
 use host_rs::build::{ensure_component, workspace_root};
 use host_rs::host::{CellResult, Instance, Runtime, SessionHandle};
 use host_rs::render::kind_name;
@@ -30,17 +30,19 @@ fn actual(r: CellResult) -> Actual {
 }
 
 impl Runner for Wasmtime {
-    fn set_limits(&mut self, limits: &[(String, u64)]) {
+    fn set_limits(&mut self, limits: &CaseLimits) {
         let mut l = self.inst.get_limits(self.session).expect("get-limits");
-        for (k, v) in limits {
-            let v = *v;
-            match k.as_str() {
-                "time-ms" => l.time_ms = v,
-                "memory-bytes" => l.memory_bytes = v,
-                "call-depth" => l.call_depth = v as u32,
-                "output-bytes" => l.output_bytes = v as u32,
-                other => panic!("unknown limit {other}"),
-            }
+        if let Some(v) = limits.time_ms {
+            l.time_ms = v;
+        }
+        if let Some(v) = limits.memory_bytes {
+            l.memory_bytes = v;
+        }
+        if let Some(v) = limits.call_depth {
+            l.call_depth = v as u32;
+        }
+        if let Some(v) = limits.output_bytes {
+            l.output_bytes = v as u32;
         }
         self.inst.set_limits(self.session, l).expect("set-limits");
     }

@@ -69,12 +69,37 @@ pub struct Case {
     /// A script: one program, run with `run-script`.
     pub script: bool,
     /// Limits set on the session before the case runs (`@limits`).
-    pub limits: Vec<(String, u64)>,
+    pub limits: CaseLimits,
     pub cells: Vec<Cell>,
 }
 
-/// The limit names `@limits` accepts.
-pub const LIMIT_KEYS: [&str; 4] = ["time-ms", "memory-bytes", "call-depth", "output-bytes"];
+/// The limits a case's `@limits` sets (WIT `limits`); `None` keeps the session's value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaseLimits {
+    pub time_ms: Option<u64>,
+    pub memory_bytes: Option<u64>,
+    pub call_depth: Option<u64>,
+    pub output_bytes: Option<u64>,
+}
+
+impl CaseLimits {
+    pub fn is_empty(&self) -> bool {
+        *self == CaseLimits::default()
+    }
+
+    /// Sets one limit from its `@limits` name; `false` for an unknown name.
+    fn set(&mut self, key: &str, value: u64) -> bool {
+        let slot = match key {
+            "time-ms" => &mut self.time_ms,
+            "memory-bytes" => &mut self.memory_bytes,
+            "call-depth" => &mut self.call_depth,
+            "output-bytes" => &mut self.output_bytes,
+            _ => return false,
+        };
+        *slot = Some(value);
+        true
+    }
+}
 
 /// Expands `{{repeat N TEXT}}` in a cell's source.
 pub fn expand(source: &str) -> Result<String, String> {
@@ -117,9 +142,8 @@ pub trait Runner {
     fn execute_cell(&mut self, source: &str) -> Actual;
     /// Runs a program as a script in the current session.
     fn run_script(&mut self, source: &str) -> Actual;
-    /// Sets limits (names from [`LIMIT_KEYS`]) on the current session; the others keep their
-    /// values.
-    fn set_limits(&mut self, limits: &[(String, u64)]);
+    /// Sets the limits that are `Some` on the current session; the others keep their values.
+    fn set_limits(&mut self, limits: &CaseLimits);
 }
 
 /// Every `.cases` file under `dir`, sorted by path.
@@ -225,20 +249,19 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Case>, String> {
             let rest = rest.trim();
             let (rest, limits) = match rest.split_once("@limits") {
                 Some((name, spec)) => {
-                    let mut limits = Vec::new();
+                    let mut limits = CaseLimits::default();
                     for kv in spec.split_whitespace() {
-                        let parsed = kv
+                        let ok = kv
                             .split_once('=')
-                            .filter(|(k, _)| LIMIT_KEYS.contains(k))
-                            .and_then(|(k, v)| Some((k.to_string(), v.parse::<u64>().ok()?)));
-                        match parsed {
-                            Some(l) => limits.push(l),
-                            None => return Err(err(n, &format!("bad limit `{kv}`"))),
+                            .and_then(|(k, v)| Some((k, v.parse::<u64>().ok()?)))
+                            .is_some_and(|(k, v)| limits.set(k, v));
+                        if !ok {
+                            return Err(err(n, &format!("bad limit `{kv}`")));
                         }
                     }
                     (name.trim(), limits)
                 }
-                None => (rest, Vec::new()),
+                None => (rest, CaseLimits::default()),
             };
             let (name, script) = match rest.strip_suffix("@script") {
                 Some(name) => (name.trim(), true),
