@@ -17,7 +17,8 @@ use std::rc::Rc;
 
 type VResult<T> = Result<T, VmError>;
 
-/// Methods that change their receiver (a variable or a place is updated after the call).
+/// Methods that change their receiver (a variable or a place is updated after the call; the
+/// transpiler makes such a receiver `mut`).
 pub fn mutates(name: &str) -> bool {
     matches!(
         name,

@@ -20,23 +20,6 @@ use std::rc::Rc;
 
 type EResult<T> = Result<T, Diagnostic>;
 
-/// Builtin methods that change their receiver (the receiver must be a `mut` place).
-pub fn mutating_method(name: &str) -> bool {
-    matches!(
-        name,
-        "push"
-            | "pop"
-            | "insert"
-            | "remove"
-            | "clear"
-            | "extend"
-            | "append"
-            | "sort"
-            | "reverse"
-            | "push_str"
-    )
-}
-
 struct Emitter<'a> {
     res: &'a Resolution,
     globals: &'a Globals,
@@ -2607,7 +2590,10 @@ impl Emitter<'_> {
                 | ExprKind::Index(..)
                 | ExprKind::TupleField(..)
         );
-        if mutating_method(name) && (copy || !place) && !matches!(self.ty(receiver), Ty::Named(_)) {
+        if crate::methods::mutates(name)
+            && (copy || !place)
+            && !matches!(self.ty(receiver), Ty::Named(_))
+        {
             // a method that changes a temporary (`[3, 1, 2].sort()`): on a copy in a local
             let v = self.value(receiver)?;
             self.temp_receiver = true;
@@ -2652,7 +2638,7 @@ impl Emitter<'_> {
         let v = |s: &mut Self, i: usize| s.value(&args[i]);
         let r = if self.temp_receiver {
             "tmp".to_string()
-        } else if mutating_method(name) {
+        } else if crate::methods::mutates(name) {
             let p = self.place(receiver)?;
             if p.starts_with('*') {
                 format!("({p})")

@@ -2272,7 +2272,7 @@ impl<'a> Infer<'a> {
             }
         }
         let (ats, lambdas) = self.arg_types(args)?;
-        if super::emit::mutating_method(name) {
+        if crate::methods::mutates(name) {
             self.mark_mutable(receiver);
         }
         let n = args.len();
@@ -2376,7 +2376,7 @@ impl<'a> Infer<'a> {
                     self.unify(&ats[0], &Ty::Int, args[0].span)?;
                     Ty::Bool
                 }
-                _ if !super::emit::mutating_method(name) => {
+                _ if !crate::methods::mutates(name) => {
                     self.vec_method(name, &Ty::Int, &ats, args, span)?
                 }
                 _ => return Err(bad()),
