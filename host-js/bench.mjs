@@ -73,7 +73,7 @@ export function roundTrips(engine, report, iterations) {
   const rows = cats.map((c, i) => {
     const st = stats(samples[i]);
     return {
-      category: c.name, compute: c.group === 'compute', cell: c.cell, result: results[i],
+      category: c.name, group: c.group, cell: c.cell, result: results[i],
       targetUs: c.targetUs, stats: st, met: !failed[i] && (c.targetUs === undefined || st.p95 < c.targetUs),
     };
   });
@@ -91,7 +91,7 @@ export function roundTrips(engine, report, iterations) {
 /** The component's own report as table rows. */
 export function insideRows(report) {
   return report.categories.map((c) => ({
-    category: c.name, compute: c.group === 'compute', cell: c.cell, result: c.display, targetUs: c.targetUs,
+    category: c.name, group: c.group, cell: c.cell, result: c.display, targetUs: c.targetUs,
     stats: { samples: c.samples, mean: c.meanUs, p50: c.p50Us, p95: c.p95Us, p99: c.p99Us, max: c.maxUs },
     met: c.targetMet,
   }));

@@ -113,7 +113,7 @@ async function main() {
       const mine = cellRuns.samples.filter((s) => s.source === c.cell);
       const st = stats(mine.map((s) => s.roundTripUs));
       return {
-        category: c.name, compute: false, cell: c.cell, result: c.display, targetUs: c.targetUs, stats: st,
+        category: c.name, group: c.group, cell: c.cell, result: c.display, targetUs: c.targetUs, stats: st,
         met: mine.length === iterations && st.p95 < c.targetUs,
         insideP50Us: stats(mine.map((s) => s.insideUs)).p50,
         workerP50Us: stats(mine.map((s) => s.workerUs)).p50,

@@ -116,7 +116,7 @@ pub fn round_trips(
             let stats = Stats::of(&samples[i]);
             Row {
                 category: c.name.clone(),
-                compute: c.group == BenchmarkGroup::Compute,
+                group: c.group,
                 cell: c.cell.clone(),
                 result: results[i].clone(),
                 target_us: c.target_us,
@@ -147,7 +147,7 @@ pub fn inside_rows(r: &BenchmarkReport) -> Vec<Row> {
         .iter()
         .map(|c| Row {
             category: c.name.clone(),
-            compute: c.group == BenchmarkGroup::Compute,
+            group: c.group,
             cell: c.cell.clone(),
             result: c.display.clone(),
             target_us: c.target_us,
@@ -418,7 +418,7 @@ impl Report {
         self.host
             .rows
             .iter()
-            .filter(|r| !r.compute && !r.category.starts_with("compile"))
+            .filter(|r| r.group == BenchmarkGroup::Seed)
     }
 
     pub fn p99_met(&self) -> bool {
@@ -554,9 +554,17 @@ impl Report {
     }
 }
 
+fn group_name(g: BenchmarkGroup) -> &'static str {
+    match g {
+        BenchmarkGroup::Seed => "seed",
+        BenchmarkGroup::Compile => "compile",
+        BenchmarkGroup::Compute => "compute",
+    }
+}
+
 fn row_json(r: &Row) -> serde_json::Value {
     serde_json::json!({
-        "category": r.category, "compute": r.compute, "cell": r.cell, "result": r.result,
+        "category": r.category, "group": group_name(r.group), "cell": r.cell, "result": r.result,
         "target_us": r.target_us, "samples": r.stats.samples, "mean_us": r.stats.mean,
         "p50_us": r.stats.p50, "p95_us": r.stats.p95, "p99_us": r.stats.p99,
         "max_us": r.stats.max, "met": r.met,

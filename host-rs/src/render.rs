@@ -1,7 +1,7 @@
 //! Rendering what the component returns: diagnostics with the source line and a caret,
 //! benchmark tables. (The Node host has the same rules in `host-js/render.mjs`.)
 
-use crate::host::{Diagnostic, DiagnosticKind};
+use crate::host::{BenchmarkGroup, Diagnostic, DiagnosticKind};
 
 pub fn kind_title(k: DiagnosticKind) -> &'static str {
     match k {
@@ -94,8 +94,8 @@ impl Stats {
 /// One row of a benchmark table.
 pub struct Row {
     pub category: String,
-    /// A compute row: outside the 10 ms rule, no target.
-    pub compute: bool,
+    /// Seed, compile or compute (a compute row is outside the 10 ms rule, with no target).
+    pub group: BenchmarkGroup,
     pub cell: String,
     /// Display of the cell's value.
     pub result: String,
@@ -122,14 +122,14 @@ pub fn table(title: &str, rows: &[Row]) -> String {
     ));
     let mut in_compute = false;
     for r in rows {
-        if r.compute && !in_compute {
+        if r.group == BenchmarkGroup::Compute && !in_compute {
             in_compute = true;
             out.push_str(
                 "compute cells, outside the 10 ms rule (result shown instead of a target):\n",
             );
         }
         let target = r.target_us.map_or("-".to_string(), |t| format!("{t}"));
-        let verdict = if r.compute {
+        let verdict = if r.group == BenchmarkGroup::Compute {
             format!("= {}", r.result)
         } else if r.met {
             "yes".to_string()
