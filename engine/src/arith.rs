@@ -133,8 +133,7 @@ pub fn mul(a: &Value, b: &Value) -> OpResult {
         return repeat_str(s, *n);
     }
     if let (Value::Array(items), Value::Int(n)) = (a, b) {
-        let n = usize::try_from(*n).unwrap_or(0);
-        check_size(items.len().saturating_mul(n))?;
+        let n = copies(items.len(), *n)?;
         let mut out = Vec::with_capacity(items.len() * n);
         for _ in 0..n {
             out.extend(items.iter().cloned());
@@ -158,8 +157,30 @@ pub fn mul(a: &Value, b: &Value) -> OpResult {
 /// an allocation that could take the whole memory.
 pub const MAX_ELEMENTS: usize = 64 * 1024 * 1024;
 
-pub fn check_size(n: usize) -> Result<(), VmError> {
-    if n > MAX_ELEMENTS {
+/// An `Int` used as a count or an index: a negative one is 0, and one past `usize` (32 bits in
+/// WebAssembly, where `as usize` would wrap 2^32 to 0) saturates, so it is refused as too big
+/// or out of bounds instead of meaning something small.
+pub fn count(n: i64) -> usize {
+    if n <= 0 {
+        0
+    } else {
+        usize::try_from(n).unwrap_or(usize::MAX)
+    }
+}
+
+/// `n` copies of something `per` elements long (`"ab" * n`, `[x; n]`, the `n` items of a
+/// range): the number of copies, once the whole is known to be allowed.
+pub fn copies(per: usize, n: i64) -> Result<usize, VmError> {
+    let n = u64::try_from(n).unwrap_or(0);
+    check_size((per as u64).saturating_mul(n))?;
+    Ok(if per == 0 { 0 } else { n as usize })
+}
+
+/// Refuses a value of `n` elements that is over [`MAX_ELEMENTS`] or would take the cell over
+/// its memory limit (`n` in 64 bits, so the message names the size asked for in every host).
+pub fn check_size(n: impl TryInto<u64>) -> Result<(), VmError> {
+    let n: u64 = n.try_into().unwrap_or(u64::MAX);
+    if n > MAX_ELEMENTS as u64 {
         return Err(VmError::new(
             DiagnosticKind::Limit,
             format!("Memory limit exceeded: a value of {n} elements is more than the {MAX_ELEMENTS} allowed"),
@@ -167,7 +188,7 @@ pub fn check_size(n: usize) -> Result<(), VmError> {
     }
     // at least one byte per element: a value that would take the cell over its memory limit
     // is refused before it is allocated
-    if let Some(limit) = crate::budget::over(n) {
+    if let Some(limit) = crate::budget::over(n as usize) {
         return Err(VmError::new(
             DiagnosticKind::Limit,
             format!(
@@ -180,8 +201,7 @@ pub fn check_size(n: usize) -> Result<(), VmError> {
 }
 
 pub fn repeat_str(s: &str, n: i64) -> OpResult {
-    let n = usize::try_from(n).unwrap_or(0);
-    check_size(s.len().saturating_mul(n))?;
+    let n = copies(s.len(), n)?;
     Ok(Value::str(s.repeat(n)))
 }
 

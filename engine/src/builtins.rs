@@ -282,7 +282,7 @@ impl Vm {
                 } else {
                     (lo.saturating_sub(hi).max(0) as u64).div_ceil(step.unsigned_abs())
                 };
-                arith::check_size(count as usize)?;
+                arith::check_size(count)?;
                 let mut out = Vec::with_capacity(count as usize);
                 let mut i = lo;
                 while (step > 0 && i < hi) || (step < 0 && i > hi) {

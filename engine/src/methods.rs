@@ -166,8 +166,7 @@ fn range_items(r: &RangeValue) -> VResult<Vec<Value>> {
     let (lo, hi) = r
         .bounds()
         .ok_or_else(|| VmError::runtime("An open range cannot be turned into an array"))?;
-    let n = hi.saturating_sub(lo).max(0) as usize;
-    arith::check_size(n)?;
+    arith::copies(1, hi.saturating_sub(lo))?;
     Ok((lo..hi.max(lo)).map(Value::Int).collect())
 }
 
@@ -209,6 +208,19 @@ fn unknown(recv: &Value, name: &str) -> VmError {
 fn sum_values(items: &[Value], product: bool) -> VResult<Value> {
     let mut acc = Value::Int(if product { 1 } else { 0 });
     for v in items {
+        // (`+` would turn `0 + "a"` into "0a")
+        if !matches!(v, Value::Int(_) | Value::Float(_)) {
+            let name = if product { "product" } else { "sum" };
+            let hint = if matches!(v, Value::Str(_)) {
+                " (join() puts strings together)"
+            } else {
+                ""
+            };
+            return Err(VmError::type_error(format!(
+                "{name}() takes numbers, found {}{hint}",
+                v.type_name()
+            )));
+        }
         acc = if product {
             arith::mul(&acc, v)?
         } else {
@@ -430,7 +442,7 @@ impl Vm {
                 want(name, args, 1)?;
                 let i = int_arg(name, &args[0])?;
                 Value::option(if i >= 0 {
-                    a.get(i as usize).cloned()
+                    a.get(arith::count(i)).cloned()
                 } else {
                     None
                 })
@@ -457,7 +469,7 @@ impl Vm {
             "insert" => {
                 want(name, args, 2)?;
                 let i = int_arg(name, &args[0])?;
-                if i < 0 || i as usize > a.len() {
+                if i < 0 || arith::count(i) > a.len() {
                     return Err(VmError::runtime(format!(
                         "Insert index {i} out of bounds for array of length {}",
                         a.len()
@@ -483,7 +495,7 @@ impl Vm {
             }
             "truncate" => {
                 want(name, args, 1)?;
-                let n = int_arg(name, &args[0])?.max(0) as usize;
+                let n = arith::count(int_arg(name, &args[0])?);
                 Rc::make_mut(a).truncate(n);
                 Value::Nil
             }
@@ -701,12 +713,12 @@ impl Vm {
             }
             "take" => {
                 want(name, args, 1)?;
-                let n = int_arg(name, &args[0])?.max(0) as usize;
+                let n = arith::count(int_arg(name, &args[0])?);
                 Value::array(a.iter().take(n).cloned().collect())
             }
             "skip" => {
                 want(name, args, 1)?;
-                let n = int_arg(name, &args[0])?.max(0) as usize;
+                let n = arith::count(int_arg(name, &args[0])?);
                 Value::array(a.iter().skip(n).cloned().collect())
             }
             "step_by" => {
@@ -715,7 +727,7 @@ impl Vm {
                 if n <= 0 {
                     return Err(VmError::runtime("step_by() needs a positive step"));
                 }
-                Value::array(a.iter().step_by(n as usize).cloned().collect())
+                Value::array(a.iter().step_by(arith::count(n)).cloned().collect())
             }
             "slice" => {
                 want(name, args, 2)?;
@@ -840,7 +852,7 @@ impl Vm {
                 if n <= 0 {
                     return Err(VmError::runtime(format!("{name}() needs a positive size")));
                 }
-                let n = n as usize;
+                let n = arith::count(n);
                 let parts: Vec<Value> = if name == "windows" {
                     a.windows(n).map(|w| Value::array(w.to_vec())).collect()
                 } else {

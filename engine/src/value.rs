@@ -99,7 +99,7 @@ impl RangeValue {
             Some(e) => e,
             None => len as i64,
         };
-        if start < 0 || end < start || end as usize > len {
+        if start < 0 || end < start || crate::arith::count(end) > len {
             return None;
         }
         Some((start as usize, end as usize))

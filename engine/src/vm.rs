@@ -989,7 +989,7 @@ impl Vm {
                         },
                         Op::GetIndex { dst, obj, index } => match (&w!(obj), &w!(index)) {
                             (Value::Array(a), Value::Int(i))
-                                if *i >= 0 && (*i as usize) < a.len() =>
+                                if *i >= 0 && crate::arith::count(*i) < a.len() =>
                             {
                                 let v = a[*i as usize].clone();
                                 put(&mut w!(dst), v)
@@ -1547,14 +1547,12 @@ impl Vm {
                 }
                 Op::ArrayRepeat { dst, value, count } => {
                     let n = match &r!(count) {
-                        Value::Int(n) if *n >= 0 => *n as usize,
-                        Value::Int(_) => 0,
+                        Value::Int(n) => t!(arith::copies(1, *n)),
                         other => bail!(VmError::type_error(format!(
                             "Array length must be an integer, found {}",
                             other.type_name()
                         ))),
                     };
-                    t!(arith::check_size(n));
                     let v = r!(value).clone();
                     r!(dst) = Value::array(vec![v; n]);
                 }
@@ -1606,7 +1604,9 @@ impl Vm {
 
                 Op::GetIndex { dst, obj, index } => {
                     let v = match (&r!(obj), &r!(index)) {
-                        (Value::Array(a), Value::Int(i)) if *i >= 0 && (*i as usize) < a.len() => {
+                        (Value::Array(a), Value::Int(i))
+                            if *i >= 0 && crate::arith::count(*i) < a.len() =>
+                        {
                             a[*i as usize].clone()
                         }
                         (o, i) => t!(crate::methods::index(o, i)),
@@ -2618,7 +2618,7 @@ fn put(slot: &mut Value, v: Value) {
 /// An index counted from the end when negative; `None` if out of bounds.
 pub fn norm_index(i: i64, len: usize) -> Option<usize> {
     let idx = if i < 0 { len as i64 + i } else { i };
-    if idx >= 0 && (idx as usize) < len {
+    if idx >= 0 && crate::arith::count(idx) < len {
         Some(idx as usize)
     } else {
         None

@@ -568,6 +568,16 @@ fn unsuffixed(v: &str) -> &str {
 
 /// Wraps an expression in parentheses unless it is an atom (a name, a literal, a call or a
 /// field/method chain with no operator outside brackets).
+/// An `i64` count as a `usize` (`take`, `repeat`, `[x; n]`): a negative count is 0, as in the
+/// interpreter (`as usize` would make it huge); a literal stays as it is.
+fn count(n: &str) -> String {
+    if n.parse::<u64>().is_ok() {
+        n.to_string()
+    } else {
+        format!("{}.max(0) as usize", paren(n))
+    }
+}
+
 fn paren(s: &str) -> String {
     let digits = s.strip_prefix('-').unwrap_or(s);
     if digits.starts_with(|c: char| c.is_ascii_digit())
@@ -1741,11 +1751,9 @@ impl Emitter<'_> {
                     format!("vec![{}]", parts.join(", "))
                 }
             }
-            ExprKind::ArrayRepeat(v, n) => format!(
-                "vec![{}; {} as usize]",
-                self.value(v)?,
-                paren(&self.expr(n)?)
-            ),
+            ExprKind::ArrayRepeat(v, n) => {
+                format!("vec![{}; {}]", self.value(v)?, count(&self.expr(n)?))
+            }
             ExprKind::Tuple(items) => {
                 let parts: Vec<String> = items
                     .iter()
@@ -1932,9 +1940,9 @@ impl Emitter<'_> {
         }
         if op == BinOp::Mul && ta == Ty::Str {
             return Ok(format!(
-                "{}.repeat({} as usize)",
+                "{}.repeat({})",
                 paren(&self.expr(a)?),
-                paren(&self.expr(b)?)
+                count(&self.expr(b)?)
             ));
         }
         let compare = matches!(
@@ -1965,6 +1973,10 @@ impl Emitter<'_> {
         }
         if ta == Ty::Float && tb == Ty::Int {
             y = format!("({y} as f64)");
+        }
+        if op == BinOp::Rem && (ta == Ty::Float || tb == Ty::Float) {
+            // float `%` by zero is an error, as in the interpreter (not NaN)
+            return Ok(format!("rt::frem({x}, {y})"));
         }
         if op == BinOp::Pow {
             return Ok(if self.ty(whole) == Ty::Float {
@@ -2662,7 +2674,7 @@ impl Emitter<'_> {
                 "capitalize" => format!("{{ let mut c = {r}.chars(); match c.next() {{ Some(f) => f.to_uppercase().collect::<String>() + c.as_str(), None => String::new() }} }}"),
                 "contains" | "starts_with" | "ends_with" => format!("{r}.{name}({}.as_str())", paren(&v(self, 0)?)),
                 "replace" => format!("{r}.replace({}.as_str(), {}.as_str())", paren(&v(self, 0)?), paren(&v(self, 1)?)),
-                "repeat" => format!("{r}.repeat({} as usize)", paren(&v(self, 0)?)),
+                "repeat" => format!("{r}.repeat({})", count(&v(self, 0)?)),
                 "split" => format!("{r}.split({}.as_str()).map(String::from).collect::<Vec<String>>()", paren(&v(self, 0)?)),
                 "split_whitespace" | "lines" => format!("{r}.{name}().map(String::from).collect::<Vec<String>>()"),
                 "chars" => format!("rt::chars(&{r})"),
@@ -2788,7 +2800,7 @@ impl Emitter<'_> {
             }
             "enumerate" => format!("{r}.iter().cloned().enumerate().map(|(i, x)| (i as i64, x)).collect::<{et}>()"),
             "zip" => format!("{r}.iter().cloned().zip({}.iter().cloned()).collect::<{et}>()", paren(&v(self, 0)?)),
-            "take" | "skip" => format!("{r}.iter().cloned().{name}({} as usize).collect::<{et}>()", paren(&v(self, 0)?)),
+            "take" | "skip" => format!("{r}.iter().cloned().{name}({}).collect::<{et}>()", count(&v(self, 0)?)),
             "iter" | "into_iter" | "collect" | "to_vec" | "cloned" | "copied" | "clone" => format!("{r}.clone()"),
             "unique" => format!("{{\n    let mut out: {et} = Vec::new();\n    for x in {r}.iter().cloned() {{\n        if !out.contains(&x) {{\n            out.push(x);\n        }}\n    }}\n    out\n}}"),
             "flatten" => format!("{r}.concat()"),

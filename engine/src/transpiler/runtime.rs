@@ -259,6 +259,18 @@ const ITEMS: &[(&[&str], &str)] = &[
 "#,
     ),
     (
+        &["frem"],
+        r#"
+    /// Float `%`: by zero it is an error, as in Ruchy (not NaN).
+    pub fn frem(a: f64, b: f64) -> f64 {
+        if b == 0.0 {
+            panic!("Division by zero");
+        }
+        a % b
+    }
+"#,
+    ),
+    (
         &["pow"],
         r#"
     /// `a ** b` on integers (a negative exponent has no integer result).
