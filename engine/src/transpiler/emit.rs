@@ -41,6 +41,10 @@ struct Emitter<'a> {
     temp_receiver: bool,
     /// A local that ends a function body: moved out, not cloned.
     moved_tail: Option<*const Expr>,
+    /// The notebook global at the root of the place being written (`a` in `a.push(x)` or
+    /// `a[i] = x`, where functions read `a`): the place is written on a local that
+    /// [`on_global`] fills from the global's cell and puts back.
+    global_root: Option<Name>,
 }
 
 /// Where the value of an expression whose display a cell shows goes.
@@ -110,6 +114,7 @@ pub fn emit(
         lasts: 0,
         temp_receiver: false,
         moved_tail: None,
+        global_root: None,
     };
     // functions typed `()` that may still end in a value (until nothing changes: they call
     // each other)
@@ -228,6 +233,30 @@ pub fn emit(
     let runtime = super::runtime::source_for(&out);
     out.push_str(&runtime);
     Ok(out)
+}
+
+/// `inner` (a statement or expression that writes a place rooted at the notebook global
+/// `name`) on a local holding the global's value, which is then put back. When nothing else
+/// in `inner` can read the global (`pure`) the value is taken out of its cell; otherwise
+/// `inner` works on a copy, so that a read of the global in an index or an argument
+/// (`a[a.len() - 1] = f(x)`) still sees it.
+fn on_global(name: &str, inner: &str, pure: bool) -> String {
+    let cell = global_cell(name);
+    let local = global_local(name);
+    let get = if pure {
+        format!("{cell}.take().expect(\"Undefined variable: {name}\")")
+    } else {
+        format!("{name}()")
+    };
+    format!(
+        "{{\n    let mut {local} = {get};\n    let out = {};\n    {cell}.set(Some({local}));\n    out\n}}",
+        inner.replace('\n', "\n    ")
+    )
+}
+
+/// The local that holds a notebook global's value while a place in it is written.
+fn global_local(name: &str) -> String {
+    format!("global_{name}")
 }
 
 fn global_cell(name: &str) -> String {
@@ -2064,7 +2093,27 @@ impl Emitter<'_> {
             }
         }
         let mut prelude = Vec::new();
-        let place = self.place_with(target, &mut prelude)?;
+        let outer = self.global_root.take();
+        let place = self.place_with(target, &mut prelude);
+        let root = std::mem::replace(&mut self.global_root, outer);
+        let place = place?;
+        if let Some(root) = root {
+            let pure = self.place_reads_no_global(target) && self.reads_no_global(value);
+            let inner = self.assign_to_place(place, prelude, op, value, tt)?;
+            return Ok(on_global(&root, &inner, pure));
+        }
+        self.assign_to_place(place, prelude, op, value, tt)
+    }
+
+    /// `place = value` (or `place op= value`), after the `let`s in `prelude`.
+    fn assign_to_place(
+        &mut self,
+        place: String,
+        prelude: Vec<String>,
+        op: Option<BinOp>,
+        value: &Expr,
+        tt: Ty,
+    ) -> EResult<String> {
         let x = self.value(value)?;
         let stmt = match op {
             None => format!("{place} = {x}"),
@@ -2137,9 +2186,13 @@ impl Emitter<'_> {
     /// As [`Self::place`], with `let` statements for the indices collected in `prelude`.
     fn place_with(&mut self, e: &Expr, prelude: &mut Vec<String>) -> EResult<String> {
         Ok(match &e.kind {
-            ExprKind::Var(v) => match self.local_binding(v) {
-                Some(b) if self.repr(b) == Repr::Shared => {
+            ExprKind::Var(v) => match (self.local_binding(v), self.res.use_of(v)) {
+                (Some(b), _) if self.repr(b) == Repr::Shared => {
                     format!("*{}.borrow_mut()", ident(&v.name))
+                }
+                (None, UseRes::Global(slot)) if self.is_shared_global(v, slot) => {
+                    self.global_root = Some(v.name.clone());
+                    global_local(&v.name)
                 }
                 _ => ident(&v.name),
             },
@@ -2616,7 +2669,42 @@ impl Emitter<'_> {
                 indent_text(&inner?)
             ));
         }
-        self.method_inner(receiver, name, args, e)
+        let outer = self.global_root.take();
+        let call = self.method_inner(receiver, name, args, e);
+        let root = std::mem::replace(&mut self.global_root, outer);
+        let call = call?;
+        Ok(match root {
+            Some(root) => {
+                let pure = self.place_reads_no_global(receiver)
+                    && args.iter().all(|a| self.reads_no_global(a));
+                on_global(&root, &call, pure)
+            }
+            None => call,
+        })
+    }
+
+    /// Whether evaluating `e` cannot read a notebook global (literals, locals, arithmetic).
+    fn reads_no_global(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Bool(_) => true,
+            ExprKind::Var(v) => self.local_binding(v).is_some(),
+            ExprKind::Unary(_, x) => self.reads_no_global(x),
+            ExprKind::Binary(_, a, b) => self.reads_no_global(a) && self.reads_no_global(b),
+            _ => false,
+        }
+    }
+
+    /// Whether the indices of a place (`a[i][j].f`) cannot read a notebook global.
+    fn place_reads_no_global(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Var(_) => true,
+            ExprKind::Field { object, .. } => self.place_reads_no_global(object),
+            ExprKind::TupleField(obj, _) => self.place_reads_no_global(obj),
+            ExprKind::Index(obj, idx) => {
+                self.place_reads_no_global(obj) && self.reads_no_global(idx)
+            }
+            _ => false,
+        }
     }
 
     fn method_inner(
