@@ -158,18 +158,17 @@ impl FormatSpec {
         };
         match (v, self.kind) {
             (Value::Int(n), Kind::LowerHex | Kind::UpperHex | Kind::Octal | Kind::Binary) => {
+                // as Rust: a negative number in two's complement, and zeros of a width go
+                // between the `0x` and the digits
                 let (prefix, digits) = match self.kind {
-                    Kind::LowerHex => ("0x", format!("{:x}", n.unsigned_abs())),
-                    Kind::UpperHex => ("0x", format!("{:X}", n.unsigned_abs())),
-                    Kind::Octal => ("0o", format!("{:o}", n.unsigned_abs())),
-                    _ => ("0b", format!("{:b}", n.unsigned_abs())),
+                    Kind::LowerHex => ("0x", format!("{n:x}")),
+                    Kind::UpperHex => ("0x", format!("{n:X}")),
+                    Kind::Octal => ("0o", format!("{n:o}")),
+                    _ => ("0b", format!("{n:b}")),
                 };
-                let digits = if self.alternate {
-                    format!("{prefix}{digits}")
-                } else {
-                    digits
-                };
-                signed(*n < 0, digits)
+                let (sign, digits) = signed(false, digits);
+                let prefix = if self.alternate { prefix } else { "" };
+                (format!("{sign}{prefix}"), digits)
             }
             (Value::Int(n), Kind::LowerExp | Kind::UpperExp) => self.float_body(*n as f64),
             (Value::Int(n), _) => match self.precision {

@@ -259,6 +259,26 @@ const ITEMS: &[(&[&str], &str)] = &[
 "#,
     ),
     (
+        &["shl", "shr"],
+        r#"
+    /// `a << b`: an error when bits are lost or `b` is not in 0..64, as in Ruchy.
+    pub fn shl(a: i64, b: i64) -> i64 {
+        u32::try_from(b)
+            .ok()
+            .and_then(|s| a.checked_shl(s).filter(|r| r >> s == a))
+            .expect("Integer overflow in shift left")
+    }
+
+    /// `a >> b`: an error when `b` is not in 0..64, as in Ruchy.
+    pub fn shr(a: i64, b: i64) -> i64 {
+        u32::try_from(b)
+            .ok()
+            .and_then(|s| a.checked_shr(s))
+            .expect("Integer overflow in shift right")
+    }
+"#,
+    ),
+    (
         &["frem"],
         r#"
     /// Float `%`: by zero it is an error, as in Ruchy (not NaN).
