@@ -55,6 +55,9 @@ pub struct Compiler<'a> {
     cell: u32,
     fs: Vec<FnState>,
     bind_regs: Vec<Reg>,
+    /// Hoisted local functions whose declaration is not compiled yet: their register still
+    /// holds nothing, so reading one there is an undefined name.
+    undeclared: Vec<bool>,
 }
 
 /// Compiles a resolved cell into the prototype of its top-level code.
@@ -71,6 +74,7 @@ pub fn compile_cell(
         cell,
         fs: Vec::new(),
         bind_regs: vec![NO_REG; program.n_bindings as usize],
+        undeclared: vec![false; program.n_bindings as usize],
     };
     c.push_fn("<cell>".into(), None);
     let ret = c.alloc(Span::default())?;
@@ -234,6 +238,13 @@ impl Compiler<'_> {
         self.bind_regs.get(id as usize).copied().unwrap_or(NO_REG)
     }
 
+    fn set_undeclared(&mut self, id: BindId, pending: bool) {
+        let id = self.res.canonical(id);
+        if let Some(flag) = self.undeclared.get_mut(id as usize) {
+            *flag = pending;
+        }
+    }
+
     fn set_bind_reg(&mut self, id: BindId, r: Reg) {
         let id = self.res.canonical(id);
         if let Some(slot) = self.bind_regs.get_mut(id as usize) {
@@ -252,6 +263,7 @@ impl Compiler<'_> {
                     if info.hoisted && info.global.is_none() {
                         let r = self.alloc(e.span)?;
                         self.set_bind_reg(b.id, r);
+                        self.set_undeclared(b.id, true);
                         self.emit(Op::LoadUndef { dst: r }, e.span);
                         if info.captured {
                             self.emit(Op::NewBox { reg: r }, e.span);
@@ -738,6 +750,24 @@ impl Compiler<'_> {
             UseRes::Local(b) => {
                 let Dst::To(r) = dst else { return Ok(()) };
                 let src = self.bind_reg(b);
+                if self
+                    .undeclared
+                    .get(self.res.canonical(b) as usize)
+                    .copied()
+                    .unwrap_or(false)
+                {
+                    // a local function read in its own block before its `fun` (a closure
+                    // that calls it later reads it through a capture, after the `fun`)
+                    let what = if callee { "function" } else { "variable" };
+                    return Err(Diagnostic::new(
+                        DiagnosticKind::Runtime,
+                        format!(
+                            "Undefined {what}: {} (a local function is defined where its `fun` is)",
+                            v.name
+                        ),
+                        span,
+                    ));
+                }
                 if src == NO_REG {
                     return Err(Diagnostic::new(
                         DiagnosticKind::Runtime,
@@ -2037,6 +2067,7 @@ impl Compiler<'_> {
             return Ok(());
         };
         let info = self.res.binding(b.id).clone();
+        self.set_undeclared(b.id, false);
         if let Some(slot) = info.global {
             let r = self.target(dst, span)?;
             self.emit(Op::MakeClosure { dst: r, proto }, span);
