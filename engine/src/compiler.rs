@@ -1027,7 +1027,13 @@ impl Compiler<'_> {
             None if !fails.is_empty() => {
                 let j = self.emit(Op::Jump { off: 0 }, span);
                 fails.into_iter().for_each(|f| self.patch(f));
-                self.emit(Op::MatchFail { src: v }, pat.span);
+                self.emit(
+                    Op::MatchFail {
+                        src: v,
+                        binding: true,
+                    },
+                    pat.span,
+                );
                 self.patch(j);
             }
             None => {}
@@ -1844,7 +1850,7 @@ impl Compiler<'_> {
         }
         let j = self.emit(Op::Jump { off: 0 }, span);
         fails.into_iter().for_each(|f| self.patch(f));
-        self.emit(Op::MatchFail { src }, span);
+        self.emit(Op::MatchFail { src, binding: true }, span);
         self.patch(j);
     }
 
@@ -1871,7 +1877,13 @@ impl Compiler<'_> {
             fails.into_iter().for_each(|f| self.patch(f));
             self.free_to(arm_mark);
         }
-        self.emit(Op::MatchFail { src: s }, span);
+        self.emit(
+            Op::MatchFail {
+                src: s,
+                binding: false,
+            },
+            span,
+        );
         ends.into_iter().for_each(|j| self.patch(j));
         self.free_to(mark);
         Ok(())

@@ -47,9 +47,12 @@ pub fn length(v: &Value) -> VResult<i64> {
         Value::Str(s) => s.len() as i64,
         Value::Array(a) | Value::Tuple(a) => a.len() as i64,
         Value::Object(m) => m.len() as i64,
-        Value::Range(r) => match r.bounds() {
-            Some((lo, hi)) => hi.saturating_sub(lo).max(0),
-            None => return Err(VmError::runtime("An open range has no length")),
+        Value::Range(r) if r.start.is_none() || r.end.is_none() => {
+            return Err(VmError::runtime("An open range has no length"))
+        }
+        Value::Range(r) => match r.bounds().and_then(|(lo, hi)| hi.checked_sub(lo)) {
+            Some(n) => n.max(0),
+            None => return Err(arith::overflow("range length")),
         },
         other => {
             return Err(VmError::type_error(format!(
@@ -145,11 +148,13 @@ pub fn extreme(items: &[Value], max: bool) -> VResult<Value> {
             None => v,
             Some(b) => {
                 let o = v.compare(b).ok_or_else(|| {
-                    VmError::type_error(format!(
-                        "Cannot compare {} and {}",
-                        v.type_name(),
-                        b.type_name()
-                    ))
+                    // named in the order they are written; NaN is a float that has no order
+                    let nan = |x: &Value| matches!(x, Value::Float(f) if f.is_nan());
+                    VmError::type_error(if nan(v) || nan(b) {
+                        "Cannot compare NaN with a number: NaN has no order".to_string()
+                    } else {
+                        format!("Cannot compare {} and {}", b.type_name(), v.type_name())
+                    })
                 })?;
                 if (max && o == Ordering::Greater) || (!max && o == Ordering::Less) {
                     v

@@ -449,9 +449,11 @@ pub enum Op {
         start: u16,
         end: u16,
     },
-    /// Error `No match arm matched the value`.
+    /// Error `No match arm matched the value` (a `match`), or `The pattern does not match
+    /// the value` (`binding`: a `let`, a `for` or a parameter pattern).
     MatchFail {
         src: Reg,
+        binding: bool,
     },
 
     // ---- iteration

@@ -1705,11 +1705,13 @@ impl Vm {
                     };
                     r!(dst) = v;
                 }
-                Op::MatchFail { src } => {
+                Op::MatchFail { src, binding } => {
                     let shown = display(&r!(src), &self.types);
-                    bail!(VmError::runtime(format!(
-                        "No match arm matched the value {shown}"
-                    )));
+                    bail!(VmError::runtime(if binding {
+                        format!("The pattern does not match the value {shown}")
+                    } else {
+                        format!("No match arm matched the value {shown}")
+                    }));
                 }
 
                 Op::IterPrep { src } => {
