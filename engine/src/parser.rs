@@ -478,13 +478,13 @@ impl Parser<'_> {
                     ))
                 }
             }
-            Tok::Reserved(w) => Err(Diagnostic::parse(
-                format!("`{w}` is a reserved word"),
-                t.span,
-            )),
             other => {
-                // keywords can be method names too (`x.match()` is rare; `r.type` is not)
-                let text = other.text();
+                // keywords and reserved words can be method and field names too (`a.extend(b)`,
+                // `r.type`)
+                let text = match other {
+                    Tok::Reserved(w) => w,
+                    o => o.text(),
+                };
                 if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphabetic()) {
                     let name: Name = text.into();
                     if self.at(&Tok::LParen) {

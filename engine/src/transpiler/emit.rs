@@ -2455,6 +2455,10 @@ impl Emitter<'_> {
                     _ => format!("{}.trim().parse::<f64>().expect(\"a float\")", paren(&x)),
                 }
             }
+            "abs" if self.ty(&args[0]) == Ty::Int => format!(
+                "{}.checked_abs().expect(\"Integer overflow in abs\")",
+                paren(&v(self, 0)?)
+            ),
             "abs" => format!("{}.abs()", paren(&v(self, 0)?)),
             "sqrt" | "sin" | "cos" | "tan" | "exp" | "log10" | "log" => {
                 let x = v(self, 0)?;
@@ -2817,7 +2821,8 @@ impl Emitter<'_> {
                 _ => return Err(unsupported(e.span, &format!("the object method `{name}`"))),
             },
             Ty::Int => match &**name {
-                "abs" | "signum" => format!("{r}.{name}()"),
+                "abs" => format!("{r}.checked_abs().expect(\"Integer overflow in abs\")"),
+                "signum" => format!("{r}.signum()"),
                 "pow" => format!("rt::pow({r}, {})", v(self, 0)?),
                 "min" | "max" => format!("{r}.{name}({})", v(self, 0)?),
                 "to_string" => format!("{r}.to_string()"),

@@ -333,7 +333,11 @@ const ITEMS: &[(&[&str], &str)] = &[
     /// `s[i]` of a string: the character at a character index (negative from the end).
     pub fn char_at(s: &str, i: i64) -> String {
         let n = s.chars().count();
-        s.chars().nth(index(i, n)).map(|c| c.to_string()).unwrap_or_default()
+        let k = if i < 0 { n as i64 + i } else { i };
+        if k < 0 || k as usize >= n {
+            panic!("Index {i} out of bounds for string of length {n}");
+        }
+        s.chars().nth(k as usize).map(|c| c.to_string()).unwrap_or_default()
     }
 "#,
     ),
