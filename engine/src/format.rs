@@ -130,7 +130,8 @@ impl FormatSpec {
         };
         let pad = width - len;
         let numeric = matches!(v, Value::Int(_) | Value::Float(_));
-        if self.zero && numeric && self.align.is_none() {
+        // as in Rust, `0` pads a number with zeros whatever the alignment (`{:<05}` of 7 is 00007)
+        if self.zero && numeric {
             return format!("{sign}{}{body}", "0".repeat(pad));
         }
         let align = self

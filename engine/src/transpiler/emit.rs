@@ -35,6 +35,8 @@ struct Emitter<'a> {
     /// Slots of top-level functions typed `()` whose body may still end in a value (branches of
     /// different types): a cell that shows such a call cannot be written.
     lossy_fns: HashSet<u32>,
+    /// The call being emitted as a statement (its value unused), if any.
+    stmt_call: Option<*const Expr>,
     /// Counts the `last` variables of loops whose value a cell shows.
     lasts: usize,
     /// The receiver of the method being emitted is the local `tmp` (see `method`).
@@ -115,6 +117,7 @@ pub fn emit(
         temp_receiver: false,
         moved_tail: None,
         global_root: None,
+        stmt_call: None,
     };
     // functions typed `()` that may still end in a value (until nothing changes: they call
     // each other)
@@ -150,6 +153,23 @@ pub fn emit(
     }
     let mut items = String::new();
     // types
+    for name in typed.structs.keys().chain(typed.enums.keys()) {
+        if holds_itself(typed, name) {
+            let span = program
+                .exprs
+                .iter()
+                .find(|x| match &x.kind {
+                    ExprKind::Struct(s) => s.name == *name,
+                    ExprKind::Enum(en) => en.name == *name,
+                    _ => false,
+                })
+                .map_or(Span::default(), |x| x.span);
+            return Err(unsupported(
+                span,
+                &format!("the type `{name}`, which holds a value of its own type (Rust needs a `Box` there)"),
+            ));
+        }
+    }
     for (name, info) in &typed.structs {
         items.push_str(&struct_item(name, info));
     }
@@ -361,6 +381,65 @@ fn collect_names(exprs: &[Expr], out: &mut HashMap<BindId, Name>) {
 
 /// `#[derive]`s every generated type gets.
 const DERIVE: &str = "#[derive(Clone, Debug, PartialEq)]";
+
+/// Whether a value of the struct or enum `name` holds one of its own type by value, directly
+/// or through an `Option`, a tuple or another struct (an infinitely large type in Rust; a
+/// `Vec` is fine).
+fn holds_itself(typed: &Typed, name: &str) -> bool {
+    fn inline<'t>(typed: &'t Typed, t: &'t Ty, out: &mut Vec<&'t Ty>) {
+        match t {
+            Ty::Option(x) => inline(typed, x, out),
+            Ty::Result(a, b) => {
+                inline(typed, a, out);
+                inline(typed, b, out);
+            }
+            Ty::Tuple(items) => items.iter().for_each(|x| inline(typed, x, out)),
+            Ty::Named(_) => out.push(t),
+            Ty::Record(i) => {
+                if let Some(fields) = typed.records.get(*i as usize) {
+                    fields.iter().for_each(|(_, x)| inline(typed, x, out));
+                }
+            }
+            _ => {}
+        }
+    }
+    let fields_of = |n: &str| -> Vec<&Ty> {
+        let mut out = Vec::new();
+        if let Some(s) = typed.structs.get(n) {
+            s.fields
+                .iter()
+                .for_each(|(_, t)| inline(typed, t, &mut out));
+        }
+        if let Some(e) = typed.enums.get(n) {
+            for (_, kind, _) in &e.variants {
+                match kind {
+                    VariantKind::Unit => {}
+                    VariantKind::Tuple(ts) => ts.iter().for_each(|t| inline(typed, t, &mut out)),
+                    VariantKind::Struct(fs) => {
+                        fs.iter().for_each(|(_, t)| inline(typed, t, &mut out))
+                    }
+                }
+            }
+        }
+        out
+    };
+    let mut seen: Vec<Rc<str>> = Vec::new();
+    let mut todo: Vec<Rc<str>> = vec![name.into()];
+    while let Some(n) = todo.pop() {
+        for t in fields_of(&n) {
+            if let Ty::Named(m) = t {
+                if &**m == name {
+                    return true;
+                }
+                if !seen.contains(m) {
+                    seen.push(m.clone());
+                    todo.push(m.clone());
+                }
+            }
+        }
+    }
+    false
+}
 
 fn struct_item(name: &str, info: &StructInfo) -> String {
     let mut s = String::from(DERIVE);
@@ -677,7 +756,8 @@ fn is_atom(s: &str) -> bool {
 enum Repr {
     /// A plain Rust local.
     Plain,
-    /// Captured by a closure and assigned: `Rc<RefCell<T>>`.
+    /// Captured by a closure and changed (assigned, or by a method such as `push`):
+    /// `Rc<RefCell<T>>`.
     Shared,
 }
 
@@ -695,8 +775,12 @@ impl Emitter<'_> {
     }
 
     fn repr(&self, b: BindId) -> Repr {
-        let info = self.res.binding(self.res.canonical(b));
-        if info.global.is_none() && info.captured && info.assigned {
+        let id = self.res.canonical(b);
+        let info = self.res.binding(id);
+        if info.global.is_none()
+            && info.captured
+            && (info.assigned || self.typed.mutable.contains(&id))
+        {
             Repr::Shared
         } else {
             Repr::Plain
@@ -1181,7 +1265,12 @@ impl Emitter<'_> {
             | ExprKind::Nil
             | ExprKind::Str(_)
             | ExprKind::Var(_) => Ok(String::new()),
-            _ => Ok(format!("{};", self.expr(e)?)),
+            _ => {
+                if matches!(e.kind, ExprKind::Call { .. }) {
+                    self.stmt_call = Some(e as *const Expr);
+                }
+                Ok(format!("{};", self.expr(e)?))
+            }
         }
     }
 
@@ -1955,6 +2044,8 @@ impl Emitter<'_> {
                 let t = self.ty(e);
                 Ok(format!("(Rc::new({owner}::{}) as {t})", ident(last)))
             }
+            // a unit variant (`Dir::E` is not Euler's number)
+            _ if self.typed.enums.contains_key(&owner) => Ok(format!("{owner}::{}", ident(last))),
             _ => Ok(match (&*owner, &**last) {
                 ("i32", "MAX") => "(i32::MAX as i64)".into(),
                 ("i32", "MIN") => "(i32::MIN as i64)".into(),
@@ -2312,6 +2403,7 @@ impl Emitter<'_> {
     // ---- calls ---------------------------------------------------------------------------
 
     fn call(&mut self, callee: &Expr, args: &[Expr], e: &Expr) -> EResult<String> {
+        let as_stmt = self.stmt_call.take() == Some(e as *const Expr);
         if let ExprKind::Var(v) = &callee.kind {
             if let UseRes::Global(slot) = self.res.use_of(v) {
                 let slot = if slot == u32::MAX {
@@ -2319,6 +2411,17 @@ impl Emitter<'_> {
                 } else {
                     slot
                 };
+                if !as_stmt && self.lossy_fns.contains(&slot) {
+                    // typed `()`, its body may still end in a value: what it gives cannot be
+                    // written (the Rust would print nil)
+                    return Err(unsupported(
+                        e.span,
+                        &format!(
+                            "the value of `{}`, whose body ends in values of different types or sometimes in none",
+                            v.name
+                        ),
+                    ));
+                }
                 if !self.typed.globals.contains_key(&slot) {
                     if self.typed.structs.contains_key(&v.name) {
                         let parts: Vec<String> =
@@ -2587,6 +2690,13 @@ impl Emitter<'_> {
         let Ty::Fn(params, ret) = t.clone() else {
             return Err(unsupported(def.span, "this closure"));
         };
+        if *ret == Ty::Unit && !matches!(self.tail_kind(&def.body), Tail::Nil | Tail::Never) {
+            // typed `()` while its body may end in a value: a call would give nil in Rust
+            return Err(unsupported(
+                def.span,
+                "a closure whose body ends in values of different types or sometimes in none",
+            ));
+        }
         let caps = self.capture_names(def);
         let mut clones = String::new();
         for c in &caps {
