@@ -2584,19 +2584,15 @@ impl Emitter<'_> {
             "min" | "max" => {
                 let (a, b) = (v(self, 0)?, v(self, 1)?);
                 match self.ty(e) {
-                    Ty::Float => {
-                        let a = if self.ty(&args[0]) == Ty::Int {
-                            format!("({a} as f64)")
-                        } else {
-                            a
-                        };
-                        let b = if self.ty(&args[1]) == Ty::Int {
-                            format!("({b} as f64)")
-                        } else {
-                            b
-                        };
-                        format!("{}.{name}({b})", paren(&a))
+                    // the interpreter gives back the int or the float itself
+                    Ty::Float if self.ty(&args[0]) != self.ty(&args[1]) => {
+                        return Err(unsupported(
+                            e.span,
+                            &format!("`{name}` of an int and a float"),
+                        ))
                     }
+                    // NaN is an error, as in the interpreter (`f64::max` would skip it)
+                    Ty::Float => format!("rt::f{name}({a}, {b})"),
                     _ => format!("{}.{name}({b})", paren(&a)),
                 }
             }
@@ -2635,7 +2631,17 @@ impl Emitter<'_> {
                     None => format!("assert!({c}, \"Assertion failed\")"),
                 }
             }
-            "assert_eq" => format!("assert_eq!({}, {})", v(self, 0)?, v(self, 1)?),
+            "assert_eq" => {
+                // the interpreter's message: `Assertion failed: expected A, got B[: message]`
+                let (a, b) = (v(self, 0)?, v(self, 1)?);
+                let msg = match args.get(2) {
+                    Some(m) => format!("format!(\": {{}}\", {})", self.plain(m)?),
+                    None => "String::new()".into(),
+                };
+                format!(
+                    "{{\n    let (left, right) = ({a}, {b});\n    if left != right {{\n        panic!(\"Assertion failed: expected {{}}, got {{}}{{}}\", left.show(), right.show(), {msg});\n    }}\n}}"
+                )
+            }
             "bool" => {
                 let x = self.expr(&args[0])?;
                 match self.ty(&args[0]) {
@@ -2660,6 +2666,14 @@ impl Emitter<'_> {
             }
             "dbg" => format!("rt::dbg({})", v(self, 0)?),
             "panic" => match args.first() {
+                // `panic!("bad {}", x)`: a template and its arguments, as `format`
+                Some(Expr {
+                    kind: ExprKind::Str(t),
+                    span,
+                }) if args.len() > 1 => {
+                    let (fmt, vals) = self.template(t, &args[1..], *span)?;
+                    format!("panic!(\"panic: {fmt}\", {})", vals.join(", "))
+                }
                 Some(m) => format!("panic!(\"panic: {{}}\", {})", self.plain(m)?),
                 None => "panic!(\"panic: explicit panic\")".into(),
             },
@@ -2942,7 +2956,8 @@ impl Emitter<'_> {
             Ty::Float => match &**name {
                 "to_int" => format!("({r} as i64)"),
                 "to_string" => format!("{r}.to_string()"),
-                "powf" | "min" | "max" => format!("{r}.{name}({})", v(self, 0)?),
+                "min" | "max" => format!("rt::f{name}({r}, {})", v(self, 0)?),
+                "powf" => format!("{r}.{name}({})", v(self, 0)?),
                 _ => format!("{r}.{name}()"),
             },
             Ty::Option(_) => match &**name {
@@ -2950,7 +2965,10 @@ impl Emitter<'_> {
                 // `expect()` without a message is `expect("")` (the interpreter's message is
                 // empty too)
                 "expect" if args.is_empty() => format!("{r}.clone().expect(\"\")"),
-                "expect" => format!("{r}.clone().expect(&{})", self.message(&args[0])?),
+                "expect" => format!(
+                    "{r}.clone().unwrap_or_else(|| panic!(\"{{}}: None\", {}))",
+                    self.message(&args[0])?
+                ),
                 "is_some" | "is_none" => format!("{r}.{name}()"),
                 "unwrap_or" => format!("{r}.clone().unwrap_or({})", v(self, 0)?),
                 "unwrap_or_else" => self.with_callback(&args[0], |f| format!("{r}.clone().unwrap_or_else(|| {f}())"))?,
@@ -3004,7 +3022,9 @@ impl Emitter<'_> {
             "sum" => format!("{r}.iter().sum::<{et}>()"),
             "product" => format!("{r}.iter().product::<{et}>()"),
             "max" | "min" => match et {
-                Ty::Float => format!("{r}.iter().cloned().fold(f64::NAN, f64::{name})"),
+                Ty::Float => format!(
+                    "{r}.iter().cloned().reduce(rt::f{name}).expect(\"{name} of an empty array\")"
+                ),
                 _ => format!("{r}.iter().{name}().cloned().expect(\"{name} of an empty array\")"),
             },
             "sort" => match et {

@@ -279,6 +279,26 @@ const ITEMS: &[(&[&str], &str)] = &[
 "#,
     ),
     (
+        &["fmax", "fmin"],
+        r#"
+    /// `max` of floats: NaN has no order, so it is an error, as in Ruchy.
+    pub fn fmax(a: f64, b: f64) -> f64 {
+        if a.is_nan() || b.is_nan() {
+            panic!("Cannot compare NaN with a number: NaN has no order");
+        }
+        a.max(b)
+    }
+
+    /// `min` of floats (see `fmax`).
+    pub fn fmin(a: f64, b: f64) -> f64 {
+        if a.is_nan() || b.is_nan() {
+            panic!("Cannot compare NaN with a number: NaN has no order");
+        }
+        a.min(b)
+    }
+"#,
+    ),
+    (
         &["frem"],
         r#"
     /// Float `%`: by zero it is an error, as in Ruchy (not NaN).
