@@ -663,7 +663,9 @@ impl<'a> Lexer<'a> {
                 end += 1;
             }
             let next = self.bytes.get(end).copied().unwrap_or(0);
-            if next != b'\'' && (after_jump || next == b':' || !self.quote_closes_on_line()) {
+            // `'outer: loop` is a label; `'a:b'` is a string
+            let labels_loop = next == b':' && self.loop_follows(end + 1);
+            if next != b'\'' && (after_jump || labels_loop || !self.quote_closes_on_line()) {
                 self.pos += 1;
                 let name = self.ident_text();
                 self.push(Tok::Label(name.into()), start);
@@ -673,6 +675,16 @@ impl<'a> Lexer<'a> {
         let s = self.string(b'\'')?;
         self.push(Tok::Str(s.into()), start);
         Ok(())
+    }
+
+    /// Whether a loop (or a block) starts at `at`, after blanks: what a label's `:` leads to.
+    fn loop_follows(&self, at: usize) -> bool {
+        let rest = self.src.get(at..).unwrap_or("").trim_start();
+        rest.starts_with('{')
+            || ["loop", "while", "for"].iter().any(|k| {
+                rest.strip_prefix(k)
+                    .is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+            })
     }
 
     fn quote_closes_on_line(&self) -> bool {

@@ -153,6 +153,25 @@ pub fn emit(
     }
     let mut items = String::new();
     // types
+    let holds_fn = |t: &Ty| t.to_string().contains("dyn Fn");
+    let fn_struct = typed
+        .structs
+        .iter()
+        .find(|(_, s)| s.fields.iter().any(|(_, t)| holds_fn(t)))
+        .map(|(n, _)| n.clone());
+    let fn_record = typed.records.iter().flatten().any(|(_, t)| holds_fn(t));
+    if fn_struct.is_some() || fn_record {
+        // at the struct's definition (an object literal has no type of its own to point at)
+        let span = program
+            .exprs
+            .iter()
+            .find(|x| matches!(&x.kind, ExprKind::Struct(s) if Some(&s.name) == fn_struct.as_ref()))
+            .map_or(Span::default(), |x| x.span);
+        return Err(unsupported(
+            span,
+            "a function stored in a struct or an object (its Rust type has no Debug or PartialEq)",
+        ));
+    }
     for name in typed.structs.keys().chain(typed.enums.keys()) {
         if holds_itself(typed, name) {
             let span = program
