@@ -220,6 +220,34 @@ pub fn emit(
     }
     let mut body = String::new();
     let main_slot = globals.get("main").filter(|s| typed.global_fns.contains(s));
+    // Rust hoists `fn` items; Ruchy defines a function where its `fun` runs, so a call before
+    // that is an error in the interpreter and must not quietly work here
+    let first_fun = |name: &str| {
+        program.exprs.iter().position(|x| {
+            matches!(&x.kind, ExprKind::Fn(def) if def.name.as_ref().is_some_and(|b| &*b.name == name))
+        })
+    };
+    for (i, x) in program.exprs.iter().enumerate() {
+        let mut early = None;
+        super::infer::visit(x, &mut |y: &Expr| {
+            if let ExprKind::Call { callee, .. } = &y.kind {
+                if let ExprKind::Var(v) = &callee.kind {
+                    let global = matches!(res.use_of(v), UseRes::Global(_));
+                    if global && early.is_none() && first_fun(&v.name).is_some_and(|j| j > i) {
+                        early = Some((v.name.clone(), y.span));
+                    }
+                }
+            }
+        });
+        if let Some((name, span)) = early {
+            return Err(unsupported(
+                span,
+                &format!(
+                    "a call of `{name}` before its `fun` (it is defined where its `fun` runs)"
+                ),
+            ));
+        }
+    }
     for (i, x) in program.exprs.iter().enumerate() {
         match &x.kind {
             ExprKind::Fn(def) if def.name.is_some() => {
