@@ -79,3 +79,26 @@ fun main() {
     let expected = interpreted_output(program);
     assert_eq!(compiled_output("floats", program), expected);
 }
+
+/// Programs the Rust cannot express are refused with a diagnostic at the right place, never
+/// turned into Rust that does not build (spec section 16).
+#[test]
+fn what_rust_cannot_express_is_a_diagnostic_with_its_span() {
+    let cases = [
+        // an `impl` inside a function (Rust would need it at the top level)
+        (
+            "fun main() {\n    struct P { x: Int }\n    impl P { fun get(self) { self.x } }\n    println(P { x: 1 }.get())\n}",
+            "impl P",
+        ),
+        // a call before the function's `fun` (Rust hoists `fn` items; Ruchy does not)
+        ("println(f(1))\nfun f(x) { x + 1 }", "f(1)"),
+    ];
+    for (source, at) in cases {
+        let ds = engine::compile(source).expect_err(source);
+        let start = source.find(at).expect("the marked text");
+        assert!(
+            ds.iter().any(|d| d.span.start as usize == start),
+            "{source}: {ds:?}"
+        );
+    }
+}

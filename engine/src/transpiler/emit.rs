@@ -35,6 +35,8 @@ struct Emitter<'a> {
     /// Slots of top-level functions typed `()` whose body may still end in a value (branches of
     /// different types): a cell that shows such a call cannot be written.
     lossy_fns: HashSet<u32>,
+    /// Emitting a method that takes `&mut self` (`self = v` is `*self = v` there).
+    mut_self: bool,
     /// The call being emitted as a statement (its value unused), if any.
     stmt_call: Option<*const Expr>,
     /// Counts the `last` variables of loops whose value a cell shows.
@@ -118,6 +120,7 @@ pub fn emit(
         moved_tail: None,
         global_root: None,
         stmt_call: None,
+        mut_self: false,
     };
     // functions typed `()` that may still end in a value (until nothing changes: they call
     // each other)
@@ -853,8 +856,10 @@ impl Emitter<'_> {
             .as_ref()
             .map_or("f".to_string(), |b| fn_name(&b.name));
         let sig = self.signature(def, &name)?;
-        let body = self.fn_body(def)?;
-        Ok(format!("{sig} {body}\n"))
+        let outer = std::mem::replace(&mut self.mut_self, def.self_kind == SelfKind::Mut);
+        let body = self.fn_body(def);
+        self.mut_self = outer;
+        Ok(format!("{sig} {}\n", body?))
     }
 
     fn signature(&mut self, def: &FnDef, name: &str) -> EResult<String> {
@@ -937,8 +942,10 @@ impl Emitter<'_> {
         for m in &imp.methods {
             let name = m.name.as_ref().map_or("f".to_string(), |b| ident(&b.name));
             let sig = self.signature(m, &name)?;
-            let body = self.fn_body(m)?;
-            indented(&mut out, &format!("{sig} {body}\n"));
+            self.mut_self = m.self_kind == SelfKind::Mut;
+            let body = self.fn_body(m);
+            self.mut_self = false;
+            indented(&mut out, &format!("{sig} {}\n", body?));
         }
         out.push_str("}\n");
         self.impl_type = None;
@@ -1293,7 +1300,9 @@ impl Emitter<'_> {
             ExprKind::Throw(v) => Ok(format!("rt::throw({});", self.value(v)?)),
             ExprKind::Assign { target, op, value } => self.assign(target, *op, value),
             ExprKind::Fn(def) if def.name.is_some() => self.local_fn(def),
-            ExprKind::Struct(_) | ExprKind::Enum(_) | ExprKind::Impl(_) => Ok(String::new()),
+            // (a top-level `impl` is an item of its own; one in a function is not written yet)
+            ExprKind::Impl(_) => Err(unsupported(e.span, "an `impl` block inside a function")),
+            ExprKind::Struct(_) | ExprKind::Enum(_) => Ok(String::new()),
             ExprKind::MethodCall {
                 receiver,
                 method,
@@ -2252,7 +2261,11 @@ impl Emitter<'_> {
         let outer = self.global_root.take();
         let place = self.place_with(target, &mut prelude);
         let root = std::mem::replace(&mut self.global_root, outer);
-        let place = place?;
+        let mut place = place?;
+        if self.mut_self && place == "self" {
+            // `self = v` in an `&mut self` method replaces the value behind the reference
+            place = "*self".into();
+        }
         if let Some(root) = root {
             let pure = self.place_reads_no_global(target) && self.reads_no_global(value);
             let inner = self.assign_to_place(place, prelude, op, value, tt)?;
