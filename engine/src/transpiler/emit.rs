@@ -156,20 +156,15 @@ pub fn emit(
     }
     let mut items = String::new();
     // types
-    let holds_fn = |t: &Ty| t.to_string().contains("dyn Fn");
     let fn_struct = typed
         .structs
         .iter()
-        .find(|(_, s)| s.fields.iter().any(|(_, t)| holds_fn(t)))
+        .find(|(_, s)| s.fields.iter().any(|(_, t)| t.holds_fn()))
         .map(|(n, _)| n.clone());
-    let fn_record = typed.records.iter().flatten().any(|(_, t)| holds_fn(t));
+    let fn_record = typed.records.iter().flatten().any(|(_, t)| t.holds_fn());
     if fn_struct.is_some() || fn_record {
         // at the struct's definition (an object literal has no type of its own to point at)
-        let span = program
-            .exprs
-            .iter()
-            .find(|x| matches!(&x.kind, ExprKind::Struct(s) if Some(&s.name) == fn_struct.as_ref()))
-            .map_or(Span::default(), |x| x.span);
+        let span = fn_struct.map_or(Span::default(), |n| type_def_span(program, &n));
         return Err(unsupported(
             span,
             "a function stored in a struct or an object (its Rust type has no Debug or PartialEq)",
@@ -177,17 +172,8 @@ pub fn emit(
     }
     for name in typed.structs.keys().chain(typed.enums.keys()) {
         if holds_itself(typed, name) {
-            let span = program
-                .exprs
-                .iter()
-                .find(|x| match &x.kind {
-                    ExprKind::Struct(s) => s.name == *name,
-                    ExprKind::Enum(en) => en.name == *name,
-                    _ => false,
-                })
-                .map_or(Span::default(), |x| x.span);
             return Err(unsupported(
-                span,
+                type_def_span(program, name),
                 &format!("the type `{name}`, which holds a value of its own type (Rust needs a `Box` there)"),
             ));
         }
@@ -225,18 +211,21 @@ pub fn emit(
     let main_slot = globals.get("main").filter(|s| typed.global_fns.contains(s));
     // Rust hoists `fn` items; Ruchy defines a function where its `fun` runs, so a call before
     // that is an error in the interpreter and must not quietly work here
-    let first_fun = |name: &str| {
-        program.exprs.iter().position(|x| {
-            matches!(&x.kind, ExprKind::Fn(def) if def.name.as_ref().is_some_and(|b| &*b.name == name))
-        })
-    };
+    let mut first_fun: HashMap<Name, usize> = HashMap::default();
+    for (i, x) in program.exprs.iter().enumerate() {
+        if let ExprKind::Fn(def) = &x.kind {
+            if let Some(b) = &def.name {
+                first_fun.entry(b.name.clone()).or_insert(i);
+            }
+        }
+    }
     for (i, x) in program.exprs.iter().enumerate() {
         let mut early = None;
         super::infer::visit(x, &mut |y: &Expr| {
             if let ExprKind::Call { callee, .. } = &y.kind {
                 if let ExprKind::Var(v) = &callee.kind {
                     let global = matches!(res.use_of(v), UseRes::Global(_));
-                    if global && early.is_none() && first_fun(&v.name).is_some_and(|j| j > i) {
+                    if global && early.is_none() && first_fun.get(&v.name).is_some_and(|&j| j > i) {
                         early = Some((v.name.clone(), y.span));
                     }
                 }
@@ -431,6 +420,19 @@ fn collect_names(exprs: &[Expr], out: &mut HashMap<BindId, Name>) {
 
 /// `#[derive]`s every generated type gets.
 const DERIVE: &str = "#[derive(Clone, Debug, PartialEq)]";
+
+/// Where the struct or enum `name` is defined (nowhere known: the start).
+fn type_def_span(program: &Program, name: &str) -> Span {
+    program
+        .exprs
+        .iter()
+        .find(|x| match &x.kind {
+            ExprKind::Struct(s) => &*s.name == name,
+            ExprKind::Enum(en) => &*en.name == name,
+            _ => false,
+        })
+        .map_or(Span::default(), |x| x.span)
+}
 
 /// Whether a value of the struct or enum `name` holds one of its own type by value, directly
 /// or through an `Option`, a tuple or another struct (an infinitely large type in Rust; a
@@ -737,8 +739,6 @@ fn unsuffixed(v: &str) -> &str {
     }
 }
 
-/// Wraps an expression in parentheses unless it is an atom (a name, a literal, a call or a
-/// field/method chain with no operator outside brackets).
 /// An `i64` count as a `usize` (`take`, `repeat`, `[x; n]`): a negative count is 0, as in the
 /// interpreter (`as usize` would make it huge); a literal stays as it is.
 fn count(n: &str) -> String {
@@ -749,6 +749,8 @@ fn count(n: &str) -> String {
     }
 }
 
+/// Wraps an expression in parentheses unless it is an atom (a name, a literal, a call or a
+/// field/method chain with no operator outside brackets).
 fn paren(s: &str) -> String {
     let digits = s.strip_prefix('-').unwrap_or(s);
     if digits.starts_with(|c: char| c.is_ascii_digit())
@@ -856,10 +858,16 @@ impl Emitter<'_> {
             .as_ref()
             .map_or("f".to_string(), |b| fn_name(&b.name));
         let sig = self.signature(def, &name)?;
+        let body = self.item_body(def)?;
+        Ok(format!("{sig} {body}\n"))
+    }
+
+    /// The body of a `fn` item or a method (see [`Self::mut_self`]).
+    fn item_body(&mut self, def: &FnDef) -> EResult<String> {
         let outer = std::mem::replace(&mut self.mut_self, def.self_kind == SelfKind::Mut);
         let body = self.fn_body(def);
         self.mut_self = outer;
-        Ok(format!("{sig} {}\n", body?))
+        body
     }
 
     fn signature(&mut self, def: &FnDef, name: &str) -> EResult<String> {
@@ -942,10 +950,8 @@ impl Emitter<'_> {
         for m in &imp.methods {
             let name = m.name.as_ref().map_or("f".to_string(), |b| ident(&b.name));
             let sig = self.signature(m, &name)?;
-            self.mut_self = m.self_kind == SelfKind::Mut;
-            let body = self.fn_body(m);
-            self.mut_self = false;
-            indented(&mut out, &format!("{sig} {}\n", body?));
+            let body = self.item_body(m)?;
+            indented(&mut out, &format!("{sig} {body}\n"));
         }
         out.push_str("}\n");
         self.impl_type = None;

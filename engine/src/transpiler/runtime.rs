@@ -343,9 +343,13 @@ const ITEMS: &[(&[&str], &str)] = &[
         r#"
     /// `a[i]`: a negative index counts from the end.
     pub fn index(i: i64, len: usize) -> usize {
+        index_in(i, len, "array")
+    }
+
+    fn index_in(i: i64, len: usize, what: &str) -> usize {
         let k = if i < 0 { len as i64 + i } else { i };
         if k < 0 || k as usize >= len {
-            panic!("Index {i} out of bounds for array of length {len}");
+            panic!("Index {i} out of bounds for {what} of length {len}");
         }
         k as usize
     }
@@ -353,11 +357,7 @@ const ITEMS: &[(&[&str], &str)] = &[
     /// `s[i]` of a string: the character at a character index (negative from the end).
     pub fn char_at(s: &str, i: i64) -> String {
         let n = s.chars().count();
-        let k = if i < 0 { n as i64 + i } else { i };
-        if k < 0 || k as usize >= n {
-            panic!("Index {i} out of bounds for string of length {n}");
-        }
-        s.chars().nth(k as usize).map(|c| c.to_string()).unwrap_or_default()
+        s.chars().nth(index_in(i, n, "string")).map(|c| c.to_string()).unwrap_or_default()
     }
 "#,
     ),

@@ -79,6 +79,17 @@ impl Ty {
         }
     }
 
+    /// Whether a function is part of this type (a closure in a `Vec`, an `Option`, ...).
+    pub fn holds_fn(&self) -> bool {
+        match self {
+            Ty::Fn(..) => true,
+            Ty::Vec(t) | Ty::Option(t) | Ty::Map(t) => t.holds_fn(),
+            Ty::Result(a, b) => a.holds_fn() || b.holds_fn(),
+            Ty::Tuple(items) => items.iter().any(Ty::holds_fn),
+            _ => false,
+        }
+    }
+
     pub fn is_numeric(&self) -> bool {
         matches!(self, Ty::Int | Ty::Float)
     }
