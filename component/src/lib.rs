@@ -49,6 +49,7 @@ mod bindings {
 }
 
 use bindings::exports::ruchy::notebook::engine as wit;
+use engine::assist;
 
 struct Component;
 
@@ -153,6 +154,58 @@ impl wit::GuestSession for Session {
         self.0.borrow().export_rust().map_err(cell_errors)
     }
 
+    fn complete(&self, source: String, cursor: u32) -> wit::Completions {
+        let c = self.0.borrow().complete(&source, cursor as usize);
+        wit::Completions {
+            replace: span(c.replace, &source),
+            items: c
+                .items
+                .into_iter()
+                .map(|i| wit::Completion {
+                    label: i.label,
+                    kind: match i.kind {
+                        assist::CompletionKind::Variable => wit::CompletionKind::Variable,
+                        assist::CompletionKind::Function => wit::CompletionKind::Function,
+                        assist::CompletionKind::Method => wit::CompletionKind::Method,
+                        assist::CompletionKind::Keyword => wit::CompletionKind::Keyword,
+                        assist::CompletionKind::Type => wit::CompletionKind::Type,
+                        assist::CompletionKind::Field => wit::CompletionKind::Field,
+                    },
+                    detail: i.detail,
+                })
+                .collect(),
+        }
+    }
+
+    fn inspect(&self, source: String, cursor: u32) -> Option<wit::Inspection> {
+        let i = self.0.borrow().inspect(&source, cursor as usize)?;
+        Some(wit::Inspection {
+            span: span(i.span, &source),
+            markdown: i.markdown,
+        })
+    }
+
+    fn is_complete(&self, source: String) -> wit::Completeness {
+        match assist::is_complete(&source) {
+            assist::Completeness::Complete => wit::Completeness::Complete,
+            assist::Completeness::Incomplete(indent) => wit::Completeness::Incomplete(indent),
+            assist::Completeness::Invalid => wit::Completeness::Invalid,
+        }
+    }
+
+    fn variables(&self) -> Vec<wit::Variable> {
+        self.0
+            .borrow()
+            .variables()
+            .into_iter()
+            .map(|v| wit::Variable {
+                name: v.name,
+                type_name: v.type_name,
+                display: v.display,
+            })
+            .collect()
+    }
+
     fn disassemble(&self, source: String) -> Result<String, wit::Diagnostic> {
         self.0
             .borrow_mut()
@@ -165,10 +218,28 @@ fn us(ns: u64) -> f64 {
     ns as f64 / 1000.0
 }
 
+fn bundle(b: engine::bundle::Bundle) -> Vec<wit::MimeData> {
+    b.into_iter()
+        .map(|m| wit::MimeData {
+            mime: m.mime.to_string(),
+            data: m.data,
+        })
+        .collect()
+}
+
 fn cell_result(out: engine::CellOutput, source: &str) -> wit::CellResult {
     let total = us(out.timing.total_ns);
     wit::CellResult {
         display: out.display,
+        bundle: out.bundle.map(bundle),
+        outputs: out
+            .outputs
+            .into_iter()
+            .map(|o| wit::DisplayOutput {
+                bundle: bundle(o.bundle),
+                stdout_offset: u32::try_from(o.stdout_offset).unwrap_or(u32::MAX),
+            })
+            .collect(),
         stdout: out.stdout,
         diagnostic: out.diagnostic.as_ref().map(|d| diagnostic(d, source)),
         performance: wit::Performance {
@@ -192,8 +263,19 @@ fn cell_errors(errors: Vec<engine::CellError>) -> Vec<wit::CellError> {
         .collect()
 }
 
+fn span(s: engine::Span, source: &str) -> wit::Span {
+    let lc = engine::LineCol::of(source, s);
+    wit::Span {
+        start: s.start,
+        end: s.end,
+        line: lc.line,
+        column: lc.column,
+        end_line: lc.end_line,
+        end_column: lc.end_column,
+    }
+}
+
 fn diagnostic(d: &engine::Diagnostic, source: &str) -> wit::Diagnostic {
-    let lc = engine::LineCol::of(source, d.span);
     wit::Diagnostic {
         kind: match d.kind {
             engine::DiagnosticKind::Parse => wit::DiagnosticKind::Parse,
@@ -202,14 +284,7 @@ fn diagnostic(d: &engine::Diagnostic, source: &str) -> wit::Diagnostic {
             engine::DiagnosticKind::Limit => wit::DiagnosticKind::Limit,
         },
         message: d.message.clone(),
-        span: wit::Span {
-            start: d.span.start,
-            end: d.span.end,
-            line: lc.line,
-            column: lc.column,
-            end_line: lc.end_line,
-            end_column: lc.end_column,
-        },
+        span: span(d.span, source),
     }
 }
 

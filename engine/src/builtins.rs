@@ -4,8 +4,10 @@
 //! Methods (`"abc".len()`, `xs.map(f)`) live in [`crate::methods`].
 
 use crate::arith;
+use crate::chart::ChartKind;
 use crate::display::{display, display_plain};
 use crate::format::{has_placeholder, template};
+use crate::rich::Rich;
 use crate::value::{Value, ERR, NONE, OK, OPTION, RESULT, SOME};
 use crate::vm::{Vm, VmError};
 use std::rc::Rc;
@@ -74,6 +76,14 @@ builtins! {
     Split => "split",
     Format => "format",
     Panic => "panic",
+    Html => "html",
+    Markdown => "markdown",
+    Svg => "svg",
+    Display => "display",
+    LineChart => "line_chart",
+    ScatterChart => "scatter_chart",
+    BarChart => "bar_chart",
+    Histogram => "histogram",
 }
 
 /// The globals a fresh session starts with: the builtins and the `Option`/`Result`
@@ -436,6 +446,41 @@ impl Vm {
                     self.print_text(args)
                 };
                 Err(VmError::runtime(format!("panic: {msg}")))
+            }
+            Html | Markdown | Svg => {
+                arity(name, args, 1, 1)?;
+                let Value::Str(s) = &args[0] else {
+                    return Err(VmError::type_error(format!(
+                        "{name}() expects a string, found {}",
+                        args[0].type_name()
+                    )));
+                };
+                let s = s.to_string();
+                Ok(Value::Rich(Rc::new(match b {
+                    Html => Rich::Html(s),
+                    Markdown => Rich::Markdown(s),
+                    _ if crate::rich::looks_like_svg(&s) => Rich::Svg(s),
+                    _ => {
+                        return Err(VmError::runtime(
+                            "svg() expects SVG markup: text whose first tag is <svg ...>",
+                        ))
+                    }
+                })))
+            }
+            Display => {
+                arity(name, args, 1, 1)?;
+                self.display_value(&args[0])?;
+                Ok(Value::Nil)
+            }
+            LineChart | ScatterChart | BarChart | Histogram => {
+                let kind = match b {
+                    LineChart => ChartKind::Line,
+                    ScatterChart => ChartKind::Scatter,
+                    BarChart => ChartKind::Bar,
+                    _ => ChartKind::Histogram,
+                };
+                let chart = crate::chart::build(kind, name, args, &self.types)?;
+                Ok(Value::Rich(Rc::new(Rich::Chart(Box::new(chart)))))
             }
         }
     }

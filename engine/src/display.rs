@@ -143,6 +143,7 @@ fn write_value(out: &mut String, v: &Value, types: &Types, depth: u32) {
             }
         }
         Value::Unit(ty, variant) => out.push_str(types.variant_name(*ty, *variant)),
+        Value::Rich(r) => out.push_str(&r.plain()),
         Value::Cell(c) => match c.value.try_borrow() {
             Ok(inner) => write_value(out, &inner, types, depth + 1),
             Err(_) => out.push_str("..."),

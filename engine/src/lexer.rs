@@ -255,6 +255,14 @@ pub struct Token {
     pub newline_before: bool,
 }
 
+/// The grammar's keywords, as completion offers them (`fn`, `null` and `static` are accepted
+/// spellings of `fun`, `nil` and `const`).
+pub const KEYWORDS: &[&str] = &[
+    "fun", "let", "var", "mut", "const", "if", "else", "match", "for", "in", "while", "loop",
+    "break", "continue", "return", "struct", "enum", "impl", "trait", "true", "false", "nil",
+    "try", "catch", "finally", "throw", "as", "pub", "self", "where", "use", "type",
+];
+
 fn keyword(word: &str) -> Option<Tok> {
     Some(match word {
         "fun" | "fn" => Tok::Fun,

@@ -7,10 +7,14 @@
 //! [`display`]. [`session`] ties them together; [`transpiler`] is the `compile` path.
 
 pub mod arith;
+pub mod assist;
 pub mod ast;
 pub mod bench;
 pub mod budget;
 pub mod builtins;
+pub mod bundle;
+pub mod catalogue;
+pub mod chart;
 pub mod compiler;
 pub mod diagnostic;
 pub mod disasm;
@@ -21,6 +25,7 @@ pub mod methods;
 pub mod opcode;
 pub mod parser;
 pub mod resolver;
+pub mod rich;
 pub mod session;
 pub mod stack;
 pub mod transpiler;

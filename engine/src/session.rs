@@ -7,6 +7,7 @@
 //! captured variables and type tables are logged as they happen and undone on failure, and
 //! global names the cell introduced are forgotten.
 
+use crate::bundle::{bundle_with, Bundle, DisplayOutput};
 use crate::compiler::compile_cell;
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Span};
 use crate::display::display;
@@ -16,6 +17,7 @@ use crate::resolver::{resolve, Globals};
 use crate::transpiler::CellError;
 use crate::value::Value;
 use crate::vm::{Limits, Vm, VmError};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Where a session reads the time. The engine does no I/O of its own; the default reads
@@ -58,6 +60,10 @@ pub struct Timing {
 pub struct CellOutput {
     /// Display of the cell's value; `None` for nil or on error.
     pub display: Option<String>,
+    /// The value's bundle (`text/plain` first, equal to `display`); `None` when `display` is.
+    pub bundle: Option<Bundle>,
+    /// What the cell showed with `display(v)`, in order (also before an error).
+    pub outputs: Vec<DisplayOutput>,
     /// What the cell printed (also before an error).
     pub stdout: String,
     pub diagnostic: Option<Diagnostic>,
@@ -65,8 +71,13 @@ pub struct CellOutput {
 }
 
 pub struct Session {
-    vm: Vm,
-    globals: Globals,
+    pub(crate) vm: Vm,
+    pub(crate) globals: Globals,
+    /// Globals a fresh session has (the built-ins): the user's bindings come after them.
+    pub(crate) builtin_globals: usize,
+    /// The signature of each function the cells defined, as written (`fun f(n: Int) -> Int`);
+    /// methods under `Type.name`. For completion and inspection ([`crate::assist`]).
+    pub(crate) signatures: HashMap<Rc<str>, Rc<str>>,
     cells: u32,
     clock: Rc<dyn Clock>,
     /// The cells that succeeded, in order, for [`Session::export_rust`]; a cell run again
@@ -99,6 +110,8 @@ impl Session {
             vm.globals[i] = v;
         }
         Session {
+            builtin_globals: globals.names.len(),
+            signatures: HashMap::new(),
             vm,
             globals,
             cells: 0,
@@ -194,6 +207,7 @@ impl Session {
                 return self.failed(d, String::new(), timing, t0, globals_before, types_before)
             }
         };
+        let signatures = signatures(&program, source);
         drop(program);
         let t2 = self.clock.now_ns();
         timing.compile_ns = t2.saturating_sub(t1);
@@ -207,14 +221,19 @@ impl Session {
             result = result.and_then(|v| self.call_main().map(|_| v));
         }
         let stdout = std::mem::take(&mut self.vm.out);
+        let outputs = std::mem::take(&mut self.vm.displays);
         match result {
             Ok(v) => {
                 self.cells = cell;
+                self.signatures.extend(signatures);
                 self.vm.undo.clear();
                 let display = match (&v, script) {
                     (_, true) | (Value::Nil, _) => None,
                     _ => Some(display(&v, &self.vm.types)),
                 };
+                let bundle = display
+                    .as_ref()
+                    .map(|d| bundle_with(&v, d.clone(), &self.vm.types));
                 drop(v);
                 // four clock reads per cell: a read costs microseconds in some hosts
                 let t3 = self.clock.now_ns();
@@ -222,6 +241,8 @@ impl Session {
                 timing.total_ns = t3.saturating_sub(t0);
                 CellOutput {
                     display,
+                    bundle,
+                    outputs,
                     stdout,
                     diagnostic: None,
                     timing,
@@ -230,7 +251,9 @@ impl Session {
             Err(e) => {
                 timing.evaluate_ns = self.clock.now_ns().saturating_sub(t2);
                 let d = to_diagnostic(e, source);
-                self.failed(d, stdout, timing, t0, globals_before, types_before)
+                let mut out = self.failed(d, stdout, timing, t0, globals_before, types_before);
+                out.outputs = outputs;
+                out
             }
         }
     }
@@ -269,11 +292,42 @@ impl Session {
         timing.total_ns = self.clock.now_ns().saturating_sub(t0);
         CellOutput {
             display: None,
+            bundle: None,
+            outputs: Vec::new(),
             stdout,
             diagnostic: Some(d),
             timing,
         }
     }
+}
+
+/// The signatures of the functions and methods a cell defines at its top level, as written.
+fn signatures(program: &crate::ast::Program, source: &str) -> Vec<(Rc<str>, Rc<str>)> {
+    use crate::ast::{ExprKind, FnDef};
+    let text = |f: &FnDef| -> Rc<str> {
+        let (a, b) = (f.span.start as usize, f.body.span.start as usize);
+        let sig = source.get(a..b).unwrap_or("").split_whitespace();
+        Rc::from(sig.collect::<Vec<_>>().join(" "))
+    };
+    let mut out = Vec::new();
+    for e in &program.exprs {
+        match &e.kind {
+            ExprKind::Fn(f) => {
+                if let Some(b) = &f.name {
+                    out.push((b.name.clone(), text(f)));
+                }
+            }
+            ExprKind::Impl(im) => {
+                for f in &im.methods {
+                    if let Some(b) = &f.name {
+                        out.push((Rc::from(format!("{}.{}", im.type_name, b.name)), text(f)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn to_diagnostic(e: VmError, source: &str) -> Diagnostic {

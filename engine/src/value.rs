@@ -50,6 +50,8 @@ pub enum Value {
     /// A struct or enum type as a value (what a definition evaluates to); calling a tuple
     /// struct's type constructs it.
     Type(TypeId),
+    /// A value with a rich MIME form: HTML, Markdown, SVG, a chart ([`crate::rich`]).
+    Rich(Rc<crate::rich::Rich>),
     /// Internal: the shared box of a local that a closure captured. Never user-visible.
     Cell(Rc<UpCell>),
     /// Internal: an unassigned global slot or a parameter left for its default.
@@ -446,6 +448,7 @@ impl Value {
             Value::Type(_) => "type",
             Value::Struct(_) => "struct",
             Value::Variant(_) | Value::Unit(..) => "enum_variant",
+            Value::Rich(r) => r.type_name(),
             Value::Cell(_) => "cell",
         }
     }
@@ -490,6 +493,7 @@ fn equals(a: &Value, b: &Value, depth: u32) -> bool {
                     .all(|((k1, v1), (k2, v2))| k1 == k2 && equals(v1, v2, d))
         }
         (Range(x), Range(y)) => x == y,
+        (Rich(x), Rich(y)) => Rc::ptr_eq(x, y) || x == y,
         (Func(x), Func(y)) => Rc::ptr_eq(x, y),
         (Builtin(x), Builtin(y)) => x == y,
         (Ctor(t1, v1), Ctor(t2, v2)) => t1 == t2 && v1 == v2,

@@ -168,6 +168,8 @@ pub struct Vm {
     pub output_truncated: bool,
     /// State of the `random()` generator.
     pub rng: u64,
+    /// What the running cell showed with `display(v)`, in order.
+    pub displays: Vec<crate::bundle::DisplayOutput>,
 }
 
 impl Default for Vm {
@@ -199,6 +201,7 @@ impl Vm {
             last_caught: None,
             output_truncated: false,
             rng: 0x9E37_79B9_7F4A_7C15,
+            displays: Vec::new(),
         }
     }
 
@@ -236,6 +239,31 @@ impl Vm {
         Ok(())
     }
 
+    /// `display(v)`: v's bundle as an output of the cell. Its bytes count against the output
+    /// limit as printed text does.
+    pub fn display_value(&mut self, v: &Value) -> VResult<()> {
+        let bundle = crate::bundle::bundle(v, &self.types);
+        let size: usize = bundle.iter().map(|m| m.data.len()).sum();
+        let used: usize = self.out.len()
+            + self
+                .displays
+                .iter()
+                .flat_map(|d| d.bundle.iter().map(|m| m.data.len()))
+                .sum::<usize>();
+        if used + size > self.limits.max_output {
+            self.output_truncated = true;
+            return Err(VmError::limit(format!(
+                "Output limit exceeded: a cell may print at most {} bytes",
+                self.limits.max_output
+            )));
+        }
+        self.displays.push(crate::bundle::DisplayOutput {
+            bundle,
+            stdout_offset: self.out.len(),
+        });
+        Ok(())
+    }
+
     pub fn write_value(&mut self, v: &Value) -> VResult<()> {
         let mut s = String::new();
         write_plain(&mut s, v, &self.types);
@@ -254,6 +282,7 @@ impl Vm {
         self.steps_left = self.chunk;
         crate::budget::set_limit(self.limits.max_memory);
         self.out.clear();
+        self.displays.clear();
         self.output_truncated = false;
         self.last_caught = None;
     }

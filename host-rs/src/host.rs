@@ -15,8 +15,9 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::ruchy::notebook::engine::{
-    BenchmarkCategory, BenchmarkGroup, BenchmarkReport, CellError, CellResult, Diagnostic,
-    DiagnosticKind, Limits, Performance, Span,
+    BenchmarkCategory, BenchmarkGroup, BenchmarkReport, CellError, CellResult, Completeness,
+    Completion, CompletionKind, Completions, Diagnostic, DiagnosticKind, DisplayOutput, Inspection,
+    Limits, MimeData, Performance, Span, Variable,
 };
 
 /// Per-instance host state: the WASI context and its resource table.
@@ -223,6 +224,41 @@ impl Instance {
         Ok(api
             .session()
             .call_run_script(&mut self.store, s.0, source)?)
+    }
+
+    pub fn complete(&mut self, s: SessionHandle, source: &str, cursor: u32) -> Result<Completions> {
+        self.arm();
+        let api = self.bindings.ruchy_notebook_engine();
+        Ok(api
+            .session()
+            .call_complete(&mut self.store, s.0, source, cursor)?)
+    }
+
+    pub fn inspect(
+        &mut self,
+        s: SessionHandle,
+        source: &str,
+        cursor: u32,
+    ) -> Result<Option<Inspection>> {
+        self.arm();
+        let api = self.bindings.ruchy_notebook_engine();
+        Ok(api
+            .session()
+            .call_inspect(&mut self.store, s.0, source, cursor)?)
+    }
+
+    pub fn is_complete(&mut self, s: SessionHandle, source: &str) -> Result<Completeness> {
+        self.arm();
+        let api = self.bindings.ruchy_notebook_engine();
+        Ok(api
+            .session()
+            .call_is_complete(&mut self.store, s.0, source)?)
+    }
+
+    pub fn variables(&mut self, s: SessionHandle) -> Result<Vec<Variable>> {
+        self.arm();
+        let api = self.bindings.ruchy_notebook_engine();
+        Ok(api.session().call_variables(&mut self.store, s.0)?)
     }
 
     pub fn disassemble(

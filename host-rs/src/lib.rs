@@ -8,5 +8,6 @@ pub mod build;
 pub mod cache;
 pub mod check;
 pub mod host;
+pub mod json;
 pub mod notebook;
 pub mod render;

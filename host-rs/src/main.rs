@@ -3,7 +3,11 @@
 //! ```text
 //! host-rs bench [--iterations N] [--json] [--check]   startup, seed cells, memory; --check: goals, baseline
 //! host-rs run FILE.ruchy                    run a program as a script (calls main if defined)
-//! host-rs eval [--time-ms N] 'SOURCE'       one notebook cell in a fresh session
+//! host-rs eval [--time-ms N] [--json] 'SOURCE'   one notebook cell in a fresh session
+//! host-rs complete [--cell C].. 'SOURCE' CURSOR   completion at a byte offset (--json)
+//! host-rs inspect [--cell C].. 'SOURCE' CURSOR    the name at a byte offset, as Markdown
+//! host-rs is-complete 'SOURCE'               complete, incomplete (indent) or invalid
+//! host-rs variables [--cell C]..             the session's bindings
 //! host-rs compile FILE [-o OUT.rs]           a program or notebook to Rust (stdout or OUT.rs)
 //! host-rs compile --check FILE              ... then build it, run it, compare with the interpreter
 //! host-rs disasm 'SOURCE'                   the bytecode a cell compiles to
@@ -59,6 +63,43 @@ enum Cmd {
         /// The cell's time limit in milliseconds (default 10,000).
         #[arg(long)]
         time_ms: Option<u64>,
+        /// Print the cell result as JSON (WIT field names, `_` for `-`): bundles, outputs,
+        /// diagnostic, timing.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Completion at CURSOR (a byte offset into SOURCE), after running the --cell cells.
+    Complete {
+        source: String,
+        cursor: u32,
+        /// A cell to run first (repeatable), so that completion sees its bindings.
+        #[arg(long = "cell")]
+        cells: Vec<String>,
+        /// Print JSON instead of one candidate per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What the name at CURSOR is (Markdown), after running the --cell cells.
+    Inspect {
+        source: String,
+        cursor: u32,
+        #[arg(long = "cell")]
+        cells: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Whether SOURCE is a complete cell: complete, incomplete (and the indent), invalid.
+    IsComplete {
+        source: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The session's variables after running the --cell cells.
+    Variables {
+        #[arg(long = "cell")]
+        cells: Vec<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// Transpile a Ruchy program, or a notebook (`.ipynb`, or cells separated by `// %%`
     /// lines), to one Rust program.
@@ -102,6 +143,22 @@ fn instance(cli_path: &Option<PathBuf>) -> Result<Instance> {
     Runtime::load(&component(cli_path)?)?.instantiate()
 }
 
+/// A fresh session in which `cells` ran (a failing one is reported on stderr and skipped).
+fn session_after(
+    cli_path: &Option<PathBuf>,
+    cells: &[String],
+) -> Result<(Instance, host_rs::host::SessionHandle)> {
+    let mut inst = instance(cli_path)?;
+    let s = inst.new_session()?;
+    for cell in cells {
+        let r = inst.execute_cell(s, cell)?;
+        if let Some(d) = &r.diagnostic {
+            eprint!("{}", render::diagnostic(d, cell, "cell"));
+        }
+    }
+    Ok((inst, s))
+}
+
 fn read(file: &Path) -> Result<String> {
     std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))
 }
@@ -124,7 +181,85 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &file.display().to_string(),
             ))
         }
-        Cmd::Eval { source, time_ms } => {
+        Cmd::Complete {
+            source,
+            cursor,
+            cells,
+            json,
+        } => {
+            let (mut inst, s) = session_after(&cli.component, cells)?;
+            let c = inst.complete(s, source, *cursor)?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&host_rs::json::completions(&c))?
+                );
+            } else {
+                for i in &c.items {
+                    let kind = host_rs::json::completion_kind(i.kind);
+                    println!("{}\t{kind}\t{}", i.label, i.detail);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Inspect {
+            source,
+            cursor,
+            cells,
+            json,
+        } => {
+            let (mut inst, s) = session_after(&cli.component, cells)?;
+            let i = inst.inspect(s, source, *cursor)?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&host_rs::json::inspection(&i))?
+                );
+            } else if let Some(i) = &i {
+                println!("{}", i.markdown);
+            }
+            Ok(if i.is_some() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Cmd::IsComplete { source, json } => {
+            let (mut inst, s) = session_after(&cli.component, &[])?;
+            let c = inst.is_complete(s, source)?;
+            if *json {
+                println!("{}", host_rs::json::completeness(&c));
+            } else {
+                match c {
+                    host_rs::host::Completeness::Complete => println!("complete"),
+                    host_rs::host::Completeness::Incomplete(indent) => {
+                        println!("incomplete {:?}", indent)
+                    }
+                    host_rs::host::Completeness::Invalid => println!("invalid"),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Variables { cells, json } => {
+            let (mut inst, s) = session_after(&cli.component, cells)?;
+            let vars = inst.variables(s)?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&host_rs::json::variables(&vars))?
+                );
+            } else {
+                for v in &vars {
+                    println!("{}\t{}\t{}", v.name, v.type_name, v.display);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Eval {
+            source,
+            time_ms,
+            json,
+        } => {
             let rt = Runtime::load(&component(&cli.component)?)?;
             let mut nb = host_rs::notebook::Notebook::new(&rt)?;
             if let Some(ms) = time_ms {
@@ -135,10 +270,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 })?;
             }
             let r = nb.execute_cell(source)?;
-            print!("{}", r.stdout);
-            if let Some(d) = &r.display {
-                println!("{d}");
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&host_rs::json::cell_result(&r))?
+                );
+                return Ok(if r.diagnostic.is_some() {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                });
             }
+            print!("{}", render::cell_text(&r));
             Ok(report_error(&r.diagnostic, source, "cell"))
         }
         Cmd::Compile {

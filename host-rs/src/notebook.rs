@@ -54,6 +54,8 @@ impl Notebook {
                 let replayed = self.rebuild()?;
                 Ok(CellResult {
                     display: None,
+                    bundle: None,
+                    outputs: Vec::new(),
                     stdout: String::new(),
                     diagnostic: Some(Diagnostic {
                         kind: DiagnosticKind::Limit,

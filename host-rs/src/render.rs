@@ -1,7 +1,7 @@
 //! Rendering what the component returns: diagnostics with the source line and a caret,
 //! benchmark tables. (The Node host has the same rules in `host-js/render.mjs`.)
 
-use crate::host::{BenchmarkGroup, Diagnostic, DiagnosticKind};
+use crate::host::{BenchmarkGroup, CellResult, Diagnostic, DiagnosticKind};
 
 pub fn kind_title(k: DiagnosticKind) -> &'static str {
     match k {
@@ -19,6 +19,28 @@ pub fn kind_name(k: DiagnosticKind) -> &'static str {
         DiagnosticKind::Runtime => "runtime",
         DiagnosticKind::Limit => "limit",
     }
+}
+
+/// A cell as a terminal shows it: what it printed, with each `display(...)` output's text
+/// (`text/plain`, always in the bundle) where it was made, then the value's display.
+pub fn cell_text(r: &CellResult) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for o in &r.outputs {
+        let to = (o.stdout_offset as usize).clamp(at, r.stdout.len());
+        out.push_str(r.stdout.get(at..to).unwrap_or(""));
+        at = to;
+        if let Some(m) = o.bundle.iter().find(|m| m.mime == "text/plain") {
+            out.push_str(&m.data);
+            out.push('\n');
+        }
+    }
+    out.push_str(r.stdout.get(at..).unwrap_or(""));
+    if let Some(d) = &r.display {
+        out.push_str(d);
+        out.push('\n');
+    }
+    out
 }
 
 /// ```text
