@@ -1311,3 +1311,784 @@ impl Svg {
         self.out.push_str("</g>\n");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::DiagnosticKind;
+    use crate::value::RangeValue;
+    use std::collections::BTreeMap;
+    use std::rc::Rc;
+
+    fn ints(v: &[i64]) -> Value {
+        Value::array(v.iter().map(|&n| Value::Int(n)).collect())
+    }
+
+    fn floats(v: &[f64]) -> Value {
+        Value::array(v.iter().map(|&f| Value::Float(f)).collect())
+    }
+
+    fn strs(v: &[&str]) -> Value {
+        Value::array(v.iter().map(|&s| Value::str(s)).collect())
+    }
+
+    fn range(start: Option<i64>, end: Option<i64>, inclusive: bool) -> Value {
+        Value::Range(Rc::new(RangeValue {
+            start,
+            end,
+            inclusive,
+        }))
+    }
+
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        let map: BTreeMap<Rc<str>, Value> = pairs
+            .iter()
+            .map(|(k, v)| (Rc::from(*k), v.clone()))
+            .collect();
+        Value::object(map)
+    }
+
+    fn name(kind: ChartKind) -> &'static str {
+        match kind {
+            ChartKind::Line => "line_chart",
+            ChartKind::Scatter => "scatter_chart",
+            ChartKind::Bar => "bar_chart",
+            ChartKind::Histogram => "histogram",
+        }
+    }
+
+    fn chart(kind: ChartKind, args: &[Value]) -> Chart {
+        build(kind, name(kind), args, &Types::default()).expect("chart builds")
+    }
+
+    fn error(kind: ChartKind, args: &[Value]) -> VmError {
+        match build(kind, name(kind), args, &Types::default()) {
+            Ok(c) => panic!("expected an error, got {}", c.describe()),
+            Err(e) => e,
+        }
+    }
+
+    fn message(kind: ChartKind, args: &[Value]) -> String {
+        error(kind, args).message
+    }
+
+    /// The SVG of `chart`, checked to be well-formed XML with no forbidden content.
+    fn svg_of(chart: &Chart) -> String {
+        let svg = chart.svg();
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{e}\n{svg}"));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "svg");
+        assert_eq!(
+            root.tag_name().namespace(),
+            Some("http://www.w3.org/2000/svg")
+        );
+        for bad in [
+            "NaN", "inf", "<style", "<script", "<image", "href", "style=",
+        ] {
+            assert!(!svg.contains(bad), "{bad} in\n{svg}");
+        }
+        svg
+    }
+
+    fn count(svg: &str, tag: &str, class: &str) -> usize {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.tag_name().name() == tag && n.attribute("class") == Some(class))
+            .count()
+    }
+
+    fn root_attr(svg: &str, attr: &str) -> String {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.root_element().attribute(attr).unwrap_or("").to_string()
+    }
+
+    fn texts(svg: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.tag_name().name() == "text")
+            .map(|n| n.text().unwrap_or("").to_string())
+            .collect()
+    }
+
+    fn tick_values(lo: f64, hi: f64) -> Vec<f64> {
+        nice_ticks(lo, hi, 8, false).values()
+    }
+
+    // --- ticks ------------------------------------------------------------------------------
+
+    #[test]
+    fn ticks_are_round_and_enclose_the_data() {
+        assert_eq!(tick_values(0.0, 97.0), [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
+        assert_eq!(tick_values(0.1, 0.35), [0.1, 0.15, 0.2, 0.25, 0.3, 0.35]);
+        assert_eq!(nice_ticks(0.1, 0.35, 8, false).step(), 0.05);
+        assert_eq!(tick_values(0.0, 10.0), [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+        assert_eq!(
+            tick_values(-3.0, 7.0),
+            [-4.0, -2.0, 0.0, 2.0, 4.0, 6.0, 8.0]
+        );
+        assert_eq!(tick_values(1.5e6, 9.2e6), [0.0, 2e6, 4e6, 6e6, 8e6, 1e7]);
+        assert_eq!(nice_ticks(0.0, 3.0, 8, true).values(), [0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(nice_ticks(0.0, 1.0, 8, true).values(), [0.0, 1.0]);
+    }
+
+    #[test]
+    fn ticks_for_many_ranges_are_1_2_5_steps_covering_the_data() {
+        let mut seed = 12345u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for _ in 0..2000 {
+            let scale = 10f64.powi((next() * 24.0) as i32 - 12);
+            let (a, b) = ((next() - 0.5) * scale, (next() - 0.5) * scale);
+            let (lo, hi) = (a.min(b), a.max(b));
+            for max in 3..=8 {
+                let t = nice_ticks(lo, hi, max, false);
+                assert!([1, 2, 5].contains(&t.mantissa));
+                assert!((2..=max).contains(&t.count), "{lo} {hi} {max}: {t:?}");
+                let step = t.step();
+                assert!(t.lo() <= lo + step * 1e-6 && t.hi() >= hi - step * 1e-6);
+                assert!(t.lo() > lo - step && t.hi() < hi + step, "{lo} {hi}: {t:?}");
+                assert!(t.values().iter().all(|v| v.is_finite()));
+            }
+        }
+    }
+
+    #[test]
+    fn degenerate_ranges_get_an_axis_around_the_value() {
+        assert_eq!(widen((5.0, 5.0)), (4.0, 6.0));
+        assert_eq!(widen((0.0, 0.0)), (-1.0, 1.0));
+        assert_eq!(widen((0.5, 0.5)), (0.0, 1.0));
+        assert_eq!(widen((-200.0, -200.0)), (-220.0, -180.0));
+        assert_eq!(widen((1.0, 2.0)), (1.0, 2.0));
+        assert_eq!(tick_values(5.0, 5.0), [4.0, 4.5, 5.0, 5.5, 6.0]);
+        for (lo, hi) in [
+            (1e300, 1e300),
+            (-1e300, 1e300),
+            (1e-300, 1e-300),
+            (3.0, 3.0 + 1e-14),
+        ] {
+            let t = nice_ticks(lo, hi, 8, false);
+            assert!(
+                t.lo() <= lo && t.hi() >= hi && t.lo() < t.hi(),
+                "{lo} {hi} {t:?}"
+            );
+            assert!(t.values().iter().all(|v| v.is_finite()));
+        }
+    }
+
+    #[test]
+    fn tick_labels_have_no_float_noise() {
+        assert_eq!(fixed_label(0.1 + 0.2, -1), "0.3");
+        assert_eq!(fixed_label(3.0, 0), "3");
+        assert_eq!(fixed_label(-0.0, -1), "0");
+        let labels = |lo, hi| nice_ticks(lo, hi, 8, false).labels();
+        assert_eq!(labels(0.0, 97.0), ["0", "20", "40", "60", "80", "100"]);
+        assert_eq!(
+            labels(0.1, 0.35),
+            ["0.1", "0.15", "0.2", "0.25", "0.3", "0.35"]
+        );
+        assert_eq!(
+            labels(0.0, 0.3 + 1e-12),
+            ["0", "0.05", "0.1", "0.15", "0.2", "0.25", "0.3"]
+        );
+        assert_eq!(labels(-1.0, 1.0), ["-1", "-0.5", "0", "0.5", "1"]);
+        assert_eq!(labels(0.0, 1.5e6), ["0", "500000", "1000000", "1500000"]);
+        assert_eq!(labels(0.0, 1.5e7), ["0", "5e6", "1e7", "1.5e7"]);
+        assert_eq!(labels(0.0, 4e-7), ["0", "1e-7", "2e-7", "3e-7", "4e-7"]);
+        assert_eq!(
+            labels(1.0, 1.00002),
+            ["1", "1.000005", "1.00001", "1.000015", "1.00002"]
+        );
+    }
+
+    // --- building and drawing each kind ----------------------------------------------------
+
+    #[test]
+    fn line_chart_from_arrays_is_one_path_through_the_points_in_order() {
+        let c = chart(
+            ChartKind::Line,
+            &[ints(&[3, 1, 2]), floats(&[1.5, -2.0, 4.25])],
+        );
+        assert_eq!(c.kind(), ChartKind::Line);
+        let svg = svg_of(&c);
+        assert_eq!(count(&svg, "path", "mark"), 1);
+        assert_eq!(root_attr(&svg, "data-count"), "3");
+        assert_eq!(root_attr(&svg, "data-kind"), "line");
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let path = doc
+            .descendants()
+            .find(|n| n.attribute("class") == Some("mark"))
+            .unwrap();
+        assert_eq!(path.attribute("fill"), Some("none"));
+        assert_eq!(path.attribute("stroke"), Some(DEFAULT_COLOR));
+        let d = path.attribute("d").unwrap();
+        let nums: Vec<f64> = d
+            .split(['M', 'L', ' '])
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect();
+        assert_eq!(nums.len(), 6, "{d}");
+        // x order as given: 3, 1, 2; y: the highest value (4.25) is nearest the top.
+        assert!(nums[0] > nums[4] && nums[4] > nums[2], "{d}");
+        assert!(nums[5] < nums[1] && nums[1] < nums[3], "{d}");
+    }
+
+    #[test]
+    fn line_chart_from_ranges() {
+        let c = chart(
+            ChartKind::Line,
+            &[
+                range(Some(0), Some(12), false),
+                range(Some(5), Some(16), true),
+            ],
+        );
+        assert_eq!(c.describe(), "<line chart: 12 points, x 0..11, y 5..16>");
+        let svg = svg_of(&c);
+        assert_eq!(count(&svg, "path", "mark"), 1);
+        assert_eq!(root_attr(&svg, "data-count"), "12");
+    }
+
+    #[test]
+    fn scatter_chart_has_one_circle_per_point() {
+        let xs: Vec<f64> = (0..50).map(|i| i as f64 * 0.37).collect();
+        let ys: Vec<f64> = xs.iter().map(|x| x.sin()).collect();
+        let c = chart(ChartKind::Scatter, &[floats(&xs), floats(&ys)]);
+        let svg = svg_of(&c);
+        assert_eq!(count(&svg, "circle", "mark"), 50);
+        assert_eq!(root_attr(&svg, "data-count"), "50");
+        let c = chart(
+            ChartKind::Scatter,
+            &[
+                range(Some(1), Some(3), true),
+                Value::tuple(vec![Value::Int(4), Value::Float(0.5), Value::Int(-2)]),
+            ],
+        );
+        assert_eq!(count(&svg_of(&c), "circle", "mark"), 3);
+    }
+
+    #[test]
+    fn bar_chart_has_one_rect_per_bar_and_labels_under_them() {
+        let c = chart(
+            ChartKind::Bar,
+            &[
+                strs(&["north", "south", "east", "west"]),
+                ints(&[3, 7, 1, 12]),
+            ],
+        );
+        assert_eq!(c.describe(), "<bar chart: 4 bars, values 1..12>");
+        let svg = svg_of(&c);
+        assert_eq!(count(&svg, "rect", "mark"), 4);
+        assert_eq!(root_attr(&svg, "data-count"), "4");
+        let texts = texts(&svg);
+        for label in ["north", "south", "east", "west"] {
+            assert!(texts.iter().any(|t| t == label), "{label}: {texts:?}");
+        }
+        // Labels that are not strings are shown as println shows them.
+        let c = chart(
+            ChartKind::Bar,
+            &[
+                Value::array(vec![Value::Int(2024), Value::Float(1.5), Value::Bool(true)]),
+                ints(&[1, 2, 3]),
+            ],
+        );
+        let texts = super::tests::texts(&svg_of(&c));
+        for label in ["2024", "1.5", "true"] {
+            assert!(texts.iter().any(|t| t == label), "{label}: {texts:?}");
+        }
+        let c = chart(
+            ChartKind::Bar,
+            &[
+                range(Some(1), Some(5), true),
+                range(Some(10), Some(15), false),
+            ],
+        );
+        assert_eq!(count(&svg_of(&c), "rect", "mark"), 5);
+    }
+
+    /// (y, height) of each mark rect.
+    fn rects(svg: &str) -> Vec<(f64, f64)> {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.tag_name().name() == "rect" && n.attribute("class") == Some("mark"))
+            .map(|n| {
+                let get = |a| n.attribute(a).unwrap().parse::<f64>().unwrap();
+                (get("y"), get("height"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn negative_bars_go_down_from_zero() {
+        let c = chart(
+            ChartKind::Bar,
+            &[strs(&["a", "b", "c"]), floats(&[5.0, -2.5, 0.0])],
+        );
+        let svg = svg_of(&c);
+        let r = rects(&svg);
+        let zero = r[0].0 + r[0].1; // the bottom of the positive bar
+        assert!(r[0].1 > 0.0 && r[1].1 > 0.0);
+        assert_eq!(r[1].0, zero, "the negative bar starts at 0");
+        assert_eq!(r[2], (zero, 0.0));
+        assert!(r[0].1 > r[1].1, "5 is taller than 2.5");
+        // The value axis includes 0 even when every value is far from it.
+        let c = chart(ChartKind::Bar, &[strs(&["a", "b"]), ints(&[1000, 1010])]);
+        assert!(texts(&svg_of(&c)).iter().any(|t| t == "0"));
+    }
+
+    #[test]
+    fn many_bars_and_long_labels_stay_readable() {
+        let labels: Vec<String> = (0..300)
+            .map(|i| format!("category number {i} with a long name"))
+            .collect();
+        let label_values: Vec<Value> = labels.iter().map(|l| Value::str(l.as_str())).collect();
+        let values: Vec<i64> = (0..300).map(|i| (i * 7) % 23).collect();
+        let c = chart(ChartKind::Bar, &[Value::array(label_values), ints(&values)]);
+        let svg = svg_of(&c);
+        assert_eq!(count(&svg, "rect", "mark"), 300);
+        let texts = texts(&svg);
+        let shown: Vec<&String> = texts.iter().filter(|t| t.starts_with("category")).collect();
+        assert!(
+            !shown.is_empty() && shown.len() < 60,
+            "{} labels shown",
+            shown.len()
+        );
+        assert!(shown
+            .iter()
+            .all(|t| t.ends_with('…') && t.chars().count() < 40));
+        assert!(svg.contains("rotate(-45"));
+        // The full label is kept in the tooltip.
+        assert!(svg.contains("<title>category number 5 with a long name: 12</title>"));
+    }
+
+    #[test]
+    fn histogram_has_one_rect_per_bin_and_counts_every_value() {
+        let values: Vec<i64> = (0..120).map(|i| 18 + (i * 37) % 60).collect();
+        let c = chart(
+            ChartKind::Histogram,
+            &[ints(&values), obj(&[("title", Value::str("Ages"))])],
+        );
+        assert_eq!(
+            c.describe(),
+            "<histogram \"Ages\": 120 values in 10 bins, 18..77>"
+        );
+        let svg = svg_of(&c);
+        assert_eq!(count(&svg, "rect", "mark"), 10);
+        assert_eq!(root_attr(&svg, "data-count"), "120");
+        let c = chart(ChartKind::Histogram, &[ints(&values), Value::Int(7)]);
+        assert_eq!(count(&svg_of(&c), "rect", "mark"), 7);
+        let c = chart(
+            ChartKind::Histogram,
+            &[
+                range(Some(0), Some(100), false),
+                Value::Int(4),
+                obj(&[("color", Value::str("teal"))]),
+            ],
+        );
+        let svg = svg_of(&c);
+        assert_eq!(count(&svg, "rect", "mark"), 4);
+        assert!(svg.contains(r#"fill="teal""#));
+        // Bins hold 0..25, 25..50, 50..75, 75..99 (the largest value in the last bin).
+        assert_eq!(
+            bin_counts(&[0.0, 1.0, 2.0, 3.0, 4.0], 0.0, 4.0, 4),
+            [1, 1, 1, 2]
+        );
+        let values: Vec<f64> = (0..100).map(f64::from).collect();
+        assert_eq!(bin_counts(&values, 0.0, 99.0, 4), [25, 25, 25, 25]);
+        assert_eq!(bin_counts(&values, 0.0, 99.0, 7).iter().sum::<usize>(), 100);
+        // The y axis counts in whole numbers, the x axis is numeric.
+        let c = chart(ChartKind::Histogram, &[floats(&[0.5, 1.5]), Value::Int(2)]);
+        let texts = texts(&svg_of(&c));
+        assert!(texts.iter().any(|t| t == "1"), "{texts:?}");
+        assert!(!texts.iter().any(|t| t == "0.5" || t == "0.2"), "{texts:?}");
+    }
+
+    #[test]
+    fn degenerate_data_draws_sensible_axes() {
+        let cases = [
+            chart(ChartKind::Line, &[ints(&[4]), ints(&[7])]),
+            chart(ChartKind::Scatter, &[ints(&[1]), floats(&[0.0])]),
+            chart(ChartKind::Scatter, &[ints(&[2, 2, 2]), ints(&[1, 2, 3])]),
+            chart(ChartKind::Line, &[ints(&[1, 2, 3]), ints(&[5, 5, 5])]),
+            chart(ChartKind::Bar, &[strs(&["only"]), ints(&[3])]),
+            chart(ChartKind::Bar, &[strs(&["a", "b"]), ints(&[0, 0])]),
+            chart(ChartKind::Histogram, &[ints(&[9, 9, 9, 9])]),
+            chart(ChartKind::Histogram, &[floats(&[1e300, -1e300, 0.0])]),
+            chart(
+                ChartKind::Scatter,
+                &[floats(&[1e-300, 2e-300]), floats(&[1e300, 1e300])],
+            ),
+            chart(
+                ChartKind::Line,
+                &[floats(&[1e15, 1e15 + 1.0]), floats(&[-1e-9, 1e-9])],
+            ),
+        ];
+        for c in &cases {
+            let svg = svg_of(c);
+            assert!(texts(&svg).len() >= 4, "{}", c.describe());
+        }
+        // A one-point line shows its point.
+        assert_eq!(count(&svg_of(&cases[0]), "circle", "point"), 1);
+        // All values equal: one full bin in the middle.
+        let r = rects(&svg_of(&cases[6]));
+        assert_eq!(r.iter().filter(|(_, h)| *h > 0.0).count(), 1);
+        assert_eq!(
+            cases[6].describe(),
+            "<histogram: 4 values in 10 bins, 9..9>"
+        );
+    }
+
+    #[test]
+    fn coordinates_have_at_most_two_decimals_and_big_scatters_stay_small() {
+        let n = 10_000;
+        let xs: Vec<f64> = (0..n)
+            .map(|i| (i as f64 * 0.618_033_988_7).fract() * 1e3)
+            .collect();
+        let ys: Vec<f64> = (0..n)
+            .map(|i| (i as f64 * 0.414_213_562_3).fract() - 0.5)
+            .collect();
+        let c = chart(ChartKind::Scatter, &[floats(&xs), floats(&ys)]);
+        let svg = svg_of(&c);
+        assert_eq!(count(&svg, "circle", "mark"), n);
+        assert!(svg.len() < 1_000_000, "{} bytes", svg.len());
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        for node in doc.descendants().filter(|n| n.is_element()) {
+            for a in [
+                "x", "y", "cx", "cy", "width", "height", "x1", "y1", "x2", "y2",
+            ] {
+                if let Some(v) = node.attribute(a) {
+                    let decimals = v.split_once('.').map_or(0, |(_, d)| d.len());
+                    assert!(decimals <= 2 && v.parse::<f64>().is_ok(), "{a}={v}");
+                }
+            }
+        }
+        assert_eq!(Px(1.0 / 3.0).to_string(), "0.33");
+        assert_eq!(Px(2.0).to_string(), "2");
+        assert_eq!(Px(-0.001).to_string(), "0");
+        assert_eq!(Px(f64::NAN).to_string(), "0");
+    }
+
+    // --- options, titles, escaping ----------------------------------------------------------
+
+    #[test]
+    fn options_set_title_labels_size_and_color() {
+        let options = obj(&[
+            ("title", Value::str("Sales")),
+            ("x_label", Value::str("month")),
+            ("y_label", Value::str("units")),
+            ("width", Value::Int(800)),
+            ("height", Value::Float(300.0)),
+            ("color", Value::str("rgb(200, 50, 50)")),
+        ]);
+        let c = chart(
+            ChartKind::Scatter,
+            &[ints(&[1, 2, 3]), ints(&[4, 5, 6]), options],
+        );
+        let svg = svg_of(&c);
+        assert_eq!(root_attr(&svg, "width"), "800");
+        assert_eq!(root_attr(&svg, "height"), "300");
+        assert_eq!(root_attr(&svg, "viewBox"), "0 0 800 300");
+        assert_eq!(root_attr(&svg, "role"), "img");
+        assert_eq!(root_attr(&svg, "font-family"), "sans-serif");
+        let texts = texts(&svg);
+        for t in ["Sales", "month", "units"] {
+            assert!(texts.iter().any(|x| x == t), "{t}: {texts:?}");
+        }
+        assert!(svg.contains("<title>Sales</title>"));
+        assert!(svg.contains(r#"fill="rgb(200, 50, 50)""#));
+        assert!(svg.contains("rotate(-90"), "the y label is turned");
+        assert!(c
+            .describe()
+            .starts_with("<scatter chart \"Sales\": 3 points"));
+        // Defaults; nil means the default.
+        let c = chart(
+            ChartKind::Line,
+            &[ints(&[1, 2]), ints(&[1, 2]), obj(&[("title", Value::Nil)])],
+        );
+        let svg = svg_of(&c);
+        assert_eq!(root_attr(&svg, "width"), "640");
+        assert_eq!(root_attr(&svg, "height"), "400");
+        assert!(svg.contains(&format!("<title>{}</title>", escape(&c.describe()))));
+        // The smallest and largest sizes draw.
+        for size in [100, 4000] {
+            let o = obj(&[
+                ("width", Value::Int(size)),
+                ("height", Value::Int(size)),
+                ("title", Value::str("t")),
+                ("x_label", Value::str("x")),
+                ("y_label", Value::str("y")),
+            ]);
+            svg_of(&chart(
+                ChartKind::Bar,
+                &[strs(&["a long label", "b"]), ints(&[1, -1]), o.clone()],
+            ));
+            svg_of(&chart(ChartKind::Histogram, &[ints(&[1, 5, 9]), o]));
+        }
+    }
+
+    #[test]
+    fn histogram_labels_its_counts_unless_told_otherwise() {
+        let c = chart(ChartKind::Histogram, &[ints(&[1, 2, 3])]);
+        assert!(texts(&svg_of(&c)).iter().any(|t| t == "count"));
+        let c = chart(
+            ChartKind::Histogram,
+            &[ints(&[1, 2, 3]), obj(&[("y_label", Value::str(""))])],
+        );
+        assert!(!texts(&svg_of(&c)).iter().any(|t| t == "count"));
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        let title = r#"<b>&"x"'"#;
+        let c = chart(
+            ChartKind::Bar,
+            &[
+                strs(&["<i>", "a&b"]),
+                ints(&[1, 2]),
+                obj(&[
+                    ("title", Value::str(title)),
+                    ("x_label", Value::str("\u{1}ctl")),
+                ]),
+            ],
+        );
+        let svg = svg_of(&c);
+        assert!(svg.contains("&lt;b&gt;&amp;&quot;x&quot;&apos;"));
+        assert!(!svg.contains("<b>") && !svg.contains("<i>"));
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let t = doc
+            .descendants()
+            .find(|n| n.has_tag_name(("http://www.w3.org/2000/svg", "title")))
+            .unwrap();
+        assert_eq!(t.text(), Some(title));
+        assert_eq!(doc.root_element().attribute("aria-label"), Some(title));
+        let texts = texts(&svg);
+        assert!(texts.iter().any(|t| t == "<i>") && texts.iter().any(|t| t == "a&b"));
+        assert!(texts.iter().any(|t| t == "\u{FFFD}ctl"));
+    }
+
+    // --- errors -----------------------------------------------------------------------------
+
+    #[test]
+    fn wrong_argument_counts() {
+        use ChartKind::*;
+        assert_eq!(
+            message(Line, &[ints(&[1])]),
+            "line_chart() expects 2 or 3 arguments (xs, ys, options), got 1"
+        );
+        assert_eq!(
+            message(Scatter, &[ints(&[1]), ints(&[1]), obj(&[]), Value::Nil]),
+            "scatter_chart() expects 2 or 3 arguments (xs, ys, options), got 4"
+        );
+        assert_eq!(
+            message(Bar, &[]),
+            "bar_chart() expects 2 or 3 arguments (labels, values, options), got 0"
+        );
+        assert_eq!(
+            message(Histogram, &[]),
+            "histogram() expects 1 to 3 arguments (values, bins, options), got 0"
+        );
+        assert_eq!(error(Line, &[]).kind, DiagnosticKind::Runtime);
+    }
+
+    #[test]
+    fn wrong_data() {
+        use ChartKind::*;
+        assert_eq!(
+            message(Line, &[ints(&[1, 2, 3]), ints(&[1, 2, 3, 4])]),
+            "line_chart(): xs has 3 numbers and ys has 4; they must be the same length"
+        );
+        assert_eq!(
+            message(Bar, &[strs(&["a"]), ints(&[1, 2])]),
+            "bar_chart(): labels has 1 items and values has 2; they must be the same length"
+        );
+        let e = error(
+            Scatter,
+            &[
+                ints(&[1, 2, 3]),
+                Value::array(vec![Value::Int(1), Value::Int(2), Value::str("x")]),
+            ],
+        );
+        assert_eq!(
+            e.message,
+            "scatter_chart(): ys[2] is a string, not a number"
+        );
+        assert_eq!(e.kind, DiagnosticKind::Type);
+        assert_eq!(
+            message(Histogram, &[Value::array(vec![Value::Nil])]),
+            "histogram(): values[0] is nil, not a number"
+        );
+        assert_eq!(
+            message(Line, &[Value::array(vec![obj(&[])]), ints(&[1])]),
+            "line_chart(): xs[0] is an object, not a number"
+        );
+        let e = error(
+            Line,
+            &[
+                ints(&[0, 1, 2, 3, 4, 5]),
+                floats(&[1.0, 2.0, 3.0, 4.0, 5.0, f64::NAN]),
+            ],
+        );
+        assert_eq!(e.message, "line_chart(): ys[5] is NaN");
+        assert_eq!(e.kind, DiagnosticKind::Runtime);
+        assert_eq!(
+            message(Line, &[floats(&[f64::INFINITY]), ints(&[1])]),
+            "line_chart(): xs[0] is not finite (inf)"
+        );
+        assert_eq!(
+            message(Histogram, &[floats(&[1.0, f64::NEG_INFINITY])]),
+            "histogram(): values[1] is not finite (-inf)"
+        );
+        assert_eq!(
+            message(Line, &[floats(&[1e308]), ints(&[1])]),
+            "line_chart(): xs[0] is 1e308, too large to draw (at most 1e300 in size)"
+        );
+        let e = error(Line, &[obj(&[]), ints(&[1])]);
+        assert_eq!(
+            e.message,
+            "line_chart(): xs must be an array or a range of numbers, found object"
+        );
+        assert_eq!(e.kind, DiagnosticKind::Type);
+        assert_eq!(
+            message(Histogram, &[Value::str("1 2 3")]),
+            "histogram(): values must be an array or a range of numbers, found string"
+        );
+        assert_eq!(
+            message(Bar, &[Value::Int(3), ints(&[1])]),
+            "bar_chart(): labels must be an array or a range, found integer"
+        );
+        assert_eq!(
+            message(Bar, &[strs(&[]), ints(&[])]),
+            "bar_chart(): no data (labels and values are empty)"
+        );
+        assert_eq!(
+            message(Line, &[ints(&[]), ints(&[])]),
+            "line_chart(): no data (xs and ys are empty)"
+        );
+        assert_eq!(message(Histogram, &[ints(&[])]), "histogram(): no values");
+        assert_eq!(
+            message(Histogram, &[range(Some(5), Some(5), false)]),
+            "histogram(): no values"
+        );
+    }
+
+    #[test]
+    fn ranges_must_be_closed_and_not_too_long() {
+        use ChartKind::*;
+        assert_eq!(
+            message(Line, &[range(Some(0), None, false), ints(&[1])]),
+            "line_chart(): xs is an open range; a chart needs both ends, e.g. 0..10"
+        );
+        assert_eq!(
+            message(Histogram, &[range(Some(0), Some(5_000_000), false)]),
+            "histogram(): values is a range of 5000000 numbers; at most 1000000 can be drawn"
+        );
+        assert_eq!(
+            message(Histogram, &[range(Some(i64::MIN), Some(i64::MAX), true)]),
+            "histogram(): values is a range of 18446744073709551616 numbers; at most 1000000 can be drawn"
+        );
+        let c = chart(
+            Histogram,
+            &[range(Some(i64::MAX - 1), Some(i64::MAX), true)],
+        );
+        assert_eq!(c.count(), 2);
+    }
+
+    #[test]
+    fn wrong_bins() {
+        use ChartKind::*;
+        let v = ints(&[1, 2, 3]);
+        assert_eq!(
+            message(Histogram, &[v.clone(), Value::Int(0)]),
+            "histogram(): bins must be between 1 and 1000, got 0"
+        );
+        assert_eq!(
+            message(Histogram, &[v.clone(), Value::Int(1001)]),
+            "histogram(): bins must be between 1 and 1000, got 1001"
+        );
+        let e = error(Histogram, &[v.clone(), Value::str("10")]);
+        assert_eq!(e.message, "histogram(): the second argument must be bins (an integer) or options (an object), found string");
+        assert_eq!(e.kind, DiagnosticKind::Type);
+        assert_eq!(
+            message(Histogram, &[v.clone(), Value::Float(10.0), obj(&[])]),
+            "histogram(): bins must be an integer, found float"
+        );
+        assert_eq!(
+            message(Histogram, &[v.clone(), obj(&[]), obj(&[])]),
+            "histogram(): bins must be an integer, found object"
+        );
+        let c = chart(Histogram, &[v.clone(), Value::Int(1000)]);
+        assert_eq!(count(&svg_of(&c), "rect", "mark"), 1000);
+        let c = chart(Histogram, &[v, obj(&[("title", Value::str("t"))])]);
+        assert_eq!(c.describe(), "<histogram \"t\": 3 values in 10 bins, 1..3>");
+    }
+
+    #[test]
+    fn wrong_options() {
+        use ChartKind::*;
+        let with = |o: Value| message(Line, &[ints(&[1]), ints(&[1]), o]);
+        assert_eq!(
+            with(obj(&[("colour", Value::str("red"))])),
+            "line_chart(): unknown option 'colour'; the options are title, x_label, y_label, width, height, color"
+        );
+        let e = error(Line, &[ints(&[1]), ints(&[1]), Value::str("Sales")]);
+        assert_eq!(
+            e.message,
+            "line_chart(): options must be an object such as {title: \"Sales\"}, found string"
+        );
+        assert_eq!(e.kind, DiagnosticKind::Type);
+        assert_eq!(
+            with(obj(&[("title", Value::Int(3))])),
+            "line_chart(): option title must be a string, found integer"
+        );
+        assert_eq!(
+            with(obj(&[("y_label", Value::Bool(true))])),
+            "line_chart(): option y_label must be a string, found boolean"
+        );
+        assert_eq!(
+            with(obj(&[("width", Value::str("640"))])),
+            "line_chart(): option width must be a number (pixels), found string"
+        );
+        assert_eq!(
+            with(obj(&[("width", Value::Int(50))])),
+            "line_chart(): option width must be between 100 and 4000 pixels, got 50"
+        );
+        assert_eq!(
+            with(obj(&[("height", Value::Float(f64::NAN))])),
+            "line_chart(): option height must be between 100 and 4000 pixels, got NaN"
+        );
+        assert_eq!(
+            with(obj(&[("height", Value::Float(4000.7))])),
+            "line_chart(): option height must be between 100 and 4000 pixels, got 4000.7"
+        );
+        assert_eq!(
+            with(obj(&[("color", Value::Int(1))])),
+            "line_chart(): option color must be a string, found integer"
+        );
+        for bad in ["red\" onload=\"x", "red;", "<red>", "", "url(#x)'", "a\nb"] {
+            assert_eq!(
+                with(obj(&[("color", Value::str(bad))])),
+                format!(
+                    "line_chart(): option color must be a CSS color such as \"steelblue\", \"#4e79a7\" or \
+                     \"rgb(78, 121, 167)\" (letters, digits, spaces and # ( ) , . % only), got {:?}",
+                    bad.trim()
+                )
+            );
+        }
+        for good in [
+            "red",
+            "#abc",
+            "#4E79A7",
+            "rgb(1, 2, 3)",
+            "hsl(120, 50%, 40%)",
+            "rgba(0,0,0,.5)",
+        ] {
+            let c = chart(
+                Line,
+                &[ints(&[1]), ints(&[1]), obj(&[("color", Value::str(good))])],
+            );
+            assert!(svg_of(&c).contains(&format!("stroke=\"{good}\"")));
+        }
+    }
+}

@@ -1,13 +1,29 @@
 //! The conformance corpus (`tests/cases`), run on the native engine.
 
-use conformance::{assert_corpus, Actual, ActualError, CaseLimits, Position, Runner};
+use conformance::{
+    assert_corpus, Actual, ActualError, Answer, CaseLimits, Position, Query, Runner,
+};
+use engine::assist::{Completeness, CompletionKind};
+use engine::bundle::Bundle;
 use engine::{CellOutput, LineCol, Session};
+
+fn forms(b: Bundle) -> Vec<(String, String)> {
+    b.into_iter()
+        .map(|m| (m.mime.to_string(), m.data))
+        .collect()
+}
 
 struct Native(Session);
 
 fn actual(out: CellOutput, source: &str) -> Actual {
     Actual {
         display: out.display,
+        bundle: out.bundle.map(forms),
+        outputs: out
+            .outputs
+            .into_iter()
+            .map(|o| (forms(o.bundle), o.stdout_offset as u32))
+            .collect(),
         stdout: out.stdout,
         error: out.diagnostic.map(|d| {
             let lc = LineCol::of(source, d.span);
@@ -55,6 +71,50 @@ impl Runner for Native {
 
     fn run_script(&mut self, source: &str) -> Actual {
         actual(self.0.run_script(source), source)
+    }
+
+    fn query(&mut self, query: &Query) -> Answer {
+        match query {
+            Query::Complete { source, cursor } => {
+                let c = self.0.complete(source, *cursor as usize);
+                Answer::Completions {
+                    start: c.replace.start,
+                    end: c.replace.end,
+                    items: c
+                        .items
+                        .into_iter()
+                        .map(|i| {
+                            let kind = match i.kind {
+                                CompletionKind::Variable => "variable",
+                                CompletionKind::Function => "function",
+                                CompletionKind::Method => "method",
+                                CompletionKind::Keyword => "keyword",
+                                CompletionKind::Type => "type",
+                                CompletionKind::Field => "field",
+                            };
+                            (i.label, kind.to_string())
+                        })
+                        .collect(),
+                }
+            }
+            Query::Inspect { source, cursor } => {
+                Answer::Inspection(self.0.inspect(source, *cursor as usize).map(|i| i.markdown))
+            }
+            Query::IsComplete { source } => {
+                Answer::Completeness(match engine::assist::is_complete(source) {
+                    Completeness::Complete => "complete".into(),
+                    Completeness::Invalid => "invalid".into(),
+                    Completeness::Incomplete(indent) => format!("incomplete {}", indent.len()),
+                })
+            }
+            Query::Variables => Answer::Variables(
+                self.0
+                    .variables()
+                    .into_iter()
+                    .map(|v| (v.name, v.type_name, v.display))
+                    .collect(),
+            ),
+        }
     }
 }
 

@@ -92,6 +92,10 @@ fn what_rust_cannot_express_is_a_diagnostic_with_its_span() {
         ),
         // a call before the function's `fun` (Rust hoists `fn` items; Ruchy does not)
         ("println(f(1))\nfun f(x) { x + 1 }", "f(1)"),
+        // rich notebook output has no form in a Rust program
+        ("let c = line_chart([1, 2], [3, 4])", "line_chart([1, 2], [3, 4])"),
+        ("println(1)\ndisplay(html(\"<b>x</b>\"))", "html(\"<b>x</b>\")"),
+        ("markdown(\"*x*\")", "markdown(\"*x*\")"),
     ];
     for (source, at) in cases {
         let ds = engine::compile(source).expect_err(source);

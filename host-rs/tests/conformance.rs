@@ -1,9 +1,16 @@
 //! The conformance corpus (`tests/cases`), run through the component in wasmtime.
 
-use conformance::{assert_corpus, Actual, ActualError, CaseLimits, Position, Runner};
+use conformance::{
+    assert_corpus, Actual, ActualError, Answer, CaseLimits, Position, Query, Runner,
+};
 use host_rs::build::{ensure_component, workspace_root};
-use host_rs::host::{CellResult, Instance, Runtime, SessionHandle};
+use host_rs::host::{CellResult, Completeness, Instance, MimeData, Runtime, SessionHandle};
+use host_rs::json::completion_kind;
 use host_rs::render::kind_name;
+
+fn forms(b: Vec<MimeData>) -> Vec<(String, String)> {
+    b.into_iter().map(|m| (m.mime, m.data)).collect()
+}
 
 struct Wasmtime {
     inst: Instance,
@@ -13,6 +20,12 @@ struct Wasmtime {
 fn actual(r: CellResult) -> Actual {
     Actual {
         display: r.display,
+        bundle: r.bundle.map(forms),
+        outputs: r
+            .outputs
+            .into_iter()
+            .map(|o| (forms(o.bundle), o.stdout_offset))
+            .collect(),
         stdout: r.stdout,
         error: r.diagnostic.map(|d| ActualError {
             kind: kind_name(d.kind).to_string(),
@@ -59,6 +72,48 @@ impl Runner for Wasmtime {
                 .execute_cell(self.session, source)
                 .expect("execute-cell never traps"),
         )
+    }
+
+    fn query(&mut self, query: &Query) -> Answer {
+        let (inst, s) = (&mut self.inst, self.session);
+        match query {
+            Query::Complete { source, cursor } => {
+                let c = inst
+                    .complete(s, source, *cursor)
+                    .expect("complete never traps");
+                Answer::Completions {
+                    start: c.replace.start,
+                    end: c.replace.end,
+                    items: c
+                        .items
+                        .into_iter()
+                        .map(|i| (i.label, completion_kind(i.kind).to_string()))
+                        .collect(),
+                }
+            }
+            Query::Inspect { source, cursor } => Answer::Inspection(
+                inst.inspect(s, source, *cursor)
+                    .expect("inspect never traps")
+                    .map(|i| i.markdown),
+            ),
+            Query::IsComplete { source } => Answer::Completeness(
+                match inst
+                    .is_complete(s, source)
+                    .expect("is-complete never traps")
+                {
+                    Completeness::Complete => "complete".into(),
+                    Completeness::Invalid => "invalid".into(),
+                    Completeness::Incomplete(indent) => format!("incomplete {}", indent.len()),
+                },
+            ),
+            Query::Variables => Answer::Variables(
+                inst.variables(s)
+                    .expect("variables never traps")
+                    .into_iter()
+                    .map(|v| (v.name, v.type_name, v.display))
+                    .collect(),
+            ),
+        }
     }
 
     fn run_script(&mut self, source: &str) -> Actual {

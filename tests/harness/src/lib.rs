@@ -25,6 +25,30 @@
 //! cell, `{{repeat N TEXT}}` stands for TEXT written N times (`\n` in TEXT is a newline), for
 //! inputs too big to write out.
 //!
+//! Bundles (the value's MIME forms, `text/plain` first) and `display(...)` outputs:
+//!
+//! ```text
+//! >>> display(bar_chart(["a"], [1])); [{k: 1}]
+//! [{k: 1}]
+//! %% text/plain text/html         the value's MIME types, in order (without this line: only
+//!                                 text/plain, whose data must equal the display)
+//! %% text/html contains <th>k</th>   that form's data contains the text
+//! %% text/html count 2 <tr>          the text occurs exactly N times in it
+//! %1 text/plain image/svg+xml     the cell's first display output (a cell has exactly as
+//! %1 image/svg+xml xml            many outputs as the highest N mentioned): its MIME types,
+//! %1 offset 0                     well-formed XML, its stdout offset (and contains/count)
+//! ```
+//!
+//! Queries run between cells, on the session as it is at that point (`<|>` marks the cursor,
+//! a byte offset; `\n` in the source is a newline):
+//!
+//! ```text
+//! ?complete xs.pu<|>              + LABEL [KIND]  a candidate;  - LABEL  none;  = START-END  the replaced span
+//! ?inspect dou<|>ble(2)           + TEXT / - TEXT  the markdown contains it or not;  = none
+//! ?is-complete fun f() {          = complete | invalid | incomplete N  (N spaces of indent)
+//! ?variables                      + NAME: TYPE = DISPLAY;  - NAME;  = N  (how many)
+//! ```
+//!
 //! Positions are `@LINE:COL` (start) or `@LINE:COL-LINE:COL` (start and end), 1-based, columns
 //! in characters. `CASES=03-control cargo test --release --test conformance` runs one file. Everything the expectation does not mention must be absent: no display,
 //! no output, no error.
@@ -51,6 +75,76 @@ pub struct Expected {
     pub display: Option<String>,
     pub stdout: String,
     pub error: Option<ExpectedError>,
+    /// `%%` lines: the value's bundle.
+    pub bundle: BundleCheck,
+    /// `%N` lines: the N-th display output (index N - 1).
+    pub outputs: Vec<BundleCheck>,
+}
+
+/// What `%%` or `%N` lines expect of one bundle.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BundleCheck {
+    /// The MIME types in order; `None`: only `text/plain`.
+    pub mimes: Option<Vec<String>>,
+    pub forms: Vec<FormCheck>,
+    /// A display output's stdout offset.
+    pub offset: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FormCheck {
+    Contains {
+        mime: String,
+        text: String,
+    },
+    Count {
+        mime: String,
+        n: usize,
+        text: String,
+    },
+    Xml {
+        mime: String,
+    },
+}
+
+/// A question asked of the session between cells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Query {
+    Complete { source: String, cursor: u32 },
+    Inspect { source: String, cursor: u32 },
+    IsComplete { source: String },
+    Variables,
+}
+
+/// One expectation line after a query: `+ ...`, `- ...` or `= ...`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryExpect {
+    Has(String),
+    Lacks(String),
+    Is(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryCase {
+    pub query: Query,
+    pub line: usize,
+    pub expect: Vec<QueryExpect>,
+}
+
+/// What a runner answered to a query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// The replaced span's byte offsets and the candidates' labels and kinds.
+    Completions {
+        start: u32,
+        end: u32,
+        items: Vec<(String, String)>,
+    },
+    Inspection(Option<String>),
+    /// `complete`, `invalid` or `incomplete N`.
+    Completeness(String),
+    /// Name, type name, display.
+    Variables(Vec<(String, String, String)>),
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +153,8 @@ pub struct Cell {
     /// Line of the cell's first `>>>` in its file.
     pub line: usize,
     pub expected: Expected,
+    /// Queries asked after this cell ran, in order.
+    pub queries: Vec<QueryCase>,
 }
 
 #[derive(Clone, Debug)]
@@ -124,6 +220,10 @@ pub struct Actual {
     pub display: Option<String>,
     pub stdout: String,
     pub error: Option<ActualError>,
+    /// The value's bundle: (MIME type, data), `text/plain` first.
+    pub bundle: Option<Vec<(String, String)>>,
+    /// Display outputs: bundle and stdout offset.
+    pub outputs: Vec<(Vec<(String, String)>, u32)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,6 +244,8 @@ pub trait Runner {
     fn run_script(&mut self, source: &str) -> Actual;
     /// Sets the limits that are `Some` on the current session; the others keep their values.
     fn set_limits(&mut self, limits: &CaseLimits);
+    /// Asks the current session a question (completion, inspection, ...).
+    fn query(&mut self, query: &Query) -> Answer;
 }
 
 /// Every `.cases` file under `dir`, sorted by path.
@@ -223,6 +325,76 @@ fn parse_error_line(rest: &str) -> Option<ExpectedError> {
     })
 }
 
+/// `?complete SOURCE`, `?inspect SOURCE`, `?is-complete SOURCE`, `?variables`.
+fn parse_query(q: &str) -> Result<Query, String> {
+    let (verb, rest) = q.split_once(' ').unwrap_or((q, ""));
+    let source = rest.replace("\\n", "\n");
+    let cursor = |s: &str| -> Result<(String, u32), String> {
+        let at = s.find("<|>").ok_or("the query needs a `<|>` cursor")?;
+        Ok((s.replacen("<|>", "", 1), at as u32))
+    };
+    Ok(match verb {
+        "complete" => {
+            let (source, cursor) = cursor(&source)?;
+            Query::Complete { source, cursor }
+        }
+        "inspect" => {
+            let (source, cursor) = cursor(&source)?;
+            Query::Inspect { source, cursor }
+        }
+        "is-complete" => Query::IsComplete { source },
+        "variables" if rest.is_empty() => Query::Variables,
+        _ => {
+            return Err(
+                "a query is `?complete`, `?inspect`, `?is-complete` (with source) or `?variables`"
+                    .into(),
+            )
+        }
+    })
+}
+
+/// The rest of a `%%`/`%N` line: `MIME MIME ...`, `MIME contains TEXT`, `MIME count N TEXT`,
+/// `MIME xml`, or (outputs only) `offset K`.
+fn parse_bundle_line(spec: &str, check: &mut BundleCheck, value: bool) -> Result<(), String> {
+    let words: Vec<&str> = spec.split(' ').collect();
+    let mime = words.first().copied().unwrap_or("").to_string();
+    let rest_after = |k: usize| -> String { words.get(k..).map_or(String::new(), |w| w.join(" ")) };
+    match words.get(1).copied() {
+        _ if mime == "offset" && !value => {
+            let k = words.get(1).and_then(|w| w.parse().ok());
+            check.offset = Some(k.ok_or("`offset K`")?);
+        }
+        Some("contains") => check.forms.push(FormCheck::Contains {
+            mime,
+            text: rest_after(2),
+        }),
+        Some("count") => {
+            let n = words
+                .get(2)
+                .and_then(|w| w.parse().ok())
+                .ok_or("`MIME count N TEXT`")?;
+            check.forms.push(FormCheck::Count {
+                mime,
+                n,
+                text: rest_after(3),
+            })
+        }
+        Some("xml") if words.len() == 2 => check.forms.push(FormCheck::Xml { mime }),
+        _ if words.iter().all(|w| w.contains('/')) => {
+            if check.mimes.is_some() {
+                return Err("the MIME types are listed once".into());
+            }
+            check.mimes = Some(words.iter().map(|w| w.to_string()).collect());
+        }
+        _ => {
+            return Err(
+                "`MIME MIME ..`, `MIME contains TEXT`, `MIME count N TEXT`, `MIME xml`".into(),
+            )
+        }
+    }
+    Ok(())
+}
+
 /// Parses one corpus file.
 pub fn parse(text: &str, file: &Path) -> Result<Vec<Case>, String> {
     let err = |line: usize, msg: &str| format!("{}:{line}: {msg}", file.display());
@@ -241,6 +413,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Case>, String> {
         display.clear();
     }
     let mut in_cell = false;
+    // the last query, while its `+`/`-`/`=` lines follow
+    let mut in_query = false;
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
@@ -288,6 +462,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Case>, String> {
             return Err(err(n, "text before the first `=== case`"));
         };
         if let Some(src) = line.strip_prefix(">>>") {
+            in_query = false;
             let src = src.strip_prefix(' ').unwrap_or(src);
             if case.script && !case.cells.is_empty() {
                 if !display.is_empty() || !case.cells[0].expected.stdout.is_empty() {
@@ -305,6 +480,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Case>, String> {
                     source: src.to_string(),
                     line: n,
                     expected: Expected::default(),
+                    queries: Vec::new(),
                 });
             }
             in_cell = true;
@@ -324,6 +500,9 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Case>, String> {
             }
             continue;
         }
+        if in_query && line.starts_with('?') {
+            in_query = false;
+        }
         in_cell = false;
         let Some(cell) = case.cells.last_mut() else {
             if line.trim().is_empty() || line.starts_with('#') {
@@ -331,6 +510,59 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Case>, String> {
             }
             return Err(err(n, "an expectation before the first `>>>` cell"));
         };
+        if let Some(q) = line.strip_prefix('?') {
+            if case.script {
+                return Err(err(n, "a script case has no queries"));
+            }
+            let query = parse_query(q).map_err(|e| err(n, &e))?;
+            cell.queries.push(QueryCase {
+                query,
+                line: n,
+                expect: Vec::new(),
+            });
+            in_query = true;
+            continue;
+        }
+        if in_query {
+            let q = cell.queries.last_mut().expect("a query");
+            let e = if let Some(t) = line.strip_prefix("+ ") {
+                Some(QueryExpect::Has(t.to_string()))
+            } else if let Some(t) = line.strip_prefix("- ") {
+                Some(QueryExpect::Lacks(t.to_string()))
+            } else {
+                line.strip_prefix("= ")
+                    .map(|t| QueryExpect::Is(t.to_string()))
+            };
+            match e {
+                Some(e) => {
+                    q.expect.push(e);
+                    continue;
+                }
+                None if line.trim().is_empty() || line.starts_with('#') => {
+                    in_query = false;
+                    continue;
+                }
+                None => return Err(err(n, "after a query: `+ `, `- ` or `= ` lines")),
+            }
+        }
+        if let Some(rest) = line.strip_prefix('%') {
+            let (which, spec) = rest.split_once(' ').unwrap_or((rest, ""));
+            let check = if which == "%" {
+                &mut cell.expected.bundle
+            } else {
+                let k: usize = which
+                    .parse()
+                    .ok()
+                    .filter(|k| *k >= 1)
+                    .ok_or_else(|| err(n, "`%%` or `%N` (N = 1, 2, ...)"))?;
+                if cell.expected.outputs.len() < k {
+                    cell.expected.outputs.resize(k, BundleCheck::default());
+                }
+                &mut cell.expected.outputs[k - 1]
+            };
+            parse_bundle_line(spec, check, which == "%").map_err(|e| err(n, &e))?;
+            continue;
+        }
         if line == "|" {
             cell.expected.stdout.push('\n');
         } else if let Some(t) = line.strip_prefix("|~ ") {
@@ -425,10 +657,150 @@ pub fn compare(expected: &Expected, actual: &Actual) -> Result<(), String> {
             }
         }
     }
+    match (&actual.display, &actual.bundle) {
+        (None, None) => {}
+        (Some(_), None) => problems.push_str("  bundle:  missing (the value has a display)\n"),
+        (None, Some(_)) => problems.push_str("  bundle:  present but the value has no display\n"),
+        (Some(d), Some(b)) => {
+            if b.first().map(|(m, data)| (m.as_str(), data)) != Some(("text/plain", d)) {
+                let _ = writeln!(
+                    problems,
+                    "  bundle:  text/plain is not first or is not the display: {b:?}"
+                );
+            }
+            check_bundle("value", &expected.bundle, b, None, &mut problems);
+        }
+    }
+    if expected.outputs.len() != actual.outputs.len() {
+        let _ = writeln!(
+            problems,
+            "  outputs: expected {}, got {}: {:?}",
+            expected.outputs.len(),
+            actual.outputs.len(),
+            actual
+                .outputs
+                .iter()
+                .map(|(b, _)| b.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        );
+    } else {
+        for (i, (e, (b, offset))) in expected.outputs.iter().zip(&actual.outputs).enumerate() {
+            check_bundle(
+                &format!("output {}", i + 1),
+                e,
+                b,
+                Some(*offset),
+                &mut problems,
+            );
+        }
+    }
     if problems.is_empty() {
         Ok(())
     } else {
         Err(problems)
+    }
+}
+
+fn check_bundle(
+    what: &str,
+    e: &BundleCheck,
+    b: &[(String, String)],
+    offset: Option<u32>,
+    problems: &mut String,
+) {
+    let mimes: Vec<&str> = b.iter().map(|(m, _)| m.as_str()).collect();
+    let want: Vec<&str> = match &e.mimes {
+        Some(m) => m.iter().map(String::as_str).collect(),
+        None => vec!["text/plain"],
+    };
+    if mimes != want {
+        let _ = writeln!(
+            problems,
+            "  {what}: MIME types {want:?} expected, got {mimes:?}"
+        );
+    }
+    if let (Some(want), Some(got)) = (e.offset, offset) {
+        if want != got {
+            let _ = writeln!(
+                problems,
+                "  {what}: stdout offset {want} expected, got {got}"
+            );
+        }
+    }
+    let form = |mime: &str| b.iter().find(|(m, _)| m == mime).map(|(_, d)| d.as_str());
+    for f in &e.forms {
+        let (mime, ok, say) = match f {
+            FormCheck::Contains { mime, text } => (
+                mime,
+                form(mime).is_some_and(|d| d.contains(text.as_str())),
+                format!("contains {text:?}"),
+            ),
+            FormCheck::Count { mime, n, text } => {
+                let got = form(mime).map_or(0, |d| d.matches(text.as_str()).count());
+                (
+                    mime,
+                    got == *n,
+                    format!("has {n} of {text:?} (found {got})"),
+                )
+            }
+            FormCheck::Xml { mime } => {
+                let r = form(mime).map(|d| roxmltree::Document::parse(d).map(|_| ()));
+                let say = match &r {
+                    Some(Err(e)) => format!("is well-formed XML ({e})"),
+                    _ => "is well-formed XML".to_string(),
+                };
+                (mime, matches!(r, Some(Ok(()))), say)
+            }
+        };
+        if !ok {
+            let shown = form(mime).map_or("(absent)".to_string(), |d| shorten(d));
+            let _ = writeln!(problems, "  {what}: expected its {mime} {say}: {shown}");
+        }
+    }
+}
+
+/// Checks a query's answer; `Err` describes what differs.
+pub fn check_query(q: &QueryCase, a: &Answer) -> Result<(), String> {
+    let mut problems = String::new();
+    for e in &q.expect {
+        let ok = match (a, e) {
+            (Answer::Completions { items, .. }, QueryExpect::Has(t)) => {
+                let (label, kind) = t
+                    .split_once(' ')
+                    .map_or((t.as_str(), None), |(l, k)| (l, Some(k)));
+                items
+                    .iter()
+                    .any(|(l, k)| l == label && kind.is_none_or(|kind| k == kind))
+            }
+            (Answer::Completions { items, .. }, QueryExpect::Lacks(t)) => {
+                !items.iter().any(|(l, _)| l == t)
+            }
+            (Answer::Completions { start, end, .. }, QueryExpect::Is(t)) => {
+                *t == format!("{start}-{end}")
+            }
+            (Answer::Inspection(m), QueryExpect::Has(t)) => {
+                m.as_ref().is_some_and(|m| m.contains(t.as_str()))
+            }
+            (Answer::Inspection(m), QueryExpect::Lacks(t)) => {
+                m.as_ref().is_none_or(|m| !m.contains(t.as_str()))
+            }
+            (Answer::Inspection(m), QueryExpect::Is(t)) => t == "none" && m.is_none(),
+            (Answer::Completeness(c), QueryExpect::Is(t)) => c == t,
+            (Answer::Variables(vs), QueryExpect::Has(t)) => {
+                vs.iter().any(|(n, ty, d)| format!("{n}: {ty} = {d}") == *t)
+            }
+            (Answer::Variables(vs), QueryExpect::Lacks(t)) => !vs.iter().any(|(n, _, _)| n == t),
+            (Answer::Variables(vs), QueryExpect::Is(t)) => t.parse() == Ok(vs.len()),
+            _ => false,
+        };
+        if !ok {
+            let _ = writeln!(problems, "  expected {e:?}");
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{problems}  got {a:?}"))
     }
 }
 
@@ -456,6 +828,19 @@ pub fn run(cases: &[Case], runner: &mut dyn Runner) -> (usize, Vec<String>) {
                     case.name,
                     shorten(&cell.source).replace('\n', "\n    ")
                 ));
+            }
+            for q in &cell.queries {
+                checked += 1;
+                let answer = runner.query(&q.query);
+                if let Err(why) = check_query(q, &answer) {
+                    failures.push(format!(
+                        "{}:{}: case \"{}\", query {:?}:\n{why}",
+                        case.file.display(),
+                        q.line,
+                        case.name,
+                        q.query
+                    ));
+                }
             }
         }
     }
