@@ -11,6 +11,7 @@ pub mod ast;
 pub mod bench;
 pub mod budget;
 pub mod builtins;
+pub mod catalogue;
 pub mod compiler;
 pub mod diagnostic;
 pub mod disasm;
