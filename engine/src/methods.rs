@@ -4,11 +4,13 @@
 //!
 //! A method that changes its receiver (`push`, `pop`, `insert`, `remove`, `sort` ...) gets the
 //! receiver by `&mut`; when the receiver is a variable or a field the VM hands it over without
-//! a copy, so `xs.push(x)` in a loop is amortised O(1). Such a method is listed in [`mutates`].
-//! `sort` and `reverse` change an array in place and also return it.
+//! a copy, so `xs.push(x)` in a loop is amortised O(1). Such a method is marked so in the
+//! catalogue ([`crate::catalogue`], read by [`mutates`]). `sort` and `reverse` change an array
+//! in place and also return it.
 
 use crate::arith;
 use crate::builtins::{parse_float, parse_int, to_float};
+use crate::catalogue::MethodId;
 use crate::display::{display, display_plain, format_float};
 use crate::value::*;
 use crate::vm::{norm_index, Vm, VmError};
@@ -18,27 +20,9 @@ use std::rc::Rc;
 type VResult<T> = Result<T, VmError>;
 
 /// Methods that change their receiver (a variable or a place is updated after the call; the
-/// transpiler makes such a receiver `mut`).
+/// transpiler makes such a receiver `mut`): the catalogue's `mutates`.
 pub fn mutates(name: &str) -> bool {
-    matches!(
-        name,
-        "push"
-            | "pop"
-            | "insert"
-            | "remove"
-            | "clear"
-            | "extend"
-            | "append"
-            | "push_str"
-            | "truncate"
-            | "sort"
-            | "sort_by"
-            | "sort_by_key"
-            | "reverse"
-            | "retain"
-            | "dedup"
-            | "swap"
-    )
+    MethodId::lookup(name).is_some_and(MethodId::mutates)
 }
 
 /// `len(x)` and `x.len()`: bytes of a string, elements of a collection.
