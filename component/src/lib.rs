@@ -77,6 +77,7 @@ impl wit::Guest for Component {
                         engine::bench::Group::Seed => wit::BenchmarkGroup::Seed,
                         engine::bench::Group::Compile => wit::BenchmarkGroup::Compile,
                         engine::bench::Group::Compute => wit::BenchmarkGroup::Compute,
+                        engine::bench::Group::Protocol => wit::BenchmarkGroup::Protocol,
                     },
                     setup: c.setup,
                     cell: c.cell,
@@ -198,12 +199,17 @@ impl wit::GuestSession for Session {
             .borrow()
             .variables()
             .into_iter()
-            .map(|v| wit::Variable {
-                name: v.name,
-                type_name: v.type_name,
-                display: v.display,
-            })
+            .map(variable)
             .collect()
+    }
+
+    fn variables_since(&self, generation: u64) -> wit::VariablesUpdate {
+        let since = u32::try_from(generation).unwrap_or(u32::MAX);
+        let (generation, changed) = self.0.borrow().variables_since(since);
+        wit::VariablesUpdate {
+            generation: generation as u64,
+            changed: changed.into_iter().map(variable).collect(),
+        }
     }
 
     fn disassemble(&self, source: String) -> Result<String, wit::Diagnostic> {
@@ -211,6 +217,14 @@ impl wit::GuestSession for Session {
             .borrow_mut()
             .disassemble(&source)
             .map_err(|d| diagnostic(&d, &source))
+    }
+}
+
+fn variable(v: assist::Variable) -> wit::Variable {
+    wit::Variable {
+        name: v.name,
+        type_name: v.type_name,
+        display: v.display,
     }
 }
 

@@ -240,23 +240,20 @@ impl Session {
 
     fn member_candidates(&self, s: &str, dot: usize, prefix: &str, items: &mut Vec<Completion>) {
         let types = &self.vm.types;
-        let mut seen = HashSet::new();
-        let mut push = |items: &mut Vec<Completion>, label: &str, kind, detail: String| {
-            if label.starts_with(prefix) && seen.insert(label.to_string()) {
-                items.push(Completion {
-                    label: label.to_string(),
-                    kind,
-                    detail,
-                });
-            }
-        };
+        // (a candidate's detail is made only once its label matches: most do not)
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut wanted = |label: &str| label.starts_with(prefix) && seen.insert(label.to_string());
         let recv = match self.receiver(s, dot) {
             Receiver::Value(v) => {
                 match &v {
                     Value::Object(m) => {
                         for (k, x) in m.iter() {
-                            if k.chars().all(is_ident) {
-                                push(items, k, CompletionKind::Field, type_label(x, types));
+                            if k.chars().all(is_ident) && wanted(k) {
+                                items.push(candidate(
+                                    k,
+                                    CompletionKind::Field,
+                                    type_label(x, types),
+                                ));
                             }
                         }
                     }
@@ -264,23 +261,26 @@ impl Session {
                         if let Some(d) = types.get(st.ty) {
                             if let TypeKind::Struct { fields, .. } = &d.kind {
                                 for (f, x) in fields.iter().zip(&st.fields) {
-                                    push(items, f, CompletionKind::Field, type_label(x, types));
+                                    if wanted(f) {
+                                        let detail = type_label(x, types);
+                                        items.push(candidate(f, CompletionKind::Field, detail));
+                                    }
                                 }
                             }
                         }
                     }
                     _ => {}
                 }
-                if let Some(ty) = user_type(&v) {
-                    if let Some(d) = types.get(ty) {
-                        let mut names: Vec<_> = d.methods.keys().collect();
-                        names.sort();
-                        for m in names {
+                if let Some(d) = user_type(&v).and_then(|ty| types.get(ty)) {
+                    let mut names: Vec<_> = d.methods.keys().collect();
+                    names.sort();
+                    for m in names {
+                        if wanted(m) {
                             let detail = self
                                 .signatures
                                 .get(&format!("{}.{m}", d.name) as &str)
                                 .map_or_else(|| format!("method of {}", d.name), |s| s.to_string());
-                            push(items, m, CompletionKind::Method, detail);
+                            items.push(candidate(m, CompletionKind::Method, detail));
                         }
                     }
                 }
@@ -295,13 +295,17 @@ impl Session {
         };
         entries.sort_by_key(|e| e.name);
         for e in &entries {
-            push(items, e.name, CompletionKind::Method, e.signature());
+            if wanted(e.name) {
+                items.push(candidate(e.name, CompletionKind::Method, e.signature()));
+            }
         }
         // an alias is offered when it matches and its canonical name does not
         if !prefix.is_empty() {
             for e in &entries {
                 for a in e.aliases {
-                    push(items, a, CompletionKind::Method, e.signature());
+                    if wanted(a) {
+                        items.push(candidate(a, CompletionKind::Method, e.signature()));
+                    }
                 }
             }
         }
@@ -484,6 +488,13 @@ impl Session {
 
     /// The session's bindings, in the order they were first bound (the built-ins excluded).
     pub fn variables(&self) -> Vec<Variable> {
+        self.variables_since(0).1
+    }
+
+    /// The generation of the session (how many cells succeeded) and the bindings bound or
+    /// changed by the cells after `generation`: what a variables panel needs after a cell,
+    /// without listing every binding again (generation 0: all of them).
+    pub fn variables_since(&self, generation: u32) -> (u32, Vec<Variable>) {
         let types = &self.vm.types;
         let mut out = Vec::new();
         for (slot, name) in self
@@ -493,6 +504,9 @@ impl Session {
             .enumerate()
             .skip(self.builtin_globals)
         {
+            if generation > 0 && self.changed.get(slot).is_none_or(|&c| c <= generation) {
+                continue;
+            }
             match self.vm.globals.get(slot) {
                 None | Some(Value::Undef) => {}
                 Some(v) => out.push(Variable {
@@ -508,7 +522,7 @@ impl Session {
                 }),
             }
         }
-        out
+        (self.cells, out)
     }
 }
 
@@ -542,6 +556,14 @@ pub fn is_complete(source: &str) -> Completeness {
         Err(_) => 0,
     };
     Completeness::Incomplete("    ".repeat(depth))
+}
+
+fn candidate(label: &str, kind: CompletionKind, detail: String) -> Completion {
+    Completion {
+        label: label.to_string(),
+        kind,
+        detail,
+    }
 }
 
 fn user_type(v: &Value) -> Option<crate::value::TypeId> {
@@ -825,5 +847,21 @@ mod tests {
         assert_eq!(v[1].type_name, "[Float]");
         assert_eq!(v[2].type_name, "fun f(x)");
         assert!(v[3].display.ends_with('…') && v[3].display.chars().count() <= 101);
+    }
+
+    #[test]
+    fn variables_since_a_generation_are_what_changed() {
+        let mut s = session(&["let a = 1", "let b = [1]", "fun f() { a }"]);
+        let (g, all) = s.variables_since(0);
+        assert_eq!((g, all.len()), (3, 3));
+        s.execute_cell("b.push(2)");
+        s.execute_cell("let c = a + 1");
+        // a failed cell changes nothing
+        assert!(s.execute_cell("a = 5; undefined").diagnostic.is_some());
+        let (g2, changed) = s.variables_since(g);
+        let names: Vec<&str> = changed.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!((g2, names), (5, vec!["b", "c"]));
+        assert_eq!(changed[0].display, "[1, 2]");
+        assert!(s.variables_since(g2).1.is_empty());
     }
 }

@@ -38,6 +38,123 @@ pub const COMPUTE_CELLS: [(&str, &str, &str); 3] = [
     ),
 ];
 
+/// The notebook protocol's questions, asked of a session with [`PROTOCOL_BINDINGS`] bindings:
+/// name and query, written as the corpus writes them (`complete SOURCE` with `<|>` at the
+/// cursor, `inspect SOURCE`, `is-complete SOURCE`, `variables`, and `variables-changed CELL`:
+/// after an untimed CELL, the bindings it changed) and target: p99 under
+/// [`PROTOCOL_TARGET_US`], or none for the full list of variables, a one-time cost when a
+/// variables panel opens (reported, not a goal).
+pub const PROTOCOL_QUERIES: [(&str, &str, Option<f64>); 6] = [
+    (
+        "complete after a dot",
+        "complete xs.pu<|>",
+        Some(PROTOCOL_TARGET_US),
+    ),
+    (
+        "complete a name",
+        "complete let y = v99<|>",
+        Some(PROTOCOL_TARGET_US),
+    ),
+    (
+        "inspect a function",
+        "inspect dou<|>ble(21)",
+        Some(PROTOCOL_TARGET_US),
+    ),
+    (
+        "is-complete",
+        "is-complete fun f(n) {\n    if n > 0 {",
+        Some(PROTOCOL_TARGET_US),
+    ),
+    (
+        "variables changed by a cell",
+        "variables-changed v7 += 1",
+        Some(PROTOCOL_TARGET_US),
+    ),
+    ("variables: all of them", "variables", None),
+];
+
+/// Bindings of the session the protocol's questions are asked of.
+pub const PROTOCOL_BINDINGS: usize = 1000;
+/// The protocol's target: p99 under 50 us.
+pub const PROTOCOL_TARGET_US: f64 = 50.0;
+
+/// The cell that makes the protocol's session: [`PROTOCOL_BINDINGS`] bindings (ints, a
+/// string, an array, a function, a struct type and value).
+pub fn protocol_setup() -> String {
+    let mut s = String::from(
+        "let xs = [3, 1, 2]\nlet name = \"Ruchy\"\nfun double(n: Int) -> Int { n * 2 }\nstruct Point { x: Int, y: Int }\nlet p = Point { x: 1, y: 2 }\n",
+    );
+    for i in 0..PROTOCOL_BINDINGS - 5 {
+        s.push_str(&format!("let v{i} = {i}\n"));
+    }
+    s
+}
+
+/// A protocol query: `complete`/`inspect` with source and cursor, `is-complete` with source,
+/// `variables`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Query {
+    Complete(String, usize),
+    Inspect(String, usize),
+    IsComplete(String),
+    Variables,
+    /// The variables an untimed cell changed.
+    VariablesChanged(String),
+}
+
+/// Reads a query as [`PROTOCOL_QUERIES`] writes it (`\n` is a newline, `<|>` the cursor).
+pub fn parse_query(text: &str) -> Option<Query> {
+    let (verb, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let source = rest.replace("\\n", "\n");
+    let at = source.find("<|>");
+    let without = source.replacen("<|>", "", 1);
+    Some(match verb {
+        "complete" => Query::Complete(without, at?),
+        "inspect" => Query::Inspect(without, at?),
+        "is-complete" => Query::IsComplete(source),
+        "variables" => Query::Variables,
+        "variables-changed" => Query::VariablesChanged(source),
+        _ => return None,
+    })
+}
+
+/// What a query needs done untimed before it: for `variables-changed`, runs its cell and
+/// returns the generation before it (0 otherwise).
+pub fn prepare(session: &mut Session, q: &Query) -> Result<u32, String> {
+    match q {
+        Query::VariablesChanged(cell) => {
+            let before = session.variables_since(u32::MAX).0;
+            match session.execute_cell(cell).diagnostic {
+                Some(d) => Err(d.message),
+                None => Ok(before),
+            }
+        }
+        _ => Ok(0),
+    }
+}
+
+/// Asks `session` the query (`since`: what [`prepare`] returned); a short description of
+/// the answer.
+pub fn ask(session: &Session, q: &Query, since: u32) -> String {
+    match q {
+        Query::Complete(s, at) => {
+            let c = session.complete(s, *at);
+            let first: Vec<&str> = c.items.iter().take(3).map(|i| i.label.as_str()).collect();
+            format!("{} candidates: {}", c.items.len(), first.join(", "))
+        }
+        Query::Inspect(s, at) => session.inspect(s, *at).map_or("none".into(), |i| {
+            i.markdown.lines().nth(1).unwrap_or("").to_string()
+        }),
+        Query::IsComplete(s) => format!("{:?}", crate::assist::is_complete(s)),
+        Query::Variables => format!("{} variables", session.variables().len()),
+        Query::VariablesChanged(_) => {
+            let (_, changed) = session.variables_since(since);
+            let names: Vec<&str> = changed.iter().map(|v| v.name.as_str()).collect();
+            format!("{} changed: {}", changed.len(), names.join(", "))
+        }
+    }
+}
+
 /// How often each compute cell runs when the seed cells run `iterations` times.
 pub fn compute_iterations(iterations: u32) -> u32 {
     (iterations / 100).max(3)
@@ -139,6 +256,9 @@ pub enum Group {
     /// `compile` (Ruchy to Rust) of the seed program up to a seed cell.
     Compile,
     Compute,
+    /// The notebook protocol's questions (completion, inspection, is-complete, variables) on a
+    /// session with 1,000 bindings.
+    Protocol,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -228,7 +348,57 @@ pub fn run(iterations: u32) -> Report {
             runs.record(&session.execute_cell(cell));
         }
     }
-    report(&seed, &compile, &compute)
+    let mut session = Session::new();
+    let setup = protocol_setup();
+    let setup_failed = session.execute_cell(&setup).diagnostic.is_some();
+    let mut protocol: Vec<Runs> = vec![Runs::default(); PROTOCOL_QUERIES.len()];
+    for (runs, (_, text, _)) in protocol.iter_mut().zip(PROTOCOL_QUERIES.iter()) {
+        runs.failed = setup_failed;
+        let Some(q) = parse_query(text) else {
+            runs.failed = true;
+            continue;
+        };
+        for _ in 0..iterations {
+            let since = match prepare(&mut session, &q) {
+                Ok(g) => g,
+                Err(e) => {
+                    runs.failed = true;
+                    runs.result = format!("error: {e}");
+                    break;
+                }
+            };
+            let t0 = clock.now_ns();
+            let answer = std::hint::black_box(ask(&session, &q, since));
+            let t1 = clock.now_ns();
+            runs.samples.push(t1.saturating_sub(t0) as f64 / 1000.0);
+            runs.result = answer;
+        }
+    }
+    let mut r = report(&seed, &compile, &compute);
+    r.categories.extend(protocol_categories(&protocol));
+    r
+}
+
+/// The protocol rows: met when every question was answered and the p99 is under the target.
+pub fn protocol_categories(runs: &[Runs]) -> Vec<Category> {
+    let setup = protocol_setup();
+    PROTOCOL_QUERIES
+        .iter()
+        .zip(runs)
+        .map(|((name, query, target), r)| {
+            let stats = Stats::of(&r.samples);
+            Category {
+                name: name.to_string(),
+                group: Group::Protocol,
+                setup: setup.clone(),
+                cell: query.to_string(),
+                result: r.result.clone(),
+                target_us: *target,
+                target_met: !r.failed && target.is_none_or(|t| stats.p99 < t),
+                stats,
+            }
+        })
+        .collect()
 }
 
 /// The warm-up before the timed runs: rounds of every seed cell and compile program, for at
@@ -361,7 +531,22 @@ mod tests {
     #[test]
     fn the_benchmark_runs_every_cell_and_computes_real_results() {
         let r = run(3);
-        assert_eq!(r.categories.len(), 14);
+        assert_eq!(r.categories.len(), 20);
+        let protocol: Vec<&str> = r.categories[14..]
+            .iter()
+            .map(|c| c.result.as_str())
+            .collect();
+        assert_eq!(
+            protocol,
+            [
+                "1 candidates: push",
+                "6 candidates: v99, v990, v991",
+                "fun double(n: Int) -> Int",
+                "Incomplete(\"        \")",
+                "1 changed: v7",
+                "1000 variables"
+            ]
+        );
         assert!(r.categories[..11].iter().all(|c| c.stats.samples == 3));
         assert!(
             r.categories[5..11]
@@ -370,7 +555,7 @@ mod tests {
             "{:?}",
             r.categories
         );
-        let results: Vec<&str> = r.categories[11..]
+        let results: Vec<&str> = r.categories[11..14]
             .iter()
             .map(|c| c.result.as_str())
             .collect();

@@ -78,7 +78,10 @@ pub struct Session {
     /// The signature of each function the cells defined, as written (`fun f(n: Int) -> Int`);
     /// methods under `Type.name`. For completion and inspection ([`crate::assist`]).
     pub(crate) signatures: HashMap<Rc<str>, Rc<str>>,
-    cells: u32,
+    /// For each global slot, the successful cell that last wrote it (0: none yet), so that
+    /// a variables panel can ask what changed ([`Session::variables_since`]).
+    pub(crate) changed: Vec<u32>,
+    pub(crate) cells: u32,
     clock: Rc<dyn Clock>,
     /// The cells that succeeded, in order, for [`Session::export_rust`]; a cell run again
     /// right after itself adds a repeat, not a copy (so a session that runs one cell many
@@ -112,6 +115,7 @@ impl Session {
         Session {
             builtin_globals: globals.names.len(),
             signatures: HashMap::new(),
+            changed: Vec::new(),
             vm,
             globals,
             cells: 0,
@@ -226,6 +230,15 @@ impl Session {
             Ok(v) => {
                 self.cells = cell;
                 self.signatures.extend(signatures);
+                // the rollback log holds every global the cell wrote
+                self.changed.resize(self.globals.names.len(), 0);
+                for u in &self.vm.undo {
+                    if let crate::vm::Undo::Global(slot, _) = u {
+                        if let Some(c) = self.changed.get_mut(*slot as usize) {
+                            *c = cell;
+                        }
+                    }
+                }
                 self.vm.undo.clear();
                 let display = match (&v, script) {
                     (_, true) | (Value::Nil, _) => None,

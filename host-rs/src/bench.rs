@@ -120,18 +120,50 @@ pub fn round_trips(
             inst.drop_session(s)?;
         }
     }
+    // protocol rows: the questions asked of one session made by the category's setup
+    let protocol: Vec<usize> = (0..cats.len())
+        .filter(|&i| cats[i].group == BenchmarkGroup::Protocol)
+        .collect();
+    if let Some(&first) = protocol.first() {
+        let s = inst.new_session()?;
+        let setup_failed = inst
+            .execute_cell(s, &cats[first].setup)?
+            .diagnostic
+            .is_some();
+        for &i in &protocol {
+            failed[i] |= setup_failed;
+            let Some(q) = Query::parse(&cats[i].cell) else {
+                failed[i] = true;
+                continue;
+            };
+            for _ in 0..iterations.max(1) {
+                let since = q.prepare(inst, s)?;
+                let t = Instant::now();
+                let answer = q.ask(inst, s, since)?;
+                samples[i].push(t.elapsed().as_nanos() as f64 / 1000.0);
+                results[i] = answer;
+            }
+        }
+        inst.drop_session(s)?;
+    }
     let rows: Vec<Row> = cats
         .iter()
         .enumerate()
         .map(|(i, c)| {
             let stats = Stats::of(&samples[i]);
+            // protocol rows are met on their p99, the others on their p95
+            let tail = if c.group == BenchmarkGroup::Protocol {
+                stats.p99
+            } else {
+                stats.p95
+            };
             Row {
                 category: c.name.clone(),
                 group: c.group,
                 cell: c.cell.clone(),
                 result: results[i].clone(),
                 target_us: c.target_us,
-                met: !failed[i] && c.target_us.is_none_or(|t| stats.p95 < t),
+                met: !failed[i] && c.target_us.is_none_or(|t| tail < t),
                 stats,
             }
         })
@@ -144,12 +176,89 @@ pub fn round_trips(
     let overall_mean = Stats::of(&seed_samples).mean;
     let simple = seed.first().map_or(0.0, |&i| share_under(&samples[i]));
     Ok(RoundTrips {
-        criteria_met: simple >= 0.95 && overall_mean < MEAN_TARGET_US && rows.iter().all(|r| r.met),
+        criteria_met: simple >= 0.95
+            && overall_mean < MEAN_TARGET_US
+            && rows
+                .iter()
+                .all(|r| r.met || r.group == BenchmarkGroup::Protocol),
         share_under_cell_target: share_under(&seed_samples),
         simple_share_under_cell_target: simple,
         overall_mean,
         rows,
     })
+}
+
+/// A notebook-protocol question as the benchmark writes it (`complete SOURCE` with `<|>` at
+/// the cursor, `inspect SOURCE`, `is-complete SOURCE` with `\n` for a newline, `variables`).
+enum Query {
+    Complete(String, u32),
+    Inspect(String, u32),
+    IsComplete(String),
+    Variables,
+    /// `variables-since` after an untimed cell.
+    VariablesChanged(String),
+}
+
+impl Query {
+    fn parse(text: &str) -> Option<Query> {
+        let (verb, rest) = text.split_once(' ').unwrap_or((text, ""));
+        let source = rest.replace("\\n", "\n");
+        let at = source.find("<|>").map(|a| a as u32);
+        let without = source.replacen("<|>", "", 1);
+        Some(match verb {
+            "complete" => Query::Complete(without, at?),
+            "inspect" => Query::Inspect(without, at?),
+            "is-complete" => Query::IsComplete(source),
+            "variables" => Query::Variables,
+            "variables-changed" => Query::VariablesChanged(source),
+            _ => return None,
+        })
+    }
+
+    /// What must happen untimed before it: `variables-changed` runs its cell; the generation
+    /// before it.
+    fn prepare(&self, inst: &mut Instance, s: crate::host::SessionHandle) -> Result<u64> {
+        Ok(match self {
+            Query::VariablesChanged(cell) => {
+                let before = inst.variables_since(s, u64::MAX)?.generation;
+                if let Some(d) = inst.execute_cell(s, cell)?.diagnostic {
+                    anyhow::bail!("{cell}: {}", d.message);
+                }
+                before
+            }
+            _ => 0,
+        })
+    }
+
+    /// Asks it through the component; a short description of the answer.
+    fn ask(
+        &self,
+        inst: &mut Instance,
+        s: crate::host::SessionHandle,
+        since: u64,
+    ) -> Result<String> {
+        Ok(match self {
+            Query::Complete(src, at) => {
+                let c = inst.complete(s, src, *at)?;
+                let first: Vec<&str> = c.items.iter().take(3).map(|i| i.label.as_str()).collect();
+                format!("{} candidates: {}", c.items.len(), first.join(", "))
+            }
+            Query::Inspect(src, at) => inst.inspect(s, src, *at)?.map_or("none".into(), |i| {
+                i.markdown.lines().nth(1).unwrap_or("").to_string()
+            }),
+            Query::IsComplete(src) => match inst.is_complete(s, src)? {
+                crate::host::Completeness::Complete => "complete".into(),
+                crate::host::Completeness::Incomplete(i) => format!("incomplete {}", i.len()),
+                crate::host::Completeness::Invalid => "invalid".into(),
+            },
+            Query::Variables => format!("{} variables", inst.variables(s)?.len()),
+            Query::VariablesChanged(_) => {
+                let u = inst.variables_since(s, since)?;
+                let names: Vec<&str> = u.changed.iter().map(|v| v.name.as_str()).collect();
+                format!("{} changed: {}", u.changed.len(), names.join(", "))
+            }
+        })
+    }
 }
 
 /// The component's own report as table rows.
@@ -371,9 +480,14 @@ pub fn run(path: &Path, iterations: u32) -> Result<Report> {
     let mut host = round_trips(&mut inst, &inside, iterations)?;
     // A p99 is the 10th-slowest of 1,000 round trips: one burst of noise on a 2-core machine
     // (a build finishing, another process) takes it over the goal. A miss is measured once
-    // more and both are reported; a real regression misses twice.
+    // more and both are reported; a real regression misses twice. (So is a protocol row's.)
     let mut p99_first_try = None;
-    if host.worst_seed_p99() > P99_GOAL_US {
+    let protocol_missed = |h: &RoundTrips| {
+        h.rows
+            .iter()
+            .any(|r| r.group == BenchmarkGroup::Protocol && !r.met)
+    };
+    if host.worst_seed_p99() > P99_GOAL_US || protocol_missed(&host) {
         p99_first_try = Some(host.worst_seed_p99());
         host = round_trips(&mut inst, &inside, iterations)?;
     }
@@ -432,9 +546,33 @@ impl Report {
             && self.state.bindings_met
     }
 
-    /// The component's own report: its criteria and every category's target.
+    /// The component's own report: its criteria and every category's target (the protocol
+    /// rows are our goal, [`Report::protocol_met`]).
     fn inside_met(&self) -> bool {
-        self.inside.criteria_met && self.inside.categories.iter().all(|c| c.target_met)
+        self.inside.criteria_met
+            && self
+                .inside
+                .categories
+                .iter()
+                .all(|c| c.target_met || c.group == BenchmarkGroup::Protocol)
+    }
+
+    /// Every notebook-protocol question answered with a p99 under 50 us, in round trips from
+    /// the host and inside the component.
+    pub fn protocol_met(&self) -> bool {
+        let host = self
+            .host
+            .rows
+            .iter()
+            .filter(|r| r.group == BenchmarkGroup::Protocol);
+        let inside = self
+            .inside
+            .categories
+            .iter()
+            .filter(|c| c.group == BenchmarkGroup::Protocol);
+        host.clone().count() > 0
+            && host.clone().all(|r| r.met)
+            && inside.clone().all(|c| c.target_met)
     }
 
     pub fn p99_met(&self) -> bool {
@@ -447,7 +585,7 @@ impl Report {
 
     /// Our goals beyond the seed's (start, p99, memory): what `bench --check` also exits on.
     pub fn goals_met(&self) -> bool {
-        self.p99_met() && self.process_met() && self.memory.met()
+        self.p99_met() && self.process_met() && self.memory.met() && self.protocol_met()
     }
 
     pub fn text(&self) -> String {
@@ -529,7 +667,8 @@ impl Report {
         ));
         out.push_str(&format!(
             "\nseed success criteria (95% of simple cells under 10 ms, overall mean under 8 ms, every seed category under its target, session state flat): {}\n\
-             our goals (process start under {PROCESS_START_GOAL_MS} ms, seed p99 at most {P99_GOAL_US} us, guest memory under 10 MB): {}\n",
+             our goals (process start under {PROCESS_START_GOAL_MS} ms, seed p99 at most {P99_GOAL_US} us, guest memory under 10 MB, \
+             every notebook-protocol question's p99 under 50 us on a session with 1,000 bindings, host and inside): {}\n",
             met(self.seed_met()),
             met(self.goals_met())
         ));
@@ -572,6 +711,7 @@ impl Report {
                 "more_cells": MORE_CELLS, "host_rss_bytes": self.memory.host_rss, "met": self.memory.met(),
             },
             "seed_met": self.seed_met(),
+            "protocol_met": self.protocol_met(),
             "goals_met": self.goals_met(),
         })
     }
@@ -582,6 +722,7 @@ fn group_name(g: BenchmarkGroup) -> &'static str {
         BenchmarkGroup::Seed => "seed",
         BenchmarkGroup::Compile => "compile",
         BenchmarkGroup::Compute => "compute",
+        BenchmarkGroup::Protocol => "protocol",
     }
 }
 

@@ -17,7 +17,7 @@ wasmtime::component::bindgen!({
 pub use exports::ruchy::notebook::engine::{
     BenchmarkCategory, BenchmarkGroup, BenchmarkReport, CellError, CellResult, Completeness,
     Completion, CompletionKind, Completions, Diagnostic, DiagnosticKind, DisplayOutput, Inspection,
-    Limits, MimeData, Performance, Span, Variable,
+    Limits, MimeData, Performance, Span, Variable, VariablesUpdate,
 };
 
 /// Per-instance host state: the WASI context and its resource table.
@@ -259,6 +259,18 @@ impl Instance {
         self.arm();
         let api = self.bindings.ruchy_notebook_engine();
         Ok(api.session().call_variables(&mut self.store, s.0)?)
+    }
+
+    pub fn variables_since(
+        &mut self,
+        s: SessionHandle,
+        generation: u64,
+    ) -> Result<VariablesUpdate> {
+        self.arm();
+        let api = self.bindings.ruchy_notebook_engine();
+        Ok(api
+            .session()
+            .call_variables_since(&mut self.store, s.0, generation)?)
     }
 
     pub fn disassemble(

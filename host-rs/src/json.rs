@@ -2,6 +2,7 @@
 //! for `-`; enum cases as strings; a variant as `{"tag": CASE, "val": PAYLOAD}` (as jco gives
 //! it to JavaScript); an `option` as the value or `null`. The Node host prints the same shape.
 
+use crate::host::VariablesUpdate;
 use crate::host::{
     CellResult, Completeness, CompletionKind, Completions, Diagnostic, Inspection, MimeData, Span,
     Variable,
@@ -76,6 +77,10 @@ pub fn completeness(c: &Completeness) -> Value {
         Completeness::Incomplete(indent) => json!({ "tag": "incomplete", "val": indent }),
         Completeness::Invalid => json!({ "tag": "invalid" }),
     }
+}
+
+pub fn variables_update(u: &VariablesUpdate) -> Value {
+    json!({ "generation": u.generation, "changed": variables(&u.changed) })
 }
 
 pub fn variables(v: &[Variable]) -> Value {

@@ -7,7 +7,7 @@
 //! host-rs complete [--cell C].. 'SOURCE' CURSOR   completion at a byte offset (--json)
 //! host-rs inspect [--cell C].. 'SOURCE' CURSOR    the name at a byte offset, as Markdown
 //! host-rs is-complete 'SOURCE'               complete, incomplete (indent) or invalid
-//! host-rs variables [--cell C]..             the session's bindings
+//! host-rs variables [--cell C].. [--since N] the session's bindings (changed since N)
 //! host-rs compile FILE [-o OUT.rs]           a program or notebook to Rust (stdout or OUT.rs)
 //! host-rs compile --check FILE              ... then build it, run it, compare with the interpreter
 //! host-rs disasm 'SOURCE'                   the bytecode a cell compiles to
@@ -94,10 +94,13 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// The session's variables after running the --cell cells.
+    /// The session's variables after running the --cell cells (with --since N: only those
+    /// the cells after the N-th successful one bound or changed, and the generation now).
     Variables {
         #[arg(long = "cell")]
         cells: Vec<String>,
+        #[arg(long)]
+        since: Option<u64>,
         #[arg(long)]
         json: bool,
     },
@@ -240,9 +243,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Variables { cells, json } => {
+        Cmd::Variables { cells, since, json } => {
             let (mut inst, s) = session_after(&cli.component, cells)?;
-            let vars = inst.variables(s)?;
+            let vars = match since {
+                Some(g) => {
+                    let u = inst.variables_since(s, *g)?;
+                    if *json {
+                        let u = host_rs::json::variables_update(&u);
+                        println!("{}", serde_json::to_string_pretty(&u)?);
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    println!("generation {}", u.generation);
+                    u.changed
+                }
+                None => inst.variables(s)?,
+            };
             if *json {
                 println!(
                     "{}",
