@@ -548,7 +548,7 @@ const METHOD_TABLE: &[Entry] = &[
     m!(Array Map(f: "Fn(T) -> U") -> "[U]", "f of each element."),
     m!(Array FlatMap(f: "Fn(T) -> [U]") -> "[U]", "f of each element, arrays flattened one level."),
     m!(Array Filter(f: "Fn(T) -> Bool") -> "[T]", "The elements for which f is true."),
-    m!(Array FilterMap(f: "Fn(T) -> Option<U>") -> "[U]", "The values of f's Some results (nil and None left out)."),
+    m!(Array FilterMap(f: "Fn(T) -> Option<U>") -> "[U]", "The results of f, a Some unwrapped, None and nil left out."),
     m!(Array Any(f: "Fn(T) -> Bool") -> "Bool", "Whether f is true for some element."),
     m!(Array All(f: "Fn(T) -> Bool") -> "Bool", "Whether f is true for every element."),
     m!(Array Each(f: "Fn(T)") -> "nil", "Calls f on each element."),
