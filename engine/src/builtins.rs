@@ -4,6 +4,7 @@
 //! Methods (`"abc".len()`, `xs.map(f)`) live in [`crate::methods`].
 
 use crate::arith;
+use crate::catalogue::MethodId;
 use crate::chart::ChartKind;
 use crate::display::{display, display_plain};
 use crate::format::{has_placeholder, template};
@@ -406,13 +407,18 @@ impl Vm {
                 }
                 let mut recv = std::mem::take(&mut args[0]);
                 let rest = args[1..].to_vec();
-                self.call_method(&mut recv, name, &rest)
+                self.call_method(
+                    &mut recv,
+                    MethodId::lookup(name).unwrap_or(MethodId::Unknown),
+                    name,
+                    &rest,
+                )
             }
             Split => {
                 arity(name, args, 1, 2)?;
                 let mut recv = std::mem::take(&mut args[0]);
                 let rest = args[1..].to_vec();
-                self.call_method(&mut recv, "split", &rest)
+                self.call_method(&mut recv, MethodId::Split, "split", &rest)
             }
             IsNil => {
                 arity(name, args, 1, 1)?;

@@ -394,18 +394,6 @@ macro_rules! f {
     };
 }
 
-/// The free functions still being added (on another branch) without a `Builtin` yet.
-pub const PENDING_FUNCTIONS: &[&str] = &[
-    "html",
-    "markdown",
-    "svg",
-    "display",
-    "line_chart",
-    "scatter_chart",
-    "bar_chart",
-    "histogram",
-];
-
 static FUNCTIONS: &[Entry] = &[
     // ---- output
     f!("println"(...values: "Any") -> "nil", "Prints the values separated by spaces and a newline; a first string with {} placeholders is a template."),
@@ -456,7 +444,7 @@ static FUNCTIONS: &[Entry] = &[
     f!("join"(xs: "[T]", [sep: "String"]) -> "String", "The elements as text, separated by sep."),
     f!("split"(s: "String", [sep: "String"]) -> "[String]", "The parts of s between each sep; without sep, between runs of whitespace."),
     // ---- being added on another branch (rich output; no `Builtin` variant yet here):
-    // keep in step with PENDING_FUNCTIONS
+    // ---- notebook output (rich values, display, charts)
     f!("html"(s: "String") -> "Html", "A value shown as HTML (text/html) in notebooks."),
     f!("markdown"(s: "String") -> "Markdown", "A value shown as Markdown (text/markdown) in notebooks."),
     f!("svg"(s: "String") -> "Svg", "A value shown as an SVG image (image/svg+xml) in notebooks."),
@@ -548,7 +536,7 @@ const METHOD_TABLE: &[Entry] = &[
     m!(Array Map(f: "Fn(T) -> U") -> "[U]", "f of each element."),
     m!(Array FlatMap(f: "Fn(T) -> [U]") -> "[U]", "f of each element, arrays flattened one level."),
     m!(Array Filter(f: "Fn(T) -> Bool") -> "[T]", "The elements for which f is true."),
-    m!(Array FilterMap(f: "Fn(T) -> Option<U>") -> "[U]", "The values of f's Some results (nil and None left out)."),
+    m!(Array FilterMap(f: "Fn(T) -> Option<U>") -> "[U]", "The results of f, a Some unwrapped, None and nil left out."),
     m!(Array Any(f: "Fn(T) -> Bool") -> "Bool", "Whether f is true for some element."),
     m!(Array All(f: "Fn(T) -> Bool") -> "Bool", "Whether f is true for every element."),
     m!(Array Each(f: "Fn(T)") -> "nil", "Calls f on each element."),
@@ -779,8 +767,8 @@ mod tests {
         for e in FUNCTIONS {
             for n in std::iter::once(&e.name).chain(e.aliases) {
                 assert!(
-                    Builtin::ALL.iter().any(|b| b.name() == *n) || PENDING_FUNCTIONS.contains(n),
-                    "{n} is neither a builtin nor pending"
+                    Builtin::ALL.iter().any(|b| b.name() == *n),
+                    "{n} is not a builtin"
                 );
             }
         }

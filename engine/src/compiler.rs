@@ -10,6 +10,7 @@
 //! the arguments are contiguous and the callee's frame can start on them without a copy.
 
 use crate::ast::*;
+use crate::catalogue::MethodId;
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Span};
 use crate::format::FormatSpec;
 use crate::opcode::*;
@@ -1570,9 +1571,11 @@ impl Compiler<'_> {
         })?;
         let mark = self.mark();
         let name = self.name(method);
+        // the built-in method is resolved here, once; the VM dispatches on the id
+        let id = MethodId::lookup(method).unwrap_or(MethodId::Unknown);
         if !optional && self.is_place(receiver) {
             let place = self.place(receiver)?;
-            let place = self.desc(Desc::Place(place));
+            let place = self.desc(Desc::MethodPlace { place, name });
             let base = self.alloc_n(2 + args.len(), span)?;
             for (i, a) in args.iter().enumerate() {
                 self.expr_to(a, base + 2 + i as Reg)?;
@@ -1581,7 +1584,7 @@ impl Compiler<'_> {
                 Op::CallMethodPlace {
                     base,
                     argc,
-                    name,
+                    id,
                     place,
                 },
                 span,
@@ -1614,7 +1617,15 @@ impl Compiler<'_> {
         for (i, a) in args.iter().enumerate() {
             self.expr_to(a, base + 2 + i as Reg)?;
         }
-        self.emit(Op::CallMethod { base, argc, name }, span);
+        self.emit(
+            Op::CallMethod {
+                base,
+                argc,
+                id,
+                name,
+            },
+            span,
+        );
         if let Some(k) = skip {
             self.patch(k);
         }

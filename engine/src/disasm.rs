@@ -78,9 +78,16 @@ fn jump_target(op: &Op, at: usize) -> Option<i64> {
 fn note(p: &Proto, op: &Op) -> Option<String> {
     match op {
         Op::LoadConst { idx, .. } => p.consts.get(*idx as usize).map(|v| format!("{v:?}")),
-        Op::GetField { name, .. }
-        | Op::CallMethod { name, .. }
-        | Op::CallMethodPlace { name, .. } => p.names.get(*name as usize).map(|n| n.to_string()),
+        Op::GetField { name, .. } | Op::CallMethod { name, .. } => {
+            p.names.get(*name as usize).map(|n| n.to_string())
+        }
+        Op::CallMethodPlace { place, .. } => match p.descs.get(*place as usize) {
+            Some(Desc::MethodPlace { place: pl, name }) => {
+                let name = p.names.get(*name as usize).map_or("?", |n| n);
+                Some(format!("{name} on {}{:?}", pl.name, pl.steps))
+            }
+            _ => None,
+        },
         Op::MakeClosure { proto, .. } => p.protos.get(*proto as usize).map(|c| c.name.to_string()),
         Op::StorePlace { place, .. } | Op::LoadPlace { place, .. } => {
             match p.descs.get(*place as usize) {

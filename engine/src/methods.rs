@@ -11,6 +11,7 @@
 use crate::arith;
 use crate::builtins::{parse_float, parse_int, to_float};
 use crate::catalogue::MethodId;
+use crate::catalogue::MethodId as M;
 use crate::display::{display, display_plain, format_float};
 use crate::value::*;
 use crate::vm::{norm_index, Vm, VmError};
@@ -220,22 +221,29 @@ fn sum_values(items: &[Value], product: bool) -> VResult<Value> {
 }
 
 impl Vm {
-    /// Calls the built-in method `name` on `recv`.
-    pub fn call_method(&mut self, recv: &mut Value, name: &str, args: &[Value]) -> VResult<Value> {
-        match name {
-            "to_string" if !matches!(recv, Value::Float(_)) => {
+    /// Calls the built-in method `id` on `recv`; `name` is the name the call was written with
+    /// (for messages; [`MethodId::Unknown`] for a name no built-in method has).
+    pub fn call_method(
+        &mut self,
+        recv: &mut Value,
+        id: MethodId,
+        name: &str,
+        args: &[Value],
+    ) -> VResult<Value> {
+        match id {
+            M::ToString if !matches!(recv, Value::Float(_)) => {
                 want(name, args, 0)?;
                 return Ok(Value::str(display_plain(recv, &self.types)));
             }
-            "clone" | "to_owned" => return Ok(recv.clone()),
+            M::Clone => return Ok(recv.clone()),
             _ => {}
         }
         match recv {
-            Value::Str(_) => self.string_method(recv, name, args),
-            Value::Array(_) => self.array_method(recv, name, args),
+            Value::Str(_) => self.string_method(recv, id, name, args),
+            Value::Array(_) => self.array_method(recv, id, name, args),
             Value::Range(r) => {
-                match name {
-                    "contains" => {
+                match id {
+                    M::Contains => {
                         want(name, args, 1)?;
                         let Value::Int(x) = args[0] else {
                             return Ok(Value::Bool(false));
@@ -248,36 +256,36 @@ impl Vm {
                         };
                         return Ok(Value::Bool(lo_ok && hi_ok));
                     }
-                    "len" | "count" => return length(recv).map(Value::Int),
-                    "start" => return Ok(r.start.map_or(Value::Nil, Value::Int)),
-                    "end" => return Ok(r.end.map_or(Value::Nil, Value::Int)),
+                    M::Len | M::Count => return length(recv).map(Value::Int),
+                    M::Start => return Ok(r.start.map_or(Value::Nil, Value::Int)),
+                    M::End => return Ok(r.end.map_or(Value::Nil, Value::Int)),
                     _ => {}
                 }
-                if mutates(name) && name != "reverse" && name != "sort" {
+                if id.mutates() && id != M::Reverse && id != M::Sort {
                     return Err(unknown(recv, name));
                 }
                 let mut arr = Value::array(range_items(r)?);
-                self.array_method(&mut arr, name, args)
+                self.array_method(&mut arr, id, name, args)
             }
-            Value::Tuple(t) => match name {
-                "len" => Ok(Value::Int(t.len() as i64)),
-                "to_array" | "to_vec" | "iter" => Ok(Value::Array(t.clone())),
-                "contains" => {
+            Value::Tuple(t) => match id {
+                M::Len => Ok(Value::Int(t.len() as i64)),
+                M::ToArray | M::Iter => Ok(Value::Array(t.clone())),
+                M::Contains => {
                     want(name, args, 1)?;
                     Ok(Value::Bool(t.iter().any(|x| x.equals(&args[0]))))
                 }
                 _ => Err(unknown(recv, name)),
             },
-            Value::Object(_) => self.object_method(recv, name, args),
-            Value::Int(_) | Value::Float(_) => self.number_method(recv, name, args),
-            Value::Variant(_) | Value::Unit(..) => self.variant_method(recv, name, args),
-            Value::Bool(b) => match name {
-                "then" | "then_some" => {
+            Value::Object(_) => self.object_method(recv, id, name, args),
+            Value::Int(_) | Value::Float(_) => self.number_method(recv, id, name, args),
+            Value::Variant(_) | Value::Unit(..) => self.variant_method(recv, id, name, args),
+            Value::Bool(b) => match id {
+                M::Then | M::ThenSome => {
                     want(name, args, 1)?;
                     if !*b {
                         return Ok(Value::none());
                     }
-                    let v = if name == "then" {
+                    let v = if id == M::Then {
                         self.call_value(&args[0], &[])?
                     } else {
                         args[0].clone()
@@ -290,7 +298,13 @@ impl Vm {
         }
     }
 
-    fn string_method(&mut self, recv: &mut Value, name: &str, args: &[Value]) -> VResult<Value> {
+    fn string_method(
+        &mut self,
+        recv: &mut Value,
+        id: MethodId,
+        name: &str,
+        args: &[Value],
+    ) -> VResult<Value> {
         let Value::Str(s) = recv else {
             return Err(unknown(recv, name));
         };
@@ -300,37 +314,37 @@ impl Vm {
                 .and_then(|v| str_arg(n, v))
         };
         let strs = |v: Vec<&str>| Value::array(v.into_iter().map(Value::str).collect());
-        Ok(match name {
-            "len" => Value::Int(s.len() as i64),
-            "is_empty" => Value::Bool(s.is_empty()),
-            "to_uppercase" | "to_upper" | "upper" => Value::str(s.to_uppercase()),
-            "to_lowercase" | "to_lower" | "lower" => Value::str(s.to_lowercase()),
-            "trim" => Value::str(s.trim()),
-            "trim_start" | "trim_left" => Value::str(s.trim_start()),
-            "trim_end" | "trim_right" => Value::str(s.trim_end()),
-            "contains" => Value::Bool(s.contains(a0(name)?)),
-            "starts_with" => Value::Bool(s.starts_with(a0(name)?)),
-            "ends_with" => Value::Bool(s.ends_with(a0(name)?)),
-            "replace" => {
+        Ok(match id {
+            M::Len => Value::Int(s.len() as i64),
+            M::IsEmpty => Value::Bool(s.is_empty()),
+            M::ToUppercase => Value::str(s.to_uppercase()),
+            M::ToLowercase => Value::str(s.to_lowercase()),
+            M::Trim => Value::str(s.trim()),
+            M::TrimStart => Value::str(s.trim_start()),
+            M::TrimEnd => Value::str(s.trim_end()),
+            M::Contains => Value::Bool(s.contains(a0(name)?)),
+            M::StartsWith => Value::Bool(s.starts_with(a0(name)?)),
+            M::EndsWith => Value::Bool(s.ends_with(a0(name)?)),
+            M::Replace => {
                 want(name, args, 2)?;
                 let from = str_arg(name, &args[0])?;
                 let to = str_arg(name, &args[1])?;
                 Value::str(s.replace(from, to))
             }
-            "split" => match args.first() {
+            M::Split => match args.first() {
                 None => strs(s.split_whitespace().collect()),
                 Some(_) => strs(s.split(a0(name)?).collect()),
             },
-            "split_whitespace" => strs(s.split_whitespace().collect()),
-            "lines" => strs(s.lines().collect()),
-            "chars" => Value::array(s.chars().map(|c| Value::str(c.to_string())).collect()),
-            "bytes" | "as_bytes" => Value::array(s.bytes().map(|b| Value::Int(b as i64)).collect()),
-            "repeat" => {
+            M::SplitWhitespace => strs(s.split_whitespace().collect()),
+            M::Lines => strs(s.lines().collect()),
+            M::Chars => Value::array(s.chars().map(|c| Value::str(c.to_string())).collect()),
+            M::Bytes => Value::array(s.bytes().map(|b| Value::Int(b as i64)).collect()),
+            M::Repeat => {
                 want(name, args, 1)?;
                 arith::repeat_str(s, int_arg(name, &args[0])?)?
             }
-            "reverse" | "rev" => Value::str(s.chars().rev().collect::<String>()),
-            "substring" | "slice" | "substr" => {
+            M::Reverse | M::Rev => Value::str(s.chars().rev().collect::<String>()),
+            M::Substring | M::Slice => {
                 want(name, args, 2)?;
                 let (a, b) = (int_arg(name, &args[0])?, int_arg(name, &args[1])?);
                 let chars: Vec<char> = s.chars().collect();
@@ -338,12 +352,12 @@ impl Vm {
                 let hi = b.clamp(lo as i64, chars.len() as i64) as usize;
                 Value::str(chars[lo..hi].iter().collect::<String>())
             }
-            "char_at" | "nth" => {
+            M::CharAt | M::Nth => {
                 want(name, args, 1)?;
                 let i = int_arg(name, &args[0])?;
                 let n = s.chars().count();
                 let c = norm_index(i, n).and_then(|k| s.chars().nth(k));
-                if name == "nth" {
+                if id == M::Nth {
                     Value::option(c.map(|c| Value::str(c.to_string())))
                 } else {
                     match c {
@@ -356,11 +370,11 @@ impl Vm {
                     }
                 }
             }
-            "find" | "index_of" => Value::option(
+            M::Find | M::IndexOf => Value::option(
                 s.find(a0(name)?)
                     .map(|i| Value::Int(s[..i].chars().count() as i64)),
             ),
-            "count" => {
+            M::Count => {
                 let pat = a0(name)?;
                 if pat.is_empty() {
                     Value::Int(s.chars().count() as i64 + 1)
@@ -368,53 +382,55 @@ impl Vm {
                     Value::Int(s.matches(pat).count() as i64)
                 }
             }
-            "parse" | "to_int" | "parse_int" => {
+            M::Parse | M::ToInt | M::ParseInt => {
                 // `"3.5".parse()` is a float: parse() reads whatever number the text holds
-                if name == "parse" && s.trim().contains(['.', 'e', 'E']) {
+                if id == M::Parse && s.trim().contains(['.', 'e', 'E']) {
                     parse_float(s)?
                 } else {
                     parse_int(s)?
                 }
             }
-            "to_float" | "parse_float" => parse_float(s)?,
-            "is_numeric" | "is_digit" => {
-                Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit()))
-            }
-            "is_alphabetic" | "is_alpha" => {
-                Value::Bool(!s.is_empty() && s.chars().all(char::is_alphabetic))
-            }
-            "is_alphanumeric" => Value::Bool(!s.is_empty() && s.chars().all(char::is_alphanumeric)),
-            "is_whitespace" => Value::Bool(!s.is_empty() && s.chars().all(char::is_whitespace)),
-            "is_uppercase" => Value::Bool(
+            M::ToFloat | M::ParseFloat => parse_float(s)?,
+            M::IsNumeric => Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
+            M::IsAlphabetic => Value::Bool(!s.is_empty() && s.chars().all(char::is_alphabetic)),
+            M::IsAlphanumeric => Value::Bool(!s.is_empty() && s.chars().all(char::is_alphanumeric)),
+            M::IsWhitespace => Value::Bool(!s.is_empty() && s.chars().all(char::is_whitespace)),
+            M::IsUppercase => Value::Bool(
                 s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase),
             ),
-            "is_lowercase" => Value::Bool(
+            M::IsLowercase => Value::Bool(
                 s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_uppercase),
             ),
-            "capitalize" => {
+            M::Capitalize => {
                 let mut c = s.chars();
                 Value::str(match c.next() {
                     Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
                     None => String::new(),
                 })
             }
-            "strip_prefix" => Value::option(s.strip_prefix(a0(name)?).map(Value::str)),
-            "strip_suffix" => Value::option(s.strip_suffix(a0(name)?).map(Value::str)),
-            "to_string" => Value::Str(s.clone()),
-            "format" => Value::str(crate::format::template(s, args, &self.types)),
-            "push_str" | "push" => {
+            M::StripPrefix => Value::option(s.strip_prefix(a0(name)?).map(Value::str)),
+            M::StripSuffix => Value::option(s.strip_suffix(a0(name)?).map(Value::str)),
+            M::ToString => Value::Str(s.clone()),
+            M::Format => Value::str(crate::format::template(s, args, &self.types)),
+            M::PushStr | M::Push => {
                 want(name, args, 1)?;
                 let t = str_arg(name, &args[0])?;
                 arith::check_size(s.len() + t.len())?;
                 Rc::make_mut(s).push_str(t);
                 Value::Nil
             }
-            "iter" => Value::array(s.chars().map(|c| Value::str(c.to_string())).collect()),
+            M::Iter => Value::array(s.chars().map(|c| Value::str(c.to_string())).collect()),
             _ => return Err(unknown(recv, name)),
         })
     }
 
-    fn array_method(&mut self, recv: &mut Value, name: &str, args: &[Value]) -> VResult<Value> {
+    fn array_method(
+        &mut self,
+        recv: &mut Value,
+        id: MethodId,
+        name: &str,
+        args: &[Value],
+    ) -> VResult<Value> {
         let Value::Array(a) = recv else {
             return Err(unknown(recv, name));
         };
@@ -422,12 +438,12 @@ impl Vm {
             args.first()
                 .ok_or_else(|| VmError::runtime(format!("{name}() expects a function argument")))
         };
-        Ok(match name {
-            "len" | "count" if args.is_empty() => Value::Int(a.len() as i64),
-            "is_empty" => Value::Bool(a.is_empty()),
-            "first" => a.first().cloned().unwrap_or(Value::Nil),
-            "last" => a.last().cloned().unwrap_or(Value::Nil),
-            "nth" | "get" => {
+        Ok(match id {
+            M::Len | M::Count if args.is_empty() => Value::Int(a.len() as i64),
+            M::IsEmpty => Value::Bool(a.is_empty()),
+            M::First => a.first().cloned().unwrap_or(Value::Nil),
+            M::Last => a.last().cloned().unwrap_or(Value::Nil),
+            M::Nth | M::Get => {
                 want(name, args, 1)?;
                 let i = int_arg(name, &args[0])?;
                 Value::option(if i >= 0 {
@@ -436,11 +452,11 @@ impl Vm {
                     None
                 })
             }
-            "contains" => {
+            M::Contains => {
                 want(name, args, 1)?;
                 Value::Bool(a.iter().any(|x| x.equals(&args[0])))
             }
-            "index_of" | "position" if !matches!(args.first(), Some(Value::Func(_))) => {
+            M::IndexOf | M::Position if !matches!(args.first(), Some(Value::Func(_))) => {
                 want(name, args, 1)?;
                 Value::option(
                     a.iter()
@@ -448,14 +464,14 @@ impl Vm {
                         .map(|i| Value::Int(i as i64)),
                 )
             }
-            "push" => {
+            M::Push => {
                 want(name, args, 1)?;
                 arith::check_size(a.len() + 1)?;
                 Rc::make_mut(a).push(args[0].clone());
                 Value::Nil
             }
-            "pop" => Rc::make_mut(a).pop().unwrap_or(Value::Nil),
-            "insert" => {
+            M::Pop => Rc::make_mut(a).pop().unwrap_or(Value::Nil),
+            M::Insert => {
                 want(name, args, 2)?;
                 let i = int_arg(name, &args[0])?;
                 if i < 0 || arith::count(i) > a.len() {
@@ -467,7 +483,7 @@ impl Vm {
                 Rc::make_mut(a).insert(i as usize, args[1].clone());
                 Value::Nil
             }
-            "remove" => {
+            M::Remove => {
                 want(name, args, 1)?;
                 let i = int_arg(name, &args[0])?;
                 let len = a.len();
@@ -478,17 +494,17 @@ impl Vm {
                 })?;
                 Rc::make_mut(a).remove(k)
             }
-            "clear" => {
+            M::Clear => {
                 Rc::make_mut(a).clear();
                 Value::Nil
             }
-            "truncate" => {
+            M::Truncate => {
                 want(name, args, 1)?;
                 let n = arith::count(int_arg(name, &args[0])?);
                 Rc::make_mut(a).truncate(n);
                 Value::Nil
             }
-            "swap" => {
+            M::Swap => {
                 want(name, args, 2)?;
                 let len = a.len();
                 let i = norm_index(int_arg(name, &args[0])?, len);
@@ -499,7 +515,7 @@ impl Vm {
                 }
                 Value::Nil
             }
-            "extend" | "append" => {
+            M::Extend => {
                 want(name, args, 1)?;
                 let items = match &args[0] {
                     Value::Array(b) | Value::Tuple(b) => b.to_vec(),
@@ -515,16 +531,16 @@ impl Vm {
                 Rc::make_mut(a).extend(items);
                 Value::Nil
             }
-            "concat" => {
+            M::Concat => {
                 want(name, args, 1)?;
                 arith::add(recv, &args[0])?
             }
-            "reverse" => {
+            M::Reverse => {
                 Rc::make_mut(a).reverse();
                 recv.clone()
             }
-            "rev" => Value::array(a.iter().rev().cloned().collect()),
-            "sort" => {
+            M::Rev => Value::array(a.iter().rev().cloned().collect()),
+            M::Sort => {
                 let mut err = None;
                 Rc::make_mut(a).sort_by(|x, y| {
                     x.compare(y).unwrap_or_else(|| {
@@ -543,21 +559,21 @@ impl Vm {
                 }
                 recv.clone()
             }
-            "sort_by" | "sort_by_key" => {
+            M::SortBy | M::SortByKey => {
                 let f = f0()?.clone();
                 let mut items = std::mem::take(&mut Rc::make_mut(a).0);
-                let result = self.sort_with(&mut items, &f, name == "sort_by_key");
+                let result = self.sort_with(&mut items, &f, id == M::SortByKey);
                 if let Value::Array(a) = recv {
                     Rc::make_mut(a).0 = items;
                 }
                 result?;
                 recv.clone()
             }
-            "dedup" => {
+            M::Dedup => {
                 Rc::make_mut(a).dedup_by(|x, y| x.equals(y));
                 Value::Nil
             }
-            "retain" => {
+            M::Retain => {
                 let f = f0()?.clone();
                 let items = std::mem::take(&mut Rc::make_mut(a).0);
                 let mut kept = Vec::with_capacity(items.len());
@@ -587,7 +603,7 @@ impl Vm {
                 }
                 Value::Nil
             }
-            "map" => {
+            M::Map => {
                 let f = f0()?.clone();
                 let items = a.clone();
                 let mut out = Vec::with_capacity(items.len());
@@ -596,7 +612,7 @@ impl Vm {
                 }
                 Value::array(out)
             }
-            "flat_map" => {
+            M::FlatMap => {
                 let f = f0()?.clone();
                 let items = a.clone();
                 let mut out = Vec::new();
@@ -609,7 +625,7 @@ impl Vm {
                 }
                 Value::array(out)
             }
-            "filter" => {
+            M::Filter => {
                 let f = f0()?.clone();
                 let items = a.clone();
                 let mut out = Vec::new();
@@ -620,7 +636,7 @@ impl Vm {
                 }
                 Value::array(out)
             }
-            "filter_map" => {
+            M::FilterMap => {
                 let f = f0()?.clone();
                 let items = a.clone();
                 let mut out = Vec::new();
@@ -635,7 +651,7 @@ impl Vm {
                 }
                 Value::array(out)
             }
-            "find" => {
+            M::Find => {
                 let f = f0()?.clone();
                 let items = a.clone();
                 for x in items.iter() {
@@ -645,7 +661,7 @@ impl Vm {
                 }
                 Value::Nil
             }
-            "position" | "index_of" | "find_index" => {
+            M::Position | M::IndexOf | M::FindIndex => {
                 let f = f0()?.clone();
                 let items = a.clone();
                 for (i, x) in items.iter().enumerate() {
@@ -655,10 +671,10 @@ impl Vm {
                 }
                 Value::none()
             }
-            "any" | "all" => {
+            M::Any | M::All => {
                 let f = f0()?.clone();
                 let items = a.clone();
-                let want_any = name == "any";
+                let want_any = id == M::Any;
                 for x in items.iter() {
                     if self.call_value(&f, std::slice::from_ref(x))?.truthy() == want_any {
                         return Ok(Value::Bool(want_any));
@@ -666,7 +682,7 @@ impl Vm {
                 }
                 Value::Bool(!want_any)
             }
-            "count" => {
+            M::Count => {
                 let f = f0()?.clone();
                 let items = a.clone();
                 let mut n = 0;
@@ -677,7 +693,7 @@ impl Vm {
                 }
                 Value::Int(n)
             }
-            "each" | "for_each" => {
+            M::Each => {
                 let f = f0()?.clone();
                 let items = a.clone();
                 for x in items.iter() {
@@ -685,7 +701,7 @@ impl Vm {
                 }
                 Value::Nil
             }
-            "reduce" | "fold" => {
+            M::Reduce => {
                 want(name, args, 2)?;
                 // `reduce(f, init)` or `reduce(init, f)` / `fold(init, f)`
                 let (f, init) = if matches!(args[0], Value::Func(_) | Value::Builtin(_)) {
@@ -700,17 +716,17 @@ impl Vm {
                 }
                 acc
             }
-            "take" => {
+            M::Take => {
                 want(name, args, 1)?;
                 let n = arith::count(int_arg(name, &args[0])?);
                 Value::array(a.iter().take(n).cloned().collect())
             }
-            "skip" => {
+            M::Skip => {
                 want(name, args, 1)?;
                 let n = arith::count(int_arg(name, &args[0])?);
                 Value::array(a.iter().skip(n).cloned().collect())
             }
-            "step_by" => {
+            M::StepBy => {
                 want(name, args, 1)?;
                 let n = int_arg(name, &args[0])?;
                 if n <= 0 {
@@ -718,20 +734,20 @@ impl Vm {
                 }
                 Value::array(a.iter().step_by(arith::count(n)).cloned().collect())
             }
-            "slice" => {
+            M::Slice => {
                 want(name, args, 2)?;
                 let len = a.len() as i64;
                 let lo = int_arg(name, &args[0])?.clamp(0, len) as usize;
                 let hi = int_arg(name, &args[1])?.clamp(lo as i64, len) as usize;
                 Value::array(a[lo..hi].to_vec())
             }
-            "enumerate" => Value::array(
+            M::Enumerate => Value::array(
                 a.iter()
                     .enumerate()
                     .map(|(i, x)| Value::tuple(vec![Value::Int(i as i64), x.clone()]))
                     .collect(),
             ),
-            "zip" => {
+            M::Zip => {
                 want(name, args, 1)?;
                 let other = match &args[0] {
                     Value::Array(b) => b.to_vec(),
@@ -750,8 +766,8 @@ impl Vm {
                         .collect(),
                 )
             }
-            "max" | "min" => extreme(a, name == "max")?,
-            "max_by_key" | "min_by_key" => {
+            M::Max | M::Min => extreme(a, id == M::Max)?,
+            M::MaxByKey | M::MinByKey => {
                 let f = f0()?.clone();
                 let items = a.clone();
                 let mut best: Option<(Value, Value)> = None;
@@ -760,9 +776,9 @@ impl Vm {
                     let better = match &best {
                         None => true,
                         Some((bk, _)) => match k.compare(bk) {
-                            Some(Ordering::Greater) => name == "max_by_key",
-                            Some(Ordering::Less) => name == "min_by_key",
-                            Some(Ordering::Equal) => name == "max_by_key",
+                            Some(Ordering::Greater) => id == M::MaxByKey,
+                            Some(Ordering::Less) => id == M::MinByKey,
+                            Some(Ordering::Equal) => id == M::MaxByKey,
                             None => {
                                 return Err(VmError::type_error("Cannot compare the keys"));
                             }
@@ -774,9 +790,9 @@ impl Vm {
                 }
                 best.map_or(Value::Nil, |(_, v)| v)
             }
-            "sum" => sum_values(a, false)?,
-            "product" => sum_values(a, true)?,
-            "unique" => {
+            M::Sum => sum_values(a, false)?,
+            M::Product => sum_values(a, true)?,
+            M::Unique => {
                 let mut out: Vec<Value> = Vec::new();
                 for x in a.iter() {
                     if !out.iter().any(|y| y.equals(x)) {
@@ -785,7 +801,7 @@ impl Vm {
                 }
                 Value::array(out)
             }
-            "flatten" => {
+            M::Flatten => {
                 let mut out = Vec::new();
                 for x in a.iter() {
                     match x {
@@ -795,7 +811,7 @@ impl Vm {
                 }
                 Value::array(out)
             }
-            "join" => {
+            M::Join => {
                 let sep = match args.first() {
                     Some(v) => str_arg(name, v)?.to_string(),
                     None => String::new(),
@@ -805,7 +821,7 @@ impl Vm {
                 arith::check_size(s.len())?;
                 Value::str(s)
             }
-            "union" | "intersection" | "difference" => {
+            M::Union | M::Intersection | M::Difference => {
                 want(name, args, 1)?;
                 let Value::Array(b) = &args[0] else {
                     return Err(VmError::type_error(format!("{name}() expects an array")));
@@ -816,13 +832,13 @@ impl Vm {
                         out.push(x.clone())
                     }
                 };
-                match name {
-                    "union" => {
+                match id {
+                    M::Union => {
                         for x in a.iter().chain(b.iter()) {
                             push_unique(&mut out, x);
                         }
                     }
-                    "intersection" => {
+                    M::Intersection => {
                         for x in a.iter().filter(|x| b.iter().any(|y| y.equals(x))) {
                             push_unique(&mut out, x);
                         }
@@ -835,23 +851,21 @@ impl Vm {
                 }
                 Value::array(out)
             }
-            "windows" | "chunks" => {
+            M::Windows | M::Chunks => {
                 want(name, args, 1)?;
                 let n = int_arg(name, &args[0])?;
                 if n <= 0 {
                     return Err(VmError::runtime(format!("{name}() needs a positive size")));
                 }
                 let n = arith::count(n);
-                let parts: Vec<Value> = if name == "windows" {
+                let parts: Vec<Value> = if id == M::Windows {
                     a.windows(n).map(|w| Value::array(w.to_vec())).collect()
                 } else {
                     a.chunks(n).map(|w| Value::array(w.to_vec())).collect()
                 };
                 Value::array(parts)
             }
-            "iter" | "into_iter" | "collect" | "to_vec" | "cloned" | "copied" | "to_array" => {
-                recv.clone()
-            }
+            M::Iter | M::IntoIter | M::ToArray => recv.clone(),
             _ => return Err(unknown(recv, name)),
         })
     }
@@ -910,7 +924,13 @@ impl Vm {
         Ok(())
     }
 
-    fn object_method(&mut self, recv: &mut Value, name: &str, args: &[Value]) -> VResult<Value> {
+    fn object_method(
+        &mut self,
+        recv: &mut Value,
+        id: MethodId,
+        name: &str,
+        args: &[Value],
+    ) -> VResult<Value> {
         let Value::Object(m) = recv else {
             return Err(unknown(recv, name));
         };
@@ -924,28 +944,28 @@ impl Vm {
                 None => Err(VmError::runtime(format!("{name}() expects a key"))),
             }
         };
-        Ok(match name {
-            "keys" => Value::array(m.keys().map(|k| Value::str(k.to_string())).collect()),
-            "values" => Value::array(m.values().cloned().collect()),
-            "items" | "entries" | "iter" => Value::array(
+        Ok(match id {
+            M::Keys => Value::array(m.keys().map(|k| Value::str(k.to_string())).collect()),
+            M::Values => Value::array(m.values().cloned().collect()),
+            M::Items | M::Iter => Value::array(
                 m.iter()
                     .map(|(k, v)| Value::tuple(vec![Value::str(k.to_string()), v.clone()]))
                     .collect(),
             ),
-            "len" => Value::Int(m.len() as i64),
-            "is_empty" => Value::Bool(m.is_empty()),
-            "get" => Value::option(m.get(&*key(0)?).cloned()),
-            "contains_key" | "has_key" | "contains" => Value::Bool(m.contains_key(&*key(0)?)),
-            "remove" => {
+            M::Len => Value::Int(m.len() as i64),
+            M::IsEmpty => Value::Bool(m.is_empty()),
+            M::Get => Value::option(m.get(&*key(0)?).cloned()),
+            M::ContainsKey | M::Contains => Value::Bool(m.contains_key(&*key(0)?)),
+            M::Remove => {
                 let k = key(0)?;
                 Value::option(Rc::make_mut(m).remove(&*k))
             }
-            "insert" => {
+            M::Insert => {
                 want(name, args, 2)?;
                 let k = key(0)?;
                 Value::option(Rc::make_mut(m).insert(k, args[1].clone()))
             }
-            "clear" => {
+            M::Clear => {
                 Rc::make_mut(m).clear();
                 Value::Nil
             }
@@ -953,33 +973,39 @@ impl Vm {
         })
     }
 
-    fn number_method(&mut self, recv: &mut Value, name: &str, args: &[Value]) -> VResult<Value> {
+    fn number_method(
+        &mut self,
+        recv: &mut Value,
+        id: MethodId,
+        name: &str,
+        args: &[Value],
+    ) -> VResult<Value> {
         if let Value::Int(n) = *recv {
-            let r = match name {
-                "abs" => n
+            let r = match id {
+                M::Abs => n
                     .checked_abs()
                     .map(Value::Int)
                     .ok_or_else(|| arith::overflow("abs"))?,
-                "pow" => {
+                M::Pow => {
                     want(name, args, 1)?;
                     arith::pow(recv, &args[0])?
                 }
-                "min" | "max" => {
+                M::Min | M::Max => {
                     want(name, args, 1)?;
-                    extreme(&[recv.clone(), args[0].clone()], name == "max")?
+                    extreme(&[recv.clone(), args[0].clone()], id == M::Max)?
                 }
-                "clamp" => {
+                M::Clamp => {
                     want(name, args, 2)?;
                     let lo = extreme(&[recv.clone(), args[0].clone()], true)?;
                     extreme(&[lo, args[1].clone()], false)?
                 }
-                "signum" => Value::Int(n.signum()),
-                "is_positive" => Value::Bool(n > 0),
-                "is_negative" => Value::Bool(n < 0),
-                "to_float" | "as_float" => Value::Float(n as f64),
-                "to_int" => Value::Int(n),
-                "sqrt" => Value::Float((n as f64).sqrt()),
-                "cmp" => {
+                M::Signum => Value::Int(n.signum()),
+                M::IsPositive => Value::Bool(n > 0),
+                M::IsNegative => Value::Bool(n < 0),
+                M::ToFloat | M::AsFloat => Value::Float(n as f64),
+                M::ToInt => Value::Int(n),
+                M::Sqrt => Value::Float((n as f64).sqrt()),
+                M::Cmp => {
                     want(name, args, 1)?;
                     Value::Int(match arith::order(recv, &args[0])? {
                         Ordering::Less => -1,
@@ -987,48 +1013,48 @@ impl Vm {
                         Ordering::Greater => 1,
                     })
                 }
-                "to_string" => Value::str(n.to_string()),
+                M::ToString => Value::str(n.to_string()),
                 _ => return Err(unknown(recv, name)),
             };
             return Ok(r);
         }
         let x = to_float(recv, name)?;
         let f1 = |v: f64| Ok(Value::Float(v));
-        match name {
-            "floor" => f1(x.floor()),
-            "ceil" => f1(x.ceil()),
-            "round" => f1(x.round()),
-            "trunc" => f1(x.trunc()),
-            "fract" => f1(x.fract()),
-            "abs" => f1(x.abs()),
-            "sqrt" => f1(x.sqrt()),
-            "exp" => f1(x.exp()),
-            "ln" => f1(x.ln()),
-            "log10" => f1(x.log10()),
-            "log2" => f1(x.log2()),
-            "sin" => f1(x.sin()),
-            "cos" => f1(x.cos()),
-            "tan" => f1(x.tan()),
-            "signum" => f1(x.signum()),
-            "to_degrees" => f1(x.to_degrees()),
-            "to_radians" => f1(x.to_radians()),
-            "powf" | "pow" | "powi" => {
+        match id {
+            M::Floor => f1(x.floor()),
+            M::Ceil => f1(x.ceil()),
+            M::Round => f1(x.round()),
+            M::Trunc => f1(x.trunc()),
+            M::Fract => f1(x.fract()),
+            M::Abs => f1(x.abs()),
+            M::Sqrt => f1(x.sqrt()),
+            M::Exp => f1(x.exp()),
+            M::Ln => f1(x.ln()),
+            M::Log10 => f1(x.log10()),
+            M::Log2 => f1(x.log2()),
+            M::Sin => f1(x.sin()),
+            M::Cos => f1(x.cos()),
+            M::Tan => f1(x.tan()),
+            M::Signum => f1(x.signum()),
+            M::ToDegrees => f1(x.to_degrees()),
+            M::ToRadians => f1(x.to_radians()),
+            M::Powf | M::Pow => {
                 want(name, args, 1)?;
                 f1(x.powf(to_float(&args[0], name)?))
             }
-            "min" | "max" => {
+            M::Min | M::Max => {
                 want(name, args, 1)?;
                 let y = to_float(&args[0], name)?;
-                f1(if name == "min" { x.min(y) } else { x.max(y) })
+                f1(if id == M::Min { x.min(y) } else { x.max(y) })
             }
-            "clamp" => {
+            M::Clamp => {
                 want(name, args, 2)?;
                 f1(x.clamp(to_float(&args[0], name)?, to_float(&args[1], name)?))
             }
-            "is_nan" => Ok(Value::Bool(x.is_nan())),
-            "is_infinite" => Ok(Value::Bool(x.is_infinite())),
-            "is_finite" => Ok(Value::Bool(x.is_finite())),
-            "to_int" | "as_int" => {
+            M::IsNan => Ok(Value::Bool(x.is_nan())),
+            M::IsInfinite => Ok(Value::Bool(x.is_infinite())),
+            M::IsFinite => Ok(Value::Bool(x.is_finite())),
+            M::ToInt | M::AsInt => {
                 if x.is_finite() {
                     Ok(Value::Int(x as i64))
                 } else {
@@ -1038,15 +1064,21 @@ impl Vm {
                     )))
                 }
             }
-            "to_float" => f1(x),
+            M::ToFloat => f1(x),
             // Rust's `f64::to_string`: `10.0.to_string()` is "10" (spec section 9)
-            "to_string" => Ok(Value::str(format!("{x}"))),
+            M::ToString => Ok(Value::str(format!("{x}"))),
             _ => Err(unknown(recv, name)),
         }
     }
 
     /// Methods of `Option` and `Result` (D11) and of user enum values.
-    fn variant_method(&mut self, recv: &mut Value, name: &str, args: &[Value]) -> VResult<Value> {
+    fn variant_method(
+        &mut self,
+        recv: &mut Value,
+        id: MethodId,
+        name: &str,
+        args: &[Value],
+    ) -> VResult<Value> {
         let Some((ty, variant, payload)) = recv.as_variant() else {
             return Err(unknown(recv, name));
         };
@@ -1059,19 +1091,19 @@ impl Vm {
         let inner = payload.first().cloned().unwrap_or(Value::Nil);
         let good = (ty == OPTION && variant == SOME) || (ty == RESULT && variant == OK);
         let shown = || display(recv, &self.types);
-        Ok(match name {
-            "is_some" => Value::Bool(ty == OPTION && variant == SOME),
-            "is_none" => Value::Bool(ty == OPTION && variant == NONE),
-            "is_ok" => Value::Bool(ty == RESULT && variant == OK),
-            "is_err" => Value::Bool(ty == RESULT && variant == ERR),
-            "unwrap" => {
+        Ok(match id {
+            M::IsSome => Value::Bool(ty == OPTION && variant == SOME),
+            M::IsNone => Value::Bool(ty == OPTION && variant == NONE),
+            M::IsOk => Value::Bool(ty == RESULT && variant == OK),
+            M::IsErr => Value::Bool(ty == RESULT && variant == ERR),
+            M::Unwrap => {
                 if good {
                     inner
                 } else {
                     return Err(VmError::runtime(format!("Called unwrap() on {}", shown())));
                 }
             }
-            "expect" => {
+            M::Expect => {
                 if good {
                     inner
                 } else {
@@ -1081,14 +1113,14 @@ impl Vm {
                     return Err(VmError::runtime(format!("{msg}: {}", shown())));
                 }
             }
-            "unwrap_err" | "expect_err" => {
+            M::UnwrapErr => {
                 if ty == RESULT && variant == ERR {
                     inner
                 } else {
                     return Err(VmError::runtime(format!("Called {name}() on {}", shown())));
                 }
             }
-            "unwrap_or" => {
+            M::UnwrapOr => {
                 want(name, args, 1)?;
                 if good {
                     inner
@@ -1096,7 +1128,7 @@ impl Vm {
                     args[0].clone()
                 }
             }
-            "unwrap_or_else" => {
+            M::UnwrapOrElse => {
                 want(name, args, 1)?;
                 if good {
                     inner
@@ -1106,14 +1138,14 @@ impl Vm {
                     self.call_value(&args[0], &[])?
                 }
             }
-            "unwrap_or_default" => {
+            M::UnwrapOrDefault => {
                 if good {
                     inner
                 } else {
                     Value::Nil
                 }
             }
-            "map" => {
+            M::Map => {
                 want(name, args, 1)?;
                 if good {
                     let v = self.call_value(&args[0], &[inner])?;
@@ -1126,7 +1158,7 @@ impl Vm {
                     recv.clone()
                 }
             }
-            "map_err" => {
+            M::MapErr => {
                 want(name, args, 1)?;
                 if ty == RESULT && variant == ERR {
                     Value::err(self.call_value(&args[0], &[inner])?)
@@ -1134,7 +1166,7 @@ impl Vm {
                     recv.clone()
                 }
             }
-            "and_then" => {
+            M::AndThen => {
                 want(name, args, 1)?;
                 if good {
                     self.call_value(&args[0], &[inner])?
@@ -1142,7 +1174,7 @@ impl Vm {
                     recv.clone()
                 }
             }
-            "or" => {
+            M::Or => {
                 want(name, args, 1)?;
                 if good {
                     recv.clone()
@@ -1150,7 +1182,7 @@ impl Vm {
                     args[0].clone()
                 }
             }
-            "or_else" => {
+            M::OrElse => {
                 want(name, args, 1)?;
                 if good {
                     recv.clone()
@@ -1160,7 +1192,7 @@ impl Vm {
                     self.call_value(&args[0], &[])?
                 }
             }
-            "filter" => {
+            M::Filter => {
                 want(name, args, 1)?;
                 if good
                     && self
@@ -1172,7 +1204,7 @@ impl Vm {
                     Value::none()
                 }
             }
-            "ok_or" => {
+            M::OkOr => {
                 want(name, args, 1)?;
                 if good {
                     Value::ok(inner)
@@ -1180,8 +1212,8 @@ impl Vm {
                     Value::err(args[0].clone())
                 }
             }
-            "ok" => Value::option(if good { Some(inner) } else { None }),
-            "err" => Value::option(if ty == RESULT && variant == ERR {
+            M::Ok => Value::option(if good { Some(inner) } else { None }),
+            M::Err => Value::option(if ty == RESULT && variant == ERR {
                 Some(inner)
             } else {
                 None

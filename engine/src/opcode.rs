@@ -11,6 +11,7 @@
 //! index the prototype's `names`, `descs` and `consts`. Every instruction is 12 bytes or less.
 
 use crate::ast::SelfKind;
+use crate::catalogue::MethodId;
 use crate::diagnostic::Span;
 use crate::format::FormatSpec;
 use crate::value::Value;
@@ -293,18 +294,23 @@ pub enum Op {
         argc: u8,
         slot: u32,
     },
-    /// `R[base] = R[base+1].names[name](R[base+2], ..)`; the receiver is a temporary.
+    /// `R[base] = R[base+1].names[name](R[base+2], ..)`; the receiver is a temporary. `id`:
+    /// the built-in method of that name, resolved once by the compiler (`Unknown` for a name
+    /// no built-in method has); a user method of the receiver's type (looked up by name) comes
+    /// first.
     CallMethod {
         base: Reg,
         argc: u8,
+        id: MethodId,
         name: u32,
     },
     /// As `CallMethod`, with the receiver read from (and, for mutating methods, written back
-    /// to) the place `descs[place]`; `R[base+1]` is scratch.
+    /// to) the place of `descs[place]`, a `Desc::MethodPlace` that also holds the name;
+    /// `R[base+1]` is scratch.
     CallMethodPlace {
         base: Reg,
         argc: u8,
-        name: u32,
+        id: MethodId,
         place: u32,
     },
     /// Returns `R[src]` to the caller.
@@ -599,6 +605,11 @@ pub struct ImplMethod {
 #[derive(Clone, Debug)]
 pub enum Desc {
     Place(Place),
+    /// The receiver place of a `CallMethodPlace` and the method's name (`names[name]`).
+    MethodPlace {
+        place: Place,
+        name: u32,
+    },
     Keys(Vec<Rc<str>>),
     StructLit {
         name: Rc<str>,

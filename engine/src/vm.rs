@@ -14,6 +14,7 @@
 
 use crate::arith;
 use crate::ast::SelfKind;
+use crate::catalogue::MethodId;
 use crate::diagnostic::{DiagnosticKind, Span};
 use crate::display::{display, write_plain};
 use crate::opcode::*;
@@ -577,7 +578,8 @@ impl Vm {
             return Ok(());
         };
         let (proto, base) = (caller.proto.clone(), caller.base);
-        if let Some(Desc::Place(p)) = proto.descs.get(place as usize) {
+        // (the place of a `CallMethodPlace`)
+        if let Some(Desc::MethodPlace { place: p, .. }) = proto.descs.get(place as usize) {
             self.put_place(p, base, v)?;
         }
         Ok(())
@@ -696,6 +698,24 @@ impl Vm {
                 .collect();
         }
         a
+    }
+
+    /// Calls the built-in method `id` on `recv` with the `argc` arguments in the registers
+    /// from `start` (moved out of them; none to move for `x.len()` and the like).
+    #[inline]
+    fn call_method_in(
+        &mut self,
+        recv: &mut Value,
+        id: MethodId,
+        name: &str,
+        start: usize,
+        argc: u8,
+    ) -> VResult<Value> {
+        if argc == 0 {
+            return self.call_method(recv, id, name, &[]);
+        }
+        let args = self.take_args(start, argc as usize);
+        self.call_method(recv, id, name, args.as_slice())
     }
 
     /// The dispatch loop.
@@ -1452,6 +1472,7 @@ impl Vm {
                 Op::CallMethod {
                     base: cb,
                     argc,
+                    id,
                     name,
                 } => {
                     let abs = base + cb as usize;
@@ -1459,12 +1480,8 @@ impl Vm {
                     if let Some(fr) = self.frames.last_mut() {
                         fr.pc = pc;
                     }
-                    let mname = proto
-                        .names
-                        .get(name as usize)
-                        .cloned()
-                        .unwrap_or_else(|| "".into());
-                    if let Some(m) = self.user_method(&recv, &mname) {
+                    let mname: &str = proto.names.get(name as usize).map_or("", |n| n);
+                    if let Some(m) = self.user_method(&recv, mname) {
                         self.regs[abs + 1] = recv;
                         t!(self.tick());
                         t!(self.push_frame(m.func, abs + 1, argc as usize + 1, None));
@@ -1472,30 +1489,27 @@ impl Vm {
                         continue;
                     }
                     let mut recv = recv;
-                    let args = self.take_args(abs + 2, argc as usize);
-                    let v = t!(self.call_method(&mut recv, &mname, args.as_slice()));
+                    let v = t!(self.call_method_in(&mut recv, id, mname, abs + 2, argc));
                     self.regs[abs] = v;
                 }
                 Op::CallMethodPlace {
                     base: cb,
                     argc,
-                    name,
+                    id,
                     place,
                 } => {
                     let abs = base + cb as usize;
                     if let Some(fr) = self.frames.last_mut() {
                         fr.pc = pc;
                     }
-                    let Some(Desc::Place(pl)) = proto.descs.get(place as usize) else {
+                    let Some(Desc::MethodPlace { place: pl, name }) =
+                        proto.descs.get(place as usize)
+                    else {
                         bail!(VmError::runtime("internal error: bad place"))
                     };
-                    let mname = proto
-                        .names
-                        .get(name as usize)
-                        .cloned()
-                        .unwrap_or_else(|| "".into());
+                    let mname: &str = proto.names.get(*name as usize).map_or("", |n| n);
                     let recv = t!(self.read_place(pl, base));
-                    if let Some(m) = self.user_method(&recv, &mname) {
+                    if let Some(m) = self.user_method(&recv, mname) {
                         let wb = if m.self_kind == SelfKind::Mut {
                             drop(recv);
                             self.regs[abs + 1] = t!(self.take_place(pl, base));
@@ -1515,16 +1529,15 @@ impl Vm {
                         enter_top!();
                         continue;
                     }
-                    let args = self.take_args(abs + 2, argc as usize);
-                    let v = if crate::methods::mutates(&mname) {
+                    let v = if id.mutates() {
                         drop(recv);
                         let mut v = t!(self.take_place(pl, base));
-                        let res = self.call_method(&mut v, &mname, args.as_slice());
+                        let res = self.call_method_in(&mut v, id, mname, abs + 2, argc);
                         t!(self.put_place(pl, base, v));
                         t!(res)
                     } else {
                         let mut recv = recv;
-                        t!(self.call_method(&mut recv, &mname, args.as_slice()))
+                        t!(self.call_method_in(&mut recv, id, mname, abs + 2, argc))
                     };
                     self.regs[abs] = v;
                 }
@@ -1927,6 +1940,7 @@ impl Vm {
     }
 
     /// A user method `name` for the receiver's type, if it has one.
+    #[inline]
     pub fn user_method(&self, recv: &Value, name: &str) -> Option<Method> {
         let ty = match recv {
             Value::Struct(s) => s.ty,

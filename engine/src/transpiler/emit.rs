@@ -12,6 +12,8 @@ use super::infer::{unsupported, EnumInfo, StructInfo, Typed, VariantKind};
 use super::types::Ty;
 use super::types::{HashMap, HashSet};
 use crate::ast::*;
+use crate::catalogue::MethodId;
+use crate::catalogue::MethodId as M;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::format::{FormatSpec, Kind};
 use crate::resolver::{CaptureSrc, Globals, Resolution, UseRes};
@@ -1314,7 +1316,7 @@ impl Emitter<'_> {
                 method,
                 args,
                 ..
-            } if matches!(&**method, "each" | "for_each") => {
+            } if MethodId::lookup(method) == Some(M::Each) => {
                 let r = self.iter_of(receiver)?;
                 self.with_callback(&args[0], |f| {
                     format!("for item in {r} {{\n    {f}(item);\n}}")
@@ -2948,6 +2950,10 @@ impl Emitter<'_> {
             }
         }
         let v = |s: &mut Self, i: usize| s.value(&args[i]);
+        // built-in methods by id (a name and its aliases are one method); the Rust method of
+        // the same name is written with the canonical name
+        let id = MethodId::lookup(name).unwrap_or(M::Unknown);
+        let cname = if id == M::Unknown { &**name } else { id.name() };
         let r = if self.temp_receiver {
             "tmp".to_string()
         } else if crate::methods::mutates(name) {
@@ -2963,162 +2969,164 @@ impl Emitter<'_> {
         };
         let et = self.ty(e);
         Ok(match &rt {
-            Ty::Str => match &**name {
-                "len" | "count" => format!("rt::len(&{r})"),
-                "is_empty" => format!("{r}.is_empty()"),
-                "to_uppercase" | "upper" | "to_upper" => format!("{r}.to_uppercase()"),
-                "to_lowercase" | "lower" | "to_lower" => format!("{r}.to_lowercase()"),
-                "trim" | "trim_start" | "trim_end" => format!("{r}.{name}().to_string()"),
-                "to_string" | "clone" => format!("{r}.clone()"),
-                "reverse" => format!("{r}.chars().rev().collect::<String>()"),
-                "capitalize" => format!("{{ let text = &{r}; let mut c = text.chars(); match c.next() {{ Some(f) => f.to_uppercase().collect::<String>() + c.as_str(), None => String::new() }} }}"),
-                "contains" | "starts_with" | "ends_with" => format!("{r}.{name}({}.as_str())", paren(&v(self, 0)?)),
-                "replace" => format!("{r}.replace({}.as_str(), {}.as_str())", paren(&v(self, 0)?), paren(&v(self, 1)?)),
-                "repeat" => format!("{r}.repeat({})", count(&v(self, 0)?)),
-                "split" => format!("{r}.split({}.as_str()).map(String::from).collect::<Vec<String>>()", paren(&v(self, 0)?)),
-                "split_whitespace" | "lines" => format!("{r}.{name}().map(String::from).collect::<Vec<String>>()"),
-                "chars" => format!("rt::chars(&{r})"),
-                "parse" if self.ty(e) == Ty::Float => format!("{r}.trim().parse::<f64>().expect(\"a float\")"),
-                "parse" | "to_int" | "parse_int" => format!("{r}.trim().parse::<i64>().expect(\"an integer\")"),
-                "as_bytes" | "bytes" => format!("{r}.bytes().map(i64::from).collect::<Vec<i64>>()"),
-                "to_float" | "parse_float" => format!("{r}.trim().parse::<f64>().expect(\"a float\")"),
-                "char_at" => format!("rt::char_at(&{r}, {})", v(self, 0)?),
-                "substring" | "slice" | "substr" => format!("rt::clamped_substring(&{r}, {}, {})", v(self, 0)?, v(self, 1)?),
-                "push_str" => format!("{r}.push_str({}.as_str())", paren(&v(self, 0)?)),
-                "is_numeric" => format!("(!{r}.is_empty() && {r}.chars().all(|c| c.is_ascii_digit()))"),
-                "is_alphabetic" => format!("(!{r}.is_empty() && {r}.chars().all(char::is_alphabetic))"),
-                "is_alphanumeric" => format!("(!{r}.is_empty() && {r}.chars().all(char::is_alphanumeric))"),
+            Ty::Str => match id {
+                M::Len | M::Count => format!("rt::len(&{r})"),
+                M::IsEmpty => format!("{r}.is_empty()"),
+                M::ToUppercase => format!("{r}.to_uppercase()"),
+                M::ToLowercase => format!("{r}.to_lowercase()"),
+                M::Trim | M::TrimStart | M::TrimEnd => format!("{r}.{cname}().to_string()"),
+                M::ToString | M::Clone => format!("{r}.clone()"),
+                M::Reverse => format!("{r}.chars().rev().collect::<String>()"),
+                M::Capitalize => format!("{{ let text = &{r}; let mut c = text.chars(); match c.next() {{ Some(f) => f.to_uppercase().collect::<String>() + c.as_str(), None => String::new() }} }}"),
+                M::Contains | M::StartsWith | M::EndsWith => format!("{r}.{cname}({}.as_str())", paren(&v(self, 0)?)),
+                M::Replace => format!("{r}.replace({}.as_str(), {}.as_str())", paren(&v(self, 0)?), paren(&v(self, 1)?)),
+                M::Repeat => format!("{r}.repeat({})", count(&v(self, 0)?)),
+                M::Split => format!("{r}.split({}.as_str()).map(String::from).collect::<Vec<String>>()", paren(&v(self, 0)?)),
+                M::SplitWhitespace | M::Lines => format!("{r}.{cname}().map(String::from).collect::<Vec<String>>()"),
+                M::Chars => format!("rt::chars(&{r})"),
+                M::Parse if self.ty(e) == Ty::Float => format!("{r}.trim().parse::<f64>().expect(\"a float\")"),
+                M::Parse | M::ToInt | M::ParseInt => format!("{r}.trim().parse::<i64>().expect(\"an integer\")"),
+                M::Bytes => format!("{r}.bytes().map(i64::from).collect::<Vec<i64>>()"),
+                M::ToFloat | M::ParseFloat => format!("{r}.trim().parse::<f64>().expect(\"a float\")"),
+                M::CharAt => format!("rt::char_at(&{r}, {})", v(self, 0)?),
+                M::Substring | M::Slice => format!("rt::clamped_substring(&{r}, {}, {})", v(self, 0)?, v(self, 1)?),
+                M::PushStr => format!("{r}.push_str({}.as_str())", paren(&v(self, 0)?)),
+                M::IsNumeric => format!("(!{r}.is_empty() && {r}.chars().all(|c| c.is_ascii_digit()))"),
+                M::IsAlphabetic => format!("(!{r}.is_empty() && {r}.chars().all(char::is_alphabetic))"),
+                M::IsAlphanumeric => format!("(!{r}.is_empty() && {r}.chars().all(char::is_alphanumeric))"),
                 _ => return Err(unsupported(e.span, &format!("the string method `{name}`"))),
             },
             Ty::Vec(_) => self.vec_method(&r, name, args, e)?,
-            Ty::Range | Ty::RangeInclusive => match &**name {
-                "contains" => format!("{r}.contains(&{})", v(self, 0)?),
+            Ty::Range | Ty::RangeInclusive => match id {
+                M::Contains => format!("{r}.contains(&{})", v(self, 0)?),
                 _ => {
                     let as_vec = format!("{r}.clone().collect::<Vec<i64>>()");
                     self.vec_method(&paren(&as_vec), name, args, e)?
                 }
             },
-            Ty::Map(_) => match &**name {
-                "keys" => format!("{r}.keys().cloned().collect::<Vec<String>>()"),
-                "values" => format!("{r}.values().cloned().collect::<{et}>()"),
-                "items" | "entries" => format!("{r}.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<{et}>()"),
-                "len" => format!("({r}.len() as i64)"),
-                "is_empty" => format!("{r}.is_empty()"),
-                "get" => format!("{r}.get({}.as_str()).cloned()", paren(&v(self, 0)?)),
-                "contains_key" => format!("{r}.contains_key({}.as_str())", paren(&v(self, 0)?)),
-                "remove" => format!("{r}.remove({}.as_str())", paren(&v(self, 0)?)),
-                "insert" => format!("{r}.insert({}, {})", v(self, 0)?, v(self, 1)?),
+            Ty::Map(_) => match id {
+                M::Keys => format!("{r}.keys().cloned().collect::<Vec<String>>()"),
+                M::Values => format!("{r}.values().cloned().collect::<{et}>()"),
+                M::Items => format!("{r}.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<{et}>()"),
+                M::Len => format!("({r}.len() as i64)"),
+                M::IsEmpty => format!("{r}.is_empty()"),
+                M::Get => format!("{r}.get({}.as_str()).cloned()", paren(&v(self, 0)?)),
+                M::ContainsKey => format!("{r}.contains_key({}.as_str())", paren(&v(self, 0)?)),
+                M::Remove => format!("{r}.remove({}.as_str())", paren(&v(self, 0)?)),
+                M::Insert => format!("{r}.insert({}, {})", v(self, 0)?, v(self, 1)?),
                 _ => return Err(unsupported(e.span, &format!("the object method `{name}`"))),
             },
-            Ty::Int => match &**name {
-                "abs" => format!("{r}.checked_abs().expect(\"Integer overflow in abs\")"),
-                "signum" => format!("{r}.signum()"),
-                "pow" => format!("rt::pow({r}, {})", v(self, 0)?),
-                "min" | "max" => format!("{r}.{name}({})", v(self, 0)?),
-                "to_string" => format!("{r}.to_string()"),
-                "to_float" => format!("({r} as f64)"),
+            Ty::Int => match id {
+                M::Abs => format!("{r}.checked_abs().expect(\"Integer overflow in abs\")"),
+                M::Signum => format!("{r}.signum()"),
+                M::Pow => format!("rt::pow({r}, {})", v(self, 0)?),
+                M::Min | M::Max => format!("{r}.{cname}({})", v(self, 0)?),
+                M::ToString => format!("{r}.to_string()"),
+                M::ToFloat => format!("({r} as f64)"),
                 _ => return Err(unsupported(e.span, &format!("the integer method `{name}`"))),
             },
-            Ty::Float => match &**name {
-                "to_int" => format!("({r} as i64)"),
-                "to_string" => format!("{r}.to_string()"),
-                "min" | "max" => format!("rt::f{name}({r}, {})", v(self, 0)?),
-                "powf" => format!("{r}.{name}({})", v(self, 0)?),
-                _ => format!("{r}.{name}()"),
+            Ty::Float => match id {
+                M::ToInt => format!("({r} as i64)"),
+                M::ToString => format!("{r}.to_string()"),
+                M::Min | M::Max => format!("rt::f{cname}({r}, {})", v(self, 0)?),
+                M::Powf => format!("{r}.{cname}({})", v(self, 0)?),
+                _ => format!("{r}.{cname}()"),
             },
-            Ty::Option(_) => match &**name {
-                "unwrap" => format!("{r}.clone().expect(\"Called unwrap() on None\")"),
+            Ty::Option(_) => match id {
+                M::Unwrap => format!("{r}.clone().expect(\"Called unwrap() on None\")"),
                 // `expect()` without a message is `expect("")` (the interpreter's message is
                 // empty too)
-                "expect" if args.is_empty() => format!("{r}.clone().expect(\"\")"),
-                "expect" => format!(
+                M::Expect if args.is_empty() => format!("{r}.clone().expect(\"\")"),
+                M::Expect => format!(
                     "{r}.clone().unwrap_or_else(|| panic!(\"{{}}: None\", {}))",
                     self.message(&args[0])?
                 ),
-                "is_some" | "is_none" => format!("{r}.{name}()"),
-                "unwrap_or" => format!("{r}.clone().unwrap_or({})", v(self, 0)?),
-                "unwrap_or_else" => self.with_callback(&args[0], |f| format!("{r}.clone().unwrap_or_else(|| {f}())"))?,
-                "map" | "and_then" => self.with_callback(&args[0], |f| format!("{r}.clone().{name}(|x| {f}(x))"))?,
-                "ok_or" => format!("{r}.clone().ok_or({})", v(self, 0)?),
+                M::IsSome | M::IsNone => format!("{r}.{cname}()"),
+                M::UnwrapOr => format!("{r}.clone().unwrap_or({})", v(self, 0)?),
+                M::UnwrapOrElse => self.with_callback(&args[0], |f| format!("{r}.clone().unwrap_or_else(|| {f}())"))?,
+                M::Map | M::AndThen => self.with_callback(&args[0], |f| format!("{r}.clone().{cname}(|x| {f}(x))"))?,
+                M::OkOr => format!("{r}.clone().ok_or({})", v(self, 0)?),
                 _ => return Err(unsupported(e.span, &format!("the Option method `{name}`"))),
             },
-            Ty::Result(..) => match &**name {
-                "unwrap" => format!("{r}.clone().unwrap()"),
-                "expect" if args.is_empty() => format!("{r}.clone().expect(\"\")"),
-                "expect" => format!("{r}.clone().expect(&{})", self.message(&args[0])?),
-                "unwrap_err" => format!("{r}.clone().unwrap_err()"),
-                "is_ok" | "is_err" => format!("{r}.{name}()"),
-                "unwrap_or" => format!("{r}.clone().unwrap_or({})", v(self, 0)?),
-                "unwrap_or_else" => self.with_callback(&args[0], |f| format!("{r}.clone().unwrap_or_else(|x| {f}(x))"))?,
-                "and_then" => self.with_callback(&args[0], |f| format!("{r}.clone().and_then(|x| {f}(x))"))?,
-                "ok" => format!("{r}.clone().ok()"),
-                "map" | "map_err" => self.with_callback(&args[0], |f| format!("{r}.clone().{name}(|x| {f}(x))"))?,
+            Ty::Result(..) => match id {
+                M::Unwrap => format!("{r}.clone().unwrap()"),
+                M::Expect if args.is_empty() => format!("{r}.clone().expect(\"\")"),
+                M::Expect => format!("{r}.clone().expect(&{})", self.message(&args[0])?),
+                M::UnwrapErr => format!("{r}.clone().unwrap_err()"),
+                M::IsOk | M::IsErr => format!("{r}.{cname}()"),
+                M::UnwrapOr => format!("{r}.clone().unwrap_or({})", v(self, 0)?),
+                M::UnwrapOrElse => self.with_callback(&args[0], |f| format!("{r}.clone().unwrap_or_else(|x| {f}(x))"))?,
+                M::AndThen => self.with_callback(&args[0], |f| format!("{r}.clone().and_then(|x| {f}(x))"))?,
+                M::Ok => format!("{r}.clone().ok()"),
+                M::Map | M::MapErr => self.with_callback(&args[0], |f| format!("{r}.clone().{cname}(|x| {f}(x))"))?,
                 _ => return Err(unsupported(e.span, &format!("the Result method `{name}`"))),
             },
-            Ty::Tuple(ts) if &**name == "len" => format!("{}_i64", ts.len()),
+            Ty::Tuple(ts) if id == M::Len => format!("{}_i64", ts.len()),
             _ => return Err(unsupported(e.span, &format!("the method `{name}`"))),
         })
     }
 
     fn vec_method(&mut self, r: &str, name: &Name, args: &[Expr], e: &Expr) -> EResult<String> {
         let et = self.ty(e);
+        let id = MethodId::lookup(name).unwrap_or(M::Unknown);
+        let cname = if id == M::Unknown { &**name } else { id.name() };
         let v = |s: &mut Self, i: usize| s.value(&args[i]);
-        Ok(match &**name {
-            "len" | "count" => format!("({r}.len() as i64)"),
-            "is_empty" => format!("{r}.is_empty()"),
-            "push" => format!("{r}.push({})", v(self, 0)?),
-            "pop" => format!("{r}.pop().expect(\"pop on an empty array\")"),
-            "first" => format!("{r}.first().cloned().expect(\"first of an empty array\")"),
-            "last" => format!("{r}.last().cloned().expect(\"last of an empty array\")"),
-            "get" | "nth" => format!("{r}.get({} as usize).cloned()", paren(&v(self, 0)?)),
-            "contains" => format!("{r}.contains(&{})", v(self, 0)?),
-            "insert" => format!("{r}.insert({} as usize, {})", paren(&v(self, 0)?), v(self, 1)?),
-            "remove" => format!("{r}.remove(rt::index({}, {r}.len()))", v(self, 0)?),
-            "clear" => format!("{r}.clear()"),
-            "extend" | "append" => format!("{r}.extend({})", v(self, 0)?),
-            "concat" => format!("[{r}.clone(), {}].concat()", v(self, 0)?),
-            "map" => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().map(|x| {f}(x)).collect::<{et}>()"))?,
-            "filter" => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().filter(|x| {f}(x.clone())).collect::<{et}>()"))?,
-            "any" | "all" => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().{name}(|x| {f}(x))"))?,
-            "reduce" | "fold" => {
+        Ok(match id {
+            M::Len | M::Count => format!("({r}.len() as i64)"),
+            M::IsEmpty => format!("{r}.is_empty()"),
+            M::Push => format!("{r}.push({})", v(self, 0)?),
+            M::Pop => format!("{r}.pop().expect(\"pop on an empty array\")"),
+            M::First => format!("{r}.first().cloned().expect(\"first of an empty array\")"),
+            M::Last => format!("{r}.last().cloned().expect(\"last of an empty array\")"),
+            M::Get | M::Nth => format!("{r}.get({} as usize).cloned()", paren(&v(self, 0)?)),
+            M::Contains => format!("{r}.contains(&{})", v(self, 0)?),
+            M::Insert => format!("{r}.insert({} as usize, {})", paren(&v(self, 0)?), v(self, 1)?),
+            M::Remove => format!("{r}.remove(rt::index({}, {r}.len()))", v(self, 0)?),
+            M::Clear => format!("{r}.clear()"),
+            M::Extend => format!("{r}.extend({})", v(self, 0)?),
+            M::Concat => format!("[{r}.clone(), {}].concat()", v(self, 0)?),
+            M::Map => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().map(|x| {f}(x)).collect::<{et}>()"))?,
+            M::Filter => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().filter(|x| {f}(x.clone())).collect::<{et}>()"))?,
+            M::Any | M::All => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().{cname}(|x| {f}(x))"))?,
+            M::Reduce => {
                 let (fi, ii) = if matches!(args[0].kind, ExprKind::Fn(_)) { (0, 1) } else { (1, 0) };
                 let init = v(self, ii)?;
                 self.with_callback(&args[fi], |g| format!("{r}.iter().cloned().fold({init}, |acc, x| {g}(acc, x))"))?
             }
-            "sum" => format!("{r}.iter().sum::<{et}>()"),
-            "product" => format!("{r}.iter().product::<{et}>()"),
-            "max" | "min" => match et {
+            M::Sum => format!("{r}.iter().sum::<{et}>()"),
+            M::Product => format!("{r}.iter().product::<{et}>()"),
+            M::Max | M::Min => match et {
                 Ty::Float => format!(
-                    "{r}.iter().cloned().reduce(rt::f{name}).expect(\"{name} of an empty array\")"
+                    "{r}.iter().cloned().reduce(rt::f{cname}).expect(\"{cname} of an empty array\")"
                 ),
-                _ => format!("{r}.iter().{name}().cloned().expect(\"{name} of an empty array\")"),
+                _ => format!("{r}.iter().{cname}().cloned().expect(\"{cname} of an empty array\")"),
             },
-            "sort" => match et {
+            M::Sort => match et {
                 Ty::Vec(ref t) if **t == Ty::Float => format!("{{\n    {r}.sort_by(rt::cmp_f64);\n    {r}.clone()\n}}"),
                 _ => format!("{{\n    {r}.sort();\n    {r}.clone()\n}}"),
             },
-            "reverse" => format!("{{\n    {r}.reverse();\n    {r}.clone()\n}}"),
-            "join" => {
+            M::Reverse => format!("{{\n    {r}.reverse();\n    {r}.clone()\n}}"),
+            M::Join => {
                 let sep = match args.first() {
                     Some(a) => format!("{}.as_str()", paren(&self.value(a)?)),
                     None => "\"\"".into(),
                 };
                 format!("{r}.iter().map(|x| x.plain()).collect::<Vec<String>>().join({sep})")
             }
-            "enumerate" => format!("{r}.iter().cloned().enumerate().map(|(i, x)| (i as i64, x)).collect::<{et}>()"),
-            "zip" => format!("{r}.iter().cloned().zip({}.iter().cloned()).collect::<{et}>()", paren(&v(self, 0)?)),
-            "take" | "skip" => format!("{r}.iter().cloned().{name}({}).collect::<{et}>()", count(&v(self, 0)?)),
-            "iter" | "into_iter" | "collect" | "to_vec" | "cloned" | "copied" | "clone" => format!("{r}.clone()"),
-            "unique" => format!("{{\n    let mut out: {et} = Vec::new();\n    for x in {r}.iter().cloned() {{\n        if !out.contains(&x) {{\n            out.push(x);\n        }}\n    }}\n    out\n}}"),
-            "flatten" => format!("{r}.concat()"),
-            "position" if matches!(self.ty(&args[0]), Ty::Fn(..)) => {
+            M::Enumerate => format!("{r}.iter().cloned().enumerate().map(|(i, x)| (i as i64, x)).collect::<{et}>()"),
+            M::Zip => format!("{r}.iter().cloned().zip({}.iter().cloned()).collect::<{et}>()", paren(&v(self, 0)?)),
+            M::Take | M::Skip => format!("{r}.iter().cloned().{cname}({}).collect::<{et}>()", count(&v(self, 0)?)),
+            M::Iter | M::IntoIter | M::ToArray | M::Clone => format!("{r}.clone()"),
+            M::Unique => format!("{{\n    let mut out: {et} = Vec::new();\n    for x in {r}.iter().cloned() {{\n        if !out.contains(&x) {{\n            out.push(x);\n        }}\n    }}\n    out\n}}"),
+            M::Flatten => format!("{r}.concat()"),
+            M::Position if matches!(self.ty(&args[0]), Ty::Fn(..)) => {
                 self.with_callback(&args[0], |f| format!("{r}.iter().cloned().position(|x| {f}(x)).map(|i| i as i64)"))?
             }
-            "union" => format!("rt::union(&{r}, &{})", v(self, 0)?),
-            "intersection" => format!("{r}.iter().filter(|x| {}.contains(x)).cloned().collect::<{et}>()", paren(&v(self, 0)?)),
-            "difference" => format!("{r}.iter().filter(|x| !{}.contains(x)).cloned().collect::<{et}>()", paren(&v(self, 0)?)),
-            "index_of" | "position" => format!("{r}.iter().position(|x| *x == {}).map(|i| i as i64)", v(self, 0)?),
-            "each" | "for_each" => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().for_each(|x| {{ {f}(x); }})"))?,
+            M::Union => format!("rt::union(&{r}, &{})", v(self, 0)?),
+            M::Intersection => format!("{r}.iter().filter(|x| {}.contains(x)).cloned().collect::<{et}>()", paren(&v(self, 0)?)),
+            M::Difference => format!("{r}.iter().filter(|x| !{}.contains(x)).cloned().collect::<{et}>()", paren(&v(self, 0)?)),
+            M::IndexOf | M::Position => format!("{r}.iter().position(|x| *x == {}).map(|i| i as i64)", v(self, 0)?),
+            M::Each => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().for_each(|x| {{ {f}(x); }})"))?,
             _ => return Err(unsupported(e.span, &format!("the array method `{name}`"))),
         })
     }

@@ -8,6 +8,8 @@
 use super::types::{describe, Subst, Ty};
 use super::types::{HashMap, HashSet};
 use crate::ast::*;
+use crate::catalogue::MethodId;
+use crate::catalogue::MethodId as M;
 use crate::compiler::checked;
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Span};
 use crate::opcode::Checked;
@@ -2272,7 +2274,9 @@ impl<'a> Infer<'a> {
             }
         }
         let (ats, lambdas) = self.arg_types(args)?;
-        if crate::methods::mutates(name) {
+        // built-in methods by id: a name and its aliases are one method (the catalogue)
+        let id = MethodId::lookup(name).unwrap_or(M::Unknown);
+        if id.mutates() {
             self.mark_mutable(receiver);
         }
         let n = args.len();
@@ -2287,44 +2291,50 @@ impl<'a> Infer<'a> {
         };
         let want = |k: usize| if n == k { Ok(()) } else { Err(bad()) };
         let t = match &rt {
-            Ty::Str => match &**name {
-                "len" | "count" if n == 0 => Ty::Int,
-                "is_empty" | "is_numeric" | "is_alphabetic" | "is_alphanumeric" => {
+            Ty::Str => match id {
+                M::Len | M::Count if n == 0 => Ty::Int,
+                M::IsEmpty | M::IsNumeric | M::IsAlphabetic | M::IsAlphanumeric => {
                     want(0)?;
                     Ty::Bool
                 }
-                "to_uppercase" | "to_lowercase" | "upper" | "lower" | "to_upper" | "to_lower"
-                | "trim" | "trim_start" | "trim_end" | "to_string" | "clone" | "reverse"
-                | "capitalize" => {
+                M::ToUppercase
+                | M::ToLowercase
+                | M::Trim
+                | M::TrimStart
+                | M::TrimEnd
+                | M::ToString
+                | M::Clone
+                | M::Reverse
+                | M::Capitalize => {
                     want(0)?;
                     Ty::Str
                 }
-                "contains" | "starts_with" | "ends_with" => {
+                M::Contains | M::StartsWith | M::EndsWith => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Str, args[0].span)?;
                     Ty::Bool
                 }
-                "replace" => {
+                M::Replace => {
                     want(2)?;
                     self.unify(&ats[0], &Ty::Str, args[0].span)?;
                     self.unify(&ats[1], &Ty::Str, args[1].span)?;
                     Ty::Str
                 }
-                "repeat" => {
+                M::Repeat => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Int, args[0].span)?;
                     Ty::Str
                 }
-                "split" => {
+                M::Split => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Str, args[0].span)?;
                     Ty::Vec(Box::new(Ty::Str))
                 }
-                "chars" | "lines" | "split_whitespace" => {
+                M::Chars | M::Lines | M::SplitWhitespace => {
                     want(0)?;
                     Ty::Vec(Box::new(Ty::Str))
                 }
-                "parse" => {
+                M::Parse => {
                     want(0)?;
                     // `parse` reads whatever number the text holds: its type is known only for
                     // a literal
@@ -2339,30 +2349,30 @@ impl<'a> Infer<'a> {
                         }
                     }
                 }
-                "to_int" | "parse_int" => {
+                M::ToInt | M::ParseInt => {
                     want(0)?;
                     Ty::Int
                 }
-                "as_bytes" | "bytes" => {
+                M::Bytes => {
                     want(0)?;
                     Ty::Vec(Box::new(Ty::Int))
                 }
-                "to_float" | "parse_float" => {
+                M::ToFloat | M::ParseFloat => {
                     want(0)?;
                     Ty::Float
                 }
-                "char_at" => {
+                M::CharAt => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Int, args[0].span)?;
                     Ty::Str
                 }
-                "substring" | "slice" | "substr" => {
+                M::Substring | M::Slice => {
                     want(2)?;
                     self.unify(&ats[0], &Ty::Int, args[0].span)?;
                     self.unify(&ats[1], &Ty::Int, args[1].span)?;
                     Ty::Str
                 }
-                "push_str" => {
+                M::PushStr => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Str, args[0].span)?;
                     Ty::Unit
@@ -2370,54 +2380,52 @@ impl<'a> Infer<'a> {
                 _ => return Err(bad()),
             },
             Ty::Vec(elem) => self.vec_method(name, elem, &ats, args, span)?,
-            Ty::Range | Ty::RangeInclusive => match &**name {
-                "contains" => {
+            Ty::Range | Ty::RangeInclusive => match id {
+                M::Contains => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Int, args[0].span)?;
                     Ty::Bool
                 }
-                _ if !crate::methods::mutates(name) => {
-                    self.vec_method(name, &Ty::Int, &ats, args, span)?
-                }
+                _ if !id.mutates() => self.vec_method(name, &Ty::Int, &ats, args, span)?,
                 _ => return Err(bad()),
             },
-            Ty::Map(v) => match &**name {
-                "keys" => {
+            Ty::Map(v) => match id {
+                M::Keys => {
                     want(0)?;
                     Ty::Vec(Box::new(Ty::Str))
                 }
-                "values" => {
+                M::Values => {
                     want(0)?;
                     Ty::Vec(v.clone())
                 }
-                "items" | "entries" => {
+                M::Items => {
                     want(0)?;
                     Ty::Vec(Box::new(Ty::Tuple(vec![Ty::Str, (**v).clone()])))
                 }
-                "len" => {
+                M::Len => {
                     want(0)?;
                     Ty::Int
                 }
-                "is_empty" => {
+                M::IsEmpty => {
                     want(0)?;
                     Ty::Bool
                 }
-                "get" => {
+                M::Get => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Str, args[0].span)?;
                     Ty::Option(v.clone())
                 }
-                "contains_key" => {
+                M::ContainsKey => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Str, args[0].span)?;
                     Ty::Bool
                 }
-                "remove" => {
+                M::Remove => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Str, args[0].span)?;
                     Ty::Option(v.clone())
                 }
-                "insert" => {
+                M::Insert => {
                     want(2)?;
                     self.unify(&ats[0], &Ty::Str, args[0].span)?;
                     self.unify(&ats[1], v, args[1].span)?;
@@ -2425,12 +2433,12 @@ impl<'a> Infer<'a> {
                 }
                 _ => return Err(bad()),
             },
-            Ty::Int => match &**name {
-                "abs" | "signum" => {
+            Ty::Int => match id {
+                M::Abs | M::Signum => {
                     want(0)?;
                     Ty::Int
                 }
-                "pow" => {
+                M::Pow => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Int, args[0].span)?;
                     if !matches!(args[0].kind, ExprKind::Int(k) if k >= 0) {
@@ -2441,63 +2449,73 @@ impl<'a> Infer<'a> {
                     }
                     Ty::Int
                 }
-                "min" | "max" => {
+                M::Min | M::Max => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Int, args[0].span)?;
                     Ty::Int
                 }
-                "to_string" => {
+                M::ToString => {
                     want(0)?;
                     Ty::Str
                 }
-                "to_float" => {
+                M::ToFloat => {
                     want(0)?;
                     Ty::Float
                 }
                 _ => return Err(bad()),
             },
-            Ty::Float => match &**name {
-                "floor" | "ceil" | "round" | "abs" | "sqrt" | "trunc" | "sin" | "cos" | "tan"
-                | "ln" | "exp" | "log10" => {
+            Ty::Float => match id {
+                M::Floor
+                | M::Ceil
+                | M::Round
+                | M::Abs
+                | M::Sqrt
+                | M::Trunc
+                | M::Sin
+                | M::Cos
+                | M::Tan
+                | M::Ln
+                | M::Exp
+                | M::Log10 => {
                     want(0)?;
                     Ty::Float
                 }
-                "powf" | "min" | "max" => {
+                M::Powf | M::Min | M::Max => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Float, args[0].span)?;
                     Ty::Float
                 }
-                "to_int" => {
+                M::ToInt => {
                     want(0)?;
                     Ty::Int
                 }
-                "to_string" => {
+                M::ToString => {
                     want(0)?;
                     Ty::Str
                 }
-                "is_nan" => {
+                M::IsNan => {
                     want(0)?;
                     Ty::Bool
                 }
                 _ => return Err(bad()),
             },
-            Ty::Option(inner) => match &**name {
-                "unwrap" | "expect" if n <= 1 => (**inner).clone(),
-                "is_some" | "is_none" => {
+            Ty::Option(inner) => match id {
+                M::Unwrap | M::Expect if n <= 1 => (**inner).clone(),
+                M::IsSome | M::IsNone => {
                     want(0)?;
                     Ty::Bool
                 }
-                "unwrap_or" => {
+                M::UnwrapOr => {
                     want(1)?;
                     self.unify(inner, &ats[0], args[0].span)?;
                     (**inner).clone()
                 }
-                "unwrap_or_else" => {
+                M::UnwrapOrElse => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Fn(Vec::new(), inner.clone()), args[0].span)?;
                     (**inner).clone()
                 }
-                "map" => {
+                M::Map => {
                     want(1)?;
                     let r = self.s.fresh();
                     self.unify(
@@ -2507,7 +2525,7 @@ impl<'a> Infer<'a> {
                     )?;
                     Ty::Option(Box::new(r))
                 }
-                "and_then" => {
+                M::AndThen => {
                     want(1)?;
                     let r = self.s.fresh();
                     self.unify(
@@ -2520,25 +2538,25 @@ impl<'a> Infer<'a> {
                     )?;
                     Ty::Option(Box::new(r))
                 }
-                "ok_or" => {
+                M::OkOr => {
                     want(1)?;
                     Ty::Result(inner.clone(), Box::new(ats[0].clone()))
                 }
                 _ => return Err(bad()),
             },
-            Ty::Result(ok, err) => match &**name {
-                "unwrap" | "expect" if n <= 1 => (**ok).clone(),
-                "unwrap_err" => (**err).clone(),
-                "is_ok" | "is_err" => {
+            Ty::Result(ok, err) => match id {
+                M::Unwrap | M::Expect if n <= 1 => (**ok).clone(),
+                M::UnwrapErr => (**err).clone(),
+                M::IsOk | M::IsErr => {
                     want(0)?;
                     Ty::Bool
                 }
-                "unwrap_or" => {
+                M::UnwrapOr => {
                     want(1)?;
                     self.unify(ok, &ats[0], args[0].span)?;
                     (**ok).clone()
                 }
-                "unwrap_or_else" => {
+                M::UnwrapOrElse => {
                     want(1)?;
                     self.unify(
                         &ats[0],
@@ -2547,7 +2565,7 @@ impl<'a> Infer<'a> {
                     )?;
                     (**ok).clone()
                 }
-                "and_then" => {
+                M::AndThen => {
                     want(1)?;
                     let r = self.s.fresh();
                     self.unify(
@@ -2560,11 +2578,11 @@ impl<'a> Infer<'a> {
                     )?;
                     Ty::Result(Box::new(r), err.clone())
                 }
-                "ok" => {
+                M::Ok => {
                     want(0)?;
                     Ty::Option(ok.clone())
                 }
-                "map" => {
+                M::Map => {
                     want(1)?;
                     let r = self.s.fresh();
                     self.unify(
@@ -2574,7 +2592,7 @@ impl<'a> Infer<'a> {
                     )?;
                     Ty::Result(Box::new(r), err.clone())
                 }
-                "map_err" => {
+                M::MapErr => {
                     want(1)?;
                     let r = self.s.fresh();
                     self.unify(
@@ -2586,7 +2604,7 @@ impl<'a> Infer<'a> {
                 }
                 _ => return Err(bad()),
             },
-            Ty::Tuple(_) if &**name == "len" && n == 0 => Ty::Int,
+            Ty::Tuple(_) if id == M::Len && n == 0 => Ty::Int,
             Ty::Var(_) => {
                 return Err(unsupported(
                     receiver.span,
@@ -2619,57 +2637,58 @@ impl<'a> Infer<'a> {
         };
         let want = |k: usize| if n == k { Ok(()) } else { Err(bad()) };
         let vec_of = |t: Ty| Ty::Vec(Box::new(t));
-        Ok(match &**name {
-            "len" | "count" if n == 0 => Ty::Int,
-            "is_empty" => {
+        let id = MethodId::lookup(name).unwrap_or(M::Unknown);
+        Ok(match id {
+            M::Len | M::Count if n == 0 => Ty::Int,
+            M::IsEmpty => {
                 want(0)?;
                 Ty::Bool
             }
-            "push" => {
+            M::Push => {
                 want(1)?;
                 self.unify(&elem, &ats[0], args[0].span)?;
                 Ty::Unit
             }
-            "pop" | "first" | "last" => {
+            M::Pop | M::First | M::Last => {
                 want(0)?;
                 elem
             }
-            "get" | "nth" => {
+            M::Get | M::Nth => {
                 want(1)?;
                 self.unify(&ats[0], &Ty::Int, args[0].span)?;
                 Ty::Option(Box::new(elem))
             }
-            "contains" => {
+            M::Contains => {
                 want(1)?;
                 self.unify(&elem, &ats[0], args[0].span)?;
                 Ty::Bool
             }
-            "insert" => {
+            M::Insert => {
                 want(2)?;
                 self.unify(&ats[0], &Ty::Int, args[0].span)?;
                 self.unify(&elem, &ats[1], args[1].span)?;
                 Ty::Unit
             }
-            "remove" => {
+            M::Remove => {
                 want(1)?;
                 self.unify(&ats[0], &Ty::Int, args[0].span)?;
                 elem
             }
-            "clear" => {
+            M::Clear => {
                 want(0)?;
                 Ty::Unit
             }
-            "extend" | "append" => {
+            M::Extend => {
                 want(1)?;
                 self.unify(&ats[0], &vec_of(elem), args[0].span)?;
                 Ty::Unit
             }
-            "concat" => {
+            M::Concat => {
                 want(1)?;
                 self.unify(&ats[0], &vec_of(elem.clone()), args[0].span)?;
                 vec_of(elem)
             }
-            "map" => {
+            M::Map => {
                 want(1)?;
                 let r = self.s.fresh();
                 self.unify(
@@ -2679,7 +2698,7 @@ impl<'a> Infer<'a> {
                 )?;
                 vec_of(r)
             }
-            "filter" => {
+            M::Filter => {
                 want(1)?;
                 self.unify(
                     &ats[0],
@@ -2688,7 +2707,7 @@ impl<'a> Infer<'a> {
                 )?;
                 vec_of(elem)
             }
-            "any" | "all" => {
+            M::Any | M::All => {
                 want(1)?;
                 self.unify(
                     &ats[0],
@@ -2697,16 +2716,16 @@ impl<'a> Infer<'a> {
                 )?;
                 Ty::Bool
             }
-            "find" => {
+            M::Find => {
                 return Err(unsupported(span, "`find` (it gives nil when nothing matches, and a value that may be nil has no Rust type here)"));
             }
-            "each" | "for_each" => {
+            M::Each => {
                 want(1)?;
                 let r = self.s.fresh();
                 self.unify(&ats[0], &Ty::Fn(vec![elem], Box::new(r)), args[0].span)?;
                 Ty::Unit
             }
-            "reduce" | "fold" => {
+            M::Reduce => {
                 want(2)?;
                 // reduce(f, init) or reduce(init, f) / fold(init, f)
                 let (fi, ii) = if matches!(args[0].kind, ExprKind::Fn(_)) {
@@ -2722,19 +2741,17 @@ impl<'a> Infer<'a> {
                 )?;
                 acc
             }
-            "sum" | "product" | "max" | "min" => {
+            M::Sum | M::Product | M::Max | M::Min => {
                 want(0)?;
                 match self.resolve(&elem) {
                     Ty::Int | Ty::Float => elem,
-                    Ty::Str if matches!(&**name, "max" | "min") => elem,
+                    Ty::Str if matches!(id, M::Max | M::Min) => elem,
                     _ => return Err(bad()),
                 }
             }
-            "sort" | "reverse" => {
+            M::Sort | M::Reverse => {
                 want(0)?;
-                if &**name == "sort"
-                    && !matches!(self.resolve(&elem), Ty::Int | Ty::Float | Ty::Str)
-                {
+                if id == M::Sort && !matches!(self.resolve(&elem), Ty::Int | Ty::Float | Ty::Str) {
                     return Err(unsupported(
                         span,
                         "sorting values that are not numbers or strings",
@@ -2742,7 +2759,7 @@ impl<'a> Infer<'a> {
                 }
                 vec_of(elem)
             }
-            "join" => {
+            M::Join => {
                 if n > 1 {
                     return Err(bad());
                 }
@@ -2752,36 +2769,36 @@ impl<'a> Infer<'a> {
                 self.printable(&elem, span)?;
                 Ty::Str
             }
-            "enumerate" => {
+            M::Enumerate => {
                 want(0)?;
                 vec_of(Ty::Tuple(vec![Ty::Int, elem]))
             }
-            "zip" => {
+            M::Zip => {
                 want(1)?;
                 let other = self.s.fresh();
                 self.unify(&ats[0], &vec_of(other.clone()), args[0].span)?;
                 vec_of(Ty::Tuple(vec![elem, other]))
             }
-            "take" | "skip" => {
+            M::Take | M::Skip => {
                 want(1)?;
                 self.unify(&ats[0], &Ty::Int, args[0].span)?;
                 vec_of(elem)
             }
-            "iter" | "into_iter" | "collect" | "to_vec" | "cloned" | "copied" | "clone" => {
+            M::Iter | M::IntoIter | M::ToArray | M::Clone => {
                 want(0)?;
                 vec_of(elem)
             }
-            "unique" => {
+            M::Unique => {
                 want(0)?;
                 vec_of(elem)
             }
-            "flatten" => {
+            M::Flatten => {
                 want(0)?;
                 let inner = self.s.fresh();
                 self.unify(&elem, &vec_of(inner.clone()), span)?;
                 vec_of(inner)
             }
-            "position" if n == 1 && matches!(self.s.shallow(&ats[0]), Ty::Fn(..)) => {
+            M::Position if n == 1 && matches!(self.s.shallow(&ats[0]), Ty::Fn(..)) => {
                 self.unify(
                     &ats[0],
                     &Ty::Fn(vec![elem], Box::new(Ty::Bool)),
@@ -2789,11 +2806,11 @@ impl<'a> Infer<'a> {
                 )?;
                 Ty::Option(Box::new(Ty::Int))
             }
-            "index_of" | "position" if n == 1 => {
+            M::IndexOf | M::Position if n == 1 => {
                 self.unify(&elem, &ats[0], args[0].span)?;
                 Ty::Option(Box::new(Ty::Int))
             }
-            "union" | "intersection" | "difference" => {
+            M::Union | M::Intersection | M::Difference => {
                 want(1)?;
                 self.unify(&ats[0], &vec_of(elem.clone()), args[0].span)?;
                 vec_of(elem)
