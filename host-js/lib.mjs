@@ -23,9 +23,12 @@ function run(cmd, args, opts = {}) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with status ${r.status}`);
 }
 
+/** Packages whose absence means `npm ci` has not run (or ran before they were added). */
+const MARKERS = ['@bytecodealliance/jco', 'fast-xml-parser'];
+
 /** Installs the pinned npm packages (`npm ci`) if they are missing. */
 export function ensureDeps() {
-  if (!existsSync(join(here, 'node_modules', '@bytecodealliance', 'jco', 'package.json'))) {
+  if (MARKERS.some((p) => !existsSync(join(here, 'node_modules', ...p.split('/'), 'package.json')))) {
     process.stderr.write('installing host-js packages (npm ci)...\n');
     run('npm', ['ci', '--no-audit', '--no-fund', '--prefix', here], { stdio: ['ignore', process.stderr, 'inherit'] });
   }

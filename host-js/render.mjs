@@ -51,3 +51,32 @@ export function table(title, rows) {
   }
   return out;
 }
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/** `bytes[from..to]` as text, or '' when either end is not on a character boundary (as Rust's
+ * `str::get` gives `None` there): offsets from the component count UTF-8 bytes. */
+function utf8Slice(bytes, from, to) {
+  const boundary = (i) => i === bytes.length || (bytes[i] & 0xc0) !== 0x80;
+  return boundary(from) && boundary(to) ? fromUtf8.decode(bytes.subarray(from, to)) : '';
+}
+
+/** A cell as a terminal shows it: what it printed, with each `display(...)` output's text
+ * (`text/plain`, always in the bundle) where it was made, then the value's display
+ * (host-rs/src/render.rs `cell_text`). */
+export function cellText(r) {
+  const stdout = utf8.encode(r.stdout);
+  let out = '';
+  let at = 0;
+  for (const o of r.outputs ?? []) {
+    const to = Math.min(Math.max(o.stdoutOffset, at), stdout.length);
+    out += utf8Slice(stdout, at, to);
+    at = to;
+    const plain = o.bundle.find((m) => m.mime === 'text/plain');
+    if (plain) out += `${plain.data}\n`;
+  }
+  out += utf8Slice(stdout, at, stdout.length);
+  if (r.display !== undefined) out += `${r.display}\n`;
+  return out;
+}

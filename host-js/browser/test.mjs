@@ -5,8 +5,9 @@
 //   node host-js/browser/test.mjs [--headed] [--filter WORD]
 //
 // Exits 1 if any test fails. Artifacts (git-ignored) go to host-js/browser/artifacts/: a
-// screenshot of a worked notebook (notebook.png), of the benchmark panel (benchmark.png), the
-// notebook saved by the save/open test (roundtrip.ipynb), and a screenshot of each failing test.
+// screenshot of a worked notebook (notebook.png), of the benchmark panel (benchmark.png), of a
+// reopened notebook of charts and tables (rich-outputs.png), the notebooks saved by the
+// save/open tests (roundtrip.ipynb, rich.ipynb), and a screenshot of each failing test.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -311,6 +312,8 @@ async function runawayCell(ctx, query, stop) {
     assert.match(note, /rebuilt by replaying 2 cells that had succeeded/);
   }
   await waitIdle(page);
+  // the variables panel shows the session as it is now (rebuilt, or kept)
+  await page.waitForFunction(() => ['keep', 'triple'].every((n) => document.querySelector(`#variables-body tr[data-name="${n}"]`)));
   const after = await runTyped(page, 3, 'triple(keep)', 4);
   assert.equal(after.display, '21', 'the session was kept: bindings and functions of earlier cells');
   assert.equal(after.error, undefined);
@@ -429,6 +432,50 @@ test('notebooks written by other tools open (nbformat 4, in Node)', async () => 
   assert.throws(() => parseIpynb('not json'), /not JSON/);
 });
 
+test('display outputs and bundles round-trip through .ipynb (in Node)', async () => {
+  const { interleave, parseIpynb, serializeIpynb, toIpynb } = await import('./src/ipynb.js');
+  const svg = { mime: 'image/svg+xml', data: '<svg xmlns="http://www.w3.org/2000/svg">\n<rect class="mark"/>\n</svg>\n' };
+  const output = {
+    count: 1,
+    stdout: 'é\nmiddle\nend',
+    source: 'src',
+    outputs: [
+      { bundle: [{ mime: 'text/plain', data: 'first' }], stdoutOffset: 0 },
+      { bundle: [{ mime: 'text/plain', data: '<chart>' }, svg], stdoutOffset: 3 },
+      { bundle: [{ mime: 'text/plain', data: '# m' }, { mime: 'text/markdown', data: '# m' }], stdoutOffset: 3 },
+      { bundle: [{ mime: 'text/plain', data: 'last' }], stdoutOffset: 13 },
+    ],
+    display: '[{a: 1}]',
+    bundle: [{ mime: 'text/plain', data: '[{a: 1}]' }, { mime: 'text/html', data: '<table>\n<tr><td>1</td></tr>\n</table>' }],
+  };
+  // offsets count UTF-8 bytes: "é\n" is 3 of them
+  assert.deepEqual(interleave(output.stdout, output.outputs).map((p) => p.text ?? p.output.bundle[0].data),
+    ['first', 'é\n', '<chart>', '# m', 'middle\nend', 'last']);
+  const nb = { name: 'b', cells: [{ id: 'c1', type: 'code', source: 'src', output }] };
+  const json = toIpynb(nb);
+  assert.deepEqual(json.cells[0].outputs.map((o) => o.output_type), ['display_data', 'stream', 'display_data', 'display_data', 'stream', 'display_data', 'execute_result']);
+  assert.deepEqual(json.cells[0].outputs[2].data['image/svg+xml'], ['<svg xmlns="http://www.w3.org/2000/svg">\n', '<rect class="mark"/>\n', '</svg>\n']);
+  assert.deepEqual(Object.keys(json.cells[0].outputs[6].data), ['text/plain', 'text/html']);
+  json.cells[0].metadata = { ruchy: {} };
+  const back = parseIpynb(JSON.stringify(json), 'b');
+  assert.deepEqual(back.cells[0].output, output, 'read back as it was');
+  assert.equal(serializeIpynb(back), serializeIpynb(nb));
+  // other tools' display_data and rich results, without metadata.ruchy
+  const foreign = parseIpynb(JSON.stringify({
+    nbformat: 4, nbformat_minor: 5, metadata: {},
+    cells: [{ cell_type: 'code', execution_count: 1, metadata: {}, source: 'x', outputs: [
+      { output_type: 'stream', name: 'stdout', text: 'a\n' },
+      { output_type: 'display_data', data: { 'image/png': 'iVBORw0KGgo=\n', 'text/plain': ['<Figure>'], 'application/json': { a: 1 } }, metadata: {} },
+      { output_type: 'execute_result', execution_count: 1, data: { 'text/html': '<b>x</b>', 'text/plain': 'x' }, metadata: {} },
+    ] }],
+  }));
+  assert.deepEqual(foreign.cells[0].output, {
+    count: 1, stdout: 'a\n', source: 'x', display: 'x',
+    outputs: [{ bundle: [{ mime: 'text/plain', data: '<Figure>' }, { mime: 'image/png', data: 'iVBORw0KGgo=\n' }], stdoutOffset: 2 }],
+    bundle: [{ mime: 'text/plain', data: 'x' }, { mime: 'text/html', data: '<b>x</b>' }],
+  });
+});
+
 test('the benchmark panel runs the component benchmark and shows the seed table', async (ctx) => {
   const page = await openPage(ctx, 'example=seed');
   await page.click('#btn-bench');
@@ -438,21 +485,34 @@ test('the benchmark panel runs the component benchmark and shows the seed table'
   const tables = await page.$$eval('.bench-table', (ts) => ts.map((t) => ({
     title: t.querySelector('h3').textContent,
     rows: [...t.querySelectorAll('tbody tr:not(.group)')].map((r) => [...r.cells].map((c) => c.textContent)),
+    groups: [...t.querySelectorAll('tbody tr:not(.group)')].map((r) => r.dataset.group),
   })));
   assert.equal(tables.length, 2);
   const inside = tables[0];
   assert.match(inside.title, /Inside the component/);
-  assert.deepEqual(inside.rows.slice(0, 5).map((r) => r[1]), ['let x = 42', 'let y = x * 2 + 1', 'fun double(n: Int) -> Int { n * 2 }', 'let result = double(21)', 'if x > 0 { x } else { 0 }']);
-  for (const r of inside.rows.slice(0, 5)) {
+  const rowsOf = (t, group) => t.rows.filter((r, i) => t.groups[i] === group);
+  const seedRows = rowsOf(inside, 'seed');
+  assert.deepEqual(seedRows.map((r) => r[1]), ['let x = 42', 'let y = x * 2 + 1', 'fun double(n: Int) -> Int { n * 2 }', 'let result = double(21)', 'if x > 0 { x } else { 0 }']);
+  for (const r of seedRows) {
     assert.ok(['yes', 'NO'].includes(r[8]), `a verdict for ${r[0]}`);
     assert.ok(Number(r[4]) > 0 && Number(r[5]) >= Number(r[4]), `p50 and p95 of ${r[0]}`);
   }
-  for (const r of inside.rows.slice(5, 11)) {
-    assert.match(r[0], /^compile: /, 'the compile categories follow the seed cells');
+  assert.equal(rowsOf(inside, 'compile').length, 6, 'the compile categories follow the seed cells');
+  for (const r of rowsOf(inside, 'compile')) {
+    assert.match(r[0], /^compile: /);
     assert.ok(['yes', 'NO'].includes(r[8]), `a verdict for ${r[0]}`);
   }
-  assert.deepEqual(inside.rows.slice(11).map((r) => r[8]), ['= 75025', '= 500000500000', '= 10000'], 'the compute cells did their work');
-  assert.equal(inside.rows.length, 14, 'five seed categories, six compile categories and three compute cells');
+  assert.deepEqual(rowsOf(inside, 'compute').map((r) => r[8]), ['= 75025', '= 500000500000', '= 10000'], 'the compute cells did their work');
+  // the notebook protocol's questions, timed inside the component and from JavaScript
+  for (const t of tables) {
+    const protocol = rowsOf(t, 'protocol');
+    assert.ok(protocol.length >= 5, `protocol rows in ${t.title}`);
+    assert.ok(protocol.some((r) => r[1].startsWith('complete ')) && protocol.some((r) => r[1].startsWith('inspect ')));
+    // (a question of a few µs can read 0 on the browser's 5 µs clock)
+    for (const r of protocol) assert.ok(r.slice(3, 8).every((x) => Number.isFinite(Number(x))), `${r[0]} was timed in ${t.title}`);
+    assert.ok(protocol.some((r) => Number(r[7]) > 0), `the protocol rows in ${t.title} have times`);
+  }
+  assert.deepEqual([...new Set(inside.groups)], ['seed', 'compile', 'compute', 'protocol'], 'every row in its group, in order');
   assert.deepEqual(tables[1].rows.map((r) => r[1]), inside.rows.map((r) => r[1]), 'the round-trip table has the same cells');
   const verdict = await page.locator('.bench-summary').first().textContent();
   assert.match(verdict, /^seed cells: overall mean [\d.]+ µs; [\d.]+% under 10 ms; simple cells under 10 ms: [\d.]+%; criteria (met|NOT met)$/);
@@ -461,6 +521,268 @@ test('the benchmark panel runs the component benchmark and shows the seed table'
   // the notebook session was not disturbed
   await page.click('#btn-run-all');
   await waitForCount(page, 5, 5);
+});
+
+/** The parts of cell `i`'s output in order: printed text, display outputs, the value. */
+async function outputParts(page, i) {
+  return page.evaluate((i) => {
+    const el = document.querySelectorAll('#cells > .cell')[i];
+    return [...el.querySelector('.output').children].map((c) => {
+      const shown = c.querySelector('[data-mime]');
+      return { kind: c.className, mime: shown?.dataset.mime, text: c.textContent };
+    });
+  }, i);
+}
+
+/** The SVG inside an `<img>`'s data: URL. */
+const svgOf = (src) => {
+  assert.match(src, /^data:image\/svg\+xml;charset=utf-8,/);
+  return decodeURIComponent(src.slice(src.indexOf(',') + 1));
+};
+
+/** Drops the console messages Chromium logs when the frame blocks a script or a load (the
+ * point of the test that makes them). */
+const dropBlockedScripts = (ctx) => {
+  ctx.errors = ctx.errors.filter((e) => !/Blocked script execution in 'about:srcdoc'|violates the following Content Security Policy directive/.test(e));
+};
+
+test('HTML from a cell shows in a sandboxed frame where its scripts do not run', async (ctx) => {
+  const page = await openPage(ctx);
+  await runTyped(page, 0, 'display(html("<b>x</b><script>window.pwned=1</script><img src=x onerror=\\"window.pwned=2\\">"))', 1);
+  const frame = cell(page, 0).locator('.display-output iframe.html-output');
+  await frame.waitFor();
+  assert.equal(await frame.getAttribute('sandbox'), 'allow-same-origin', 'sandboxed, and never allow-scripts');
+  assert.equal(await cell(page, 0).frameLocator('iframe.html-output').locator('b').textContent(), 'x', 'the bold text shows');
+  // give a script every chance to have run, then look in the page and in every frame
+  await page.waitForFunction(() => document.querySelector('iframe.html-output').contentDocument?.readyState === 'complete');
+  await page.waitForTimeout(200);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assert.deepEqual(await page.evaluate(() => [...document.querySelectorAll('iframe')].map((f) => f.contentWindow.pwned)), [undefined]);
+  for (const f of page.frames()) {
+    const seen = await f.evaluate(() => window.pwned).catch(() => undefined);
+    assert.equal(seen, undefined, `window.pwned in ${f.url()}`);
+  }
+  dropBlockedScripts(ctx);
+});
+
+test('a chart shows as an SVG image with its marks; an array of objects as a table', async (ctx) => {
+  const page = await openPage(ctx);
+  await runTyped(page, 0, 'line_chart([1, 2, 3], [2, 4, 3], {title: "Sales"})', 1);
+  const img = cell(page, 0).locator('.result img.image-output');
+  await img.waitFor();
+  const svg = svgOf(await img.getAttribute('src'));
+  assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.equal(svg.match(/class="mark"/g)?.length, 1, 'one line');
+  assert.match(svg, />Sales</);
+  assert.equal(await img.getAttribute('alt'), '<line chart "Sales": 3 points, x 1..3, y 2..4>', 'the text form is the alt text');
+  assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth > 0), 'the browser drew the SVG');
+  await runTyped(page, 1, 'display(bar_chart(["a", "b", "c"], [3, 1, 2]))', 2);
+  const bars = svgOf(await cell(page, 1).locator('.display-output img').getAttribute('src'));
+  assert.equal(bars.match(/<rect class="mark"/g)?.length, 3);
+
+  await runTyped(page, 2, '[{name: "Ann", age: 31}, {name: "<Bo>", age: 5}]', 3);
+  const table = cell(page, 2).frameLocator('.result iframe.html-output').locator('table');
+  await table.waitFor();
+  assert.deepEqual(await table.locator('th').allTextContents(), ['age', 'name']);
+  assert.deepEqual(await table.locator('tbody tr').allTextContents(), ['31Ann', '5<Bo>']);
+  const height = await cell(page, 2).locator('iframe.html-output').evaluate((f) => f.getBoundingClientRect().height);
+  const tableHeight = await cell(page, 2).locator('iframe.html-output').evaluate((f) => f.contentDocument.querySelector('table').getBoundingClientRect().height);
+  assert.ok(height >= tableHeight, `the frame (${height}px) fits the table (${tableHeight}px)`);
+});
+
+test('markdown values render (without raw HTML); stdout and outputs keep their order', async (ctx) => {
+  const page = await openPage(ctx);
+  await runTyped(page, 0, 'markdown("# Title\\n\\nSome *text* <img src=x onerror=\\"window.md=1\\">")', 1);
+  const md = cell(page, 0).locator('.result .markdown-output');
+  assert.equal(await md.locator('h1').textContent(), 'Title');
+  assert.equal(await md.locator('em').textContent(), 'text');
+  assert.equal(await md.locator('img').count(), 0, 'raw HTML in markdown stays text');
+  assert.match(await md.textContent(), /<img src=x/);
+
+  await runTyped(page, 1, 'println("é one")\ndisplay(markdown("**two**"))\nprint("three ")\nprintln("ü")\ndisplay(1)\ndisplay([1, 2])\nprint("four")\n5', 2);
+  const parts = await outputParts(page, 1);
+  // (a display's text without the newline markdown-it ends a paragraph with)
+  assert.deepEqual(parts.slice(0, -1).map((p) => [p.kind, p.kind === 'stdout' ? p.text : p.text.trim()]), [
+    ['stdout', 'é one\n'],
+    ['display-output', 'two'],
+    ['stdout', 'three ü\n'],
+    ['display-output', '1'],
+    ['display-output', '[1, 2]'],
+    ['stdout', 'four'],
+    ['result', 'Out[2]:5'],
+  ]);
+  assert.equal(parts[parts.length - 1].kind, 'cell-meta', 'then the timing');
+  assert.equal(parts[1].mime, 'text/markdown');
+  assert.equal(parts[3].mime, 'text/plain');
+  // outputs made before an error stay, and the error follows them
+  await runTyped(page, 2, 'display(7)\n1 / 0', 3);
+  const failed = await outputParts(page, 2);
+  assert.deepEqual(failed.map((p) => p.kind), ['display-output', 'error diagnostic kind-runtime', 'cell-meta']);
+});
+
+/** The labels, kinds and details in the open completion popup. */
+async function completionOptions(page) {
+  await page.locator('.cm-tooltip-autocomplete li').first().waitFor();
+  return page.$$eval('.cm-tooltip-autocomplete li', (els) => els.map((li) => ({
+    label: li.querySelector('.cm-completionLabel')?.textContent,
+    kind: li.querySelector('.cm-completionKind')?.textContent,
+    icon: [...(li.querySelector('.cm-completionIcon')?.classList ?? [])].find((c) => c !== 'cm-completionIcon'),
+    detail: li.querySelector('.cm-completionDetail')?.textContent,
+  })));
+}
+
+test('typing a dot opens the completion popup with the methods of the value', async (ctx) => {
+  const page = await openPage(ctx);
+  await runTyped(page, 0, 'let xs = [3, 1, 2]', 1);
+  await typeInto(page, 1, 'xs.');
+  const options = await completionOptions(page);
+  const push = options.find((o) => o.label === 'push');
+  assert.ok(push, `push is offered: ${JSON.stringify(options)}`);
+  assert.equal(push.kind, 'method');
+  assert.equal(push.icon, 'cm-completionIcon-method');
+  assert.match(push.detail, /push\(x: T\)/);
+  // typing on filters, Enter takes the choice
+  await page.keyboard.type('pu');
+  await page.waitForFunction(() => [...document.querySelectorAll('.cm-tooltip-autocomplete .cm-completionLabel')].every((l) => l.textContent.startsWith('pu')));
+  await page.keyboard.press('Enter');
+  assert.equal(await editorText(page, 1), 'xs.push');
+  assert.equal(await page.locator('.cm-tooltip-autocomplete').count(), 0);
+});
+
+test('Tab completes a prefix; with several candidates it opens the popup', async (ctx) => {
+  const page = await openPage(ctx);
+  await runTyped(page, 0, 'let total_count = 1\nlet tally = 3', 1);
+  // the only candidate is inserted (after non-ASCII text: byte offsets and UTF-16 positions)
+  await typeInto(page, 1, '"é" + total_c');
+  await page.keyboard.press('Tab');
+  await page.waitForFunction(() => window.notebookApp.cells[1].source === '"é" + total_count');
+  // several: the popup, and Tab takes its first choice
+  await page.keyboard.type(' + t');
+  await page.keyboard.press('Tab');
+  const labels = (await completionOptions(page)).map((o) => o.label);
+  for (const l of ['total_count', 'tally', 'true']) assert.ok(labels.includes(l), `${l} in ${labels}`);
+  // CodeMirror takes no choice in the first 75 ms the popup is open (its interactionDelay)
+  await page.waitForTimeout(100);
+  await page.keyboard.press('Tab');
+  assert.match(await editorText(page, 1), / \+ (total_count|tally|true)$/);
+  // Tab at the start of a line still indents
+  await page.click('#btn-add-code');
+  await page.keyboard.press('Tab');
+  assert.match(await editorText(page, 2), /^\s+$/);
+});
+
+test('Shift+Tab and hovering show what a name is', async (ctx) => {
+  const page = await openPage(ctx);
+  await runTyped(page, 0, 'fun double(n: Int) -> Int { n * 2 }', 1);
+  await typeInto(page, 1, 'let r = double(21)');
+  for (let k = 0; k < 6; k++) await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('Shift+Tab');
+  const tip = page.locator('.inspect-tooltip');
+  await tip.waitFor();
+  assert.equal(await tip.locator('pre code').textContent(), 'fun double(n: Int) -> Int\n');
+  assert.match(await tip.textContent(), /A function defined in this session/);
+  assert.equal(await editorText(page, 1), 'let r = double(21)', 'Shift+Tab changed nothing');
+  await page.keyboard.press('Escape');
+  await tip.waitFor({ state: 'detached' });
+  // hover: the pointer over `double` in the editor
+  const box = await cell(page, 1).locator('.cm-content').evaluate((el) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const at = n.textContent.indexOf('double');
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(n, at + 2);
+      range.setEnd(n, at + 3);
+      const r = range.getBoundingClientRect();
+      return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+    }
+    return null;
+  });
+  await page.mouse.move(box.x, box.y);
+  await tip.waitFor();
+  assert.match(await tip.textContent(), /fun double\(n: Int\) -> Int/);
+  // a variable shows its type and value
+  await runTyped(page, 1, 'let r = double(21)', 2);
+  await typeInto(page, 2, 'r');
+  await page.keyboard.press('Shift+Tab');
+  await page.locator('.inspect-tooltip').waitFor();
+  assert.match(await page.locator('.inspect-tooltip').textContent(), /Int[\s\S]*42/);
+  // the worker's fourth call, for a console deciding what Enter does
+  assert.deepEqual(await page.evaluate(() => window.notebookApp.kernel.isComplete('fun f() {')), { tag: 'incomplete', val: '    ' });
+  assert.deepEqual(await page.evaluate(() => window.notebookApp.kernel.isComplete('let a = 1')), { tag: 'complete' });
+});
+
+/** The rows of the variables panel: [name, type, value]. */
+const variablesShown = (page) => page.$$eval('#variables-body tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+
+test('the variables panel lists the bindings and follows the session', async (ctx) => {
+  const page = await openPage(ctx);
+  assert.deepEqual(await variablesShown(page), []);
+  assert.ok(await page.locator('#variables-panel .empty').isVisible());
+  await runTyped(page, 0, 'let a = 1\nlet words = ["x", "y"]', 1);
+  await page.waitForFunction(() => document.querySelectorAll('#variables-body tr').length === 2);
+  assert.deepEqual(await variablesShown(page), [['a', 'Int', '1'], ['words', '[String]', '["x", "y"]']]);
+  await runTyped(page, 1, 'let a = "now text"\nfun f(p, q) { p }', 2);
+  await page.waitForFunction(() => document.querySelectorAll('#variables-body tr').length === 3);
+  assert.deepEqual(await variablesShown(page), [['a', 'String', '"now text"'], ['words', '[String]', '["x", "y"]'], ['f', 'fun f(p, q)', '<function>']]);
+  assert.equal(await page.textContent('#variables-count'), '3');
+  // a value changed in place, or by a function, shows its new value where it was
+  await runTyped(page, 2, 'words.push("z")', 3);
+  await page.waitForFunction(() => document.querySelector('#variables-body tr[data-name="words"] .var-value').textContent === '["x", "y", "z"]');
+  await runTyped(page, 3, 'fun bump() { a = a + "!" }\nbump()', 4);
+  await page.waitForFunction(() => document.querySelector('#variables-body tr[data-name="a"] .var-value').textContent === '"now text!"');
+  assert.deepEqual((await variablesShown(page)).map(([n]) => n), ['a', 'words', 'f', 'bump']);
+  // a failed cell binds nothing
+  await runTyped(page, 4, 'let broken = 1; nope', 5);
+  await waitIdle(page);
+  assert.ok(!(await variablesShown(page)).some(([n]) => n === 'broken'));
+  await page.click('#btn-restart');
+  await page.locator('.notice[data-tag="restarted"]').waitFor();
+  await page.waitForFunction(() => document.querySelector('#variables-panel').dataset.count === '0');
+  assert.deepEqual(await variablesShown(page), []);
+});
+
+test('a saved .ipynb keeps the bundles, and opening it shows charts and tables before any run', async (ctx) => {
+  const page = await openPage(ctx, 'example=rich');
+  await page.click('#btn-run-all');
+  await waitForCount(page, 4, 4);
+  await waitIdle(page);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#btn-save')]);
+  const saved = join(artifactsDir, 'rich.ipynb');
+  await download.saveAs(saved);
+  const text = readFileSync(saved, 'utf8');
+  const nb = JSON.parse(text);
+  const [, table, displays, chart, md] = nb.cells;
+  assert.deepEqual(table.outputs.map((o) => o.output_type), ['execute_result']);
+  assert.deepEqual(Object.keys(table.outputs[0].data), ['text/plain', 'text/html']);
+  assert.match(table.outputs[0].data['text/html'].join(''), /<th>month<\/th><th>units<\/th>/);
+  assert.deepEqual(displays.outputs.map((o) => o.output_type), ['stream', 'display_data', 'stream']);
+  assert.deepEqual(displays.outputs[0].text, ['units by month:\n']);
+  assert.deepEqual(Object.keys(displays.outputs[1].data), ['text/plain', 'image/svg+xml']);
+  assert.match(displays.outputs[1].data['image/svg+xml'].join(''), /^<svg [\s\S]*<\/svg>\n$/);
+  assert.deepEqual(displays.outputs[1].metadata, {});
+  assert.deepEqual(displays.outputs[2].text, ['done\n']);
+  assert.deepEqual(Object.keys(chart.outputs[0].data), ['text/plain', 'image/svg+xml']);
+  assert.deepEqual(Object.keys(md.outputs[0].data), ['text/plain', 'text/markdown']);
+
+  // a fresh page: nothing has run, yet the outputs are there
+  const page2 = await openPage(ctx, 'example=empty');
+  await page2.setInputFiles('#file-input', saved);
+  await page2.locator('.notice[data-tag="opened"]').waitFor();
+  assert.equal(await page2.evaluate(() => window.notebookApp.serialize()), text, 'opening then saving gives the same file');
+  assert.deepEqual(await page2.evaluate(() => window.notebookApp.metrics.cells.length), 0, 'no cell ran');
+  assert.deepEqual(await page2.locator('.cell >> nth=1 >> th').count(), 0, 'the table is in its frame');
+  const rows = cell(page2, 1).frameLocator('iframe.html-output').locator('tbody tr');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 3);
+  assert.deepEqual((await outputParts(page2, 2)).map((p) => [p.kind, p.mime]), [
+    ['stdout', undefined], ['display-output', 'image/svg+xml'], ['stdout', undefined], ['cell-meta', undefined],
+  ]);
+  const bars = svgOf(await cell(page2, 2).locator('.display-output img').getAttribute('src'));
+  assert.equal(bars.match(/<rect class="mark"/g)?.length, 3);
+  assert.equal(await cell(page2, 3).locator('.result img').getAttribute('data-mime'), 'image/svg+xml');
+  assert.equal(await cell(page2, 4).locator('.result .markdown-output h2').textContent(), 'Summary');
+  await page2.screenshot({ path: join(artifactsDir, 'rich-outputs.png'), fullPage: true });
 });
 
 test('screenshot of a worked notebook', async (ctx) => {

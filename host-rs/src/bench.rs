@@ -375,10 +375,12 @@ impl SessionState {
 
 /// The seed's module budget, in bytes (200 KB). Not met: see [`SIZE_GUARD`].
 pub const SIZE_BUDGET: u64 = 204_800;
-/// What the test command holds the component to instead: its measured size (1,241,129 bytes
-/// with opt-level 3 and wasm-opt -O1) plus 5%. The interpreter, the transpiler and Rust's
-/// formatting and allocation code do not fit in 200 KB (ARCHITECTURE.md, "Builds").
-pub const SIZE_GUARD: u64 = 1_303_000;
+/// What the test command holds the component to instead: its measured size (1,436,037 bytes
+/// with opt-level 3 and wasm-opt -O1, after the notebook protocol added charts (48 KB of
+/// code), completion and inspection (30 KB), the catalogue (7 KB of code and its docs) and
+/// bundles (9 KB)) plus 5%. The interpreter, the transpiler and Rust's formatting and
+/// allocation code do not fit in 200 KB (ARCHITECTURE.md, "Builds").
+pub const SIZE_GUARD: u64 = 1_508_000;
 /// The seed's working-set budget, checked against the guest's linear memory (10 MB).
 pub const MEMORY_BUDGET: u64 = 10 * 1024 * 1024;
 /// Our goal for process start to the first cell's result with a warm cache, in milliseconds.

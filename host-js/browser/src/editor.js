@@ -1,6 +1,6 @@
 // CodeMirror 6 editors for the cells: Ruchy highlighting for code cells, plain text for
-// markdown, the notebook's keys (Shift+Enter and friends), and an underline under the span of
-// the cell's last error.
+// markdown, the notebook's keys (Shift+Enter and friends), an underline under the span of the
+// cell's last error, and for code cells the session's completion and inspection (assist.js).
 import { EditorState, Prec, StateEffect, StateField } from '@codemirror/state';
 import {
   EditorView, Decoration, keymap, lineNumbers, drawSelection, highlightActiveLine,
@@ -12,6 +12,10 @@ import { closeBrackets, closeBracketsKeymap } from '@codemirror/autocomplete';
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
 import { classHighlighter } from '@lezer/highlight';
 import { ruchy } from './ruchy-lang.js';
+import { assistExtensions } from './assist.js';
+import { byteToUtf16 } from './offsets.js';
+
+export { byteToUtf16 };
 
 /** Sets (or with `null`, clears) the error underline: `{ from, to }` in UTF-16 offsets. */
 export const setErrorMark = StateEffect.define();
@@ -35,19 +39,6 @@ const errorField = StateField.define({
   provide: (f) => EditorView.decorations.from(f),
 });
 
-/** UTF-8 byte offset in `text` to a UTF-16 offset (spans count bytes; the editor counts units). */
-export function byteToUtf16(text, byte) {
-  let bytes = 0;
-  let i = 0;
-  for (const ch of text) {
-    if (bytes >= byte) break;
-    const cp = ch.codePointAt(0);
-    bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    i += ch.length;
-  }
-  return i;
-}
-
 /**
  * A cell editor.
  * @param {object} o
@@ -57,8 +48,9 @@ export function byteToUtf16(text, byte) {
  * @param {object} o.keys   handlers: run, runAndAdvance, runAndInsert, up, down, escape (return true if handled)
  * @param {(text: string) => void} o.onChange
  * @param {() => void} o.onFocus
+ * @param {object} [o.assist]  completion and inspection for code cells (see assist.js)
  */
-export function createEditor({ parent, doc, kind, keys, onChange, onFocus }) {
+export function createEditor({ parent, doc, kind, keys, onChange, onFocus, assist }) {
   const notebookKeys = Prec.highest(keymap.of([
     { key: 'Shift-Enter', run: () => keys.runAndAdvance() },
     { key: 'Mod-Enter', run: () => keys.run() },
@@ -87,6 +79,9 @@ export function createEditor({ parent, doc, kind, keys, onChange, onFocus }) {
   const state = EditorState.create({
     doc,
     extensions: [
+      // first: while the completion popup is open, its keys (arrows, Enter, Escape) come
+      // before the notebook's
+      kind === 'code' && assist ? assistExtensions(assist) : [],
       notebookKeys,
       language,
       highlightSpecialChars(),

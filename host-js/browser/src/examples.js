@@ -1,4 +1,4 @@
-// Notebooks the page can start with (`?example=NAME`; `welcome` is the default).
+// Notebooks the page can start with (`?example=NAME`: welcome, the default; rich; seed; empty).
 
 /** The seed's five benchmark cells, in order. */
 export const SEED_CELLS = [
@@ -26,6 +26,16 @@ export const EXAMPLES = {
   seed: {
     name: 'seed',
     cells: [md('# The seed cells'), ...SEED_CELLS.map(code)],
+  },
+  rich: {
+    name: 'rich outputs',
+    cells: [
+      md('# Rich outputs\n\nA value shows in its richest form: an array of objects as a table, a chart as an SVG drawing, `markdown(..)` as formatted text. `display(v)` shows a value where it is made, between the printed lines.'),
+      code('let sales = [{month: "Jan", units: 120}, {month: "Feb", units: 95}, {month: "Mar", units: 143}]\nsales'),
+      code('println("units by month:")\ndisplay(bar_chart(sales.map(|r| r.month), sales.map(|r| r.units), {title: "Units"}))\nprintln("done")'),
+      code('line_chart([1, 2, 3, 4], [2.5, 4, 3.2, 5], {title: "Trend", x_label: "week"})'),
+      code('markdown("## Summary\\n\\n*Best month*: **Mar**")'),
+    ],
   },
   empty: { name: 'untitled', cells: [code('')] },
 };

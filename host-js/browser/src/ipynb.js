@@ -1,15 +1,20 @@
 // Notebooks as Jupyter .ipynb files (nbformat 4.5, language ruchy), so that they open in the
-// tools people already use. Outputs are saved with the cells as standard output records
-// (stream, execute_result, error); the component's structured records (the diagnostic with its
-// span, the timings) ride along in the cell's `metadata.ruchy`, so opening a saved notebook
-// shows exactly what was saved, carets included.
+// tools people already use. Outputs are saved with the cells as standard output records, in the
+// order they happened: `stream` for printed text, split around each `display_data` (what
+// `display(v)` showed, its MIME bundle as `data`), then `execute_result` (the value's bundle)
+// or `error`. The component's structured records (the diagnostic with its span, the timings)
+// ride along in the cell's `metadata.ruchy`, so opening a saved notebook shows exactly what was
+// saved, carets, charts and tables included, before any cell runs again.
 //
 // The page's model of a notebook:
 //   { name, cells: [cell] }
 //   cell = { id, type: 'code' | 'markdown', source, output? }     (markdown cells have no output)
-//   output = { count, stdout, display?, diagnostic?, performance?, roundTripMs?, source, interrupted? }
+//   output = { count, stdout, display?, bundle?, outputs?, diagnostic?, performance?, roundTripMs?, source, interrupted? }
 //     source is the text that ran (the editor may have changed since); interrupted is a message;
-//     roundTripMs is the worker round trip the page measured.
+//     roundTripMs is the worker round trip the page measured; bundle is the value's MIME forms
+//     ([{ mime, data }], text/plain first), kept only when it has more than text/plain;
+//     outputs are the display outputs ([{ bundle, stdoutOffset }], offsets in UTF-8 bytes of
+//     stdout), kept only when there are some.
 import { renderDiagnostic } from '../../render.mjs';
 
 export const NBFORMAT = 4;
@@ -50,6 +55,71 @@ export function fromLines(v) {
   return Array.isArray(v) ? v.join('') : String(v);
 }
 
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/** A value's bundle worth keeping: one with a form other than text/plain (a plain value is
+ * its display). */
+export function richBundle(bundle) {
+  return bundle?.some((m) => m.mime !== 'text/plain') ? bundle : undefined;
+}
+
+/**
+ * Printed text and display outputs in the order they happened: `[{ text } | { output }]`.
+ * An output's stdoutOffset counts UTF-8 bytes of `stdout` (moved back to a character boundary
+ * should one ever fall inside a character, so no character is cut in two).
+ */
+export function interleave(stdout, outputs = []) {
+  const bytes = utf8.encode(stdout);
+  const parts = [];
+  let at = 0;
+  for (const output of outputs) {
+    let to = Math.min(Math.max(output.stdoutOffset, at), bytes.length);
+    while (to > at && to < bytes.length && (bytes[to] & 0xc0) === 0x80) to--;
+    if (to > at) parts.push({ text: fromUtf8.decode(bytes.subarray(at, to)) });
+    at = to;
+    parts.push({ output });
+  }
+  if (at < bytes.length) parts.push({ text: fromUtf8.decode(bytes.subarray(at)) });
+  return parts;
+}
+
+/** A bundle as a Jupyter MIME dict (each form as a list of lines). */
+function bundleToData(bundle) {
+  return Object.fromEntries(bundle.map((m) => [m.mime, toLines(m.data)]));
+}
+
+/** A Jupyter MIME dict as a bundle, text/plain first; forms that are not text (JSON values)
+ * are left out. */
+function dataToBundle(data) {
+  const forms = Object.entries(data ?? {})
+    .filter(([, v]) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))
+    .map(([mime, v]) => ({ mime, data: fromLines(v) }));
+  return [...forms.filter((m) => m.mime === 'text/plain'), ...forms.filter((m) => m.mime !== 'text/plain')];
+}
+
+/** The stream and display_data records of an output's printed text and displays, in order. */
+function streamAndDisplays(out) {
+  return interleave(out.stdout ?? '', out.outputs).map((p) => (p.output
+    ? { output_type: 'display_data', data: bundleToData(p.output.bundle), metadata: {} }
+    : { output_type: 'stream', name: 'stdout', text: toLines(p.text) }));
+}
+
+/** Reads one `display_data` into `out`: its offset is what was printed before it. */
+function addDisplay(out, o) {
+  (out.outputs ??= []).push({ bundle: dataToBundle(o.data), stdoutOffset: utf8.encode(out.stdout).length });
+}
+
+/** Reads one `execute_result` into `out`: the display and, when rich, the bundle. */
+function addResult(out, o) {
+  const bundle = dataToBundle(o.data);
+  const plain = bundle.find((m) => m.mime === 'text/plain');
+  const rich = richBundle(bundle);
+  // (another tool's result may have no text/plain: it shows by its richer form)
+  if (plain || rich) out.display = plain?.data ?? '';
+  if (rich) out.bundle = rich;
+}
+
 /** The label a diagnostic's `-->` line gives a cell, like Jupyter's `In [3]`. */
 export function originOf(count) {
   return count === undefined || count === null ? 'cell' : `In[${count}]`;
@@ -84,7 +154,7 @@ function cellToJson(cell) {
   const outputs = [];
   const ruchy = {};
   if (out) {
-    if (out.stdout) outputs.push({ output_type: 'stream', name: 'stdout', text: toLines(out.stdout) });
+    outputs.push(...streamAndDisplays(out));
     if (out.diagnostic) {
       const d = out.diagnostic;
       outputs.push({
@@ -103,7 +173,7 @@ function cellToJson(cell) {
       outputs.push({
         output_type: 'execute_result',
         execution_count: out.count ?? null,
-        data: { 'text/plain': toLines(out.display) },
+        data: bundleToData(out.bundle ?? [{ mime: 'text/plain', data: out.display }]),
         metadata: {},
       });
     }
@@ -149,10 +219,9 @@ function foreignOutput(c, source) {
   const out = { count: c.execution_count ?? undefined, stdout: '', source };
   for (const o of outputs) {
     if (o.output_type === 'stream') out.stdout += fromLines(o.text);
-    else if (o.output_type === 'execute_result' || o.output_type === 'display_data') {
-      const text = o.data?.['text/plain'];
-      if (text !== undefined) out.display = fromLines(text);
-    } else if (o.output_type === 'error') {
+    else if (o.output_type === 'display_data') addDisplay(out, o);
+    else if (o.output_type === 'execute_result') addResult(out, o);
+    else if (o.output_type === 'error') {
       const tb = Array.isArray(o.traceback) ? o.traceback.map(stripAnsi).join('\n') : '';
       out.foreignError = tb || `${o.ename}: ${o.evalue}`;
     }
@@ -166,7 +235,8 @@ function codeCellFromJson(c, source) {
   const out = { count: c.execution_count ?? undefined, stdout: '', source: meta.executed_source ?? source };
   for (const o of c.outputs ?? []) {
     if (o.output_type === 'stream' && o.name === 'stdout') out.stdout += fromLines(o.text);
-    if (o.output_type === 'execute_result') out.display = fromLines(o.data?.['text/plain']);
+    if (o.output_type === 'display_data') addDisplay(out, o);
+    if (o.output_type === 'execute_result') addResult(out, o);
   }
   if (meta.diagnostic) out.diagnostic = cleanDiagnostic(meta.diagnostic);
   if (meta.interrupted) out.interrupted = String(meta.interrupted);

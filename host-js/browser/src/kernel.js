@@ -173,6 +173,36 @@ export class Kernel extends EventTarget {
     return r;
   }
 
+  /**
+   * Asks the session something that runs no code (completion, inspection, variables). Resolves
+   * with the answer, or `null` when the engine is busy with a cell, loading or rebuilding: an
+   * editor should not wait behind a long cell for a completion.
+   */
+  query(msg) {
+    if (this.current || this.rebuilding || !this.loaded) return Promise.resolve(null);
+    return this.request(msg, this.cellTimeoutMs).then((r) => r.value, () => null);
+  }
+
+  /** Completion at `cursor` (a UTF-8 byte offset into `source`). */
+  complete(source, cursor) {
+    return this.query({ op: 'complete', source, cursor });
+  }
+
+  /** What the name at `cursor` (a UTF-8 byte offset) is, as Markdown; `null` if nothing. */
+  inspect(source, cursor) {
+    return this.query({ op: 'inspect', source, cursor });
+  }
+
+  /** `{ tag: 'complete' | 'incomplete' | 'invalid', val? }`. */
+  isComplete(source) {
+    return this.query({ op: 'isComplete', source });
+  }
+
+  /** The session's bindings: `[{ name, typeName, display }]`. */
+  variables() {
+    return this.query({ op: 'variables' });
+  }
+
   benchmark(iterations) {
     return this.request({ op: 'benchmark', iterations }, this.benchTimeoutMs);
   }

@@ -1,11 +1,13 @@
-// The notebook page: cells with editors, the engine worker behind a watchdog, .ipynb files and
-// the benchmark panel. The page renders the component's typed records; it has no Ruchy logic.
+// The notebook page: cells with editors, the engine worker behind a watchdog, .ipynb files,
+// the variables panel and the benchmark panel. The page renders the component's typed records
+// (values as MIME bundles, display outputs, completions, inspections); it has no Ruchy logic.
 import MarkdownIt from 'markdown-it';
 import { Kernel, Interrupted } from './kernel.js';
 import { createEditor, markError, setText } from './editor.js';
 import { EXAMPLES } from './examples.js';
-import { diagnosticText, diagnosticTitle, newCellId, parseIpynb, serializeIpynb, toIpynb } from './ipynb.js';
-import { insideRows } from '../../bench.mjs';
+import { diagnosticText, diagnosticTitle, interleave, newCellId, parseIpynb, richBundle, serializeIpynb, toIpynb } from './ipynb.js';
+import { forgetOutputs, renderBundle, richest } from './outputs.js';
+import { insideMet, insideRows } from '../../bench.mjs';
 
 const params = new URLSearchParams(location.search);
 const AUTOSAVE_KEY = 'ruchy-notebook:autosave';
@@ -72,6 +74,15 @@ markdown.renderer.rules.link_open = (tokens, idx, options, env, self) => {
   return defaultLinkOpen(tokens, idx, options, env, self);
 };
 
+const renderMarkdown = (text) => markdown.render(text);
+
+/** What a code cell's editor asks the session (completion, inspection): through the worker. */
+const assist = {
+  complete: (source, cursor) => kernel.complete(source, cursor),
+  inspect: (source, cursor) => kernel.inspect(source, cursor),
+  renderMarkdown,
+};
+
 // ---------------------------------------------------------------------------------------------
 // The notebook
 
@@ -133,6 +144,7 @@ class CellView {
         markDirty();
       },
       onFocus: () => setActive(this.cell.id),
+      assist,
       keys: {
         run: () => { runInPlace(this.cell.id); return true; },
         runAndAdvance: () => { runAndAdvance(this.cell.id); return true; },
@@ -193,17 +205,23 @@ class CellView {
     this.showMarkdown();
   }
 
-  /** Shows the cell's output record: stdout, error with caret, value, count and timing. */
+  /** Shows the cell's output record: printed text and display outputs in the order they
+   * happened, then the error with its caret or the value, count and timing. */
   renderOutput() {
     this.renderPrompt();
     const out = this.cell.output;
+    forgetOutputs(this.outputEl);
     this.outputEl.replaceChildren();
     this.root.classList.toggle('has-error', Boolean(out && (out.diagnostic || out.interrupted || out.foreignError)));
     if (!out) {
       markError(this.editor, null, '');
       return;
     }
-    if (out.stdout) this.outputEl.append(h('pre', { class: 'stdout', text: out.stdout }));
+    for (const part of interleave(out.stdout ?? '', out.outputs)) {
+      this.outputEl.append(part.output
+        ? h('div', { class: 'display-output' }, renderBundle(part.output.bundle, renderMarkdown))
+        : h('pre', { class: 'stdout', text: part.text }));
+    }
     if (out.diagnostic) {
       this.outputEl.append(renderDiagnosticEl(out.diagnostic, out.source, out.count));
     } else if (out.interrupted) {
@@ -212,18 +230,27 @@ class CellView {
     } else if (out.foreignError) {
       this.outputEl.append(h('pre', { class: 'error foreign', text: out.foreignError }));
     } else if (out.display !== undefined) {
-      this.outputEl.append(h('div', { class: 'result' },
+      const value = renderValue(out);
+      this.outputEl.append(h('div', { class: value.classList.contains('display') ? 'result' : 'result rich' },
         h('span', { class: 'out-prompt', text: `Out[${out.count ?? ' '}]:` }),
-        h('pre', { class: 'display', text: out.display })));
+        value));
     }
     if (out.performance) this.outputEl.append(timingBadge(out));
     markError(this.editor, out.diagnostic, out.source);
   }
 
   destroy() {
+    forgetOutputs(this.outputEl);
     this.editor.destroy();
     this.root.remove();
   }
+}
+
+/** A cell's value: its richest form (outputs.js), or its display as text. */
+function renderValue(out) {
+  const bundle = out.bundle ?? [{ mime: 'text/plain', data: out.display }];
+  if (richest(bundle).mime === 'text/plain') return h('pre', { class: 'display', text: out.display });
+  return h('div', { class: 'rich-value', title: out.display.length <= 500 ? out.display : undefined }, renderBundle(bundle, renderMarkdown));
 }
 
 /** The diagnostic as the terminal hosts print it (render.mjs), with the caret line marked up. */
@@ -397,6 +424,8 @@ function drain() {
     } finally {
       app.draining = false;
       updateToolbar();
+      // after the cell (or the cells of Run all): the bindings they made
+      refreshVariables();
     }
   })();
   return drainPromise;
@@ -421,6 +450,9 @@ async function runOne(id) {
     const v = r.value;
     cell.output = { count, stdout: v.stdout, source, performance: v.performance, roundTripMs: r.roundTripMs };
     if (v.display !== undefined) cell.output.display = v.display;
+    const rich = richBundle(v.bundle);
+    if (rich) cell.output.bundle = rich;
+    if (v.outputs.length) cell.output.outputs = v.outputs;
     if (v.diagnostic) {
       cell.output.diagnostic = v.diagnostic;
       ok = false;
@@ -477,6 +509,7 @@ kernel.addEventListener('rebuilt', (e) => {
     : ` The session was rebuilt by replaying ${d.replayed} cell${d.replayed === 1 ? '' : 's'} that had succeeded (${d.ms.toFixed(0)} ms)`
       + (d.failed.length ? `; ${d.failed.length} failed on replay and were dropped.` : '.');
   notice(why + what, d.gaveUp ? 'error' : 'info', 'rebuilt');
+  refreshVariables();
 });
 
 function notice(text, kind = 'info', tag = '') {
@@ -491,7 +524,28 @@ async function restart() {
   cancelQueue();
   await kernel.restart().catch(() => {});
   app.execCount = 0;
+  refreshVariables();
   notice('The session was restarted: every binding is gone; cells keep their outputs.', 'info', 'restarted');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The variables panel: the session's bindings (name, type, shortened display), asked of the
+// session after each run, a restart and a rebuild.
+
+const variablesBody = $('#variables-body');
+let variablesAsked = 0;
+
+async function refreshVariables() {
+  const asked = ++variablesAsked;
+  const vars = await kernel.variables();
+  // a busy engine answers null: the refresh after the running cell brings the list
+  if (vars === null || asked !== variablesAsked) return;
+  variablesBody.replaceChildren(...vars.map((v) => h('tr', { dataset: { name: v.name } },
+    h('td', { class: 'var-name', title: v.name }, h('code', { text: v.name })),
+    h('td', { class: 'var-type', title: v.typeName }, h('code', { text: v.typeName })),
+    h('td', { class: 'var-value', title: v.display }, h('code', { text: v.display })))));
+  $('#variables-panel').dataset.count = String(vars.length);
+  $('#variables-count').textContent = String(vars.length);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -525,7 +579,7 @@ function loadNotebook(nb, { restartSession = true } = {}) {
   app.cells.forEach((c, i) => mount(c, i));
   setActive(app.cells[0].id);
   if (restartSession && kernel.status !== 'starting') {
-    kernel.restart().catch(() => {});
+    kernel.restart().catch(() => {}).then(refreshVariables);
     app.execCount = 0;
   }
   app.dirty = false;
@@ -564,17 +618,23 @@ async function open(file) {
 
 const benchPanel = $('#bench-panel');
 
+/** The line above the first row of a group (the seed and compile rows have none). */
+const GROUP_HEADINGS = {
+  compute: 'compute cells, outside the 10 ms rule (result shown instead of a target):',
+  protocol: 'notebook protocol: questions asked of a session with 1,000 bindings (met when the p99 is under the target):',
+};
+
 function benchTable(title, rows) {
   const head = ['category', 'cell', 'target', 'mean', 'p50', 'p95', 'p99', 'max', 'met'];
   const num = (x) => h('td', { class: 'num', text: x.toFixed(2) });
   const body = [];
-  let inCompute = false;
+  let group = null;
   for (const r of rows) {
-    if (r.group === 'compute' && !inCompute) {
-      inCompute = true;
-      body.push(h('tr', { class: 'group' }, h('td', { colspan: head.length, text: 'compute cells, outside the 10 ms rule (result shown instead of a target):' })));
+    if (r.group !== group) {
+      group = r.group;
+      if (GROUP_HEADINGS[group]) body.push(h('tr', { class: 'group' }, h('td', { colspan: head.length, text: GROUP_HEADINGS[group] })));
     }
-    body.push(h('tr', { class: r.group === 'compute' ? 'compute' : r.met ? 'met' : 'missed', dataset: { category: r.category } },
+    body.push(h('tr', { class: r.group === 'compute' ? 'compute' : r.met ? 'met' : 'missed', dataset: { category: r.category, group: r.group } },
       h('td', { text: r.category }),
       h('td', { class: 'code' }, h('code', { text: r.cell.replaceAll('\n', '; ') })),
       h('td', { class: 'num', text: r.targetUs === undefined ? '-' : String(r.targetUs) }),
@@ -601,15 +661,15 @@ async function runBenchmark(iterations) {
     const { value: b } = await kernel.benchmark(iterations);
     const wallMs = performance.now() - t0;
     const inside = insideRows(b.report);
-    const insideMet = b.report.criteriaMet && b.report.categories.every((c) => c.targetMet);
+    const insideOk = insideMet(b.report);
     out.replaceChildren(
       h('p', { class: 'bench-status', text: `${iterations} iterations of each seed cell, ${b.report.categories.find((c) => c.group === 'compute')?.samples ?? 0} of each compute cell; ${navigator.userAgent.match(/(Chrome|Firefox|Safari)\/[\d.]+/)?.[0] ?? 'browser'}; ${wallMs.toFixed(0)} ms in all; linear memory ${Number(b.memoryBytes).toLocaleString('en-US')} bytes` }),
       benchTable('Inside the component (WASI monotonic clock), microseconds', inside),
-      summary(b.report.overallMeanUs, b.report.shareUnderCellTarget, b.report.simpleShareUnderCellTarget, insideMet),
+      summary(b.report.overallMeanUs, b.report.shareUnderCellTarget, b.report.simpleShareUnderCellTarget, insideOk),
       benchTable('Round trip of executeCell from JavaScript in the worker, microseconds', b.worker.rows),
       summary(b.worker.overallMeanUs, b.worker.shareUnderCellTarget, b.worker.simpleShareUnderCellTarget, b.worker.criteriaMet),
     );
-    benchPanel.dataset.state = insideMet && b.worker.criteriaMet ? 'met' : 'missed';
+    benchPanel.dataset.state = insideOk && b.worker.criteriaMet ? 'met' : 'missed';
     return b;
   } catch (e) {
     out.replaceChildren(h('p', { class: 'bench-status error', text: `the benchmark did not finish: ${e.message}` }));
@@ -714,5 +774,6 @@ window.notebookApp = {
   serialize: () => serializeIpynb(app),
   get cells() { return app.cells; },
   idle: async () => { await drainPromise; while (kernel.rebuilding) await kernel.rebuilding; },
+  refreshVariables,
   setText: (index, text) => setText(app.views.get(app.cells[index].id).editor, text),
 };

@@ -2,6 +2,9 @@
 // It only converts and calls: everything about Ruchy happens inside the component.
 //
 // Messages in:  { id, op: 'execute', source }   run a cell in the session
+//               { id, op: 'complete' | 'inspect', source, cursor }   cursor: a UTF-8 byte offset
+//               { id, op: 'isComplete', source }
+//               { id, op: 'variables' }   every binding (asked of the session as changes since the last time)
 //               { id, op: 'benchmark', iterations }   the component's benchmark and JS round trips
 //               { id, op: 'memory' }
 // Messages out: { type: 'ready', loadMs, memoryBytes }  once the component is loaded
@@ -42,13 +45,22 @@ function stopWarmup() {
 
 let session = new engine.Session();
 
+// The variables panel's list, kept current with variables-since: after a cell only the bindings
+// it bound or changed cross the boundary, however many the session has. A Map keeps each name
+// where it was first bound, the order `variables` gives.
+const panel = { generation: 0n, byName: new Map() };
+
+const bundle = (b) => b.map((m) => ({ mime: m.mime, data: m.data }));
+const span = (s) => ({ ...s });
+
 function cellResult(r) {
   // The component's record, as plain data for postMessage.
-  const out = { stdout: r.stdout, performance: { ...r.performance } };
+  const out = { stdout: r.stdout, outputs: r.outputs.map((o) => ({ bundle: bundle(o.bundle), stdoutOffset: o.stdoutOffset })), performance: { ...r.performance } };
   if (r.display !== undefined) out.display = r.display;
+  if (r.bundle !== undefined) out.bundle = bundle(r.bundle);
   if (r.diagnostic !== undefined) {
     const d = r.diagnostic;
-    out.diagnostic = { kind: d.kind, message: d.message, span: { ...d.span } };
+    out.diagnostic = { kind: d.kind, message: d.message, span: span(d.span) };
   }
   return out;
 }
@@ -56,6 +68,25 @@ function cellResult(r) {
 const ops = {
   execute({ source }) {
     return cellResult(session.executeCell(source));
+  },
+  // the session's assistance: none of these runs code or changes the session
+  complete({ source, cursor }) {
+    const c = session.complete(source, cursor);
+    return { replace: span(c.replace), items: c.items.map((i) => ({ label: i.label, kind: i.kind, detail: i.detail })) };
+  },
+  inspect({ source, cursor }) {
+    const i = session.inspect(source, cursor);
+    return i === undefined ? null : { span: span(i.span), markdown: i.markdown };
+  },
+  isComplete({ source }) {
+    const c = session.isComplete(source);
+    return c.tag === 'incomplete' ? { tag: c.tag, val: c.val } : { tag: c.tag };
+  },
+  variables() {
+    const u = session.variablesSince(panel.generation);
+    panel.generation = u.generation;
+    for (const v of u.changed) panel.byName.set(v.name, { name: v.name, typeName: v.typeName, display: v.display });
+    return [...panel.byName.values()];
   },
   benchmark({ iterations }) {
     const t0 = performance.now();

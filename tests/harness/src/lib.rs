@@ -657,6 +657,10 @@ pub fn compare(expected: &Expected, actual: &Actual) -> Result<(), String> {
             }
         }
     }
+    let bundle_checked = expected.bundle.mimes.is_some() || !expected.bundle.forms.is_empty();
+    if actual.bundle.is_none() && bundle_checked {
+        problems.push_str("  bundle:  `%%` lines on a cell that shows no value\n");
+    }
     match (&actual.display, &actual.bundle) {
         (None, None) => {}
         (Some(_), None) => problems.push_str("  bundle:  missing (the value has a display)\n"),
@@ -736,10 +740,11 @@ fn check_bundle(
                 format!("contains {text:?}"),
             ),
             FormCheck::Count { mime, n, text } => {
+                // (an absent form fails even `count 0`: the check is about that form)
                 let got = form(mime).map_or(0, |d| d.matches(text.as_str()).count());
                 (
                     mime,
-                    got == *n,
+                    form(mime).is_some() && got == *n,
                     format!("has {n} of {text:?} (found {got})"),
                 )
             }
