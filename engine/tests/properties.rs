@@ -154,6 +154,15 @@ proptest! {
         let mut known = state(&mut s);
         prop_assert_eq!(&known.0, &format!("Some({:?}) \"\"", x.to_string()));
         for c in &cells {
+            // what a frontend asks while the user types never changes the session
+            for at in (0..=c.len() + 1).step_by(3) {
+                let _ = s.complete(c, at);
+                let _ = s.inspect(c, at);
+            }
+            let _ = engine::assist::is_complete(c);
+            let _ = s.variables_since(1);
+            let asked = state(&mut s);
+            prop_assert_eq!(&known, &asked, "asking about {:?} changed the session", c);
             let out = s.execute_cell(c);
             match out.diagnostic {
                 Some(d) => {

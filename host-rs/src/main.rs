@@ -146,6 +146,12 @@ fn instance(cli_path: &Option<PathBuf>) -> Result<Instance> {
     Runtime::load(&component(cli_path)?)?.instantiate()
 }
 
+/// Prints a value as indented JSON (the `--json` outputs).
+fn print_json(v: &serde_json::Value) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
 /// A fresh session in which `cells` ran (a failing one is reported on stderr and skipped).
 fn session_after(
     cli_path: &Option<PathBuf>,
@@ -193,10 +199,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (mut inst, s) = session_after(&cli.component, cells)?;
             let c = inst.complete(s, source, *cursor)?;
             if *json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&host_rs::json::completions(&c))?
-                );
+                print_json(&host_rs::json::completions(&c))?;
             } else {
                 for i in &c.items {
                     let kind = host_rs::json::completion_kind(i.kind);
@@ -214,10 +217,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (mut inst, s) = session_after(&cli.component, cells)?;
             let i = inst.inspect(s, source, *cursor)?;
             if *json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&host_rs::json::inspection(&i))?
-                );
+                print_json(&host_rs::json::inspection(&i))?;
             } else if let Some(i) = &i {
                 println!("{}", i.markdown);
             }
@@ -250,7 +250,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let u = inst.variables_since(s, *g)?;
                     if *json {
                         let u = host_rs::json::variables_update(&u);
-                        println!("{}", serde_json::to_string_pretty(&u)?);
+                        print_json(&u)?;
                         return Ok(ExitCode::SUCCESS);
                     }
                     println!("generation {}", u.generation);
@@ -259,10 +259,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => inst.variables(s)?,
             };
             if *json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&host_rs::json::variables(&vars))?
-                );
+                print_json(&host_rs::json::variables(&vars))?;
             } else {
                 for v in &vars {
                     println!("{}\t{}\t{}", v.name, v.type_name, v.display);
@@ -286,10 +283,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let r = nb.execute_cell(source)?;
             if *json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&host_rs::json::cell_result(&r))?
-                );
+                print_json(&host_rs::json::cell_result(&r))?;
                 return Ok(if r.diagnostic.is_some() {
                     ExitCode::FAILURE
                 } else {
@@ -454,7 +448,7 @@ fn bench(
     let report = bench::run(&path, iterations)?;
     let now = report.json();
     if json {
-        println!("{}", serde_json::to_string_pretty(&now)?);
+        print_json(&now)?;
     } else {
         print!("{}", report.text());
     }

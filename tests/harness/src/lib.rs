@@ -922,13 +922,14 @@ mod tests {
     fn compare_reports_each_difference() {
         let exp = Expected {
             display: Some("1".into()),
-            stdout: String::new(),
-            error: None,
+            ..Default::default()
         };
+        let plain = |d: &str| Some(vec![("text/plain".to_string(), d.to_string())]);
         assert!(compare(
             &exp,
             &Actual {
                 display: Some("1".into()),
+                bundle: plain("1"),
                 ..Default::default()
             }
         )
@@ -938,11 +939,78 @@ mod tests {
             &Actual {
                 display: Some("2".into()),
                 stdout: "x".into(),
-                error: None,
+                bundle: plain("2"),
+                ..Default::default()
             },
         )
         .unwrap_err();
         assert!(why.contains("display") && why.contains("stdout"), "{why}");
+        // a value without its bundle, an unexpected output
+        let why = compare(
+            &exp,
+            &Actual {
+                display: Some("1".into()),
+                outputs: vec![(vec![("text/plain".into(), "o".into())], 0)],
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(why.contains("bundle:") && why.contains("outputs:"), "{why}");
+    }
+
+    #[test]
+    fn bundle_lines_and_queries_are_read_and_checked() {
+        let text = "=== b\n>>> x\n[{a: 1}]\n%% text/plain text/html\n%% text/html count 2 <tr>\n\
+                    %1 text/plain\n%1 offset 3\n?complete xs.p<|>\n+ push method\n- len\n= 3-4\n\
+                    ?is-complete fun f() {\n= incomplete 4\n";
+        let cases = parse(text, Path::new("t.cases")).unwrap();
+        let cell = &cases[0].cells[0];
+        assert_eq!(cell.expected.display.as_deref(), Some("[{a: 1}]"));
+        assert_eq!(
+            cell.expected.bundle.mimes.as_deref(),
+            Some(&["text/plain".to_string(), "text/html".to_string()][..])
+        );
+        assert_eq!(cell.expected.outputs.len(), 1);
+        assert_eq!(cell.expected.outputs[0].offset, Some(3));
+        assert_eq!(cell.queries.len(), 2);
+        assert_eq!(
+            cell.queries[0].query,
+            Query::Complete {
+                source: "xs.p".into(),
+                cursor: 4
+            }
+        );
+        let answer = Answer::Completions {
+            start: 3,
+            end: 4,
+            items: vec![("push".into(), "method".into())],
+        };
+        assert!(check_query(&cell.queries[0], &answer).is_ok());
+        let wrong = Answer::Completions {
+            start: 3,
+            end: 4,
+            items: vec![("len".into(), "method".into())],
+        };
+        assert!(check_query(&cell.queries[0], &wrong).is_err());
+        let html = |rows: usize| {
+            Some(vec![
+                ("text/plain".to_string(), "[{a: 1}]".to_string()),
+                ("text/html".to_string(), "<tr>".repeat(rows)),
+            ])
+        };
+        let actual = |rows| Actual {
+            display: Some("[{a: 1}]".into()),
+            bundle: html(rows),
+            outputs: vec![(vec![("text/plain".into(), "o".into())], 3)],
+            ..Default::default()
+        };
+        assert!(compare(&cell.expected, &actual(2)).is_ok());
+        assert!(compare(&cell.expected, &actual(3)).is_err());
+        assert!(parse(
+            "=== q\n>>> 1\n1\n?complete no cursor\n",
+            Path::new("t.cases")
+        )
+        .is_err());
     }
 }
 
