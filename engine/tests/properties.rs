@@ -175,6 +175,37 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Any text, any cursor (past the end, inside a character): the session's questions answer
+    /// without panicking, their spans lie inside the text on character boundaries, and the
+    /// session is unchanged.
+    #[test]
+    fn questions_about_any_text_answer_inside_it(
+        text in "(\\PC|[.(){}\\[\\]\"'/\n]|xs|p\\.|f\"\\{){0,40}",
+        cursor in 0usize..200,
+    ) {
+        let mut s = Session::new();
+        let set = s.execute_cell("let xs = [1, 2]\nstruct P { x: Int }\nlet p = P { x: 1 }\nlet o = {k: p}");
+        prop_assert!(set.diagnostic.is_none());
+        let before = state(&mut s);
+        let c = s.complete(&text, cursor);
+        let (a, b) = (c.replace.start as usize, c.replace.end as usize);
+        prop_assert!(a <= b && b <= text.len() && text.is_char_boundary(a) && text.is_char_boundary(b));
+        if let Some(i) = s.inspect(&text, cursor) {
+            let (a, b) = (i.span.start as usize, i.span.end as usize);
+            prop_assert!(a < b && b <= text.len() && text.is_char_boundary(a) && text.is_char_boundary(b));
+        }
+        let _ = engine::assist::is_complete(&text);
+        prop_assert_eq!(s.variables().len(), 4);
+        prop_assert_eq!(before, state(&mut s));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // (b) generated programs: interpreter and transpiled Rust agree
 
