@@ -92,6 +92,22 @@ impl Notebook {
         Ok(self.replay.len())
     }
 
+    /// A call that runs no cell (completion, inspection, is-complete, variables). Should it
+    /// trap, the session is rebuilt by replay before the error is returned, so the next call
+    /// finds it whole.
+    pub fn query<R>(
+        &mut self,
+        f: impl FnOnce(&mut Instance, SessionHandle) -> Result<R>,
+    ) -> Result<R> {
+        match f(&mut self.inst, self.session) {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                self.rebuild()?;
+                Err(e)
+            }
+        }
+    }
+
     /// The instance, for calls this wrapper does not cover.
     pub fn instance(&mut self) -> (&mut Instance, SessionHandle) {
         (&mut self.inst, self.session)
