@@ -1,0 +1,198 @@
+"""The Ruchy kernel (`host-rs kernel`) driven by real Jupyter clients.
+
+`jupyter_kernel_test.KernelTests` (the suite every kernel can subclass) with the samples that
+apply to Ruchy, and tests of our own for what the suite does not check: the order of printed
+text and displays, the traceback, silent and store_history, cursors in code points, and bad
+messages on the shell socket. Run by host-rs/tests/kernel.rs, in target/jupyter-venv, with the
+kernelspec installed there by `host-rs kernel install --prefix`.
+"""
+
+from __future__ import annotations
+
+import json
+import unittest
+
+import jupyter_kernel_test
+import zmq
+
+TIMEOUT = 15
+
+
+class RuchyKernelTests(jupyter_kernel_test.KernelTests):
+    kernel_name = "ruchy"
+    language_name = "ruchy"
+    file_extension = ".ruchy"
+
+    code_hello_world = 'println("hello, world")'
+    # code_stderr: Ruchy cells have no stderr (errors are `error` messages)
+    # code_page_something: Ruchy has no pager (inspection answers inspect_request instead)
+
+    completion_samples = [
+        {"text": "printl", "matches": {"println"}},
+        {"text": "lin", "matches": {"line_chart"}},
+        {"text": "whil", "matches": {"while"}},
+    ]
+
+    complete_code_samples = ["1 + 2", "let x = 1", "fun f(n) { n * 2 }", ""]
+    incomplete_code_samples = ["fun f(n) {", "let xs = [1, 2,", 'let s = "abc']
+    invalid_code_samples = ["let = 5", "1 + )"]
+
+    code_generate_error = "undefined_name + 1"
+
+    code_execute_result = [
+        {"code": "1 + 2", "result": "3"},
+        {"code": "6 * 7", "result": "42"},
+        {"code": '"ab" + "cd"', "result": '"abcd"'},
+        {"code": 'html("<b>x</b>")', "mime": "text/html", "result": "<b>x</b>"},
+    ]
+    code_display_data = [
+        {"code": 'display(html("<b>x</b>"))', "mime": "text/html"},
+        {"code": 'display(markdown("*x*"))', "mime": "text/markdown"},
+        {"code": "display(line_chart([1, 2, 3], [2, 4, 3]))", "mime": "image/svg+xml"},
+    ]
+
+    code_inspect_sample = "println"
+    code_history_pattern = "6 ?*"
+    supported_history_operations = ("tail", "range", "search")
+
+    # --- beyond the standard suite ---------------------------------------------------------
+
+    def test_kernel_info_language(self) -> None:
+        self.flush_channels()
+        self.kc.kernel_info()
+        reply = self.kc.get_shell_msg(timeout=TIMEOUT)
+        info = reply["content"]["language_info"]
+        self.assertEqual(info["mimetype"], "text/x-ruchy")
+        self.assertEqual(info["pygments_lexer"], "rust")
+        self.assertEqual(info["codemirror_mode"], "rust")
+        self.assertEqual(reply["content"]["protocol_version"], "5.3")
+
+    def test_outputs_in_order(self) -> None:
+        self.flush_channels()
+        code = 'println("a")\ndisplay(html("<i>d</i>"))\nprintln("b")\n40 + 2'
+        reply, outs = self.execute_helper(code)
+        self.assertEqual(reply["content"]["status"], "ok")
+        shape = []
+        for m in outs:
+            if m["msg_type"] == "stream":
+                shape.append(("stream", m["content"]["name"], m["content"]["text"]))
+            elif m["msg_type"] == "display_data":
+                shape.append(("display", m["content"]["data"]["text/html"]))
+            elif m["msg_type"] == "execute_result":
+                shape.append(("result", m["content"]["data"]["text/plain"]))
+                self.assertEqual(
+                    m["content"]["execution_count"], reply["content"]["execution_count"]
+                )
+        self.assertEqual(
+            shape,
+            [
+                ("stream", "stdout", "a\n"),
+                ("display", "<i>d</i>"),
+                ("stream", "stdout", "b\n"),
+                ("result", "42"),
+            ],
+        )
+
+    def test_error_traceback_and_session_kept(self) -> None:
+        self.flush_channels()
+        self.execute_helper("let kept = 7")
+        reply, outs = self.execute_helper("let y = kept +\nnope * 2")
+        self.assertEqual(reply["content"]["status"], "error")
+        errors = [m for m in outs if m["msg_type"] == "error"]
+        self.assertEqual(len(errors), 1)
+        err = errors[0]["content"]
+        self.assertEqual(err["ename"], "runtime")
+        self.assertIn("nope", err["evalue"])
+        tb = "\n".join(err["traceback"])
+        self.assertIn("2 | nope * 2", tb)
+        self.assertIn("  | ^^^^", tb)
+        self.assertEqual(reply["content"]["ename"], "runtime")
+        reply, outs = self.execute_helper("kept")
+        results = [m for m in outs if m["msg_type"] == "execute_result"]
+        self.assertEqual(results[0]["content"]["data"]["text/plain"], "7")
+
+    def test_execution_count_silent_and_store_history(self) -> None:
+        self.flush_channels()
+        first, _ = self.execute_helper("1")
+        n = first["content"]["execution_count"]
+        reply, outs = self.execute_helper("2", store_history=False)
+        self.assertEqual(reply["content"]["execution_count"], n)
+        reply, outs = self.execute_helper('println("quiet")\n3', silent=True)
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertEqual(outs, [])
+        reply, _ = self.execute_helper("4")
+        self.assertEqual(reply["content"]["execution_count"], n + 1)
+
+    def test_completion_cursor_in_code_points(self) -> None:
+        self.flush_channels()
+        code = 'let s = "üüü"\nlet total_ü = 1\nlet t = s.le'
+        msg_id = self.kc.complete(code, len(code))
+        reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
+        c = reply["content"]
+        self.assertIn("len", c["matches"])
+        self.assertEqual(c["cursor_end"], len(code))
+        self.assertEqual(c["cursor_start"], len(code) - 2)
+        kinds = {t["text"]: t["type"] for t in c["metadata"]["_jupyter_types_experimental"]}
+        self.assertEqual(kinds["len"], "method")
+
+    def test_inspect_bundle(self) -> None:
+        self.flush_channels()
+        self.kc.inspect("len(xs)", 1)
+        reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
+        c = reply["content"]
+        self.assertTrue(c["found"])
+        self.assertIn("text/markdown", c["data"])
+        self.assertIn("len", c["data"]["text/plain"])
+        self.kc.inspect("   ", 1)
+        reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
+        self.assertFalse(reply["content"]["found"])
+
+    def test_comm_info_is_empty(self) -> None:
+        self.flush_channels()
+        self.kc.comm_info()
+        reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
+        self.assertEqual(reply["content"]["comms"], {})
+
+    def test_interrupt_is_answered(self) -> None:
+        self.flush_channels()
+        msg = self.kc.session.msg("interrupt_request", {})
+        self.kc.control_channel.send(msg)
+        reply = self.kc.control_channel.get_msg(timeout=TIMEOUT)
+        self.assertEqual(reply["msg_type"], "interrupt_reply")
+        self.assertEqual(reply["content"]["status"], "ok")
+
+    def test_bad_messages_are_dropped(self) -> None:
+        """Garbage frames, an unsigned message and one with a wrong signature on the shell
+        socket: the kernel drops them and still answers the next good request."""
+        self.flush_channels()
+        info = self.km.get_connection_info()
+        ctx = zmq.Context.instance()
+        sock = ctx.socket(zmq.DEALER)
+        sock.linger = 0
+        sock.connect(f"tcp://{info['ip']}:{info['shell_port']}")
+        try:
+            header = json.dumps(
+                {
+                    "msg_id": "bad-1",
+                    "session": "s",
+                    "username": "u",
+                    "date": "2026-01-01T00:00:00Z",
+                    "msg_type": "execute_request",
+                    "version": "5.3",
+                }
+            ).encode()
+            content = json.dumps({"code": "1", "silent": False}).encode()
+            sock.send_multipart([b"not a jupyter message"])
+            sock.send_multipart([b"<IDS|MSG>"])
+            sock.send_multipart([b"<IDS|MSG>", b"", header, b"{}", b"{}", content])
+            sock.send_multipart([b"<IDS|MSG>", b"00" * 32, header, b"{}", b"{}", content])
+            sock.send_multipart([b"<IDS|MSG>", b"zz", b"{", b"", b"", b""])
+            self.assertEqual(sock.poll(500), 0, "the kernel answered a bad message")
+        finally:
+            sock.close()
+        reply, outs = self.execute_helper("5 + 5")
+        self.assertEqual(reply["content"]["status"], "ok")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
