@@ -5,7 +5,7 @@
 
 use super::convert;
 use crate::host::{CellResult, Runtime};
-use crate::notebook::Notebook;
+use crate::notebook::{Interrupt, Notebook};
 use anyhow::{anyhow, Result};
 use jupyter_protocol::{CompleteReply, InspectReply, IsCompleteReply};
 use std::path::PathBuf;
@@ -17,6 +17,7 @@ type Job = Box<dyn FnOnce(&mut Notebook) + Send>;
 #[derive(Clone)]
 pub struct Engine {
     jobs: mpsc::Sender<Job>,
+    interrupt: Interrupt,
 }
 
 /// Stack of the engine thread: wasm runs on it (wasmtime's own limit is far below this).
@@ -27,14 +28,14 @@ impl Engine {
     /// thread; returns once the session exists.
     pub fn start(component: PathBuf) -> Result<Engine> {
         let (jobs, inbox) = mpsc::channel::<Job>();
-        let (ready, started) = mpsc::channel::<Result<()>>();
+        let (ready, started) = mpsc::channel::<Result<Interrupt>>();
         std::thread::Builder::new()
             .name("ruchy-engine".into())
             .stack_size(STACK_BYTES)
             .spawn(
                 move || match Runtime::load(&component).and_then(|rt| Notebook::new(&rt)) {
                     Ok(mut nb) => {
-                        let _ = ready.send(Ok(()));
+                        let _ = ready.send(Ok(nb.interrupter()));
                         for job in inbox {
                             job(&mut nb);
                         }
@@ -44,10 +45,16 @@ impl Engine {
                     }
                 },
             )?;
-        started
+        let interrupt = started
             .recv()
             .map_err(|_| anyhow!("the engine thread stopped while starting"))??;
-        Ok(Engine { jobs })
+        Ok(Engine { jobs, interrupt })
+    }
+
+    /// Stops the running cell, if any (from any thread; the cell's job then answers with an
+    /// "Interrupted" error and the session is rebuilt by replay); returns whether one ran.
+    pub fn interrupt(&self) -> bool {
+        self.interrupt.interrupt()
     }
 
     async fn call<R: Send + 'static>(

@@ -112,6 +112,7 @@ async fn serve(info: ConnectionInfo, engine: Engine) -> Result<()> {
     });
 
     let control_quit = quit.clone();
+    let control_engine = engine.clone();
     let control_iopub = iopub.clone();
     tokio::spawn(async move {
         let mut failures = Failures::default();
@@ -136,7 +137,10 @@ async fn serve(info: ConnectionInfo, engine: Engine) -> Result<()> {
             failures.ok();
             let reply: Option<JupyterMessageContent> = match &msg.content {
                 JupyterMessageContent::KernelInfoRequest(_) => Some(kernel_info().into()),
-                JupyterMessageContent::InterruptRequest(_) => Some(InterruptReply::new().into()),
+                JupyterMessageContent::InterruptRequest(_) => {
+                    control_engine.interrupt();
+                    Some(InterruptReply::new().into())
+                }
                 JupyterMessageContent::ShutdownRequest(r) => Some(
                     ShutdownReply {
                         restart: r.restart,

@@ -10,6 +10,8 @@ kernelspec installed there by `host-rs kernel install --prefix`.
 from __future__ import annotations
 
 import json
+import sys
+import time
 import unittest
 
 import jupyter_kernel_test
@@ -160,6 +162,30 @@ class RuchyKernelTests(jupyter_kernel_test.KernelTests):
         reply = self.kc.control_channel.get_msg(timeout=TIMEOUT)
         self.assertEqual(reply["msg_type"], "interrupt_reply")
         self.assertEqual(reply["content"]["status"], "ok")
+
+    def test_interrupt_keeps_the_session(self) -> None:
+        """`loop {}` interrupted from the control channel: the cell ends with an error that
+        says so, quickly, and the bindings from before it are still there."""
+        self.flush_channels()
+        self.execute_helper("let before_interrupt = 41")
+        msg_id = self.kc.execute("loop {}")
+        time.sleep(0.3)
+        start = time.monotonic()
+        self.kc.control_channel.send(self.kc.session.msg("interrupt_request", {}))
+        reply = self.kc.get_shell_msg(timeout=TIMEOUT)
+        elapsed = time.monotonic() - start
+        sys.stderr.write(f"\n  interrupt_request to execute_reply: {elapsed * 1000:.1f} ms\n")
+        self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertIn("Interrupted", reply["content"]["evalue"])
+        # the goal is 100 ms; 1 s keeps a loaded CI machine from failing it
+        self.assertLess(elapsed, 1.0)
+        control = self.kc.control_channel.get_msg(timeout=TIMEOUT)
+        self.assertEqual(control["msg_type"], "interrupt_reply")
+        self.flush_channels()
+        reply, outs = self.execute_helper("before_interrupt + 1")
+        results = [m for m in outs if m["msg_type"] == "execute_result"]
+        self.assertEqual(results[0]["content"]["data"]["text/plain"], "42")
 
     def test_bad_messages_are_dropped(self) -> None:
         """Garbage frames, an unsigned message and one with a wrong signature on the shell
