@@ -4,18 +4,26 @@
 apply to Ruchy, and tests of our own for what the suite does not check: the order of printed
 text and displays, the traceback, silent and store_history, cursors in code points, and bad
 messages on the shell socket. Run by host-rs/tests/kernel.rs, in target/jupyter-venv, with the
-kernelspec installed there by `host-rs kernel install --prefix`.
+kernelspec installed there by `host-rs kernel install --prefix`. Also: a kernel killed and
+restarted by its manager, and nbclient running the example notebooks (`examples/*.ipynb`)
+against the outputs committed in them (`RUCHY_UPDATE_EXAMPLES=1` rewrites them).
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import sys
 import time
 import unittest
+from pathlib import Path
 
 import jupyter_kernel_test
+import nbformat
 import zmq
+from jupyter_client.manager import start_new_kernel
+from nbclient import NotebookClient
 
 TIMEOUT = 15
 
@@ -218,6 +226,80 @@ class RuchyKernelTests(jupyter_kernel_test.KernelTests):
             sock.close()
         reply, outs = self.execute_helper("5 + 5")
         self.assertEqual(reply["content"]["status"], "ok")
+
+
+class CrashRestart(unittest.TestCase):
+    def test_killed_kernel_restarts_fresh(self) -> None:
+        """The kernel process killed: the manager's restart gives a working, fresh kernel."""
+        km, kc = start_new_kernel(kernel_name="ruchy", startup_timeout=TIMEOUT)
+        try:
+            reply = kc.execute_interactive("let a = 1", timeout=TIMEOUT, output_hook=lambda m: None)
+            self.assertEqual(reply["content"]["status"], "ok")
+            km.provisioner.process.kill()
+            deadline = time.monotonic() + TIMEOUT
+            while km.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertFalse(km.is_alive())
+            kc.stop_channels()
+            km.restart_kernel(now=True)
+            kc = km.client()
+            kc.start_channels()
+            kc.wait_for_ready(timeout=TIMEOUT)
+            shown = []
+
+            def hook(msg: dict) -> None:
+                if msg["msg_type"] == "execute_result":
+                    shown.append(msg["content"]["data"]["text/plain"])
+
+            reply = kc.execute_interactive("1 + 1", timeout=TIMEOUT, output_hook=hook)
+            self.assertEqual(reply["content"]["status"], "ok")
+            self.assertEqual(shown, ["2"])
+            reply = kc.execute_interactive("a", timeout=TIMEOUT, output_hook=hook)
+            self.assertEqual(reply["content"]["status"], "error", "a restart is a fresh session")
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
+def comparable(outputs: list) -> list:
+    """Outputs without what varies between runs or clients (metadata, transient)."""
+    keep = ("output_type", "name", "text", "data", "execution_count", "ename", "evalue", "traceback")
+    return [{k: o[k] for k in keep if k in o} for o in outputs]
+
+
+class ExampleNotebooks(unittest.TestCase):
+    def test_examples_give_their_committed_outputs(self) -> None:
+        paths = sorted(EXAMPLES.glob("*.ipynb"))
+        self.assertTrue(paths, f"no notebooks in {EXAMPLES}")
+        for path in paths:
+            with self.subTest(notebook=path.name):
+                committed = nbformat.read(path, as_version=4)
+                fresh = copy.deepcopy(committed)
+                for cell in fresh.cells:
+                    if cell.cell_type == "code":
+                        cell.outputs = []
+                        cell.execution_count = None
+                client = NotebookClient(
+                    fresh,
+                    kernel_name="ruchy",
+                    timeout=TIMEOUT,
+                    startup_timeout=TIMEOUT,
+                    allow_errors=True,
+                )
+                client.execute()
+                if os.environ.get("RUCHY_UPDATE_EXAMPLES"):
+                    nbformat.write(fresh, path)
+                    continue
+                codes = [c for c in committed.cells if c.cell_type == "code"]
+                got = [c for c in fresh.cells if c.cell_type == "code"]
+                for want, have in zip(codes, got):
+                    self.assertEqual(
+                        comparable(have.outputs), comparable(want.outputs), want.source
+                    )
+                    self.assertEqual(have.execution_count, want.execution_count)
 
 
 if __name__ == "__main__":
