@@ -430,6 +430,44 @@ pub struct Report {
     pub p99_first_try: Option<f64>,
     pub state: SessionState,
     pub memory: Memory,
+    /// The seed cells through `host-rs kernel`: execute_request -> execute_reply, measured by
+    /// a Jupyter client on localhost (one row per seed cell; goal: p50 under 1 ms).
+    pub kernel: Vec<Row>,
+}
+
+/// The kernel rows' goal: p50 of the round trip under this many microseconds.
+pub const KERNEL_P50_GOAL_US: f64 = 1000.0;
+/// Round trips per seed cell through the kernel (at most).
+pub const KERNEL_ITERATIONS: u32 = 1000;
+
+/// The seed cells through the Jupyter kernel, in order, in one kernel session.
+fn kernel_rows(path: &Path, inside: &BenchmarkReport, iterations: u32) -> Result<Vec<Row>> {
+    let exe = std::env::current_exe().context("finding the host-rs executable")?;
+    let seed: Vec<&crate::host::BenchmarkCategory> = inside
+        .categories
+        .iter()
+        .filter(|c| c.group == BenchmarkGroup::Seed)
+        .collect();
+    let cells: Vec<String> = seed.iter().map(|c| c.cell.clone()).collect();
+    let stats = crate::kernel::roundtrip::measure(
+        &exe,
+        path,
+        &cells,
+        iterations.clamp(1, KERNEL_ITERATIONS),
+    )?;
+    Ok(seed
+        .iter()
+        .zip(stats)
+        .map(|(c, stats)| Row {
+            category: c.name.clone(),
+            group: BenchmarkGroup::Seed,
+            cell: c.cell.clone(),
+            result: c.display.clone(),
+            target_us: Some(KERNEL_P50_GOAL_US),
+            met: stats.p50 < KERNEL_P50_GOAL_US,
+            stats,
+        })
+        .collect())
 }
 
 /// Times `host-rs --component PATH eval 'let x = 42'` as a fresh process, [`PROCESS_RUNS`] times.
@@ -512,6 +550,7 @@ pub fn run(path: &Path, iterations: u32) -> Result<Report> {
         host_rss: host_rss(),
     };
     let process = process_start(path)?;
+    let kernel = kernel_rows(path, &inside, iterations)?;
     Ok(Report {
         component: path.to_path_buf(),
         bytes,
@@ -528,6 +567,7 @@ pub fn run(path: &Path, iterations: u32) -> Result<Report> {
         p99_first_try,
         state,
         memory,
+        kernel,
     })
 }
 
@@ -586,6 +626,11 @@ impl Report {
     }
 
     /// Our goals beyond the seed's (start, p99, memory): what `bench --check` also exits on.
+    /// Every seed cell's p50 through the Jupyter kernel under [`KERNEL_P50_GOAL_US`].
+    pub fn kernel_met(&self) -> bool {
+        !self.kernel.is_empty() && self.kernel.iter().all(|r| r.met)
+    }
+
     pub fn goals_met(&self) -> bool {
         self.p99_met() && self.process_met() && self.memory.met() && self.protocol_met()
     }
@@ -657,6 +702,14 @@ impl Report {
             self.inside_met(),
         ));
         out.push('\n');
+        out.push_str(&render::table(
+            "Jupyter kernel: execute_request -> execute_reply from a client on localhost (host-rs kernel, one session), microseconds; target: our goal for the p50",
+            &self.kernel,
+        ));
+        out.push_str(&format!(
+            "p50 of every seed cell through the kernel under {KERNEL_P50_GOAL_US} us (informative, not part of --check): {}\n\n",
+            met(self.kernel_met())
+        ));
         out.push_str(&self.state.lines());
         let m = &self.memory;
         out.push_str(&format!(
@@ -706,6 +759,11 @@ impl Report {
                 "share_under_cell_target": self.inside.share_under_cell_target,
                 "simple_share_under_cell_target": self.inside.simple_share_under_cell_target,
                 "criteria_met": self.inside.criteria_met,
+            },
+            "kernel": {
+                "categories": rows(&self.kernel),
+                "p50_goal_us": KERNEL_P50_GOAL_US,
+                "p50_met": self.kernel_met(),
             },
             "session_state": self.state.json(),
             "memory": {
@@ -779,7 +837,11 @@ pub fn compare(now: &serde_json::Value, base: &serde_json::Value) -> String {
             "ms",
         );
     }
-    for (table, label) in [("round_trip", "round trip"), ("inside_component", "inside")] {
+    for (table, label) in [
+        ("round_trip", "round trip"),
+        ("inside_component", "inside"),
+        ("kernel", "kernel"),
+    ] {
         let rows = |v: &serde_json::Value| -> Vec<(String, f64)> {
             v.get(table)
                 .and_then(|t| t.get("categories"))

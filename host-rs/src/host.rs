@@ -126,6 +126,13 @@ impl Runtime {
         })
     }
 
+    /// What stops a running call from another thread.
+    pub fn interrupter(&self) -> Interrupter {
+        Interrupter {
+            engine: self.engine.clone(),
+        }
+    }
+
     /// A fresh instance of the component, with its own memory.
     pub fn instantiate(&self) -> Result<Instance> {
         let state = State {
@@ -141,6 +148,25 @@ impl Runtime {
             time_ms: DEFAULT_TIME_MS,
             backstop_override_ms: None,
         })
+    }
+}
+
+/// Stops the call running in an instance of a [`Runtime`] from another thread: it advances
+/// the engine's epoch past the running call's deadline, so the call traps at its next epoch
+/// check (loop headers and function entries: microseconds). The instance is then unusable;
+/// [`crate::notebook::Notebook`] rebuilds its session by replay.
+#[derive(Clone)]
+pub struct Interrupter {
+    engine: Engine,
+}
+
+impl Interrupter {
+    /// Reaches the deadline of a call armed with a time limit of at most `time_ms`.
+    pub fn interrupt(&self, time_ms: u64) {
+        let ticks = time_ms.saturating_add(BACKSTOP_MS).div_ceil(EPOCH_TICK_MS) + 1;
+        for _ in 0..ticks.min(1 << 24) {
+            self.engine.increment_epoch();
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! The wasmtime host of the `ruchy:notebook` component: building/finding the component
-//! ([`build`]), loading it through the precompiled cache ([`cache`]), running it ([`host`]), keeping a session through traps ([`notebook`]), rendering its results ([`render`]), reading
+//! ([`build`]), loading it through the precompiled cache ([`cache`]), running it ([`host`]), keeping a session through traps ([`notebook`]), rendering its results ([`render`]), a Jupyter kernel ([`kernel`]), reading
 //! programs and notebooks for `compile` and checking what it makes ([`check`]). No language
 //! logic lives here: everything about Ruchy happens inside the component.
 
@@ -9,5 +9,6 @@ pub mod cache;
 pub mod check;
 pub mod host;
 pub mod json;
+pub mod kernel;
 pub mod notebook;
 pub mod render;

@@ -12,6 +12,8 @@
 //! host-rs compile --check FILE              ... then build it, run it, compare with the interpreter
 //! host-rs disasm 'SOURCE'                   the bytecode a cell compiles to
 //! host-rs build-component                   (re)build target/ruchy_notebook.wasm
+//! host-rs kernel install [--user | --sys-prefix | --prefix DIR]   the Jupyter kernelspec
+//! host-rs kernel --connection-file FILE     the Jupyter kernel (what the kernelspec runs)
 //! ```
 
 use anyhow::{Context, Result};
@@ -122,6 +124,33 @@ enum Cmd {
     Disasm { source: String },
     /// Build the component and copy it to target/ruchy_notebook.wasm.
     BuildComponent,
+    /// The Jupyter kernel: `kernel --connection-file FILE` runs it, `kernel install` writes
+    /// its kernelspec.
+    Kernel {
+        /// The connection file a Jupyter client wrote (ports, key).
+        #[arg(long)]
+        connection_file: Option<PathBuf>,
+        #[command(subcommand)]
+        action: Option<KernelCmd>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KernelCmd {
+    /// Write the kernelspec `ruchy` (kernel.json and logos) where Jupyter finds it, pointing
+    /// at this host-rs binary. Default: --user.
+    Install {
+        /// The user's Jupyter data directory (~/.local/share/jupyter on Linux).
+        #[arg(long, conflicts_with_all = ["sys_prefix", "prefix"])]
+        user: bool,
+        /// The current Python environment's share/jupyter ($VIRTUAL_ENV, else python3's
+        /// sys.prefix).
+        #[arg(long, conflicts_with = "prefix")]
+        sys_prefix: bool,
+        /// DIR/share/jupyter.
+        #[arg(long, value_name = "DIR")]
+        prefix: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -178,6 +207,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             build_component(&workspace_root())?;
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Kernel {
+            connection_file,
+            action,
+        } => kernel(&cli.component, connection_file.as_deref(), action.as_ref()),
         Cmd::Run { file } => {
             let source = read(file)?;
             let mut inst = instance(&cli.component)?;
@@ -425,6 +458,41 @@ fn compile(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `kernel install ...` or `kernel --connection-file FILE`.
+fn kernel(
+    cli_path: &Option<PathBuf>,
+    connection_file: Option<&Path>,
+    action: Option<&KernelCmd>,
+) -> Result<ExitCode> {
+    use host_rs::kernel::install::{install, Location};
+    match (action, connection_file) {
+        (
+            Some(KernelCmd::Install {
+                user: _,
+                sys_prefix,
+                prefix,
+            }),
+            None,
+        ) => {
+            let location = match (prefix, sys_prefix) {
+                (Some(dir), _) => Location::Prefix(dir.clone()),
+                (None, true) => Location::SysPrefix,
+                (None, false) => Location::User,
+            };
+            let dir = install(&location, cli_path.as_deref())?;
+            println!("Installed the Ruchy kernelspec in {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        (None, Some(file)) => {
+            host_rs::kernel::server::run(file, component(cli_path)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => anyhow::bail!(
+            "usage: host-rs kernel --connection-file FILE, or host-rs kernel install [--user | --sys-prefix | --prefix DIR]"
+        ),
+    }
 }
 
 fn report_error(d: &Option<host_rs::host::Diagnostic>, source: &str, origin: &str) -> ExitCode {

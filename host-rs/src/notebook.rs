@@ -3,8 +3,53 @@
 //! succeeded, with the same limits, and the failed cell gets a `limit` diagnostic saying so.
 
 use crate::host::{CellResult, Diagnostic, DiagnosticKind, Instance, Limits, Performance};
-use crate::host::{Runtime, SessionHandle, Span};
+use crate::host::{Interrupter, Runtime, SessionHandle, Span, DEFAULT_TIME_MS};
 use anyhow::Result;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Stops the cell a [`Notebook`] is running, from another thread (a Jupyter
+/// `interrupt_request`): wasmtime's epoch makes the call trap, and the notebook rebuilds the
+/// session by replay, so every binding from before the cell is kept; the cell ends with a
+/// `limit` diagnostic that says it was interrupted.
+#[derive(Clone)]
+pub struct Interrupt {
+    interrupter: Interrupter,
+    /// Set by [`Interrupt::interrupt`], read when the call traps.
+    requested: Arc<AtomicBool>,
+    /// Whether a cell is running, and which (a count of cells started).
+    running: Arc<AtomicBool>,
+    started: Arc<AtomicU64>,
+    /// The session's time limit: how far the epoch must advance.
+    time_ms: Arc<AtomicU64>,
+}
+
+impl Interrupt {
+    /// Interrupts the running cell, if any; returns whether one was running. The epoch is
+    /// advanced again every 10 ms until that cell has ended (at most 1 s), in case the call
+    /// armed its deadline just after the first advance.
+    pub fn interrupt(&self) -> bool {
+        if !self.running.load(Ordering::SeqCst) {
+            return false;
+        }
+        let cell = self.started.load(Ordering::SeqCst);
+        self.requested.store(true, Ordering::SeqCst);
+        let this = self.clone();
+        std::thread::spawn(move || {
+            for _ in 0..100 {
+                this.interrupter
+                    .interrupt(this.time_ms.load(Ordering::SeqCst));
+                std::thread::sleep(Duration::from_millis(10));
+                let same = this.started.load(Ordering::SeqCst) == cell;
+                if !same || !this.running.load(Ordering::SeqCst) {
+                    break;
+                }
+            }
+        });
+        true
+    }
+}
 
 pub struct Notebook {
     rt: Runtime,
@@ -15,6 +60,7 @@ pub struct Notebook {
     replay: Vec<String>,
     /// How many times the session was rebuilt.
     pub rebuilds: u32,
+    interrupt: Interrupt,
 }
 
 impl Notebook {
@@ -28,13 +74,28 @@ impl Notebook {
             limits: None,
             replay: Vec::new(),
             rebuilds: 0,
+            interrupt: Interrupt {
+                interrupter: rt.interrupter(),
+                requested: Arc::new(AtomicBool::new(false)),
+                running: Arc::new(AtomicBool::new(false)),
+                started: Arc::new(AtomicU64::new(0)),
+                time_ms: Arc::new(AtomicU64::new(DEFAULT_TIME_MS)),
+            },
         })
     }
 
     pub fn set_limits(&mut self, limits: Limits) -> Result<()> {
         self.inst.set_limits(self.session, limits)?;
         self.limits = Some(limits);
+        self.interrupt
+            .time_ms
+            .store(limits.time_ms, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// What stops the running cell from another thread.
+    pub fn interrupter(&self) -> Interrupt {
+        self.interrupt.clone()
     }
 
     pub fn get_limits(&mut self) -> Result<Limits> {
@@ -43,7 +104,14 @@ impl Notebook {
 
     /// Runs a cell. `Err` only when even a fresh instance cannot be made.
     pub fn execute_cell(&mut self, source: &str) -> Result<CellResult> {
-        match self.inst.execute_cell(self.session, source) {
+        let flags = &self.interrupt;
+        flags.requested.store(false, Ordering::SeqCst);
+        flags.started.fetch_add(1, Ordering::SeqCst);
+        flags.running.store(true, Ordering::SeqCst);
+        let result = self.inst.execute_cell(self.session, source);
+        flags.running.store(false, Ordering::SeqCst);
+        let interrupted = flags.requested.swap(false, Ordering::SeqCst);
+        match result {
             Ok(r) => {
                 if r.diagnostic.is_none() {
                     self.replay.push(source.to_string());
@@ -52,6 +120,11 @@ impl Notebook {
             }
             Err(trap) => {
                 let replayed = self.rebuild()?;
+                let why = if interrupted {
+                    "Interrupted: the cell was stopped".to_string()
+                } else {
+                    format!("The engine was stopped ({})", first_line(&trap))
+                };
                 Ok(CellResult {
                     display: None,
                     bundle: None,
@@ -60,8 +133,7 @@ impl Notebook {
                     diagnostic: Some(Diagnostic {
                         kind: DiagnosticKind::Limit,
                         message: format!(
-                            "The engine was stopped ({}); the session was rebuilt in a fresh instance by replaying its {replayed} successful cells",
-                            first_line(&trap)
+                            "{why}; the session was rebuilt in a fresh instance by replaying its {replayed} successful cells"
                         ),
                         span: whole(source),
                     }),
@@ -90,6 +162,22 @@ impl Notebook {
             self.inst.execute_cell(self.session, cell)?;
         }
         Ok(self.replay.len())
+    }
+
+    /// A call that runs no cell (completion, inspection, is-complete, variables). Should it
+    /// trap, the session is rebuilt by replay before the error is returned, so the next call
+    /// finds it whole.
+    pub fn query<R>(
+        &mut self,
+        f: impl FnOnce(&mut Instance, SessionHandle) -> Result<R>,
+    ) -> Result<R> {
+        match f(&mut self.inst, self.session) {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                self.rebuild()?;
+                Err(e)
+            }
+        }
     }
 
     /// The instance, for calls this wrapper does not cover.

@@ -89,6 +89,44 @@ fn a_trap_rebuilds_the_session_by_replaying_its_cells() {
 }
 
 #[test]
+fn an_interrupt_stops_the_cell_and_keeps_the_session() {
+    let mut nb = Notebook::new(&runtime()).expect("a notebook");
+    display(&mut nb, "let a = 1");
+    let interrupt = nb.interrupter();
+    assert!(!interrupt.interrupt(), "nothing runs yet");
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        let t = Instant::now();
+        while !interrupt.interrupt() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        t
+    });
+    let r = nb.execute_cell("loop {}").expect("a result, not an error");
+    let asked = stopper.join().unwrap();
+    let took = asked.elapsed();
+    assert!(took < Duration::from_millis(100), "stopped after {took:?}");
+    let d = r.diagnostic.expect("a diagnostic");
+    assert_eq!(d.kind, DiagnosticKind::Limit);
+    assert!(
+        d.message
+            .starts_with("Interrupted: the cell was stopped; the session was rebuilt"),
+        "{}",
+        d.message
+    );
+    assert_eq!(display(&mut nb, "a + 1").as_deref(), Some("2"));
+    // the next cell runs its whole course: the interrupt was for the one before
+    assert_eq!(
+        display(
+            &mut nb,
+            "let mut s = 0\nfor i in 0..300000 { s = s + i }\ns"
+        )
+        .as_deref(),
+        Some("44999850000")
+    );
+}
+
+#[test]
 fn eval_ends_runaway_cells_with_a_limit_error() {
     let exe = env!("CARGO_BIN_EXE_host-rs");
     let path = ensure_component(&workspace_root()).expect("the component");
