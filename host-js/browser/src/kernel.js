@@ -52,7 +52,17 @@ export class Kernel extends EventTarget {
     if (this.fatal) return 'dead';
     if (this.rebuilding) return 'rebuilding';
     if (!this.loaded) return 'starting';
-    return this.current ? 'busy' : 'idle';
+    return this.running ? 'busy' : 'idle';
+  }
+
+  /**
+   * The request that runs code (a cell, the benchmark), if the worker is on one: what the
+   * status and the Interrupt button follow. A question (completion, variables) takes
+   * microseconds and is never interrupted.
+   */
+  get running() {
+    const cur = this.current;
+    return cur && (cur.op === 'execute' || cur.op === 'benchmark') ? cur : null;
   }
 
   update() {
@@ -153,7 +163,7 @@ export class Kernel extends EventTarget {
         reject(new Interrupted('crash', 'the engine is not running'));
         return;
       }
-      const cur = { id: this.nextId++, resolve, reject, sentAt: performance.now(), timer: 0, timeoutMs };
+      const cur = { id: this.nextId++, op: msg.op, resolve, reject, sentAt: performance.now(), timer: 0, timeoutMs };
       cur.timer = setTimeout(() => {
         if (this.current === cur) this.stop('timeout', `no answer within ${seconds(timeoutMs)}: the engine worker was terminated`);
       }, timeoutMs);
@@ -235,7 +245,7 @@ export class Kernel extends EventTarget {
 
   /** The Interrupt button: ends the running request (if any) and rebuilds the session by replay. */
   interrupt() {
-    if (!this.current) return false;
+    if (!this.running) return false;
     this.stop('interrupt', 'stopped with the Interrupt button: the engine worker was terminated');
     return true;
   }

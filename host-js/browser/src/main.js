@@ -485,7 +485,7 @@ const STATUS_TEXT = {
 function updateToolbar() {
   statusEl.dataset.status = kernel.status;
   statusEl.textContent = `Engine: ${STATUS_TEXT[kernel.status] ?? kernel.status}`;
-  $('#btn-interrupt').disabled = !kernel.current;
+  $('#btn-interrupt').disabled = !kernel.running;
   document.body.dataset.kernel = kernel.status;
   document.body.dataset.running = app.draining ? 'true' : 'false';
 }
