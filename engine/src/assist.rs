@@ -28,6 +28,20 @@ pub enum CompletionKind {
     Keyword,
 }
 
+impl CompletionKind {
+    /// The kind's name in the WIT (`variable`, `function`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompletionKind::Field => "field",
+            CompletionKind::Variable => "variable",
+            CompletionKind::Method => "method",
+            CompletionKind::Function => "function",
+            CompletionKind::Type => "type",
+            CompletionKind::Keyword => "keyword",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Completion {
     pub label: String,

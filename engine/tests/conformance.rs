@@ -3,7 +3,7 @@
 use conformance::{
     assert_corpus, Actual, ActualError, Answer, CaseLimits, Position, Query, Runner,
 };
-use engine::assist::{Completeness, CompletionKind};
+use engine::assist::Completeness;
 use engine::bundle::Bundle;
 use engine::{CellOutput, LineCol, Session};
 
@@ -83,17 +83,7 @@ impl Runner for Native {
                     items: c
                         .items
                         .into_iter()
-                        .map(|i| {
-                            let kind = match i.kind {
-                                CompletionKind::Variable => "variable",
-                                CompletionKind::Function => "function",
-                                CompletionKind::Method => "method",
-                                CompletionKind::Keyword => "keyword",
-                                CompletionKind::Type => "type",
-                                CompletionKind::Field => "field",
-                            };
-                            (i.label, kind.to_string())
-                        })
+                        .map(|i| (i.label, i.kind.as_str().to_string()))
                         .collect(),
                 }
             }
