@@ -3,43 +3,11 @@
 //! Only conversions live here (engine types to WIT records); every language decision is in
 //! the `engine` crate.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The allocator, counting the bytes allocated: the engine's probe for its memory limit.
-struct Counting;
-
-static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
-            ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocated() -> usize {
-    ALLOCATED.load(Ordering::Relaxed)
-}
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 mod bindings {
     wit_bindgen::generate!({
@@ -115,7 +83,7 @@ struct Session(RefCell<engine::Session>);
 
 impl wit::GuestSession for Session {
     fn new() -> Self {
-        engine::budget::set_memory_probe(allocated);
+        engine::budget::set_memory_probe(counting_alloc::allocated);
         Session(RefCell::new(engine::Session::new()))
     }
 

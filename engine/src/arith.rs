@@ -4,6 +4,7 @@
 //! The VM handles int-int arithmetic inline; everything else comes here. Integers are i64
 //! and every integer operator is checked: overflow is `Integer overflow in <operation>`.
 
+use crate::budget;
 use crate::diagnostic::DiagnosticKind;
 use crate::value::{List, Value};
 use crate::vm::VmError;
@@ -43,7 +44,7 @@ pub fn add(a: &Value, b: &Value) -> OpResult {
         (Float(x), Int(y)) => Float(x + *y as f64),
         (Str(x), other) => match concat_text(other) {
             Some(t) => {
-                check_size(x.len() + t.len())?;
+                budget::bytes(x.len() + t.len())?;
                 let mut s = String::with_capacity(x.len() + t.len());
                 s.push_str(x);
                 s.push_str(&t);
@@ -53,13 +54,14 @@ pub fn add(a: &Value, b: &Value) -> OpResult {
         },
         (other, Str(y)) => match concat_text(other) {
             Some(t) => {
-                check_size(t.len() + y.len())?;
+                budget::bytes(t.len() + y.len())?;
                 Value::str(t + y)
             }
             None => return Err(type_error("add", a, b)),
         },
         (Array(x), Array(y)) => {
-            check_size(x.len() + y.len())?;
+            budget::values(x.len() + y.len())?;
+            budget::burn(x.len() + y.len())?;
             let mut v = Vec::with_capacity(x.len() + y.len());
             v.extend(x.iter().cloned());
             v.extend(y.iter().cloned());
@@ -73,21 +75,25 @@ pub fn add(a: &Value, b: &Value) -> OpResult {
 pub fn add_assign(a: &mut Value, b: &Value) -> Result<(), VmError> {
     match (&mut *a, b) {
         (Value::Str(x), Value::Str(y)) => {
-            check_size(x.len() + y.len())?;
+            budget::bytes(x.len() + y.len())?;
+            budget::grow_str(Rc::make_mut(x), y.len())?;
             Rc::make_mut(x).push_str(y);
             Ok(())
         }
         (Value::Str(x), other) => match concat_text(other) {
             Some(t) => {
-                check_size(x.len() + t.len())?;
+                budget::bytes(x.len() + t.len())?;
+                budget::grow_str(Rc::make_mut(x), t.len())?;
                 Rc::make_mut(x).push_str(&t);
                 Ok(())
             }
             None => Err(type_error("add", a, b)),
         },
         (Value::Array(x), Value::Array(y)) => {
-            check_size(x.len() + y.len())?;
-            Rc::make_mut(x).extend(y.iter().cloned());
+            budget::burn(y.len())?;
+            let items = &mut Rc::make_mut(x).0;
+            budget::grow(items, y.len())?;
+            items.extend(y.iter().cloned());
             Ok(())
         }
         _ => {
@@ -133,7 +139,7 @@ pub fn mul(a: &Value, b: &Value) -> OpResult {
         return repeat_str(s, *n);
     }
     if let (Value::Array(items), Value::Int(n)) = (a, b) {
-        let n = copies(items.len(), *n)?;
+        let n = copies(items.len(), *n, VALUE_BYTES)?;
         let mut out = Vec::with_capacity(items.len() * n);
         for _ in 0..n {
             out.extend(items.iter().cloned());
@@ -153,9 +159,8 @@ pub fn mul(a: &Value, b: &Value) -> OpResult {
     )
 }
 
-/// The most elements (or bytes) one operation may create; more is a `limit` error instead of
-/// an allocation that could take the whole memory.
-pub const MAX_ELEMENTS: usize = 64 * 1024 * 1024;
+/// The bytes of one value in an array (the size a value of `n` elements is asked for with).
+pub const VALUE_BYTES: usize = std::mem::size_of::<Value>();
 
 /// An `Int` used as a count or an index: a negative one is 0, and one past `usize` (32 bits in
 /// WebAssembly, where `as usize` would wrap 2^32 to 0) saturates, so it is refused as too big
@@ -168,40 +173,19 @@ pub fn count(n: i64) -> usize {
     }
 }
 
-/// `n` copies of something `per` elements long (`"ab" * n`, `[x; n]`, the `n` items of a
-/// range): the number of copies, once the whole is known to be allowed.
-pub fn copies(per: usize, n: i64) -> Result<usize, VmError> {
+/// `n` copies of something `per` elements long of `size` bytes each (`"ab" * n`, `[x; n]`,
+/// the `n` items of a range): the number of copies, once the whole is known to be allowed
+/// (asked of the memory limit, and burnt as work).
+pub fn copies(per: usize, n: i64, size: usize) -> Result<usize, VmError> {
     let n = u64::try_from(n).unwrap_or(0);
-    check_size((per as u64).saturating_mul(n))?;
+    let total = (per as u64).saturating_mul(n);
+    budget::elements(total, size)?;
+    budget::burn(total as usize)?;
     Ok(if per == 0 { 0 } else { n as usize })
 }
 
-/// Refuses a value of `n` elements that is over [`MAX_ELEMENTS`] or would take the cell over
-/// its memory limit (`n` in 64 bits, so the message names the size asked for in every host).
-pub fn check_size(n: impl TryInto<u64>) -> Result<(), VmError> {
-    let n: u64 = n.try_into().unwrap_or(u64::MAX);
-    if n > MAX_ELEMENTS as u64 {
-        return Err(VmError::new(
-            DiagnosticKind::Limit,
-            format!("Memory limit exceeded: a value of {n} elements is more than the {MAX_ELEMENTS} allowed"),
-        ));
-    }
-    // at least one byte per element: a value that would take the cell over its memory limit
-    // is refused before it is allocated
-    if let Some(limit) = crate::budget::over(n as usize) {
-        return Err(VmError::new(
-            DiagnosticKind::Limit,
-            format!(
-                "Memory limit exceeded: a value of {n} elements would take the cell over its limit of {} MB",
-                limit >> 20
-            ),
-        ));
-    }
-    Ok(())
-}
-
 pub fn repeat_str(s: &str, n: i64) -> OpResult {
-    let n = copies(s.len(), n)?;
+    let n = copies(s.len(), n, 1)?;
     Ok(Value::str(s.repeat(n)))
 }
 

@@ -1,15 +1,81 @@
-//! The memory a cell may use: a probe of the bytes allocated, supplied by whoever embeds the
-//! engine (the component counts its allocator's bytes; natively there is none), and the limit
-//! of the running cell. The VM checks both every few thousand steps, and every operation that
-//! makes a big value checks before it allocates ([`crate::arith::check_size`]).
+//! What a running cell may spend, and the meter every loop of the engine charges.
+//!
+//! * **Memory**: a probe of the bytes allocated, supplied by whoever embeds the engine (the
+//!   component and the native test binaries count their allocator's bytes, see the
+//!   `counting-alloc` crate), and the running cell's limit. Every operation that makes or grows
+//!   a value asks first ([`values`], [`bytes`], [`grow`], [`push`]) with the bytes it will
+//!   take, and grows with `try_reserve`, so a value past the limit is a `limit` error and a
+//!   value past what the instance can hold is one too, never an allocation failure (which in
+//!   WebAssembly is a trap).
+//! * **Work**: the VM counts loop iterations and calls itself; built-ins that loop (a method
+//!   over an array, a sort, a display, a deep comparison) [`burn`] one unit per element they
+//!   visit. Every [`CHUNK`] units the meter looks at the clock and the memory probe, so the
+//!   time and memory limits hold inside one long built-in as well as between instructions, and
+//!   the units count as steps of the cell (the VM adds [`take_burned`] to its own count).
+//!
+//! Code that cannot return an error (equality, ordering, display) stops early when the meter
+//! has tripped; the VM then finds the [`tripped`] limit after the operation and ends the cell
+//! with it, so a result cut short is never seen.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::sync::OnceLock;
+
+/// Where a session reads the time. The engine does no I/O of its own; the default reads
+/// `std::time::Instant`, which in a `wasm32-wasip2` component is the WASI monotonic clock.
+pub trait Clock {
+    /// Nanoseconds since an arbitrary fixed point.
+    fn now_ns(&self) -> u64;
+}
+
+/// The default clock: `std::time::Instant`.
+pub struct InstantClock {
+    origin: std::time::Instant,
+}
+
+impl Default for InstantClock {
+    fn default() -> Self {
+        InstantClock {
+            origin: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for InstantClock {
+    fn now_ns(&self) -> u64 {
+        self.origin.elapsed().as_nanos() as u64
+    }
+}
+
+/// A limit the cell went past: the message of its `limit` diagnostic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exceeded(pub String);
+
+/// The most elements (or bytes) one value may have, whatever the memory limit; more is a
+/// `limit` error instead of an allocation that could take the whole memory.
+pub const MAX_ELEMENTS: usize = 64 * 1024 * 1024;
+
+/// The highest memory limit a session takes: 1 GB where addresses are 32 bits (a WebAssembly
+/// instance holds 4 GB in all, and a value being copied or grown needs room for both copies
+/// for a moment), no bound otherwise.
+pub const MAX_LIMIT: usize = if usize::BITS <= 32 {
+    1 << 30
+} else {
+    usize::MAX
+};
+
+/// Units of work between two looks at the clock and the memory probe.
+pub const CHUNK: u32 = 4096;
 
 static PROBE: OnceLock<fn() -> usize> = OnceLock::new();
 
 thread_local! {
     static LIMIT: Cell<usize> = const { Cell::new(usize::MAX) };
+    static FUEL: Cell<u32> = const { Cell::new(CHUNK) };
+    static BURNED: Cell<u64> = const { Cell::new(0) };
+    static DEADLINE: Cell<(u64, u64)> = const { Cell::new((u64::MAX, 0)) };
+    static CLOCK: RefCell<Option<Rc<dyn Clock>>> = const { RefCell::new(None) };
+    static TRIPPED: RefCell<Option<Exceeded>> = const { RefCell::new(None) };
 }
 
 /// Sets the probe of allocated bytes (once per process; later calls are ignored).
@@ -27,8 +93,121 @@ pub fn limit() -> usize {
     LIMIT.with(|l| l.get())
 }
 
-pub fn set_limit(bytes: usize) {
-    LIMIT.with(|l| l.set(bytes));
+/// Starts a cell: its memory limit, the clock and the deadline on it (with the limit in ms,
+/// for the message), a full chunk of work and no tripped limit.
+pub fn start_cell(
+    memory_limit: usize,
+    clock: Option<Rc<dyn Clock>>,
+    deadline_ns: u64,
+    time_ms: u64,
+) {
+    LIMIT.with(|l| l.set(memory_limit));
+    CLOCK.with(|c| *c.borrow_mut() = clock);
+    DEADLINE.with(|d| d.set((deadline_ns, time_ms)));
+    FUEL.with(|f| f.set(CHUNK));
+    BURNED.with(|b| b.set(0));
+    TRIPPED.with(|t| *t.borrow_mut() = None);
+}
+
+/// The time limit's message if the deadline has passed.
+fn past_deadline() -> Option<Exceeded> {
+    let (deadline, ms) = DEADLINE.with(|d| d.get());
+    if deadline == u64::MAX {
+        return None;
+    }
+    let now = CLOCK.with(|c| c.borrow().as_ref().map(|c| c.now_ns()))?;
+    (now > deadline).then(|| {
+        Exceeded(format!(
+            "Time limit exceeded: the cell ran longer than {ms} ms"
+        ))
+    })
+}
+
+/// The memory limit's message if the cell already uses more than its limit.
+fn over_limit() -> Option<Exceeded> {
+    over(0).map(|limit| {
+        Exceeded(format!(
+            "Memory limit exceeded: the cell uses more than {} MB",
+            limit >> 20
+        ))
+    })
+}
+
+/// Looks at the clock and the memory probe now (the VM does at the end of each chunk of its
+/// own steps).
+pub fn check() -> Result<(), Exceeded> {
+    if let Some(e) = tripped() {
+        return Err(e);
+    }
+    match past_deadline().or_else(over_limit) {
+        Some(e) => Err(trip(e)),
+        None => Ok(()),
+    }
+}
+
+fn trip(e: Exceeded) -> Exceeded {
+    FUEL.with(|f| f.set(0));
+    TRIPPED.with(|t| t.borrow_mut().get_or_insert(e).clone())
+}
+
+/// The limit the meter tripped on during this cell, if any.
+pub fn tripped() -> Option<Exceeded> {
+    TRIPPED.with(|t| t.borrow().clone())
+}
+
+/// Charges `n` units of work; every [`CHUNK`] units, looks at the clock and the memory.
+#[inline]
+pub fn burn(n: usize) -> Result<(), Exceeded> {
+    let fuel = FUEL.with(|f| f.get());
+    if (n as u64) < fuel as u64 {
+        FUEL.with(|f| f.set(fuel - n as u32));
+        return Ok(());
+    }
+    refuel(n)
+}
+
+#[cold]
+#[inline(never)]
+fn refuel(n: usize) -> Result<(), Exceeded> {
+    let fuel = FUEL.with(|f| f.get());
+    BURNED.with(|b| b.set(b.get().saturating_add((CHUNK - fuel) as u64 + n as u64)));
+    FUEL.with(|f| f.set(0));
+    check()?;
+    FUEL.with(|f| f.set(CHUNK));
+    Ok(())
+}
+
+/// `r`, unless the meter tripped while it was computed: then the limit it tripped on.
+#[inline]
+pub fn settle<T, E: From<Exceeded>>(r: Result<T, E>) -> Result<T, E> {
+    if FUEL.with(|f| f.get()) == 0 {
+        if let Some(e) = tripped() {
+            return Err(e.into());
+        }
+    }
+    r
+}
+
+/// The limit the meter tripped on, as an error.
+#[inline]
+pub fn settled() -> Result<(), Exceeded> {
+    settle(Ok(()))
+}
+
+/// [`burn`] for code that cannot return an error: whether to go on. Once it says no, the
+/// caller stops early and the VM ends the cell with [`tripped`].
+#[inline]
+pub fn go_on(n: usize) -> bool {
+    burn(n).is_ok()
+}
+
+/// The units burnt since the last call, for the VM's step count.
+pub fn take_burned() -> u64 {
+    let spent = CHUNK - FUEL.with(|f| f.get());
+    if tripped().is_none() {
+        FUEL.with(|f| f.set(CHUNK));
+    }
+    BURNED.with(|b| b.replace(0)).saturating_add(spent as u64)
 }
 
 /// Whether allocating `more` bytes would take the process over the limit (`None` when it would
@@ -37,4 +216,108 @@ pub fn over(more: usize) -> Option<usize> {
     let used = memory_used()?;
     let limit = limit();
     (used.saturating_add(more) > limit).then_some(limit)
+}
+
+/// Refuses a value of `n` elements of `size` bytes each that is over [`MAX_ELEMENTS`] or
+/// would take the cell over its memory limit (`n` in 64 bits, so the message names the size
+/// asked for in every host).
+pub fn elements(n: u64, size: usize) -> Result<(), Exceeded> {
+    if n > MAX_ELEMENTS as u64 {
+        return Err(Exceeded(format!(
+            "Memory limit exceeded: a value of {n} elements is more than the {MAX_ELEMENTS} allowed"
+        )));
+    }
+    let bytes = (n as usize).saturating_mul(size.max(1));
+    if let Some(limit) = over(bytes) {
+        return Err(Exceeded(format!(
+            "Memory limit exceeded: a value of {n} elements ({} MB) would take the cell over its limit of {} MB",
+            bytes >> 20,
+            limit >> 20
+        )));
+    }
+    Ok(())
+}
+
+/// [`elements`] for `n` values.
+pub fn values(n: usize) -> Result<(), Exceeded> {
+    elements(n as u64, std::mem::size_of::<crate::value::Value>())
+}
+
+/// [`elements`] for a string of `n` bytes.
+pub fn bytes(n: usize) -> Result<(), Exceeded> {
+    elements(n as u64, 1)
+}
+
+fn cannot_grow() -> Exceeded {
+    Exceeded("Memory limit exceeded: the instance could not grow its memory".into())
+}
+
+/// Makes room for `more` elements in `v` (growing at least twofold, as `Vec` would), asking
+/// the limit first and growing with `try_reserve`.
+pub fn grow<T>(v: &mut Vec<T>, more: usize) -> Result<(), Exceeded> {
+    let need = v.len().saturating_add(more);
+    if need <= v.capacity() {
+        return Ok(());
+    }
+    let cap = need.max(v.capacity().saturating_mul(2)).max(4);
+    elements(cap as u64, std::mem::size_of::<T>())?;
+    v.try_reserve_exact(cap - v.len())
+        .map_err(|_| cannot_grow())
+}
+
+/// `v.push(x)`, growing as [`grow`] does.
+#[inline]
+pub fn push<T>(v: &mut Vec<T>, x: T) -> Result<(), Exceeded> {
+    if v.len() == v.capacity() {
+        grow(v, 1)?;
+    }
+    v.push(x);
+    Ok(())
+}
+
+/// An empty vector with room for `n` elements, asked for first.
+pub fn vec_with<T>(n: usize) -> Result<Vec<T>, Exceeded> {
+    elements(n as u64, std::mem::size_of::<T>())?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| cannot_grow())?;
+    Ok(v)
+}
+
+/// Makes room for `more` bytes in `s`, as [`grow`] does for vectors.
+pub fn grow_str(s: &mut String, more: usize) -> Result<(), Exceeded> {
+    let need = s.len().saturating_add(more);
+    if need <= s.capacity() {
+        return Ok(());
+    }
+    let cap = need.max(s.capacity().saturating_mul(2)).max(8);
+    elements(cap as u64, 1)?;
+    s.try_reserve_exact(cap - s.len())
+        .map_err(|_| cannot_grow())
+}
+
+/// [`grow_str`] for code that cannot return an error: whether there is room; when there is
+/// not, the meter has tripped on the memory limit.
+pub fn room(s: &mut String, more: usize) -> bool {
+    if s.capacity() - s.len() >= more {
+        return true;
+    }
+    match grow_str(s, more) {
+        Ok(()) => true,
+        Err(e) => {
+            trip(e);
+            false
+        }
+    }
+}
+
+/// Collects an iterator of values into a vector, asking before each growth and burning a unit
+/// per element.
+pub fn collect<T>(items: impl IntoIterator<Item = T>) -> Result<Vec<T>, Exceeded> {
+    let it = items.into_iter();
+    let mut out = vec_with(it.size_hint().0)?;
+    for x in it {
+        burn(1)?;
+        push(&mut out, x)?;
+    }
+    Ok(out)
 }

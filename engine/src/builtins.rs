@@ -211,7 +211,13 @@ impl Vm {
         out
     }
 
+    /// Calls the built-in function `b`. A limit the meter tripped on inside it ends the call
+    /// with that limit, whatever it returned ([`crate::budget`]).
     pub fn call_builtin(&mut self, b: Builtin, args: &mut [Value]) -> VResult<Value> {
+        crate::budget::settle(self.builtin_body(b, args))
+    }
+
+    fn builtin_body(&mut self, b: Builtin, args: &mut [Value]) -> VResult<Value> {
         use Builtin::*;
         let name = b.name();
         match b {
@@ -293,8 +299,12 @@ impl Vm {
                 } else {
                     (lo.saturating_sub(hi).max(0) as u64).div_ceil(step.unsigned_abs())
                 };
-                arith::check_size(count)?;
-                let mut out = Vec::with_capacity(count as usize);
+                arith::copies(
+                    1,
+                    i64::try_from(count).unwrap_or(i64::MAX),
+                    arith::VALUE_BYTES,
+                )?;
+                let mut out = crate::budget::vec_with(count as usize)?;
                 let mut i = lo;
                 while (step > 0 && i < hi) || (step < 0 && i > hi) {
                     out.push(Value::Int(i));
@@ -375,11 +385,11 @@ impl Vm {
                         "{name}() expects at least 1 argument"
                     )));
                 }
-                let items: Vec<Value> = match args {
-                    [Value::Array(a)] => a.to_vec(),
-                    _ => args.to_vec(),
+                let items: &[Value] = match args {
+                    [Value::Array(a)] => a,
+                    _ => args,
                 };
-                crate::methods::extreme(&items, b == Max)
+                crate::methods::extreme(items, b == Max)
             }
             Floor | Ceil | Round => {
                 arity(name, args, 1, 1)?;
@@ -442,7 +452,7 @@ impl Vm {
                     ));
                 };
                 let text = template(fmt, &args[1..], &self.types);
-                arith::check_size(text.len())?;
+                crate::budget::bytes(text.len())?;
                 Ok(Value::str(text))
             }
             Panic => {
@@ -461,6 +471,7 @@ impl Vm {
                         args[0].type_name()
                     )));
                 };
+                crate::budget::bytes(s.len())?;
                 let s = s.to_string();
                 Ok(Value::Rich(Rc::new(match b {
                     Html => Rich::Html(s),

@@ -27,7 +27,11 @@ pub fn display_plain(v: &Value, types: &Types) -> String {
 /// Appends the plain display to `out` without an intermediate string for strings.
 pub fn write_plain(out: &mut String, v: &Value, types: &Types) {
     match v {
-        Value::Str(s) => out.push_str(s),
+        Value::Str(s) => {
+            if crate::budget::room(out, s.len()) {
+                out.push_str(s)
+            }
+        }
         _ => write_value(out, v, types, 0),
     }
 }
@@ -60,6 +64,15 @@ fn write_value(out: &mut String, v: &Value, types: &Types, depth: u32) {
         out.push_str("...");
         return;
     }
+    // each node is a unit of work and asks for room for its text before writing it: a display
+    // past the time or memory limit stops here, and the VM ends the cell with that limit
+    let size = match v {
+        Value::Str(s) => s.len() + 4,
+        _ => 32,
+    };
+    if !crate::budget::go_on(1) || !crate::budget::room(out, size) {
+        return;
+    }
     match v {
         Value::Nil | Value::Undef => out.push_str("nil"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -87,6 +100,9 @@ fn write_value(out: &mut String, v: &Value, types: &Types, depth: u32) {
             for (i, (k, v)) in map.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
+                }
+                if !crate::budget::room(out, k.len() + 4) {
+                    return;
                 }
                 out.push_str(k);
                 out.push_str(": ");
@@ -143,7 +159,12 @@ fn write_value(out: &mut String, v: &Value, types: &Types, depth: u32) {
             }
         }
         Value::Unit(ty, variant) => out.push_str(types.variant_name(*ty, *variant)),
-        Value::Rich(r) => out.push_str(&r.plain()),
+        Value::Rich(r) => {
+            let plain = r.plain();
+            if crate::budget::room(out, plain.len()) {
+                out.push_str(&plain);
+            }
+        }
         Value::Cell(c) => match c.value.try_borrow() {
             Ok(inner) => write_value(out, &inner, types, depth + 1),
             Err(_) => out.push_str("..."),

@@ -219,6 +219,11 @@ pub fn template(fmt: &str, args: &[Value], types: &Types) -> String {
     let mut next = 0usize;
     let mut rest = fmt;
     while let Some(i) = rest.find(['{', '}']) {
+        // room is asked for before each piece; past the memory limit the text stops here and
+        // the VM ends the cell with the limit (crate::budget)
+        if !crate::budget::room(&mut out, i) {
+            return out;
+        }
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
         if tail.starts_with("{{") {
@@ -257,7 +262,11 @@ pub fn template(fmt: &str, args: &[Value], types: &Types) -> String {
         };
         match (index, parsed) {
             (Some(idx), Some(spec)) if idx < args.len() => {
-                out.push_str(&spec.apply(&args[idx], types));
+                let text = spec.apply(&args[idx], types);
+                if !crate::budget::room(&mut out, text.len()) {
+                    return out;
+                }
+                out.push_str(&text);
                 if pos.is_empty() {
                     next += 1;
                 }

@@ -1,6 +1,6 @@
 //! The Ruchy engine: lexer, parser, resolver, bytecode compiler and VM, transpiler to Rust,
 //! and the notebook session. Pure Rust: no WebAssembly, WIT or host dependency, no I/O
-//! (output goes to the session's buffer; time comes from a [`session::Clock`]).
+//! (output goes to the session's buffer; time comes from a [`budget::Clock`]).
 //!
 //! Pipeline of a cell: [`lexer`] -> [`parser`] ([`ast`]) -> [`resolver`] -> [`compiler`]
 //! ([`opcode`]) -> [`vm`] (with [`arith`], [`builtins`], [`methods`], [`value`]) ->

@@ -9,6 +9,7 @@
 //! in place and also return it.
 
 use crate::arith;
+use crate::budget;
 use crate::builtins::{parse_float, parse_int, to_float};
 use crate::catalogue::MethodId;
 use crate::catalogue::MethodId as M;
@@ -67,7 +68,7 @@ pub fn index(obj: &Value, idx: &Value) -> VResult<Value> {
                 })
         }
         (Value::Array(a), Value::Range(r)) => match r.slice_bounds(a.len()) {
-            Some((lo, hi)) => Ok(Value::array(a[lo..hi].to_vec())),
+            Some((lo, hi)) => Ok(Value::array(to_vec(&a[lo..hi])?)),
             None => Err(VmError::runtime(format!(
                 "Range {} out of bounds for array of length {}",
                 display(idx, &Types::default()),
@@ -76,6 +77,7 @@ pub fn index(obj: &Value, idx: &Value) -> VResult<Value> {
         },
         (Value::Str(s), Value::Int(i)) => {
             let n = s.chars().count();
+            budget::burn(n)?;
             norm_index(*i, n)
                 .and_then(|k| s.chars().nth(k))
                 .map(|c| Value::str(c.to_string()))
@@ -84,13 +86,13 @@ pub fn index(obj: &Value, idx: &Value) -> VResult<Value> {
                 })
         }
         (Value::Str(s), Value::Range(r)) => {
-            let chars: Vec<char> = s.chars().collect();
-            match r.slice_bounds(chars.len()) {
-                Some((lo, hi)) => Ok(Value::str(chars[lo..hi].iter().collect::<String>())),
+            let n = s.chars().count();
+            budget::burn(n)?;
+            match r.slice_bounds(n) {
+                Some((lo, hi)) => Ok(Value::str(char_slice(s, lo, hi))),
                 None => Err(VmError::runtime(format!(
-                    "Range {} out of bounds for string of length {}",
+                    "Range {} out of bounds for string of length {n}",
                     display(idx, &Types::default()),
-                    chars.len()
                 ))),
             }
         }
@@ -113,11 +115,11 @@ pub fn iterable(v: Value) -> VResult<Value> {
         Value::Array(_) | Value::Str(_) => Ok(v),
         Value::Range(ref r) if r.start.is_some() => Ok(v),
         Value::Tuple(t) => Ok(Value::Array(t)),
-        Value::Object(m) => Ok(Value::array(
-            m.iter()
-                .map(|(k, v)| Value::tuple(vec![Value::str(k.to_string()), v.clone()]))
-                .collect(),
-        )),
+        Value::Object(m) => {
+            Ok(Value::array(budget::collect(m.iter().map(|(k, v)| {
+                Value::tuple(vec![Value::str(k.to_string()), v.clone()])
+            }))?))
+        }
         other => Err(VmError::type_error(format!(
             "Cannot iterate over {}",
             other.type_name()
@@ -127,6 +129,7 @@ pub fn iterable(v: Value) -> VResult<Value> {
 
 /// The largest (or smallest) element; nil for none.
 pub fn extreme(items: &[Value], max: bool) -> VResult<Value> {
+    budget::burn(items.len())?;
     let mut best: Option<&Value> = None;
     for v in items {
         best = Some(match best {
@@ -156,8 +159,32 @@ fn range_items(r: &RangeValue) -> VResult<Vec<Value>> {
     let (lo, hi) = r
         .bounds()
         .ok_or_else(|| VmError::runtime("An open range cannot be turned into an array"))?;
-    arith::copies(1, hi.saturating_sub(lo))?;
-    Ok((lo..hi.max(lo)).map(Value::Int).collect())
+    arith::copies(1, hi.saturating_sub(lo), arith::VALUE_BYTES)?;
+    Ok(budget::collect((lo..hi.max(lo)).map(Value::Int))?)
+}
+
+/// A copy of `items`, asked for first.
+fn to_vec(items: &[Value]) -> VResult<Vec<Value>> {
+    budget::values(items.len())?;
+    budget::burn(items.len())?;
+    Ok(items.to_vec())
+}
+
+/// The characters `lo..hi` of `s` (by character, not byte).
+fn char_slice(s: &str, lo: usize, hi: usize) -> &str {
+    let at = |k: usize| s.char_indices().nth(k).map_or(s.len(), |(i, _)| i);
+    let start = at(lo);
+    let end = start
+        + s[start..]
+            .char_indices()
+            .nth(hi - lo)
+            .map_or(s.len() - start, |(i, _)| i);
+    &s[start..end]
+}
+
+/// An array of the strings `parts`, asked for first.
+fn strs<'a>(parts: impl Iterator<Item = &'a str>) -> VResult<Value> {
+    Ok(Value::array(budget::collect(parts.map(Value::str))?))
 }
 
 fn want(name: &str, args: &[Value], n: usize) -> VResult<()> {
@@ -222,8 +249,20 @@ fn sum_values(items: &[Value], product: bool) -> VResult<Value> {
 
 impl Vm {
     /// Calls the built-in method `id` on `recv`; `name` is the name the call was written with
-    /// (for messages; [`MethodId::Unknown`] for a name no built-in method has).
+    /// (for messages; [`MethodId::Unknown`] for a name no built-in method has). A limit the
+    /// meter tripped on inside it ends the call with that limit ([`crate::budget`]).
     pub fn call_method(
+        &mut self,
+        recv: &mut Value,
+        id: MethodId,
+        name: &str,
+        args: &[Value],
+    ) -> VResult<Value> {
+        let r = self.method_body(recv, id, name, args);
+        crate::budget::settle(r)
+    }
+
+    fn method_body(
         &mut self,
         recv: &mut Value,
         id: MethodId,
@@ -272,6 +311,7 @@ impl Vm {
                 M::ToArray | M::Iter => Ok(Value::Array(t.clone())),
                 M::Contains => {
                     want(name, args, 1)?;
+                    budget::burn(t.len())?;
                     Ok(Value::Bool(t.iter().any(|x| x.equals(&args[0]))))
                 }
                 _ => Err(unknown(recv, name)),
@@ -313,12 +353,19 @@ impl Vm {
                 .ok_or_else(|| VmError::runtime(format!("{n}() expects 1 argument, got 0")))
                 .and_then(|v| str_arg(n, v))
         };
-        let strs = |v: Vec<&str>| Value::array(v.into_iter().map(Value::str).collect());
+        // every method below reads the whole string (at most once or twice over)
+        budget::burn(s.len() / 16)?;
         Ok(match id {
             M::Len => Value::Int(s.len() as i64),
             M::IsEmpty => Value::Bool(s.is_empty()),
-            M::ToUppercase => Value::str(s.to_uppercase()),
-            M::ToLowercase => Value::str(s.to_lowercase()),
+            M::ToUppercase => {
+                budget::bytes(s.len())?;
+                Value::str(s.to_uppercase())
+            }
+            M::ToLowercase => {
+                budget::bytes(s.len())?;
+                Value::str(s.to_lowercase())
+            }
             M::Trim => Value::str(s.trim()),
             M::TrimStart => Value::str(s.trim_start()),
             M::TrimEnd => Value::str(s.trim_end()),
@@ -329,28 +376,45 @@ impl Vm {
                 want(name, args, 2)?;
                 let from = str_arg(name, &args[0])?;
                 let to = str_arg(name, &args[1])?;
+                if to.len() > from.len() {
+                    // the result's size, asked for before it is made
+                    let n = if from.is_empty() {
+                        s.chars().count() + 1
+                    } else {
+                        s.matches(from).count()
+                    };
+                    budget::bytes(
+                        s.len()
+                            .saturating_add(n.saturating_mul(to.len() - from.len())),
+                    )?;
+                }
                 Value::str(s.replace(from, to))
             }
             M::Split => match args.first() {
-                None => strs(s.split_whitespace().collect()),
-                Some(_) => strs(s.split(a0(name)?).collect()),
+                None => strs(s.split_whitespace())?,
+                Some(_) => strs(s.split(a0(name)?))?,
             },
-            M::SplitWhitespace => strs(s.split_whitespace().collect()),
-            M::Lines => strs(s.lines().collect()),
-            M::Chars => Value::array(s.chars().map(|c| Value::str(c.to_string())).collect()),
-            M::Bytes => Value::array(s.bytes().map(|b| Value::Int(b as i64)).collect()),
+            M::SplitWhitespace => strs(s.split_whitespace())?,
+            M::Lines => strs(s.lines())?,
+            M::Chars | M::Iter => Value::array(budget::collect(
+                s.chars().map(|c| Value::str(c.to_string())),
+            )?),
+            M::Bytes => Value::array(budget::collect(s.bytes().map(|b| Value::Int(b as i64)))?),
             M::Repeat => {
                 want(name, args, 1)?;
                 arith::repeat_str(s, int_arg(name, &args[0])?)?
             }
-            M::Reverse | M::Rev => Value::str(s.chars().rev().collect::<String>()),
+            M::Reverse | M::Rev => {
+                budget::bytes(s.len())?;
+                Value::str(s.chars().rev().collect::<String>())
+            }
             M::Substring | M::Slice => {
                 want(name, args, 2)?;
                 let (a, b) = (int_arg(name, &args[0])?, int_arg(name, &args[1])?);
-                let chars: Vec<char> = s.chars().collect();
-                let lo = a.clamp(0, chars.len() as i64) as usize;
-                let hi = b.clamp(lo as i64, chars.len() as i64) as usize;
-                Value::str(chars[lo..hi].iter().collect::<String>())
+                let n = s.chars().count() as i64;
+                let lo = a.clamp(0, n) as usize;
+                let hi = b.clamp(lo as i64, n) as usize;
+                Value::str(char_slice(s, lo, hi))
             }
             M::CharAt | M::Nth => {
                 want(name, args, 1)?;
@@ -411,15 +475,19 @@ impl Vm {
             M::StripPrefix => Value::option(s.strip_prefix(a0(name)?).map(Value::str)),
             M::StripSuffix => Value::option(s.strip_suffix(a0(name)?).map(Value::str)),
             M::ToString => Value::Str(s.clone()),
-            M::Format => Value::str(crate::format::template(s, args, &self.types)),
+            M::Format => {
+                let text = crate::format::template(s, args, &self.types);
+                budget::bytes(text.len())?;
+                Value::str(text)
+            }
             M::PushStr | M::Push => {
                 want(name, args, 1)?;
                 let t = str_arg(name, &args[0])?;
-                arith::check_size(s.len() + t.len())?;
+                budget::bytes(s.len() + t.len())?;
+                budget::grow_str(Rc::make_mut(s), t.len())?;
                 Rc::make_mut(s).push_str(t);
                 Value::Nil
             }
-            M::Iter => Value::array(s.chars().map(|c| Value::str(c.to_string())).collect()),
             _ => return Err(unknown(recv, name)),
         })
     }
@@ -454,10 +522,12 @@ impl Vm {
             }
             M::Contains => {
                 want(name, args, 1)?;
+                budget::burn(a.len())?;
                 Value::Bool(a.iter().any(|x| x.equals(&args[0])))
             }
             M::IndexOf | M::Position if !matches!(args.first(), Some(Value::Func(_))) => {
                 want(name, args, 1)?;
+                budget::burn(a.len())?;
                 Value::option(
                     a.iter()
                         .position(|x| x.equals(&args[0]))
@@ -466,8 +536,7 @@ impl Vm {
             }
             M::Push => {
                 want(name, args, 1)?;
-                arith::check_size(a.len() + 1)?;
-                Rc::make_mut(a).push(args[0].clone());
+                budget::push(&mut Rc::make_mut(a).0, args[0].clone())?;
                 Value::Nil
             }
             M::Pop => Rc::make_mut(a).pop().unwrap_or(Value::Nil),
@@ -480,7 +549,10 @@ impl Vm {
                         a.len()
                     )));
                 }
-                Rc::make_mut(a).insert(i as usize, args[1].clone());
+                budget::burn(a.len())?;
+                let items = &mut Rc::make_mut(a).0;
+                budget::grow(items, 1)?;
+                items.insert(i as usize, args[1].clone());
                 Value::Nil
             }
             M::Remove => {
@@ -492,6 +564,7 @@ impl Vm {
                         "Remove index {i} out of bounds for array of length {len}"
                     ))
                 })?;
+                budget::burn(len)?;
                 Rc::make_mut(a).remove(k)
             }
             M::Clear => {
@@ -518,7 +591,7 @@ impl Vm {
             M::Extend => {
                 want(name, args, 1)?;
                 let items = match &args[0] {
-                    Value::Array(b) | Value::Tuple(b) => b.to_vec(),
+                    Value::Array(b) | Value::Tuple(b) => to_vec(b)?,
                     Value::Range(r) => range_items(r)?,
                     other => {
                         return Err(VmError::type_error(format!(
@@ -527,8 +600,9 @@ impl Vm {
                         )))
                     }
                 };
-                arith::check_size(a.len() + items.len())?;
-                Rc::make_mut(a).extend(items);
+                let mine = &mut Rc::make_mut(a).0;
+                budget::grow(mine, items.len())?;
+                mine.extend(items);
                 Value::Nil
             }
             M::Concat => {
@@ -536,13 +610,27 @@ impl Vm {
                 arith::add(recv, &args[0])?
             }
             M::Reverse => {
+                budget::burn(a.len())?;
                 Rc::make_mut(a).reverse();
                 recv.clone()
             }
-            M::Rev => Value::array(a.iter().rev().cloned().collect()),
+            M::Rev => Value::array(budget::collect(a.iter().rev().cloned())?),
             M::Sort => {
                 let mut err = None;
+                budget::burn(a.len())?;
+                // the meter is asked every CHUNK comparisons; once it has tripped, the rest
+                // of the sort compares nothing and the call ends with the limit
+                let mut count = 0u32;
+                let mut stop = false;
                 Rc::make_mut(a).sort_by(|x, y| {
+                    count += 1;
+                    if count == budget::CHUNK {
+                        count = 0;
+                        stop = stop || !budget::go_on(budget::CHUNK as usize);
+                    }
+                    if stop {
+                        return Ordering::Equal;
+                    }
                     x.compare(y).unwrap_or_else(|| {
                         err.get_or_insert_with(|| {
                             VmError::type_error(format!(
@@ -570,13 +658,14 @@ impl Vm {
                 recv.clone()
             }
             M::Dedup => {
+                budget::burn(a.len())?;
                 Rc::make_mut(a).dedup_by(|x, y| x.equals(y));
                 Value::Nil
             }
             M::Retain => {
                 let f = f0()?.clone();
                 let items = std::mem::take(&mut Rc::make_mut(a).0);
-                let mut kept = Vec::with_capacity(items.len());
+                let mut kept = budget::vec_with(items.len())?;
                 let mut failure = None;
                 for x in items {
                     if failure.is_some() {
@@ -606,7 +695,7 @@ impl Vm {
             M::Map => {
                 let f = f0()?.clone();
                 let items = a.clone();
-                let mut out = Vec::with_capacity(items.len());
+                let mut out = budget::vec_with(items.len())?;
                 for x in items.iter() {
                     out.push(self.call_value(&f, std::slice::from_ref(x))?);
                 }
@@ -618,10 +707,13 @@ impl Vm {
                 let mut out = Vec::new();
                 for x in items.iter() {
                     match self.call_value(&f, std::slice::from_ref(x))? {
-                        Value::Array(inner) => out.extend(inner.iter().cloned()),
-                        other => out.push(other),
+                        Value::Array(inner) => {
+                            budget::grow(&mut out, inner.len())?;
+                            budget::burn(inner.len())?;
+                            out.extend(inner.iter().cloned())
+                        }
+                        other => budget::push(&mut out, other)?,
                     }
-                    arith::check_size(out.len())?;
                 }
                 Value::array(out)
             }
@@ -631,7 +723,7 @@ impl Vm {
                 let mut out = Vec::new();
                 for x in items.iter() {
                     if self.call_value(&f, std::slice::from_ref(x))?.truthy() {
-                        out.push(x.clone());
+                        budget::push(&mut out, x.clone())?;
                     }
                 }
                 Value::array(out)
@@ -643,10 +735,10 @@ impl Vm {
                 for x in items.iter() {
                     let r = self.call_value(&f, std::slice::from_ref(x))?;
                     match r.as_variant() {
-                        Some((OPTION, SOME, [v])) => out.push(v.clone()),
+                        Some((OPTION, SOME, [v])) => budget::push(&mut out, v.clone())?,
                         Some((OPTION, NONE, _)) => {}
                         _ if r.is_nil() => {}
-                        _ => out.push(r),
+                        _ => budget::push(&mut out, r)?,
                     }
                 }
                 Value::array(out)
@@ -719,12 +811,12 @@ impl Vm {
             M::Take => {
                 want(name, args, 1)?;
                 let n = arith::count(int_arg(name, &args[0])?);
-                Value::array(a.iter().take(n).cloned().collect())
+                Value::array(budget::collect(a.iter().take(n).cloned())?)
             }
             M::Skip => {
                 want(name, args, 1)?;
                 let n = arith::count(int_arg(name, &args[0])?);
-                Value::array(a.iter().skip(n).cloned().collect())
+                Value::array(budget::collect(a.iter().skip(n).cloned())?)
             }
             M::StepBy => {
                 want(name, args, 1)?;
@@ -732,26 +824,36 @@ impl Vm {
                 if n <= 0 {
                     return Err(VmError::runtime("step_by() needs a positive step"));
                 }
-                Value::array(a.iter().step_by(arith::count(n)).cloned().collect())
+                Value::array(budget::collect(a.iter().step_by(arith::count(n)).cloned())?)
             }
             M::Slice => {
                 want(name, args, 2)?;
                 let len = a.len() as i64;
                 let lo = int_arg(name, &args[0])?.clamp(0, len) as usize;
                 let hi = int_arg(name, &args[1])?.clamp(lo as i64, len) as usize;
-                Value::array(a[lo..hi].to_vec())
+                Value::array(to_vec(&a[lo..hi])?)
             }
-            M::Enumerate => Value::array(
+            M::Enumerate => Value::array(budget::collect(
                 a.iter()
                     .enumerate()
-                    .map(|(i, x)| Value::tuple(vec![Value::Int(i as i64), x.clone()]))
-                    .collect(),
-            ),
+                    .map(|(i, x)| Value::tuple(vec![Value::Int(i as i64), x.clone()])),
+            )?),
             M::Zip => {
                 want(name, args, 1)?;
                 let other = match &args[0] {
-                    Value::Array(b) => b.to_vec(),
-                    Value::Range(r) => range_items(r)?,
+                    Value::Array(b) => to_vec(b)?,
+                    Value::Range(r) => {
+                        // no more of the range than there are elements to pair with it
+                        let r = RangeValue {
+                            end: r.start.map(|s| {
+                                let n = i64::try_from(a.len()).unwrap_or(i64::MAX);
+                                r.end
+                                    .map_or(s.saturating_add(n), |e| e.min(s.saturating_add(n)))
+                            }),
+                            ..(**r).clone()
+                        };
+                        range_items(&r)?
+                    }
                     o => {
                         return Err(VmError::type_error(format!(
                             "zip() expects an array, found {}",
@@ -759,12 +861,11 @@ impl Vm {
                         )))
                     }
                 };
-                Value::array(
+                Value::array(budget::collect(
                     a.iter()
                         .zip(other)
-                        .map(|(x, y)| Value::tuple(vec![x.clone(), y]))
-                        .collect(),
-                )
+                        .map(|(x, y)| Value::tuple(vec![x.clone(), y])),
+                )?)
             }
             M::Max | M::Min => extreme(a, id == M::Max)?,
             M::MaxByKey | M::MinByKey => {
@@ -790,13 +891,20 @@ impl Vm {
                 }
                 best.map_or(Value::Nil, |(_, v)| v)
             }
-            M::Sum => sum_values(a, false)?,
-            M::Product => sum_values(a, true)?,
+            M::Sum => {
+                budget::burn(a.len())?;
+                sum_values(a, false)?
+            }
+            M::Product => {
+                budget::burn(a.len())?;
+                sum_values(a, true)?
+            }
             M::Unique => {
                 let mut out: Vec<Value> = Vec::new();
                 for x in a.iter() {
+                    budget::burn(out.len())?;
                     if !out.iter().any(|y| y.equals(x)) {
-                        out.push(x.clone());
+                        budget::push(&mut out, x.clone())?;
                     }
                 }
                 Value::array(out)
@@ -805,21 +913,33 @@ impl Vm {
                 let mut out = Vec::new();
                 for x in a.iter() {
                     match x {
-                        Value::Array(inner) => out.extend(inner.iter().cloned()),
-                        other => out.push(other.clone()),
+                        Value::Array(inner) => {
+                            budget::grow(&mut out, inner.len())?;
+                            budget::burn(inner.len())?;
+                            out.extend(inner.iter().cloned())
+                        }
+                        other => budget::push(&mut out, other.clone())?,
                     }
                 }
                 Value::array(out)
             }
             M::Join => {
                 let sep = match args.first() {
-                    Some(v) => str_arg(name, v)?.to_string(),
-                    None => String::new(),
+                    Some(v) => str_arg(name, v)?,
+                    None => "",
                 };
-                let parts: Vec<String> = a.iter().map(|x| display_plain(x, &self.types)).collect();
-                let s = parts.join(&sep);
-                arith::check_size(s.len())?;
-                Value::str(s)
+                let mut out = String::new();
+                for (i, x) in a.iter().enumerate() {
+                    budget::burn(1)?;
+                    if i > 0 {
+                        budget::grow_str(&mut out, sep.len())?;
+                        out.push_str(sep);
+                    }
+                    crate::display::write_plain(&mut out, x, &self.types);
+                    budget::settled()?;
+                }
+                budget::bytes(out.len())?;
+                Value::str(out)
             }
             M::Union | M::Intersection | M::Difference => {
                 want(name, args, 1)?;
@@ -827,25 +947,35 @@ impl Vm {
                     return Err(VmError::type_error(format!("{name}() expects an array")));
                 };
                 let mut out: Vec<Value> = Vec::new();
-                let push_unique = |out: &mut Vec<Value>, x: &Value| {
+                let push_unique = |out: &mut Vec<Value>, x: &Value| -> VResult<()> {
+                    budget::burn(out.len())?;
                     if !out.iter().any(|y| y.equals(x)) {
-                        out.push(x.clone())
+                        budget::push(out, x.clone())?;
                     }
+                    Ok(())
+                };
+                let in_b = |x: &Value| -> VResult<bool> {
+                    budget::burn(b.len())?;
+                    Ok(b.iter().any(|y| y.equals(x)))
                 };
                 match id {
                     M::Union => {
                         for x in a.iter().chain(b.iter()) {
-                            push_unique(&mut out, x);
+                            push_unique(&mut out, x)?;
                         }
                     }
                     M::Intersection => {
-                        for x in a.iter().filter(|x| b.iter().any(|y| y.equals(x))) {
-                            push_unique(&mut out, x);
+                        for x in a.iter() {
+                            if in_b(x)? {
+                                push_unique(&mut out, x)?;
+                            }
                         }
                     }
                     _ => {
-                        for x in a.iter().filter(|x| !b.iter().any(|y| y.equals(x))) {
-                            push_unique(&mut out, x);
+                        for x in a.iter() {
+                            if !in_b(x)? {
+                                push_unique(&mut out, x)?;
+                            }
                         }
                     }
                 }
@@ -858,6 +988,15 @@ impl Vm {
                     return Err(VmError::runtime(format!("{name}() needs a positive size")));
                 }
                 let n = arith::count(n);
+                // every window is a copy: (len - n + 1) * n values in all, asked for first
+                let total = if id == M::Windows {
+                    (a.len().saturating_sub(n) as u64 + u64::from(a.len() >= n))
+                        .saturating_mul(n.min(a.len()) as u64)
+                } else {
+                    a.len() as u64
+                };
+                budget::elements(total, arith::VALUE_BYTES)?;
+                budget::burn(usize::try_from(total).unwrap_or(usize::MAX))?;
                 let parts: Vec<Value> = if id == M::Windows {
                     a.windows(n).map(|w| Value::array(w.to_vec())).collect()
                 } else {
@@ -873,12 +1012,23 @@ impl Vm {
     fn sort_with(&mut self, items: &mut [Value], f: &Value, by_key: bool) -> VResult<()> {
         // compute keys / comparisons up front so the closure may fail cleanly
         if by_key {
-            let mut keyed = Vec::with_capacity(items.len());
+            let mut keyed = budget::vec_with(items.len())?;
             for x in items.iter() {
                 keyed.push((self.call_value(f, std::slice::from_ref(x))?, x.clone()));
             }
             let mut err = None;
+            let mut count = 0u32;
             keyed.sort_by(|(k1, _), (k2, _)| {
+                count += 1;
+                if count == budget::CHUNK {
+                    count = 0;
+                    if !budget::go_on(budget::CHUNK as usize) {
+                        err.get_or_insert_with(|| VmError::runtime("stopped"));
+                    }
+                }
+                if err.is_some() {
+                    return Ordering::Equal;
+                }
                 k1.compare(k2).unwrap_or_else(|| {
                     err.get_or_insert_with(|| VmError::type_error("Cannot compare the sort keys"));
                     Ordering::Equal
@@ -894,7 +1044,7 @@ impl Vm {
         }
         // a comparator: insertion-merge via a stable sort with a fallible callback
         let mut err: Option<VmError> = None;
-        let mut owned: Vec<Value> = items.to_vec();
+        let mut owned: Vec<Value> = to_vec(items)?;
         owned.sort_by(|x, y| {
             if err.is_some() {
                 return Ordering::Equal;
@@ -945,13 +1095,15 @@ impl Vm {
             }
         };
         Ok(match id {
-            M::Keys => Value::array(m.keys().map(|k| Value::str(k.to_string())).collect()),
-            M::Values => Value::array(m.values().cloned().collect()),
-            M::Items | M::Iter => Value::array(
-                m.iter()
-                    .map(|(k, v)| Value::tuple(vec![Value::str(k.to_string()), v.clone()]))
-                    .collect(),
-            ),
+            M::Keys => Value::array(budget::collect(
+                m.keys().map(|k| Value::str(k.to_string())),
+            )?),
+            M::Values => Value::array(budget::collect(m.values().cloned())?),
+            M::Items | M::Iter => {
+                Value::array(budget::collect(m.iter().map(|(k, v)| {
+                    Value::tuple(vec![Value::str(k.to_string()), v.clone()])
+                }))?)
+            }
             M::Len => Value::Int(m.len() as i64),
             M::IsEmpty => Value::Bool(m.is_empty()),
             M::Get => Value::option(m.get(&*key(0)?).cloned()),

@@ -20,31 +20,7 @@ use crate::vm::{Limits, Vm, VmError};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// Where a session reads the time. The engine does no I/O of its own; the default reads
-/// `std::time::Instant`, which in a `wasm32-wasip2` component is the WASI monotonic clock.
-pub trait Clock {
-    /// Nanoseconds since an arbitrary fixed point.
-    fn now_ns(&self) -> u64;
-}
-
-/// The default clock: `std::time::Instant`.
-pub struct InstantClock {
-    origin: std::time::Instant,
-}
-
-impl Default for InstantClock {
-    fn default() -> Self {
-        InstantClock {
-            origin: std::time::Instant::now(),
-        }
-    }
-}
-
-impl Clock for InstantClock {
-    fn now_ns(&self) -> u64 {
-        self.origin.elapsed().as_nanos() as u64
-    }
-}
+pub use crate::budget::{Clock, InstantClock};
 
 /// Time spent in each phase of a cell, in nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -128,7 +104,10 @@ impl Session {
         &self.vm.limits
     }
 
-    pub fn set_limits(&mut self, limits: Limits) {
+    /// Sets the limits of the cells that follow (the memory limit at most
+    /// [`crate::budget::MAX_LIMIT`]).
+    pub fn set_limits(&mut self, mut limits: Limits) {
+        limits.max_memory = limits.max_memory.min(crate::budget::MAX_LIMIT);
         self.vm.limits = limits;
     }
 
@@ -217,17 +196,27 @@ impl Session {
         timing.compile_ns = t2.saturating_sub(t1);
 
         self.vm.sync_globals(&self.globals.names);
-        self.vm.begin_cell(cell);
         let budget_ns = self.vm.limits.max_time_ms.saturating_mul(1_000_000);
-        self.vm.deadline_ns = t0.saturating_add(budget_ns);
+        self.vm.begin_cell(cell, t0.saturating_add(budget_ns));
         let mut result = self.vm.run_cell(proto);
         if script {
             result = result.and_then(|v| self.call_main().map(|_| v));
         }
+        // the value's display and bundle are made inside the cell's limits: one past them
+        // (a display of a value sharing itself a billion times) fails the cell
+        let types = &self.vm.types;
+        let result = result.and_then(|v| {
+            let display = match (&v, script) {
+                (_, true) | (Value::Nil, _) => None,
+                _ => Some(display(&v, types)),
+            };
+            let bundle = display.as_ref().map(|d| bundle_with(&v, d.clone(), types));
+            crate::budget::settle(Ok((display, bundle)))
+        });
         let stdout = std::mem::take(&mut self.vm.out);
         let outputs = std::mem::take(&mut self.vm.displays);
         match result {
-            Ok(v) => {
+            Ok((display, bundle)) => {
                 self.cells = cell;
                 self.signatures.extend(signatures);
                 // the rollback log holds every global the cell wrote
@@ -240,14 +229,6 @@ impl Session {
                     }
                 }
                 self.vm.undo.clear();
-                let display = match (&v, script) {
-                    (_, true) | (Value::Nil, _) => None,
-                    _ => Some(display(&v, &self.vm.types)),
-                };
-                let bundle = display
-                    .as_ref()
-                    .map(|d| bundle_with(&v, d.clone(), &self.vm.types));
-                drop(v);
                 // four clock reads per cell: a read costs microseconds in some hosts
                 let t3 = self.clock.now_ns();
                 timing.evaluate_ns = t3.saturating_sub(t2);

@@ -482,12 +482,17 @@ fn equals(a: &Value, b: &Value, depth: u32) -> bool {
         (Float(x), Float(y)) => x == y,
         (Int(x), Float(y)) | (Float(y), Int(x)) => (*x as f64) == *y,
         (Str(x), Str(y)) => x == y,
+        // a unit of work per element (the meter stops a comparison of values that share
+        // their parts a billion times; the VM then ends the cell with the limit)
         (Array(x), Array(y)) | (Tuple(x), Tuple(y)) => {
             Rc::ptr_eq(x, y)
-                || x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| equals(p, q, d))
+                || x.len() == y.len()
+                    && crate::budget::go_on(x.len())
+                    && x.iter().zip(y.iter()).all(|(p, q)| equals(p, q, d))
         }
         (Object(x), Object(y)) => {
             x.len() == y.len()
+                && crate::budget::go_on(x.len())
                 && x.iter()
                     .zip(y.iter())
                     .all(|((k1, v1), (k2, v2))| k1 == k2 && equals(v1, v2, d))
@@ -529,6 +534,9 @@ fn compare(a: &Value, b: &Value, depth: u32) -> Option<Ordering> {
         (Str(x), Str(y)) => Some(x.as_str().cmp(y.as_str())),
         (Bool(x), Bool(y)) => Some(x.cmp(y)),
         (Array(x), Array(y)) | (Tuple(x), Tuple(y)) => {
+            if !crate::budget::go_on(x.len().min(y.len())) {
+                return None;
+            }
             for (p, q) in x.iter().zip(y.iter()) {
                 match compare(p, q, depth + 1)? {
                     Ordering::Equal => continue,

@@ -62,6 +62,12 @@ impl VmError {
     }
 }
 
+impl From<crate::budget::Exceeded> for VmError {
+    fn from(e: crate::budget::Exceeded) -> VmError {
+        VmError::limit(e.0)
+    }
+}
+
 type VResult<T> = Result<T, VmError>;
 
 /// Session limits (decision D5 and the reliability limits). Every one ends a cell that passes
@@ -161,7 +167,7 @@ pub struct Vm {
     steps_done: u64,
     chunk: u64,
     /// The session's clock and the running cell's deadline on it, in nanoseconds.
-    pub clock: Option<Rc<dyn crate::session::Clock>>,
+    pub clock: Option<Rc<dyn crate::budget::Clock>>,
     pub deadline_ns: u64,
     native_depth: u32,
     last_caught: Option<VmError>,
@@ -223,6 +229,8 @@ impl Vm {
 
     /// Appends to the cell's output, enforcing the output limit.
     pub fn write_out(&mut self, s: &str) -> VResult<()> {
+        // a text cut short by a tripped limit is never printed
+        crate::budget::settled()?;
         if self.out.len() + s.len() > self.limits.max_output {
             let room = self.limits.max_output.saturating_sub(self.out.len());
             let mut cut = room.min(s.len());
@@ -244,6 +252,7 @@ impl Vm {
     /// limit as printed text does.
     pub fn display_value(&mut self, v: &Value) -> VResult<()> {
         let bundle = crate::bundle::bundle(v, &self.types);
+        crate::budget::settled()?;
         let size: usize = bundle.iter().map(|m| m.data.len()).sum();
         let used: usize = self.out.len()
             + self
@@ -273,15 +282,21 @@ impl Vm {
 
     // ---- rollback ------------------------------------------------------------------------
 
-    /// Starts cell number `cell`: clears the rollback log and the step budget. The caller sets
-    /// `deadline_ns`.
-    pub fn begin_cell(&mut self, cell: u32) {
+    /// Starts cell number `cell`, which must end by `deadline_ns` on the clock: clears the
+    /// rollback log and the step budget, and starts the meter ([`crate::budget`]).
+    pub fn begin_cell(&mut self, cell: u32, deadline_ns: u64) {
+        self.deadline_ns = deadline_ns;
         self.cell = cell;
         self.undo.clear();
         self.steps_done = 0;
         self.chunk = CHECK_INTERVAL.min(self.limits.max_steps);
         self.steps_left = self.chunk;
-        crate::budget::set_limit(self.limits.max_memory);
+        crate::budget::start_cell(
+            self.limits.max_memory,
+            self.clock.clone(),
+            deadline_ns,
+            self.limits.max_time_ms,
+        );
         self.out.clear();
         self.displays.clear();
         self.output_truncated = false;
@@ -372,7 +387,7 @@ impl Vm {
             base: 0,
             writeback: None,
         });
-        let r = self.run(0);
+        let r = crate::budget::settle(self.run(0));
         if r.is_err() {
             self.reset_stacks();
         }
@@ -655,27 +670,18 @@ impl Vm {
     #[cold]
     #[inline(never)]
     fn refill(&mut self) -> VResult<()> {
-        self.steps_done = self.steps_done.saturating_add(self.chunk);
+        // the units built-ins burnt count as steps too
+        self.steps_done = self
+            .steps_done
+            .saturating_add(self.chunk)
+            .saturating_add(crate::budget::take_burned());
         if self.steps_done >= self.limits.max_steps {
             return Err(VmError::limit(format!(
                 "Step limit exceeded: the cell ran more than {} loop iterations and calls",
                 self.limits.max_steps
             )));
         }
-        if let Some(clock) = &self.clock {
-            if clock.now_ns() > self.deadline_ns {
-                return Err(VmError::limit(format!(
-                    "Time limit exceeded: the cell ran longer than {} ms",
-                    self.limits.max_time_ms
-                )));
-            }
-        }
-        if let Some(limit) = crate::budget::over(0) {
-            return Err(VmError::limit(format!(
-                "Memory limit exceeded: the cell uses more than {} MB",
-                limit >> 20
-            )));
-        }
+        crate::budget::check()?;
         self.chunk = CHECK_INTERVAL.min(self.limits.max_steps - self.steps_done);
         self.steps_left = self.chunk;
         Ok(())
@@ -1589,7 +1595,7 @@ impl Vm {
                 }
                 Op::ArrayRepeat { dst, value, count } => {
                     let n = match &r!(count) {
-                        Value::Int(n) => t!(arith::copies(1, *n)),
+                        Value::Int(n) => t!(arith::copies(1, *n, arith::VALUE_BYTES)),
                         other => bail!(VmError::type_error(format!(
                             "Array length must be an integer, found {}",
                             other.type_name()
@@ -1741,6 +1747,8 @@ impl Vm {
                         Value::Array(a) => {
                             let hi = a.len().saturating_sub(end as usize);
                             let lo = (start as usize).min(hi);
+                            t!(crate::budget::values(hi - lo).map_err(VmError::from));
+                            t!(crate::budget::burn(hi - lo).map_err(VmError::from));
                             Value::array(a[lo..hi].to_vec())
                         }
                         _ => Value::array(Vec::new()),
@@ -1994,17 +2002,23 @@ impl Vm {
         let mut hole = 0usize;
         for seg in segs {
             match seg {
-                FSeg::Text(t) => out.push_str(t),
+                FSeg::Text(t) => {
+                    crate::budget::grow_str(&mut out, t.len())?;
+                    out.push_str(t)
+                }
                 FSeg::Hole(spec) => {
                     let v = &self.regs[base + hole];
                     hole += 1;
                     match spec {
                         None => write_plain(&mut out, v, &self.types),
-                        Some(spec) => out.push_str(&spec.apply(v, &self.types)),
+                        Some(spec) => {
+                            let text = spec.apply(v, &self.types);
+                            crate::budget::grow_str(&mut out, text.len())?;
+                            out.push_str(&text)
+                        }
                     }
-                    if out.len() > arith::MAX_ELEMENTS {
-                        return Err(arith::check_size(out.len()).unwrap_err());
-                    }
+                    crate::budget::settled()?;
+                    crate::budget::bytes(out.len())?;
                 }
             }
         }

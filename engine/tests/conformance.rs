@@ -1,4 +1,24 @@
-//! The conformance corpus (`tests/cases`), run on the native engine.
+//! The conformance corpus (`tests/cases`), run on the native engine, with the counting
+//! allocator as its memory probe as the component has (so the memory limit holds here too).
+
+#[global_allocator]
+static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
+
+/// What the harness itself holds when a session starts: the probe counts from there, so a
+/// session's memory limit means here what it means in a component of its own.
+static BASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn session_bytes() -> usize {
+    counting_alloc::allocated().saturating_sub(BASE.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+fn fresh_session() -> Session {
+    BASE.store(
+        counting_alloc::allocated(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    Session::new()
+}
 
 use conformance::{
     assert_corpus, Actual, ActualError, Answer, CaseLimits, Position, Query, Runner,
@@ -62,7 +82,7 @@ impl Runner for Native {
     }
 
     fn new_session(&mut self) {
-        self.0 = Session::new();
+        self.0 = fresh_session();
     }
 
     fn execute_cell(&mut self, source: &str) -> Actual {
@@ -110,5 +130,6 @@ impl Runner for Native {
 
 #[test]
 fn corpus_on_the_native_engine() {
-    assert_corpus(&mut Native(Session::new()), "native engine");
+    engine::budget::set_memory_probe(session_bytes);
+    assert_corpus(&mut Native(fresh_session()), "native engine");
 }

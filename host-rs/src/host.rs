@@ -37,9 +37,11 @@ impl WasiView for State {
 
 /// Instances that may be alive at once (the pooling allocator keeps a slot for each).
 pub const POOL_SLOTS: u32 = 4;
-/// Largest linear memory an instance may grow to (the engine's own limits stop a cell long
-/// before; this is the backstop).
-pub const MAX_MEMORY_BYTES: usize = 1 << 30;
+/// Largest linear memory an instance may grow to: all a 32-bit instance can address. The
+/// engine stops a cell at its memory limit (at most 1 GB) before it allocates, and a value
+/// copied or grown at that size needs room twice; this leaves room for that and for the
+/// allocator's fragmentation, so the instance never traps for want of memory.
+pub const MAX_MEMORY_BYTES: usize = 4 << 30;
 
 /// The wasmtime settings this host uses: the component model and nothing else of the
 /// optional features (no `component-model-async`: it makes every call slower), and the pooling

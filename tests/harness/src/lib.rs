@@ -15,6 +15,7 @@
 //! |~ b                          printed text without a final newline
 //! >>> y
 //! !! runtime @1:1: Undefined variable: y     an error: kind, optional position, message
+//!                                (a message ending in ` ...` matches any that starts so)
 //! === a program @script         a script: all its `>>>`/`...` lines are one program,
 //! >>> fun main() { println(1) }  run as by `host-rs run` (main is called); `|` lines and an
 //! | 1                            optional `!!` line are checked
@@ -293,6 +294,15 @@ fn parse_position(s: &str) -> Option<Position> {
         line: l.parse().ok()?,
         column: c.parse().ok()?,
     })
+}
+
+/// Whether a message is the expected one: equal, or starting with what comes before an
+/// expected message's final ` ...`.
+pub fn message_matches(expected: &str, actual: &str) -> bool {
+    match expected.strip_suffix(" ...") {
+        Some(prefix) => actual.starts_with(prefix),
+        None => expected == actual,
+    }
 }
 
 /// `!! KIND[ @L:C[-L:C]]: MESSAGE`
@@ -640,7 +650,7 @@ pub fn compare(expected: &Expected, actual: &Actual) -> Result<(), String> {
         (Some(e), Some(a)) => {
             let position_ok = e.start.as_ref().is_none_or(|s| *s == a.start)
                 && e.end.as_ref().is_none_or(|s| *s == a.end);
-            if e.kind != a.kind || e.message != a.message || !position_ok {
+            if e.kind != a.kind || !message_matches(&e.message, &a.message) || !position_ok {
                 let _ = writeln!(
                     problems,
                     "  error:   expected {} {:?} {:?}\n           got      {} @{}:{}-{}:{}: {:?}",
@@ -758,7 +768,7 @@ fn check_bundle(
             }
         };
         if !ok {
-            let shown = form(mime).map_or("(absent)".to_string(), |d| shorten(d));
+            let shown = form(mime).map_or("(absent)".to_string(), shorten);
             let _ = writeln!(problems, "  {what}: expected its {mime} {say}: {shown}");
         }
     }
