@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs one fuzz target for SECONDS (default 600), politely: one process, lowest priority.
-#   fuzz/run.sh parse|execute_cell|compile [SECONDS]
+#   fuzz/run.sh parse|execute_cell|cell_time|compile [SECONDS]
+# The targets that run cells get -len_control=0, so inputs reach their full length at once.
 # Build first: cargo +nightly fuzz build -s none   (from the workspace root)
 # Each run's log is kept as fuzz/runs/<target>/<start time>.log and summarised in
 # fuzz/runs/ledger.txt; crashes, timeouts and OOMs are written to fuzz/artifacts/<target>/.
@@ -12,6 +13,10 @@ bin="$here/target/x86_64-unknown-linux-gnu/release/$target"
 [ -d "$here/corpus/$target" ] || "$here/seed-corpus.sh"
 mkdir -p "$here/runs/$target" "$here/artifacts/$target"
 cd "$here/runs/$target"
+case "$target" in
+    execute_cell|cell_time) extra=-len_control=0 ;;
+    *) extra= ;;
+esac
 start=$(date -u +%Y%m%dT%H%M%S)
 t0=$(date +%s)
 status=0
@@ -20,7 +25,7 @@ nice -n 19 "$bin" "$here/corpus/$target" \
     -artifact_prefix="$here/artifacts/$target/" \
     -jobs=1 -workers=1 \
     -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-    -max_total_time="$secs" -print_final_stats=1 || status=$?
+    -max_total_time="$secs" -print_final_stats=1 $extra || status=$?
 wall=$(( $(date +%s) - t0 ))
 mv fuzz-0.log "$start.log"
 execs=$(grep -a 'stat::number_of_executed_units' "$start.log" | tail -1 | awk '{print $2}')

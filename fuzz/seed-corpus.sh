@@ -1,7 +1,7 @@
 #!/bin/sh
 # Seeds fuzz/corpus/<target>/ from the conformance corpus (tests/cases/*.cases):
 #   parse, compile   one file per cell, and one per script program
-#   execute_cell     one file per notebook case: its cells joined by a 0xFF byte
+#   execute_cell, cell_time   one file per notebook case: its cells joined by a 0xFF byte
 # (the separator the execute_cell target splits on). File names are content hashes, so
 # running it again adds nothing twice. The corpus directories are not in git.
 set -eu
@@ -10,7 +10,7 @@ cases="$here/../tests/cases"
 out="$here/corpus"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$out/parse" "$out/compile" "$out/execute_cell"
+mkdir -p "$out/parse" "$out/compile" "$out/execute_cell" "$out/cell_time"
 
 # Writes every cell to $tmp/cells/N and every notebook case to $tmp/cases/N, with the cells
 # of a case separated by a line holding only the marker (replaced by 0xFF below).
@@ -75,7 +75,8 @@ for f in "$tmp"/cases/*; do
     ' > "$tmp/case"
     h=$(sha1sum "$tmp/case" | cut -c1-40)
     cp "$tmp/case" "$out/execute_cell/$h"
+    cp "$tmp/case" "$out/cell_time/$h"
 done
-for t in parse compile execute_cell; do
+for t in parse compile execute_cell cell_time; do
     echo "$t: $(ls "$out/$t" | wc -l) seeds"
 done

@@ -321,3 +321,99 @@ pub fn collect<T>(items: impl IntoIterator<Item = T>) -> Result<Vec<T>, Exceeded
     }
     Ok(out)
 }
+
+/// Elements sorted by the standard library's sort in one go (a few milliseconds at most);
+/// longer runs are merged in steps the meter can stop.
+const SORT_RUN: usize = 1 << 14;
+
+/// A stable sort that the meter or the comparator can stop: runs of [`SORT_RUN`] elements
+/// sorted by the standard library, then merged pass by pass, burning a unit per element
+/// moved. At the first error (the comparator's, or a limit the meter tripped on) the sort
+/// stops comparing and leaves the same elements in `v` in some order (none is lost).
+pub fn sort_by<T: Default, E: From<Exceeded>>(
+    v: &mut Vec<T>,
+    mut cmp: impl FnMut(&T, &T) -> Result<std::cmp::Ordering, E>,
+) -> Result<(), E> {
+    let n = v.len();
+    let mut failed: Option<E> = None;
+    let has_failed = Cell::new(false);
+    // the standard sort cannot stop: after an error its comparisons answer "equal"
+    let mut compare = |x: &T, y: &T| -> std::cmp::Ordering {
+        if failed.is_some() {
+            return std::cmp::Ordering::Equal;
+        }
+        cmp(x, y).unwrap_or_else(|e| {
+            failed = Some(e);
+            has_failed.set(true);
+            std::cmp::Ordering::Equal
+        })
+    };
+    for run in v.chunks_mut(SORT_RUN) {
+        burn(run.len())?;
+        run.sort_by(&mut compare);
+        settled()?;
+        if has_failed.get() {
+            break;
+        }
+    }
+    let mut buf: Vec<T> = if n > SORT_RUN {
+        vec_with(n)?
+    } else {
+        Vec::new()
+    };
+    let mut width = SORT_RUN;
+    let mut stopped = false;
+    while width < n {
+        for start in (0..n).step_by(2 * width) {
+            let mid = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            let (left, right) = v[start..end].split_at_mut(mid - start);
+            if !stopped {
+                stopped = !merge(left, right, &mut buf, &mut compare, &has_failed);
+            } else {
+                buf.extend(left.iter_mut().chain(right.iter_mut()).map(std::mem::take));
+            }
+        }
+        std::mem::swap(v, &mut buf);
+        buf.clear();
+        if stopped || has_failed.get() {
+            break;
+        }
+        width *= 2;
+    }
+    drop(compare);
+    settled()?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Moves `left` and `right`, each sorted, into `out` in order (from `left` first when equal);
+/// stopped by the meter or the comparator's error, moves the rest as it stands and says so.
+fn merge<T: Default>(
+    left: &mut [T],
+    right: &mut [T],
+    out: &mut Vec<T>,
+    cmp: &mut impl FnMut(&T, &T) -> std::cmp::Ordering,
+    failed: &Cell<bool>,
+) -> bool {
+    let (mut i, mut j) = (0, 0);
+    let mut whole = true;
+    while i < left.len() && j < right.len() {
+        if failed.get() || (i + j) % CHUNK as usize == 0 && !go_on(CHUNK as usize) {
+            whole = false;
+            break;
+        }
+        if cmp(&right[j], &left[i]) == std::cmp::Ordering::Less {
+            out.push(std::mem::take(&mut right[j]));
+            j += 1;
+        } else {
+            out.push(std::mem::take(&mut left[i]));
+            i += 1;
+        }
+    }
+    out.extend(left[i..].iter_mut().map(std::mem::take));
+    out.extend(right[j..].iter_mut().map(std::mem::take));
+    whole
+}

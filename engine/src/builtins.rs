@@ -307,6 +307,9 @@ impl Vm {
                 let mut out = crate::budget::vec_with(count as usize)?;
                 let mut i = lo;
                 while (step > 0 && i < hi) || (step < 0 && i > hi) {
+                    if out.len() % crate::budget::CHUNK as usize == 0 {
+                        crate::budget::burn(crate::budget::CHUNK as usize)?;
+                    }
                     out.push(Value::Int(i));
                     match i.checked_add(step) {
                         Some(n) => i = n,

@@ -128,10 +128,23 @@ pub fn iterable(v: Value) -> VResult<Value> {
 }
 
 /// The largest (or smallest) element; nil for none.
+/// Where `x` first is in `items` (by `==`), a chunk of elements at a time for the meter.
+fn position(items: &[Value], x: &Value) -> VResult<Option<usize>> {
+    for (k, chunk) in items.chunks(budget::CHUNK as usize).enumerate() {
+        budget::burn(chunk.len())?;
+        if let Some(i) = chunk.iter().position(|y| y.equals(x)) {
+            return Ok(Some(k * budget::CHUNK as usize + i));
+        }
+    }
+    Ok(None)
+}
+
 pub fn extreme(items: &[Value], max: bool) -> VResult<Value> {
-    budget::burn(items.len())?;
     let mut best: Option<&Value> = None;
-    for v in items {
+    for (i, v) in items.iter().enumerate() {
+        if i % budget::CHUNK as usize == 0 {
+            budget::burn(budget::CHUNK as usize)?;
+        }
         best = Some(match best {
             None => v,
             Some(b) => {
@@ -224,7 +237,10 @@ fn unknown(recv: &Value, name: &str) -> VmError {
 
 fn sum_values(items: &[Value], product: bool) -> VResult<Value> {
     let mut acc = Value::Int(if product { 1 } else { 0 });
-    for v in items {
+    for (i, v) in items.iter().enumerate() {
+        if i % budget::CHUNK as usize == 0 {
+            budget::burn(budget::CHUNK as usize)?;
+        }
         // (`+` would turn `0 + "a"` into "0a")
         if !matches!(v, Value::Int(_) | Value::Float(_)) {
             let name = if product { "product" } else { "sum" };
@@ -311,8 +327,7 @@ impl Vm {
                 M::ToArray | M::Iter => Ok(Value::Array(t.clone())),
                 M::Contains => {
                     want(name, args, 1)?;
-                    budget::burn(t.len())?;
-                    Ok(Value::Bool(t.iter().any(|x| x.equals(&args[0]))))
+                    Ok(Value::Bool(position(t, &args[0])?.is_some()))
                 }
                 _ => Err(unknown(recv, name)),
             },
@@ -353,8 +368,11 @@ impl Vm {
                 .ok_or_else(|| VmError::runtime(format!("{n}() expects 1 argument, got 0")))
                 .and_then(|v| str_arg(n, v))
         };
-        // every method below reads the whole string (at most once or twice over)
-        budget::burn(s.len() / 16)?;
+        // the methods below but the first few read the whole string (once or twice over):
+        // a unit of work per 16 bytes
+        if !matches!(id, M::Len | M::IsEmpty | M::ToString) {
+            budget::burn(s.len() / 16)?;
+        }
         Ok(match id {
             M::Len => Value::Int(s.len() as i64),
             M::IsEmpty => Value::Bool(s.is_empty()),
@@ -522,17 +540,11 @@ impl Vm {
             }
             M::Contains => {
                 want(name, args, 1)?;
-                budget::burn(a.len())?;
-                Value::Bool(a.iter().any(|x| x.equals(&args[0])))
+                Value::Bool(position(a, &args[0])?.is_some())
             }
             M::IndexOf | M::Position if !matches!(args.first(), Some(Value::Func(_))) => {
                 want(name, args, 1)?;
-                budget::burn(a.len())?;
-                Value::option(
-                    a.iter()
-                        .position(|x| x.equals(&args[0]))
-                        .map(|i| Value::Int(i as i64)),
-                )
+                Value::option(position(a, &args[0])?.map(|i| Value::Int(i as i64)))
             }
             M::Push => {
                 want(name, args, 1)?;
@@ -616,35 +628,15 @@ impl Vm {
             }
             M::Rev => Value::array(budget::collect(a.iter().rev().cloned())?),
             M::Sort => {
-                let mut err = None;
-                budget::burn(a.len())?;
-                // the meter is asked every CHUNK comparisons; once it has tripped, the rest
-                // of the sort compares nothing and the call ends with the limit
-                let mut count = 0u32;
-                let mut stop = false;
-                Rc::make_mut(a).sort_by(|x, y| {
-                    count += 1;
-                    if count == budget::CHUNK {
-                        count = 0;
-                        stop = stop || !budget::go_on(budget::CHUNK as usize);
-                    }
-                    if stop {
-                        return Ordering::Equal;
-                    }
-                    x.compare(y).unwrap_or_else(|| {
-                        err.get_or_insert_with(|| {
-                            VmError::type_error(format!(
-                                "Cannot sort: cannot compare {} and {}",
-                                x.type_name(),
-                                y.type_name()
-                            ))
-                        });
-                        Ordering::Equal
+                budget::sort_by(&mut Rc::make_mut(a).0, |x, y| {
+                    x.compare(y).ok_or_else(|| {
+                        VmError::type_error(format!(
+                            "Cannot sort: cannot compare {} and {}",
+                            x.type_name(),
+                            y.type_name()
+                        ))
                     })
-                });
-                if let Some(e) = err {
-                    return Err(e);
-                }
+                })?;
                 recv.clone()
             }
             M::SortBy | M::SortByKey => {
@@ -891,14 +883,8 @@ impl Vm {
                 }
                 best.map_or(Value::Nil, |(_, v)| v)
             }
-            M::Sum => {
-                budget::burn(a.len())?;
-                sum_values(a, false)?
-            }
-            M::Product => {
-                budget::burn(a.len())?;
-                sum_values(a, true)?
-            }
+            M::Sum => sum_values(a, false)?,
+            M::Product => sum_values(a, true)?,
             M::Unique => {
                 let mut out: Vec<Value> = Vec::new();
                 for x in a.iter() {
@@ -1016,60 +1002,29 @@ impl Vm {
             for x in items.iter() {
                 keyed.push((self.call_value(f, std::slice::from_ref(x))?, x.clone()));
             }
-            let mut err = None;
-            let mut count = 0u32;
-            keyed.sort_by(|(k1, _), (k2, _)| {
-                count += 1;
-                if count == budget::CHUNK {
-                    count = 0;
-                    if !budget::go_on(budget::CHUNK as usize) {
-                        err.get_or_insert_with(|| VmError::runtime("stopped"));
-                    }
-                }
-                if err.is_some() {
-                    return Ordering::Equal;
-                }
-                k1.compare(k2).unwrap_or_else(|| {
-                    err.get_or_insert_with(|| VmError::type_error("Cannot compare the sort keys"));
-                    Ordering::Equal
-                })
-            });
-            if let Some(e) = err {
-                return Err(e);
-            }
+            budget::sort_by(&mut keyed, |(k1, _), (k2, _)| {
+                k1.compare(k2)
+                    .ok_or_else(|| VmError::type_error("Cannot compare the sort keys"))
+            })?;
             for (slot, (_, v)) in items.iter_mut().zip(keyed) {
                 *slot = v;
             }
             return Ok(());
         }
-        // a comparator: insertion-merge via a stable sort with a fallible callback
-        let mut err: Option<VmError> = None;
+        // a comparator: a stable sort with a fallible callback
         let mut owned: Vec<Value> = to_vec(items)?;
-        owned.sort_by(|x, y| {
-            if err.is_some() {
-                return Ordering::Equal;
+        budget::sort_by(&mut owned, |x, y| {
+            match self.call_value(f, &[x.clone(), y.clone()])? {
+                Value::Int(n) => Ok(n.cmp(&0)),
+                Value::Float(n) => Ok(n.partial_cmp(&0.0).unwrap_or(Ordering::Equal)),
+                Value::Bool(true) => Ok(Ordering::Less),
+                Value::Bool(false) => Ok(Ordering::Greater),
+                other => Err(VmError::type_error(format!(
+                    "sort_by() comparator must return a number or a boolean, found {}",
+                    other.type_name()
+                ))),
             }
-            match self.call_value(f, &[x.clone(), y.clone()]) {
-                Ok(Value::Int(n)) => n.cmp(&0),
-                Ok(Value::Float(n)) => n.partial_cmp(&0.0).unwrap_or(Ordering::Equal),
-                Ok(Value::Bool(true)) => Ordering::Less,
-                Ok(Value::Bool(false)) => Ordering::Greater,
-                Ok(other) => {
-                    err = Some(VmError::type_error(format!(
-                        "sort_by() comparator must return a number or a boolean, found {}",
-                        other.type_name()
-                    )));
-                    Ordering::Equal
-                }
-                Err(e) => {
-                    err = Some(e);
-                    Ordering::Equal
-                }
-            }
-        });
-        if let Some(e) = err {
-            return Err(e);
-        }
+        })?;
         items.clone_from_slice(&owned);
         Ok(())
     }

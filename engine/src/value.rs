@@ -469,6 +469,9 @@ impl Value {
 /// rather than overflowing the stack.
 const MAX_NESTING: u32 = 2000;
 
+/// Elements compared between two looks at the meter.
+const CHUNK: usize = crate::budget::CHUNK as usize;
+
 fn equals(a: &Value, b: &Value, depth: u32) -> bool {
     use Value::*;
     if depth > MAX_NESTING || !crate::stack::ok() {
@@ -487,8 +490,10 @@ fn equals(a: &Value, b: &Value, depth: u32) -> bool {
         (Array(x), Array(y)) | (Tuple(x), Tuple(y)) => {
             Rc::ptr_eq(x, y)
                 || x.len() == y.len()
-                    && crate::budget::go_on(x.len())
-                    && x.iter().zip(y.iter()).all(|(p, q)| equals(p, q, d))
+                    && x.chunks(CHUNK).zip(y.chunks(CHUNK)).all(|(p, q)| {
+                        crate::budget::go_on(p.len())
+                            && p.iter().zip(q.iter()).all(|(p, q)| equals(p, q, d))
+                    })
         }
         (Object(x), Object(y)) => {
             x.len() == y.len()
@@ -534,10 +539,10 @@ fn compare(a: &Value, b: &Value, depth: u32) -> Option<Ordering> {
         (Str(x), Str(y)) => Some(x.as_str().cmp(y.as_str())),
         (Bool(x), Bool(y)) => Some(x.cmp(y)),
         (Array(x), Array(y)) | (Tuple(x), Tuple(y)) => {
-            if !crate::budget::go_on(x.len().min(y.len())) {
-                return None;
-            }
-            for (p, q) in x.iter().zip(y.iter()) {
+            for (i, (p, q)) in x.iter().zip(y.iter()).enumerate() {
+                if i % CHUNK == 0 && !crate::budget::go_on(CHUNK) {
+                    return None;
+                }
                 match compare(p, q, depth + 1)? {
                     Ordering::Equal => continue,
                     other => return Some(other),

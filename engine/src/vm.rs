@@ -410,6 +410,8 @@ impl Vm {
                         "Recursion limit exceeded: more than {MAX_NATIVE_DEPTH} nested callbacks from built-in functions"
                     )));
                 }
+                // a callback is a call: a step of the cell, as a call from bytecode is
+                self.tick()?;
                 let top = self.stack_top();
                 let need = top + 1 + args.len();
                 if self.regs.len() < need {

@@ -8,6 +8,10 @@ use engine::vm::Limits;
 use engine::Session;
 use libfuzzer_sys::fuzz_target;
 
+/// The component's allocator, so the memory limit holds here as it does there.
+#[global_allocator]
+static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
+
 /// What a probe cell shows: its display, or the error it gives.
 fn probe(s: &mut Session, name: &str) -> String {
     let out = s.execute_cell(name);
@@ -18,6 +22,7 @@ fn probe(s: &mut Session, name: &str) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
+    engine::budget::set_memory_probe(counting_alloc::allocated);
     let mut s = Session::new();
     s.set_limits(Limits {
         max_depth: 200,

@@ -161,3 +161,51 @@ fn eval_ends_runaway_cells_with_a_limit_error() {
         assert!(err.contains(message), "{cell}: {err}");
     }
 }
+
+/// Asked for more than the instance can hold through several built-ins, the session answers
+/// each with the memory limit's diagnostic from the same instance (no trap, no rebuild), and
+/// keeps its bindings. The limit asked for (8 GB) is lowered to the 1 GB a 32-bit instance
+/// takes; a 600 MB array fits under it, a second one or a copy does not.
+#[test]
+fn more_than_the_instance_holds_is_a_limit_error_from_the_same_instance() {
+    let mut nb = Notebook::new(&runtime()).expect("a notebook");
+    let l = nb.get_limits().expect("get-limits");
+    nb.set_limits(host_rs::host::Limits {
+        memory_bytes: 8 << 30,
+        ..l
+    })
+    .expect("set-limits");
+    assert_eq!(nb.get_limits().expect("get-limits").memory_bytes, 1 << 30);
+    display(&mut nb, "let a = 1");
+    assert_eq!(
+        display(&mut nb, "let big = [0; 40000000]; big.len()").as_deref(),
+        Some("40000000")
+    );
+    for cell in [
+        "big.map(|x| x + 1).len()",
+        "big.filter(|x| true).len()",
+        "(big + big).len()",
+        "big.enumerate().len()",
+        "big.zip(big).len()",
+        "range(0, 60000000).len()",
+        "[big, big].flatten().len()",
+        "let mut c = big; c.push(1); c.len()",
+        "[0; 100000000].len()",
+        "let s = \"x\" * 60000000; [s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s].join(\"\").len()",
+    ] {
+        let r = nb.execute_cell(cell).expect("a result, not a trap");
+        let d = r.diagnostic.unwrap_or_else(|| panic!("{cell}: no diagnostic"));
+        assert_eq!(d.kind, DiagnosticKind::Limit, "{cell}: {}", d.message);
+        assert!(
+            d.message.starts_with("Memory limit exceeded"),
+            "{cell}: {}",
+            d.message
+        );
+        assert!(!d.message.contains("rebuilt"), "{cell}: {}", d.message);
+    }
+    assert_eq!(nb.rebuilds, 0, "the instance never trapped");
+    assert_eq!(
+        display(&mut nb, "a + big.len()").as_deref(),
+        Some("40000001")
+    );
+}

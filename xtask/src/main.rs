@@ -46,6 +46,11 @@ fn test() -> Result<(), String> {
         &["host-js/conformance.mjs"],
     )?;
     step(
+        "jco: more than the instance holds is a limit error from the same instance",
+        "node",
+        &["host-js/limits.mjs"],
+    )?;
+    step(
         "browser notebook in headless Chromium (installs Chromium and packages if missing)",
         "node",
         &["host-js/browser/test.mjs"],
