@@ -73,6 +73,8 @@ thread_local! {
     static LIMIT: Cell<usize> = const { Cell::new(usize::MAX) };
     static FUEL: Cell<u32> = const { Cell::new(CHUNK) };
     static BURNED: Cell<u64> = const { Cell::new(0) };
+    static TOTAL: Cell<u64> = const { Cell::new(0) };
+    static MAX_STEPS: Cell<u64> = const { Cell::new(u64::MAX) };
     static DEADLINE: Cell<(u64, u64)> = const { Cell::new((u64::MAX, 0)) };
     static CLOCK: RefCell<Option<Rc<dyn Clock>>> = const { RefCell::new(None) };
     static TRIPPED: RefCell<Option<Exceeded>> = const { RefCell::new(None) };
@@ -93,15 +95,18 @@ pub fn limit() -> usize {
     LIMIT.with(|l| l.get())
 }
 
-/// Starts a cell: its memory limit, the clock and the deadline on it (with the limit in ms,
-/// for the message), a full chunk of work and no tripped limit.
+/// Starts a cell: its memory limit, its step limit, the clock and the deadline on it (with
+/// the limit in ms, for the message), a full chunk of work and no tripped limit.
 pub fn start_cell(
     memory_limit: usize,
+    max_steps: u64,
     clock: Option<Rc<dyn Clock>>,
     deadline_ns: u64,
     time_ms: u64,
 ) {
     LIMIT.with(|l| l.set(memory_limit));
+    MAX_STEPS.with(|m| m.set(max_steps));
+    TOTAL.with(|t| t.set(0));
     CLOCK.with(|c| *c.borrow_mut() = clock);
     DEADLINE.with(|d| d.set((deadline_ns, time_ms)));
     FUEL.with(|f| f.set(CHUNK));
@@ -170,8 +175,19 @@ pub fn burn(n: usize) -> Result<(), Exceeded> {
 #[inline(never)]
 fn refuel(n: usize) -> Result<(), Exceeded> {
     let fuel = FUEL.with(|f| f.get());
-    BURNED.with(|b| b.set(b.get().saturating_add((CHUNK - fuel) as u64 + n as u64)));
+    let spent = (CHUNK - fuel) as u64 + n as u64;
+    BURNED.with(|b| b.set(b.get().saturating_add(spent)));
     FUEL.with(|f| f.set(0));
+    // the units alone past the step limit end the cell (the VM adds its own steps to them
+    // at the end of each of its chunks)
+    let total = TOTAL.with(|t| t.get()).saturating_add(spent);
+    TOTAL.with(|t| t.set(total));
+    let max = MAX_STEPS.with(|m| m.get());
+    if total >= max {
+        return Err(trip(Exceeded(format!(
+            "Step limit exceeded: the cell ran more than {max} loop iterations and calls"
+        ))));
+    }
     check()?;
     FUEL.with(|f| f.set(CHUNK));
     Ok(())
@@ -416,4 +432,74 @@ fn merge<T: Default>(
     out.extend(left[i..].iter_mut().map(std::mem::take));
     out.extend(right[j..].iter_mut().map(std::mem::take));
     whole
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vm::Limits;
+    use crate::Session;
+
+    #[test]
+    fn sort_by_is_a_stable_sort() {
+        // pairs (key, index) with many equal keys, over several runs and merge passes
+        let n = SORT_RUN * 5 + 123;
+        let mut v: Vec<(i64, usize)> = (0..n).map(|i| (((i * 7919) % 1000) as i64, i)).collect();
+        let mut want = v.clone();
+        want.sort_by(|a, b| a.0.cmp(&b.0));
+        sort_by(&mut v, |a, b| Ok::<_, Exceeded>(a.0.cmp(&b.0))).unwrap();
+        assert_eq!(v, want);
+    }
+
+    #[test]
+    fn a_sort_stopped_by_its_comparator_keeps_every_element() {
+        let n = SORT_RUN * 3;
+        let mut v: Vec<i64> = (0..n as i64).map(|i| (i * 7919) % n as i64).collect();
+        let mut calls = 0;
+        let r = sort_by(&mut v, |a, b| {
+            calls += 1;
+            if calls == n * 4 {
+                return Err(Exceeded("stop".into()));
+            }
+            Ok(a.cmp(b))
+        });
+        assert_eq!(r, Err(Exceeded("stop".into())));
+        let mut all = v.clone();
+        all.sort();
+        assert_eq!(all, (0..n as i64).collect::<Vec<_>>(), "a permutation of the input");
+    }
+
+    #[test]
+    fn growth_past_the_element_cap_is_refused_before_allocating() {
+        let mut v: Vec<u8> = Vec::new();
+        let e = grow(&mut v, MAX_ELEMENTS + 1).unwrap_err();
+        assert!(e.0.contains("more than the 67108864 allowed"), "{}", e.0);
+        assert_eq!(v.capacity(), 0);
+        assert!(vec_with::<u64>(usize::MAX / 2).is_err());
+    }
+
+    /// The fuzzer's finding: comparing two values that share their parts a trillion times
+    /// ran past the step limit (the units a deep comparison burns count as steps).
+    #[test]
+    fn a_deep_comparison_ends_at_the_step_limit() {
+        let mut s = Session::new();
+        s.set_limits(Limits {
+            max_steps: 100_000,
+            ..Limits::default()
+        });
+        for cell in [
+            "let mut v = [0]; for i in 0..40 { v = [v, v] }; v.len()",
+            "let mut w = [0]; for i in 0..40 { w = [w, w] }; w.len()",
+        ] {
+            assert_eq!(s.execute_cell(cell).diagnostic, None);
+        }
+        for cell in ["v == w", "[v].contains(w)", "v.to_string().len()"] {
+            let d = s.execute_cell(cell).diagnostic.expect("a limit");
+            assert_eq!(
+                d.message,
+                "Step limit exceeded: the cell ran more than 100000 loop iterations and calls",
+                "{cell}"
+            );
+        }
+    }
 }

@@ -293,6 +293,7 @@ impl Vm {
         self.steps_left = self.chunk;
         crate::budget::start_cell(
             self.limits.max_memory,
+            self.limits.max_steps,
             self.clock.clone(),
             deadline_ns,
             self.limits.max_time_ms,

@@ -8,9 +8,16 @@ use engine::vm::Limits;
 use engine::Session;
 use libfuzzer_sys::fuzz_target;
 
-/// The component's allocator, so the memory limit holds here as it does there.
+/// The component's allocator, so the memory limit holds here as it does there (counted from
+/// what the fuzzer itself holds when the session starts).
 #[global_allocator]
 static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
+
+static BASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn session_bytes() -> usize {
+    counting_alloc::allocated().saturating_sub(BASE.load(std::sync::atomic::Ordering::Relaxed))
+}
 
 /// What a probe cell shows: its display, or the error it gives.
 fn probe(s: &mut Session, name: &str) -> String {
@@ -22,7 +29,8 @@ fn probe(s: &mut Session, name: &str) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    engine::budget::set_memory_probe(counting_alloc::allocated);
+    engine::budget::set_memory_probe(session_bytes);
+    BASE.store(counting_alloc::allocated(), std::sync::atomic::Ordering::Relaxed);
     let mut s = Session::new();
     s.set_limits(Limits {
         max_depth: 200,
