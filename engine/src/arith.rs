@@ -45,6 +45,7 @@ pub fn add(a: &Value, b: &Value) -> OpResult {
         (Str(x), other) => match concat_text(other) {
             Some(t) => {
                 budget::bytes(x.len() + t.len())?;
+                budget::burn((x.len() + t.len()) / 16)?;
                 let mut s = String::with_capacity(x.len() + t.len());
                 s.push_str(x);
                 s.push_str(&t);
@@ -55,6 +56,7 @@ pub fn add(a: &Value, b: &Value) -> OpResult {
         (other, Str(y)) => match concat_text(other) {
             Some(t) => {
                 budget::bytes(t.len() + y.len())?;
+                budget::burn((t.len() + y.len()) / 16)?;
                 Value::str(t + y)
             }
             None => return Err(type_error("add", a, b)),

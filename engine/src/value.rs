@@ -484,7 +484,8 @@ fn equals(a: &Value, b: &Value, depth: u32) -> bool {
         (Int(x), Int(y)) => x == y,
         (Float(x), Float(y)) => x == y,
         (Int(x), Float(y)) | (Float(y), Int(x)) => (*x as f64) == *y,
-        (Str(x), Str(y)) => x == y,
+        // long strings are work for the meter (a unit per 16 bytes)
+        (Str(x), Str(y)) => (x.len() < 4096 || crate::budget::go_on(x.len() / 16)) && x == y,
         // a unit of work per element (the meter stops a comparison of values that share
         // their parts a billion times; the VM then ends the cell with the limit)
         (Array(x), Array(y)) | (Tuple(x), Tuple(y)) => {
@@ -536,7 +537,12 @@ fn compare(a: &Value, b: &Value, depth: u32) -> Option<Ordering> {
         (Float(x), Float(y)) => x.partial_cmp(y),
         (Int(x), Float(y)) => (*x as f64).partial_cmp(y),
         (Float(x), Int(y)) => x.partial_cmp(&(*y as f64)),
-        (Str(x), Str(y)) => Some(x.as_str().cmp(y.as_str())),
+        (Str(x), Str(y)) => {
+            if x.len().min(y.len()) >= 4096 && !crate::budget::go_on(x.len().min(y.len()) / 16) {
+                return None;
+            }
+            Some(x.as_str().cmp(y.as_str()))
+        }
         (Bool(x), Bool(y)) => Some(x.cmp(y)),
         (Array(x), Array(y)) | (Tuple(x), Tuple(y)) => {
             for (i, (p, q)) in x.iter().zip(y.iter()).enumerate() {
