@@ -283,7 +283,10 @@ impl Kernel {
         }
         let (result, error) = match self.engine.execute(req.code.clone()).await {
             Ok(r) => {
-                let error = r.diagnostic.as_ref().map(|d| convert::error(d, &req.code));
+                let error = r
+                    .diagnostic
+                    .as_ref()
+                    .map(|d| convert::error(d, &req.code, count.0));
                 (Some(r), error)
             }
             Err(e) => {

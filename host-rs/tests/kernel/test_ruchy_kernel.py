@@ -111,12 +111,14 @@ class RuchyKernelTests(jupyter_kernel_test.KernelTests):
         errors = [m for m in outs if m["msg_type"] == "error"]
         self.assertEqual(len(errors), 1)
         err = errors[0]["content"]
-        self.assertEqual(err["ename"], "runtime")
+        # named as the page names it in its .ipynb files, the cell as In[count]
+        self.assertEqual(err["ename"], "RuntimeError")
         self.assertIn("nope", err["evalue"])
         tb = "\n".join(err["traceback"])
+        self.assertIn(f"--> In[{reply['content']['execution_count']}]:2:1", tb)
         self.assertIn("2 | nope * 2", tb)
         self.assertIn("  | ^^^^", tb)
-        self.assertEqual(reply["content"]["ename"], "runtime")
+        self.assertEqual(reply["content"]["ename"], "RuntimeError")
         reply, outs = self.execute_helper("kept")
         results = [m for m in outs if m["msg_type"] == "execute_result"]
         self.assertEqual(results[0]["content"]["data"]["text/plain"], "7")
