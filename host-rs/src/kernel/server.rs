@@ -19,7 +19,7 @@ use jupyter_protocol::{
 use jupyter_zmq_client::{
     create_kernel_control_connection, create_kernel_heartbeat_connection,
     create_kernel_iopub_connection, create_kernel_shell_connection, create_kernel_stdin_connection,
-    KernelIoPubConnection,
+    Connection, KernelIoPubConnection,
 };
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -117,24 +117,7 @@ async fn serve(info: ConnectionInfo, engine: Engine) -> Result<()> {
     tokio::spawn(async move {
         let mut failures = Failures::default();
         loop {
-            let msg = match wire::read(&mut control).await {
-                Incoming::Request(msg) => msg,
-                Incoming::Unreadable(reply) => {
-                    eprintln!(
-                        "ruchy kernel: control: cannot read a {}",
-                        reply.header.msg_type
-                    );
-                    if let Err(e) = control.send(reply).await {
-                        eprintln!("ruchy kernel: control: cannot reply: {e}");
-                    }
-                    continue;
-                }
-                Incoming::Dropped(why) => {
-                    failures.dropped("control", &why).await;
-                    continue;
-                }
-            };
-            failures.ok();
+            let msg = next_request(&mut control, "control", &mut failures).await;
             let reply: Option<JupyterMessageContent> = match &msg.content {
                 JupyterMessageContent::KernelInfoRequest(_) => Some(kernel_info().into()),
                 JupyterMessageContent::InterruptRequest(_) => {
@@ -175,24 +158,7 @@ async fn serve(info: ConnectionInfo, engine: Engine) -> Result<()> {
     tokio::spawn(async move {
         let mut failures = Failures::default();
         loop {
-            let msg = match wire::read(&mut shell).await {
-                Incoming::Request(msg) => msg,
-                Incoming::Unreadable(reply) => {
-                    eprintln!(
-                        "ruchy kernel: shell: cannot read a {}",
-                        reply.header.msg_type
-                    );
-                    if let Err(e) = shell.send(reply).await {
-                        eprintln!("ruchy kernel: shell: cannot reply: {e}");
-                    }
-                    continue;
-                }
-                Incoming::Dropped(why) => {
-                    failures.dropped("shell", &why).await;
-                    continue;
-                }
-            };
-            failures.ok();
+            let msg = next_request(&mut shell, "shell", &mut failures).await;
             publish(&kernel.iopub, Status::busy().into(), &msg).await;
             let reply = kernel.handle(&msg).await;
             if let Some(reply) = reply {
@@ -341,6 +307,34 @@ impl Kernel {
                     traceback: e.traceback,
                 })
             }),
+        }
+    }
+}
+
+/// The next request on the shell or control socket (`name`, for the log). A request whose
+/// header is readable but whose content is not is answered with its error reply; one that
+/// cannot be answered is dropped and counted in `failures`; both are skipped.
+async fn next_request(
+    conn: &mut Connection<zeromq::RouterSocket>,
+    name: &str,
+    failures: &mut Failures,
+) -> JupyterMessage {
+    loop {
+        match wire::read(conn).await {
+            Incoming::Request(msg) => {
+                failures.ok();
+                return msg;
+            }
+            Incoming::Unreadable(reply) => {
+                eprintln!(
+                    "ruchy kernel: {name}: cannot read a {}",
+                    reply.header.msg_type
+                );
+                if let Err(e) = conn.send(reply).await {
+                    eprintln!("ruchy kernel: {name}: cannot reply: {e}");
+                }
+            }
+            Incoming::Dropped(why) => failures.dropped(name, &why).await,
         }
     }
 }
