@@ -78,6 +78,10 @@ struct Kernel {
     /// The execution count of the last cell run with `store_history`.
     count: usize,
     history: History,
+    /// Set when a cell failed with `stop_on_error` (the default): the execute requests already
+    /// waiting on the shell socket are answered "aborted" instead of run, as ipykernel does;
+    /// cleared when none is left.
+    aborting: bool,
 }
 
 async fn publish(
@@ -154,11 +158,29 @@ async fn serve(info: ConnectionInfo, engine: Engine) -> Result<()> {
         iopub: iopub.clone(),
         count: 0,
         history: History::default(),
+        aborting: false,
     };
     tokio::spawn(async move {
         let mut failures = Failures::default();
         loop {
-            let msg = next_request(&mut shell, "shell", &mut failures).await;
+            let msg = if kernel.aborting {
+                // only what has already arrived: the first poll of the read either finds a
+                // message or gives up (the read is cancel-safe: nothing is lost by giving up)
+                match tokio::time::timeout(
+                    Duration::ZERO,
+                    next_request(&mut shell, "shell", &mut failures),
+                )
+                .await
+                {
+                    Ok(msg) => msg,
+                    Err(_) => {
+                        kernel.aborting = false;
+                        continue;
+                    }
+                }
+            } else {
+                next_request(&mut shell, "shell", &mut failures).await
+            };
             publish(&kernel.iopub, Status::busy().into(), &msg).await;
             let reply = kernel.handle(&msg).await;
             if let Some(reply) = reply {
@@ -179,13 +201,29 @@ async fn serve(info: ConnectionInfo, engine: Engine) -> Result<()> {
     Ok(())
 }
 
+/// The reply to an execute request aborted after an earlier cell failed: `status: aborted`
+/// and execution count 0 (the cell did not run; ipykernel sends none).
+fn aborted() -> JupyterMessageContent {
+    ExecuteReply {
+        status: ReplyStatus::Aborted,
+        ..Default::default()
+    }
+    .into()
+}
+
 impl Kernel {
     /// The reply to a shell request (`None`: the request gets none).
     async fn handle(&mut self, msg: &JupyterMessage) -> Option<JupyterMessageContent> {
         use JupyterMessageContent as C;
         Some(match &msg.content {
             C::KernelInfoRequest(_) => kernel_info().into(),
-            C::ExecuteRequest(req) => self.execute(req, msg).await.into(),
+            C::ExecuteRequest(_) if self.aborting => aborted(),
+            C::ExecuteRequest(req) => {
+                let reply = self.execute(req, msg).await;
+                self.aborting =
+                    req.stop_on_error && !req.silent && matches!(reply.status, ReplyStatus::Error);
+                reply.into()
+            }
             C::CompleteRequest(req) => {
                 match self.engine.complete(req.code.clone(), req.cursor_pos).await {
                     Ok(r) => r.into(),
