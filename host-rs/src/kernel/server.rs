@@ -21,7 +21,7 @@ use jupyter_zmq_client::{
     create_kernel_iopub_connection, create_kernel_shell_connection, create_kernel_stdin_connection,
     Connection, KernelIoPubConnection,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,10 +78,9 @@ struct Kernel {
     /// The execution count of the last cell run with `store_history`.
     count: usize,
     history: History,
-    /// Set when a cell failed with `stop_on_error` (the default): the execute requests already
-    /// waiting on the shell socket are answered "aborted" instead of run, as ipykernel does;
-    /// cleared when none is left.
-    aborting: bool,
+    /// Set when a cell failed with `stop_on_error` (the default): the shell loop then reads
+    /// the requests already waiting and answers the execute requests among them "aborted".
+    stopped: bool,
 }
 
 async fn publish(
@@ -158,34 +157,42 @@ async fn serve(info: ConnectionInfo, engine: Engine) -> Result<()> {
         iopub: iopub.clone(),
         count: 0,
         history: History::default(),
-        aborting: false,
+        stopped: false,
     };
     tokio::spawn(async move {
         let mut failures = Failures::default();
+        // requests read early, after a cell failed with `stop_on_error`; `true`: an execute
+        // request among them is answered "aborted" instead of run, as ipykernel does
+        let mut waiting: VecDeque<(JupyterMessage, bool)> = VecDeque::new();
         loop {
-            let msg = if kernel.aborting {
-                // only what has already arrived: the first poll of the read either finds a
-                // message or gives up (the read is cancel-safe: nothing is lost by giving up)
-                match tokio::time::timeout(
+            let (msg, abort) = match waiting.pop_front() {
+                Some(queued) => queued,
+                None => (
+                    next_request(&mut shell, "shell", &mut failures).await,
+                    false,
+                ),
+            };
+            publish(&kernel.iopub, Status::busy().into(), &msg).await;
+            let reply = match &msg.content {
+                JupyterMessageContent::ExecuteRequest(_) if abort => Some(aborted()),
+                _ => kernel.handle(&msg).await,
+            };
+            if let Some(reply) = reply {
+                if let Err(e) = shell.send(JupyterMessage::new(reply, Some(&msg))).await {
+                    eprintln!("ruchy kernel: shell: cannot reply: {e}");
+                }
+            }
+            if std::mem::take(&mut kernel.stopped) {
+                // the requests already waiting, read before `idle` (a client sends its next
+                // request once it has seen it): the first poll of each read finds one or
+                // gives up, and the read is cancel-safe, so nothing is lost by giving up
+                while let Ok(queued) = tokio::time::timeout(
                     Duration::ZERO,
                     next_request(&mut shell, "shell", &mut failures),
                 )
                 .await
                 {
-                    Ok(msg) => msg,
-                    Err(_) => {
-                        kernel.aborting = false;
-                        continue;
-                    }
-                }
-            } else {
-                next_request(&mut shell, "shell", &mut failures).await
-            };
-            publish(&kernel.iopub, Status::busy().into(), &msg).await;
-            let reply = kernel.handle(&msg).await;
-            if let Some(reply) = reply {
-                if let Err(e) = shell.send(JupyterMessage::new(reply, Some(&msg))).await {
-                    eprintln!("ruchy kernel: shell: cannot reply: {e}");
+                    waiting.push_back((queued, true));
                 }
             }
             publish(&kernel.iopub, Status::idle().into(), &msg).await;
@@ -217,10 +224,9 @@ impl Kernel {
         use JupyterMessageContent as C;
         Some(match &msg.content {
             C::KernelInfoRequest(_) => kernel_info().into(),
-            C::ExecuteRequest(_) if self.aborting => aborted(),
             C::ExecuteRequest(req) => {
                 let reply = self.execute(req, msg).await;
-                self.aborting =
+                self.stopped =
                     req.stop_on_error && !req.silent && matches!(reply.status, ReplyStatus::Error);
                 reply.into()
             }

@@ -173,6 +173,13 @@ class RuchyKernelTests(jupyter_kernel_test.KernelTests):
         self.assertEqual(reply["content"]["status"], "ok")
         results = [m for m in outs if m["msg_type"] == "execute_result"]
         self.assertEqual(results[0]["content"]["data"]["text/plain"], "9")
+        # a request sent once the failed cell's idle is seen was not waiting: it runs (the
+        # kernel reads what is waiting before it publishes idle), every time
+        for _ in range(20):
+            reply, _ = self.execute_helper("nope_here")
+            self.assertEqual(reply["content"]["status"], "error")
+            reply, _ = self.execute_helper("1")
+            self.assertEqual(reply["content"]["status"], "ok")
         # stop_on_error=False: the queued cell runs
         ids = [self.kc.execute(failing, stop_on_error=False), self.kc.execute("5 + 5")]
         replies = {}
