@@ -185,7 +185,8 @@ async fn serve(info: ConnectionInfo, engine: Engine) -> Result<()> {
             if std::mem::take(&mut kernel.stopped) {
                 // the requests already waiting, read before `idle` (a client sends its next
                 // request once it has seen it): the first poll of each read finds one or
-                // gives up, and the read is cancel-safe, so nothing is lost by giving up
+                // gives up; the socket's read is cancel-safe (a message not yet read stays
+                // queued), so giving up loses nothing
                 while let Ok(queued) = tokio::time::timeout(
                     Duration::ZERO,
                     next_request(&mut shell, "shell", &mut failures),
