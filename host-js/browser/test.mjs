@@ -9,39 +9,12 @@
 // reopened notebook of charts and tables (rich-outputs.png), the notebooks saved by the
 // save/open tests (roundtrip.ipynb, rich.ipynb), and a screenshot of each failing test.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { browserDir } from './build.mjs';
-import { ensureChromium, launchChromium } from './chromium.mjs';
-import { startServer } from './server.mjs';
-
-export const artifactsDir = join(browserDir, 'artifacts');
-const args = process.argv.slice(2);
-const filter = args.includes('--filter') ? args[args.indexOf('--filter') + 1] : null;
-const TEST_TIMEOUT_MS = 90_000;
-const WAIT_MS = 30_000;
+import { artifactsDir, cell, cells, openPage, runTests, svgOf, waitForCount, waitIdle } from './harness.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: they wait for conditions in the page, never for fixed times.
-
-const cells = (page) => page.locator('#cells > .cell');
-const cell = (page, i) => cells(page).nth(i);
-
-/** Opens the page with a fresh notebook (`example` from examples.js) and waits for the engine. */
-async function openPage(ctx, query = 'example=empty') {
-  const page = await ctx.context.newPage();
-  page.setDefaultTimeout(WAIT_MS);
-  page.on('pageerror', (e) => ctx.errors.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') ctx.errors.push(`console error: ${m.text()}`); });
-  await page.goto(`${ctx.url}?${query}`);
-  await waitIdle(page);
-  return page;
-}
-
-/** Waits until the engine is idle and no cell is running or queued. */
-async function waitIdle(page) {
-  await page.waitForFunction(() => document.body.dataset.kernel === 'idle' && document.body.dataset.running === 'false');
-}
 
 /** Types into cell `i`'s editor (replacing its text) the way a person would. */
 async function typeInto(page, i, text) {
@@ -61,14 +34,6 @@ async function pasteInto(page, i, text) {
 }
 
 const editorText = (page, i) => page.evaluate((i) => window.notebookApp.cells[i].source, i);
-
-/** Waits for cell `i` to show execution count `count` and to be finished. */
-async function waitForCount(page, i, count) {
-  await page.waitForFunction(([i, count]) => {
-    const el = document.querySelectorAll('#cells > .cell')[i];
-    return el && (el.dataset.state === 'done' || el.dataset.state === 'error') && el.querySelector('.prompt').textContent === `[${count}]:`;
-  }, [i, count]);
-}
 
 /** The outputs of cell `i` as text. */
 async function outputOf(page, i) {
@@ -534,12 +499,6 @@ async function outputParts(page, i) {
   }, i);
 }
 
-/** The SVG inside an `<img>`'s data: URL. */
-const svgOf = (src) => {
-  assert.match(src, /^data:image\/svg\+xml;charset=utf-8,/);
-  return decodeURIComponent(src.slice(src.indexOf(',') + 1));
-};
-
 /** Drops the console messages Chromium logs when the frame blocks a script or a load (the
  * point of the test that makes them). */
 const dropBlockedScripts = (ctx) => {
@@ -795,64 +754,4 @@ test('screenshot of a worked notebook', async (ctx) => {
   ctx.log(`screenshot: ${path}`);
 });
 
-// ---------------------------------------------------------------------------------------------
-// The runner
-
-async function main() {
-  rmSync(artifactsDir, { recursive: true, force: true });
-  mkdirSync(artifactsDir, { recursive: true });
-  ensureChromium();
-  const t0 = performance.now();
-  const srv = await startServer({ port: 0, rebuild: false });
-  const browser = await launchChromium();
-  console.log(`serving ${srv.url}; ${browser.version()} (headless, ${process.env.RUCHY_CHROMIUM || '/usr/bin/chromium'})`);
-  let passed = 0;
-  let failed = 0;
-  const chosen = tests.filter((t) => !filter || t.name.includes(filter));
-  for (const t of chosen) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    const ctx = { context, url: srv.url, errors: [], logs: [], log: (m) => ctx.logs.push(m) };
-    const start = performance.now();
-    let error;
-    let timer;
-    try {
-      await Promise.race([
-        t.fn(ctx),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${TEST_TIMEOUT_MS / 1000} s`)), TEST_TIMEOUT_MS); }),
-      ]);
-      const pageErrors = ctx.errors.filter((e) => !/the server responded with a status of 404/.test(e));
-      if (pageErrors.length) throw new Error(`errors in the page:\n${pageErrors.join('\n')}`);
-    } catch (e) {
-      error = e;
-    } finally {
-      clearTimeout(timer);
-    }
-    const ms = (performance.now() - start).toFixed(0);
-    if (error) {
-      failed++;
-      console.log(`not ok - ${t.name} (${ms} ms)`);
-      console.log(`  ${String(error.stack ?? error).split('\n').slice(0, 12).join('\n  ')}`);
-      const pages = context.pages();
-      if (pages.length) {
-        const shot = join(artifactsDir, `failed-${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`);
-        await pages[pages.length - 1].screenshot({ path: shot, fullPage: true }).catch(() => {});
-        console.log(`  screenshot: ${shot}`);
-      }
-    } else {
-      passed++;
-      console.log(`ok - ${t.name} (${ms} ms)`);
-    }
-    for (const m of ctx.logs) console.log(`  # ${m}`);
-    await context.close().catch(() => {});
-  }
-  await browser.close();
-  await srv.close();
-  console.log(`\nbrowser tests: ${((performance.now() - t0) / 1000).toFixed(1)} s; artifacts in ${artifactsDir}`);
-  console.log(`${passed} passed, ${failed} failed`);
-  return failed === 0 && passed > 0;
-}
-
-main().then((ok) => process.exit(ok ? 0 : 1), (e) => {
-  console.error(`browser tests could not run: ${e.stack ?? e}`);
-  process.exit(1);
-});
+runTests(tests, { artifacts: artifactsDir, clean: true });

@@ -12,6 +12,17 @@ pub fn kind_title(k: DiagnosticKind) -> &'static str {
     }
 }
 
+/// The `ename` of a Jupyter `error` output for a diagnostic of kind `k`, named as exceptions
+/// are; the page's .ipynb files use the same names (`host-js/browser/src/ipynb.js`).
+pub fn error_name(k: DiagnosticKind) -> &'static str {
+    match k {
+        DiagnosticKind::Parse => "ParseError",
+        DiagnosticKind::Type => "TypeError",
+        DiagnosticKind::Runtime => "RuntimeError",
+        DiagnosticKind::Limit => "LimitExceeded",
+    }
+}
+
 pub fn kind_name(k: DiagnosticKind) -> &'static str {
     match k {
         DiagnosticKind::Parse => "parse",

@@ -56,6 +56,11 @@ fn test() -> Result<(), String> {
         &["host-js/browser/test.mjs"],
     )?;
     step(
+        "the page and Jupyter exchange notebooks: the page's .ipynb run by nbclient with the kernel (same outputs), a Jupyter-run notebook opened in the page (same bundles)",
+        "node",
+        &["host-js/browser/jupyter.mjs"],
+    )?;
+    step(
         "wasmtime bench --check: the seed's targets and criteria, our goals, the baseline",
         &cargo,
         &[

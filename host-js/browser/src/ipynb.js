@@ -9,8 +9,11 @@
 // The page's model of a notebook:
 //   { name, cells: [cell] }
 //   cell = { id, type: 'code' | 'markdown', source, output? }     (markdown cells have no output)
-//   output = { count, stdout, display?, bundle?, outputs?, diagnostic?, performance?, roundTripMs?, source, interrupted? }
+//   output = { count, stdout, display?, bundle?, outputs?, diagnostic?, performance?, roundTripMs?, source, interrupted?,
+//              foreignError?, foreignName? }
 //     source is the text that ran (the editor may have changed since); interrupted is a message;
+//     foreignError is the traceback (colours removed) of an error another tool saved (a Jupyter
+//     kernel's), foreignName its { ename, evalue }, written back as they were;
 //     roundTripMs is the worker round trip the page measured; bundle is the value's MIME forms
 //     ([{ mime, data }], text/plain first), kept only when it has more than text/plain;
 //     outputs are the display outputs ([{ bundle, stdoutOffset }], offsets in UTF-8 bytes of
@@ -30,6 +33,7 @@ export const LANGUAGE_INFO = {
 };
 
 const TITLES = { parse: 'Parse error', type: 'Type error', runtime: 'Runtime error', limit: 'Limit exceeded' };
+// the kernel names its errors the same (host-rs/src/render.rs, error_name)
 const ENAMES = { parse: 'ParseError', type: 'TypeError', runtime: 'RuntimeError', limit: 'LimitExceeded' };
 
 let idCounter = 0;
@@ -168,7 +172,8 @@ function cellToJson(cell) {
       outputs.push({ output_type: 'error', ename: 'Interrupted', evalue: out.interrupted, traceback: [`Interrupted: ${out.interrupted}`] });
       ruchy.interrupted = out.interrupted;
     } else if (out.foreignError) {
-      outputs.push({ output_type: 'error', ename: 'Error', evalue: out.foreignError.split('\n')[0], traceback: out.foreignError.split('\n') });
+      const lines = out.foreignError.split('\n');
+      outputs.push({ output_type: 'error', ename: out.foreignName?.ename ?? 'Error', evalue: out.foreignName?.evalue ?? lines[0], traceback: lines });
     } else if (out.display !== undefined) {
       outputs.push({
         output_type: 'execute_result',
@@ -224,6 +229,7 @@ function foreignOutput(c, source) {
     else if (o.output_type === 'error') {
       const tb = Array.isArray(o.traceback) ? o.traceback.map(stripAnsi).join('\n') : '';
       out.foreignError = tb || `${o.ename}: ${o.evalue}`;
+      if (typeof o.ename === 'string' && typeof o.evalue === 'string') out.foreignName = { ename: o.ename, evalue: o.evalue };
     }
   }
   return out;

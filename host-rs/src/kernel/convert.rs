@@ -79,16 +79,18 @@ pub fn outputs(r: &CellResult) -> Vec<Output> {
     out
 }
 
-/// A failed cell as Jupyter's `error`: ename the diagnostic's kind, evalue its message, the
-/// traceback the rendered diagnostic (source line and caret), its title in red.
-pub fn error(d: &Diagnostic, source: &str) -> ErrorOutput {
-    let rendered = render::diagnostic(d, source, "cell");
+/// A failed cell as Jupyter's `error`: ename named after the diagnostic's kind
+/// (`RuntimeError`, ...), evalue its message, the traceback the rendered diagnostic (the cell
+/// as `In[count]`, source line and caret), its title in red. The page writes the same error
+/// into its .ipynb files, without the colour.
+pub fn error(d: &Diagnostic, source: &str, count: usize) -> ErrorOutput {
+    let rendered = render::diagnostic(d, source, &format!("In[{count}]"));
     let mut traceback: Vec<String> = rendered.lines().map(str::to_string).collect();
     if let Some(first) = traceback.first_mut() {
         *first = format!("\x1b[1;31m{first}\x1b[0m");
     }
     ErrorOutput {
-        ename: render::kind_name(d.kind).to_string(),
+        ename: render::error_name(d.kind).to_string(),
         evalue: d.message.clone(),
         traceback,
     }

@@ -19,9 +19,9 @@ use jupyter_protocol::{
 use jupyter_zmq_client::{
     create_kernel_control_connection, create_kernel_heartbeat_connection,
     create_kernel_iopub_connection, create_kernel_shell_connection, create_kernel_stdin_connection,
-    KernelIoPubConnection,
+    Connection, KernelIoPubConnection,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,6 +78,9 @@ struct Kernel {
     /// The execution count of the last cell run with `store_history`.
     count: usize,
     history: History,
+    /// Set when a cell failed with `stop_on_error` (the default): the shell loop then reads
+    /// the requests already waiting and answers the execute requests among them "aborted".
+    stopped: bool,
 }
 
 async fn publish(
@@ -117,24 +120,7 @@ async fn serve(info: ConnectionInfo, engine: Engine) -> Result<()> {
     tokio::spawn(async move {
         let mut failures = Failures::default();
         loop {
-            let msg = match wire::read(&mut control).await {
-                Incoming::Request(msg) => msg,
-                Incoming::Unreadable(reply) => {
-                    eprintln!(
-                        "ruchy kernel: control: cannot read a {}",
-                        reply.header.msg_type
-                    );
-                    if let Err(e) = control.send(reply).await {
-                        eprintln!("ruchy kernel: control: cannot reply: {e}");
-                    }
-                    continue;
-                }
-                Incoming::Dropped(why) => {
-                    failures.dropped("control", &why).await;
-                    continue;
-                }
-            };
-            failures.ok();
+            let msg = next_request(&mut control, "control", &mut failures).await;
             let reply: Option<JupyterMessageContent> = match &msg.content {
                 JupyterMessageContent::KernelInfoRequest(_) => Some(kernel_info().into()),
                 JupyterMessageContent::InterruptRequest(_) => {
@@ -171,33 +157,43 @@ async fn serve(info: ConnectionInfo, engine: Engine) -> Result<()> {
         iopub: iopub.clone(),
         count: 0,
         history: History::default(),
+        stopped: false,
     };
     tokio::spawn(async move {
         let mut failures = Failures::default();
+        // requests read early, after a cell failed with `stop_on_error`; `true`: an execute
+        // request among them is answered "aborted" instead of run, as ipykernel does
+        let mut waiting: VecDeque<(JupyterMessage, bool)> = VecDeque::new();
         loop {
-            let msg = match wire::read(&mut shell).await {
-                Incoming::Request(msg) => msg,
-                Incoming::Unreadable(reply) => {
-                    eprintln!(
-                        "ruchy kernel: shell: cannot read a {}",
-                        reply.header.msg_type
-                    );
-                    if let Err(e) = shell.send(reply).await {
-                        eprintln!("ruchy kernel: shell: cannot reply: {e}");
-                    }
-                    continue;
-                }
-                Incoming::Dropped(why) => {
-                    failures.dropped("shell", &why).await;
-                    continue;
-                }
+            let (msg, abort) = match waiting.pop_front() {
+                Some(queued) => queued,
+                None => (
+                    next_request(&mut shell, "shell", &mut failures).await,
+                    false,
+                ),
             };
-            failures.ok();
             publish(&kernel.iopub, Status::busy().into(), &msg).await;
-            let reply = kernel.handle(&msg).await;
+            let reply = match &msg.content {
+                JupyterMessageContent::ExecuteRequest(_) if abort => Some(aborted()),
+                _ => kernel.handle(&msg).await,
+            };
             if let Some(reply) = reply {
                 if let Err(e) = shell.send(JupyterMessage::new(reply, Some(&msg))).await {
                     eprintln!("ruchy kernel: shell: cannot reply: {e}");
+                }
+            }
+            if std::mem::take(&mut kernel.stopped) {
+                // the requests already waiting, read before `idle` (a client sends its next
+                // request once it has seen it): the first poll of each read finds one or
+                // gives up; the socket's read is cancel-safe (a message not yet read stays
+                // queued), so giving up loses nothing
+                while let Ok(queued) = tokio::time::timeout(
+                    Duration::ZERO,
+                    next_request(&mut shell, "shell", &mut failures),
+                )
+                .await
+                {
+                    waiting.push_back((queued, true));
                 }
             }
             publish(&kernel.iopub, Status::idle().into(), &msg).await;
@@ -213,13 +209,28 @@ async fn serve(info: ConnectionInfo, engine: Engine) -> Result<()> {
     Ok(())
 }
 
+/// The reply to an execute request aborted after an earlier cell failed: `status: aborted`
+/// and execution count 0 (the cell did not run; ipykernel sends none).
+fn aborted() -> JupyterMessageContent {
+    ExecuteReply {
+        status: ReplyStatus::Aborted,
+        ..Default::default()
+    }
+    .into()
+}
+
 impl Kernel {
     /// The reply to a shell request (`None`: the request gets none).
     async fn handle(&mut self, msg: &JupyterMessage) -> Option<JupyterMessageContent> {
         use JupyterMessageContent as C;
         Some(match &msg.content {
             C::KernelInfoRequest(_) => kernel_info().into(),
-            C::ExecuteRequest(req) => self.execute(req, msg).await.into(),
+            C::ExecuteRequest(req) => {
+                let reply = self.execute(req, msg).await;
+                self.stopped =
+                    req.stop_on_error && !req.silent && matches!(reply.status, ReplyStatus::Error);
+                reply.into()
+            }
             C::CompleteRequest(req) => {
                 match self.engine.complete(req.code.clone(), req.cursor_pos).await {
                     Ok(r) => r.into(),
@@ -283,7 +294,10 @@ impl Kernel {
         }
         let (result, error) = match self.engine.execute(req.code.clone()).await {
             Ok(r) => {
-                let error = r.diagnostic.as_ref().map(|d| convert::error(d, &req.code));
+                let error = r
+                    .diagnostic
+                    .as_ref()
+                    .map(|d| convert::error(d, &req.code, count.0));
                 (Some(r), error)
             }
             Err(e) => {
@@ -338,6 +352,34 @@ impl Kernel {
                     traceback: e.traceback,
                 })
             }),
+        }
+    }
+}
+
+/// The next request on the shell or control socket (`name`, for the log). A request whose
+/// header is readable but whose content is not is answered with its error reply; one that
+/// cannot be answered is dropped and counted in `failures`; both are skipped.
+async fn next_request(
+    conn: &mut Connection<zeromq::RouterSocket>,
+    name: &str,
+    failures: &mut Failures,
+) -> JupyterMessage {
+    loop {
+        match wire::read(conn).await {
+            Incoming::Request(msg) => {
+                failures.ok();
+                return msg;
+            }
+            Incoming::Unreadable(reply) => {
+                eprintln!(
+                    "ruchy kernel: {name}: cannot read a {}",
+                    reply.header.msg_type
+                );
+                if let Err(e) = conn.send(reply).await {
+                    eprintln!("ruchy kernel: {name}: cannot reply: {e}");
+                }
+            }
+            Incoming::Dropped(why) => failures.dropped(name, &why).await,
         }
     }
 }

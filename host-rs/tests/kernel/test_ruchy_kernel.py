@@ -111,12 +111,14 @@ class RuchyKernelTests(jupyter_kernel_test.KernelTests):
         errors = [m for m in outs if m["msg_type"] == "error"]
         self.assertEqual(len(errors), 1)
         err = errors[0]["content"]
-        self.assertEqual(err["ename"], "runtime")
+        # named as the page names it in its .ipynb files, the cell as In[count]
+        self.assertEqual(err["ename"], "RuntimeError")
         self.assertIn("nope", err["evalue"])
         tb = "\n".join(err["traceback"])
+        self.assertIn(f"--> In[{reply['content']['execution_count']}]:2:1", tb)
         self.assertIn("2 | nope * 2", tb)
         self.assertIn("  | ^^^^", tb)
-        self.assertEqual(reply["content"]["ename"], "runtime")
+        self.assertEqual(reply["content"]["ename"], "RuntimeError")
         reply, outs = self.execute_helper("kept")
         results = [m for m in outs if m["msg_type"] == "execute_result"]
         self.assertEqual(results[0]["content"]["data"]["text/plain"], "7")
@@ -132,6 +134,59 @@ class RuchyKernelTests(jupyter_kernel_test.KernelTests):
         self.assertEqual(outs, [])
         reply, _ = self.execute_helper("4")
         self.assertEqual(reply["content"]["execution_count"], n + 1)
+
+    def test_stop_on_error_aborts_the_queued_cells(self) -> None:
+        """Three executes sent without waiting; the first fails after ~0.1 s of work (so the
+        other two are queued by then): they are answered `aborted` without running, as
+        ipykernel does; the next execute runs normally. With stop_on_error=False the queue
+        runs on."""
+        self.flush_channels()
+        failing = "var i = 0\nwhile i < 3000000 { i = i + 1 }\ni / (i - i)"
+        ids = [
+            self.kc.execute(failing),
+            self.kc.execute("let after_abort = 1"),
+            self.kc.execute("2 + 2"),
+        ]
+        replies = {}
+        for _ in ids:
+            r = self.kc.get_shell_msg(timeout=TIMEOUT)
+            replies[r["parent_header"]["msg_id"]] = r["content"]
+        self.assertEqual(
+            [replies[i]["status"] for i in ids], ["error", "aborted", "aborted"], replies
+        )
+        # every request still gets busy/idle; the aborted ones show no input and no result
+        seen = {i: [] for i in ids}
+        idle = set()
+        while idle != set(ids):
+            m = self.kc.get_iopub_msg(timeout=TIMEOUT)
+            parent = m["parent_header"].get("msg_id")
+            if parent in seen:
+                seen[parent].append(m["msg_type"])
+                if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                    idle.add(parent)
+        self.assertEqual(seen[ids[0]], ["status", "execute_input", "error", "status"])
+        self.assertEqual(seen[ids[1]], ["status", "status"])
+        self.assertEqual(seen[ids[2]], ["status", "status"])
+        reply, outs = self.execute_helper("after_abort")
+        self.assertEqual(reply["content"]["status"], "error", "the aborted cell did not run")
+        reply, outs = self.execute_helper("3 * 3")
+        self.assertEqual(reply["content"]["status"], "ok")
+        results = [m for m in outs if m["msg_type"] == "execute_result"]
+        self.assertEqual(results[0]["content"]["data"]["text/plain"], "9")
+        # a request sent once the failed cell's idle is seen was not waiting: it runs (the
+        # kernel reads what is waiting before it publishes idle), every time
+        for _ in range(20):
+            reply, _ = self.execute_helper("nope_here")
+            self.assertEqual(reply["content"]["status"], "error")
+            reply, _ = self.execute_helper("1")
+            self.assertEqual(reply["content"]["status"], "ok")
+        # stop_on_error=False: the queued cell runs
+        ids = [self.kc.execute(failing, stop_on_error=False), self.kc.execute("5 + 5")]
+        replies = {}
+        for _ in ids:
+            r = self.kc.get_shell_msg(timeout=TIMEOUT)
+            replies[r["parent_header"]["msg_id"]] = r["content"]
+        self.assertEqual([replies[i]["status"] for i in ids], ["error", "ok"])
 
     def test_completion_cursor_in_code_points(self) -> None:
         self.flush_channels()
