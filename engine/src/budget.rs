@@ -466,7 +466,11 @@ mod tests {
         assert_eq!(r, Err(Exceeded("stop".into())));
         let mut all = v.clone();
         all.sort();
-        assert_eq!(all, (0..n as i64).collect::<Vec<_>>(), "a permutation of the input");
+        assert_eq!(
+            all,
+            (0..n as i64).collect::<Vec<_>>(),
+            "a permutation of the input"
+        );
     }
 
     #[test]
