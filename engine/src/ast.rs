@@ -452,3 +452,122 @@ pub struct Program {
     pub n_bindings: u32,
     pub n_fns: u32,
 }
+
+/// Visits the expressions of `e`, not entering nested functions.
+pub fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    let mut go = |x: &Expr| visit(x, f);
+    match &e.kind {
+        ExprKind::FStr(parts) => {
+            for p in parts {
+                if let FStrPart::Hole { expr, .. } = p {
+                    go(expr)
+                }
+            }
+        }
+        ExprKind::Let(l) => {
+            go(&l.value);
+            if let Some(b) = &l.body {
+                go(b)
+            }
+            if let Some(b) = &l.else_block {
+                go(b)
+            }
+        }
+        ExprKind::Assign { target, value, .. } => {
+            go(target);
+            go(value)
+        }
+        ExprKind::Unary(_, a)
+        | ExprKind::Throw(a)
+        | ExprKind::Question(a)
+        | ExprKind::Cast(a, _)
+        | ExprKind::TupleField(a, _) => go(a),
+        ExprKind::Field { object, .. } => go(object),
+        ExprKind::Binary(_, a, b)
+        | ExprKind::Logic(_, a, b)
+        | ExprKind::Pipe(a, b)
+        | ExprKind::Index(a, b)
+        | ExprKind::ArrayRepeat(a, b) => {
+            go(a);
+            go(b)
+        }
+        ExprKind::If { cond, then, else_ } => {
+            go(cond);
+            go(then);
+            if let Some(e) = else_ {
+                go(e)
+            }
+        }
+        ExprKind::Ternary(a, b, c) => {
+            go(a);
+            go(b);
+            go(c)
+        }
+        ExprKind::Match { scrutinee, arms } => {
+            go(scrutinee);
+            for a in arms {
+                if let Some(g) = &a.guard {
+                    go(g)
+                }
+                go(&a.body)
+            }
+        }
+        ExprKind::While { cond, body, .. } => {
+            go(cond);
+            go(body)
+        }
+        ExprKind::Loop { body, .. } => go(body),
+        ExprKind::For(f) => {
+            go(&f.iter);
+            go(&f.body)
+        }
+        ExprKind::Comprehension(c) => {
+            go(&c.iter);
+            go(&c.expr);
+            if let Some(x) = &c.cond {
+                go(x)
+            }
+        }
+        ExprKind::Break { value, .. } | ExprKind::Return(value) => {
+            if let Some(v) = value {
+                go(v)
+            }
+        }
+        ExprKind::Block(b) => b.exprs.iter().for_each(go),
+        ExprKind::Call { callee, args } => {
+            go(callee);
+            args.iter().for_each(go)
+        }
+        ExprKind::MethodCall { receiver, args, .. } => {
+            go(receiver);
+            args.iter().for_each(go)
+        }
+        ExprKind::Array(items) | ExprKind::Tuple(items) => items.iter().for_each(go),
+        ExprKind::Object(entries) => entries.iter().for_each(|(_, v)| go(v)),
+        ExprKind::StructLit { fields, base, .. } => {
+            fields.iter().for_each(|(_, v)| go(v));
+            if let Some(b) = base {
+                go(b)
+            }
+        }
+        ExprKind::Range { start, end, .. } => {
+            if let Some(s) = start {
+                go(s)
+            }
+            if let Some(x) = end {
+                go(x)
+            }
+        }
+        ExprKind::Try(t) => {
+            go(&t.body);
+            if let Some((_, h)) = &t.catch {
+                go(h)
+            }
+            if let Some(f) = &t.finally {
+                go(f)
+            }
+        }
+        _ => {}
+    }
+}

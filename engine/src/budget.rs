@@ -78,6 +78,8 @@ thread_local! {
     static DEADLINE: Cell<(u64, u64)> = const { Cell::new((u64::MAX, 0)) };
     static CLOCK: RefCell<Option<Rc<dyn Clock>>> = const { RefCell::new(None) };
     static TRIPPED: RefCell<Option<Exceeded>> = const { RefCell::new(None) };
+    /// What the limits are on, for their messages: "the cell", or "compile".
+    static WHAT: Cell<&'static str> = const { Cell::new("the cell") };
 }
 
 /// Sets the probe of allocated bytes (once per process; later calls are ignored).
@@ -104,6 +106,7 @@ pub fn start_cell(
     deadline_ns: u64,
     time_ms: u64,
 ) {
+    WHAT.with(|w| w.set("the cell"));
     LIMIT.with(|l| l.set(memory_limit));
     MAX_STEPS.with(|m| m.set(max_steps));
     TOTAL.with(|t| t.set(0));
@@ -112,6 +115,64 @@ pub fn start_cell(
     FUEL.with(|f| f.set(CHUNK));
     BURNED.with(|b| b.set(0));
     TRIPPED.with(|t| *t.borrow_mut() = None);
+}
+
+/// A meter for work outside a cell (`compile`): a time limit on the default clock and no
+/// memory or step limit, for as long as the value lives; then the meter is as it was.
+pub struct Task {
+    saved: Saved,
+}
+
+/// Everything [`start_cell`] sets.
+struct Saved {
+    limit: usize,
+    max_steps: u64,
+    total: u64,
+    clock: Option<Rc<dyn Clock>>,
+    deadline: (u64, u64),
+    fuel: u32,
+    burned: u64,
+    tripped: Option<Exceeded>,
+    what: &'static str,
+}
+
+impl Task {
+    /// Starts metering `what` (named in the limit's message) with a time limit of `time_ms`.
+    pub fn start(what: &'static str, time_ms: u64) -> Task {
+        let saved = Saved {
+            limit: LIMIT.with(|l| l.get()),
+            max_steps: MAX_STEPS.with(|m| m.get()),
+            total: TOTAL.with(|t| t.get()),
+            clock: CLOCK.with(|c| c.borrow_mut().take()),
+            deadline: DEADLINE.with(|d| d.get()),
+            fuel: FUEL.with(|f| f.get()),
+            burned: BURNED.with(|b| b.get()),
+            tripped: TRIPPED.with(|t| t.borrow_mut().take()),
+            what: WHAT.with(|w| w.get()),
+        };
+        let clock: Rc<dyn Clock> = Rc::new(InstantClock::default());
+        let deadline = clock
+            .now_ns()
+            .saturating_add(time_ms.saturating_mul(1_000_000));
+        start_cell(usize::MAX, u64::MAX, Some(clock), deadline, time_ms);
+        WHAT.with(|w| w.set(what));
+        Task { saved }
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        let s = &mut self.saved;
+        LIMIT.with(|l| l.set(s.limit));
+        MAX_STEPS.with(|m| m.set(s.max_steps));
+        TOTAL.with(|t| t.set(s.total));
+        CLOCK.with(|c| *c.borrow_mut() = s.clock.take());
+        DEADLINE.with(|d| d.set(s.deadline));
+        FUEL.with(|f| f.set(s.fuel));
+        BURNED.with(|b| b.set(s.burned));
+        TRIPPED.with(|t| *t.borrow_mut() = s.tripped.take());
+        WHAT.with(|w| w.set(s.what));
+    }
 }
 
 /// The time limit's message if the deadline has passed.
@@ -123,7 +184,8 @@ fn past_deadline() -> Option<Exceeded> {
     let now = CLOCK.with(|c| c.borrow().as_ref().map(|c| c.now_ns()))?;
     (now > deadline).then(|| {
         Exceeded(format!(
-            "Time limit exceeded: the cell ran longer than {ms} ms"
+            "Time limit exceeded: {} ran longer than {ms} ms",
+            WHAT.with(|w| w.get())
         ))
     })
 }

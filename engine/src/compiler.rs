@@ -843,7 +843,15 @@ impl Compiler<'_> {
 
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, dst: Dst, span: Span) -> CResult<()> {
         let mark = self.mark();
-        let ra = self.operand(a)?;
+        // `p + (p = 7)` reads `p` before the assignment (left to right): the left operand is
+        // copied out of its variable's register when the right one assigns
+        let ra = if assigns(b) {
+            let r = self.alloc(a.span)?;
+            self.expr_to(a, r)?;
+            r
+        } else {
+            self.operand(a)?
+        };
         // `x + 1`, `n - 2`: the constant rides in the instruction
         if let (BinOp::Add | BinOp::Sub, ExprKind::Int(n)) = (op, &b.kind) {
             if let Ok(imm) = i16::try_from(*n) {
@@ -2359,4 +2367,13 @@ fn cast_kind(t: &TypeAnn) -> CastKind {
             _ => CastKind::Keep,
         },
     }
+}
+
+/// Whether `e` assigns to a variable somewhere inside it (not counting nested functions).
+fn assigns(e: &Expr) -> bool {
+    let mut found = false;
+    crate::ast::visit(e, &mut |x| {
+        found |= matches!(x.kind, ExprKind::Assign { .. });
+    });
+    found
 }

@@ -542,3 +542,213 @@ fn generated_programs_print_the_same_interpreted_and_compiled() {
         sources[0]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// (c) shapes Rust reads differently: blocks, `if`, `match`, loops and assignments as operands,
+// in statement position and as a block's value, and or-patterns
+
+/// A generator of programs made of operand shapes, driven by proptest's deterministic RNG.
+struct Shapes {
+    rng: TestRng,
+    fresh: usize,
+}
+
+impl Shapes {
+    fn below(&mut self, n: usize) -> usize {
+        (self.rng.next_u32() as usize) % n
+    }
+
+    fn lit(&mut self) -> String {
+        (self.below(9) + 1).to_string()
+    }
+
+    /// An integer operand of one of the shapes; `var` is an assignable integer.
+    fn operand(&mut self, var: &str, depth: usize) -> String {
+        let inner = |g: &mut Shapes| {
+            if depth == 0 {
+                g.lit()
+            } else {
+                g.operand(var, depth - 1)
+            }
+        };
+        match self.below(11) {
+            0 => {
+                self.fresh += 1;
+                let t = format!("t{}", self.fresh);
+                let (a, b) = (self.lit(), inner(self));
+                format!("{{ let mut {t} = {a}; ({t} = {b}) + {} }}", self.lit())
+            }
+            1 => format!("{{ {} }}", inner(self)),
+            2 => format!(
+                "if {var} > {} {{ {} }} else {{ {} }}",
+                self.lit(),
+                inner(self),
+                inner(self)
+            ),
+            3 => format!(
+                "match {var} {{ 1 | 2 => {}, 3..=5 => {}, _ => {} }}",
+                inner(self),
+                inner(self),
+                inner(self)
+            ),
+            4 => format!(
+                "match ({var}, {}) {{ (1, y) | (y, 1) => y, _ => {} }}",
+                self.lit(),
+                inner(self)
+            ),
+            5 => format!("({var} = {})", inner(self)),
+            6 => format!("loop {{ break {} }}", inner(self)),
+            7 => format!("({})", inner(self)),
+            8 => var.to_string(),
+            _ => self.lit(),
+        }
+    }
+
+    fn binary(&mut self, var: &str) -> String {
+        let op = ["+", "-", "*"][self.below(3)];
+        let (a, b) = (self.operand(var, 1), self.operand(var, 1));
+        format!("{a} {op} {b}")
+    }
+
+    fn program(&mut self) -> String {
+        let mut out = String::from("let mut a = 3\nlet mut total = 0\n");
+        for n in 0..6 {
+            let e = self.binary("a");
+            match self.below(6) {
+                // statement position: the value is dropped
+                0 => {
+                    let _ = writeln!(out, "{e}");
+                }
+                1 => {
+                    let _ = writeln!(out, "let v{n} = {e}\ntotal = total + v{n} % 1000");
+                }
+                // a block's value
+                2 => {
+                    let _ = writeln!(
+                        out,
+                        "let w{n} = {{ a = a % 7; {e} }}\ntotal = total + w{n} % 1000"
+                    );
+                }
+                // a function's value
+                3 => {
+                    let e = self.binary("p");
+                    let _ = writeln!(
+                        out,
+                        "fun f{n}(p: Int) -> Int {{\n    let mut p = p\n    {e}\n}}\ntotal = total + f{n}(a) % 1000"
+                    );
+                }
+                4 => {
+                    let _ = writeln!(out, "println({e})");
+                }
+                // an or-pattern whose alternatives bind different names: Rust that binds
+                // nothing, or refused when the arm uses the name
+                _ => {
+                    let body = if self.below(2) == 0 {
+                        "\"handled\""
+                    } else {
+                        "x"
+                    };
+                    let _ = writeln!(
+                        out,
+                        "let o{n} = if a > 2 {{ Some(a) }} else {{ None }}\nmatch o{n} {{ Some(x) | None => println({body}) }}"
+                    );
+                }
+            }
+            let _ = writeln!(out, "a = a % 5 + 1");
+        }
+        out.push_str("println(f\"end {a} {total}\")\n");
+        out
+    }
+}
+
+#[test]
+fn operand_shapes_build_or_are_refused_with_a_diagnostic() {
+    // `PROPERTY_PROGRAMS=1000 PROPERTY_SEED=3` for a longer run with other programs
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let programs = env("PROPERTY_PROGRAMS", 64);
+    let seed = env("PROPERTY_SEED", 7) as u8;
+    let mut g = Shapes {
+        rng: TestRng::from_seed(RngAlgorithm::ChaCha, &[seed.wrapping_add(100); 32]),
+        fresh: 0,
+    };
+    let mut sources = Vec::new();
+    let mut expected = Vec::new();
+    let mut compiled: Vec<(usize, String)> = Vec::new();
+    let mut refused = 0;
+    let mut problems = String::new();
+    for i in 0..programs {
+        let src = g.program();
+        let out = Session::new().run_script(&src);
+        if let Some(d) = &out.diagnostic {
+            let _ = writeln!(
+                problems,
+                "program {i} fails in the interpreter: {}\n{src}",
+                d.render(&src)
+            );
+        }
+        match engine::compile(&src) {
+            Ok(rust) => compiled.push((i, rust)),
+            Err(ds)
+                if ds[0]
+                    .message
+                    .contains("an or-pattern whose alternatives bind different names") =>
+            {
+                refused += 1;
+            }
+            Err(ds) => {
+                let _ = writeln!(
+                    problems,
+                    "program {i} is refused by compile: {}\n{src}",
+                    ds[0].render(&src)
+                );
+            }
+        }
+        sources.push(src);
+        expected.push(out.stdout);
+    }
+    let dir = scratch("shapes");
+    let mut broken = BTreeMap::new();
+    let bin = build(&dir, &mut compiled, &mut broken);
+    for (i, why) in &broken {
+        let _ = writeln!(
+            problems,
+            "program {i} does not build: {why}\n{}",
+            sources[*i]
+        );
+    }
+    for (i, _) in &compiled {
+        let run = Command::new(&bin)
+            .arg(i.to_string())
+            .output()
+            .expect("running a compiled program");
+        let got = String::from_utf8_lossy(&run.stdout);
+        if got != expected[*i] {
+            let _ = writeln!(
+                problems,
+                "program {i} differs:\n{}\n  interpreted {:?}\n  compiled    {:?}",
+                sources[*i], expected[*i], got
+            );
+        }
+    }
+    if problems.is_empty() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        let _ = writeln!(problems, "(the batch is kept in {})", dir.display());
+    }
+    assert!(problems.is_empty(), "{problems}");
+    assert!(
+        !compiled.is_empty() && refused > 0,
+        "both kinds of program occur ({} compiled, {refused} refused)",
+        compiled.len()
+    );
+    eprintln!(
+        "{} shape programs built and agree, {refused} refused; the first:\n{}",
+        compiled.len(),
+        sources[0]
+    );
+}

@@ -223,7 +223,7 @@ pub fn emit(
     }
     for (i, x) in program.exprs.iter().enumerate() {
         let mut early = None;
-        super::infer::visit(x, &mut |y: &Expr| {
+        crate::ast::visit(x, &mut |y: &Expr| {
             if let ExprKind::Call { callee, .. } = &y.kind {
                 if let ExprKind::Var(v) = &callee.kind {
                     let global = matches!(res.use_of(v), UseRes::Global(_));
@@ -337,6 +337,8 @@ fn global_cell(name: &str) -> String {
     format!("GLOBAL_{}", name.to_uppercase())
 }
 
+/// The name of every binding of the program, by id: one visit of each expression (a nested
+/// function's body is visited from the function), so the time is linear in the program.
 fn collect_names(exprs: &[Expr], out: &mut HashMap<BindId, Name>) {
     fn pat(p: &Pattern, out: &mut HashMap<BindId, Name>) {
         let mut bs = Vec::new();
@@ -345,30 +347,15 @@ fn collect_names(exprs: &[Expr], out: &mut HashMap<BindId, Name>) {
             out.insert(b.id, b.name.clone());
         }
     }
-    fn walk(e: &Expr, out: &mut HashMap<BindId, Name>) {
+    /// The bindings `e` itself makes (not those of the expressions inside it).
+    fn own(e: &Expr, out: &mut HashMap<BindId, Name>) {
         match &e.kind {
-            ExprKind::Let(l) => {
-                pat(&l.pat, out);
-                walk(&l.value, out);
-            }
-            ExprKind::For(f) => {
-                pat(&f.pat, out);
-                walk(&f.iter, out);
-                walk(&f.body, out);
-            }
-            ExprKind::Comprehension(c) => {
-                pat(&c.pat, out);
-                walk(&c.iter, out);
-                walk(&c.expr, out);
-            }
-            ExprKind::Match { scrutinee, arms } => {
-                walk(scrutinee, out);
+            ExprKind::Let(l) => pat(&l.pat, out),
+            ExprKind::For(f) => pat(&f.pat, out),
+            ExprKind::Comprehension(c) => pat(&c.pat, out),
+            ExprKind::Match { arms, .. } => {
                 for a in arms {
                     pat(&a.pat, out);
-                    walk(&a.body, out);
-                    if let Some(g) = &a.guard {
-                        walk(g, out);
-                    }
                 }
             }
             ExprKind::Fn(def) => fn_names(def, out),
@@ -378,30 +365,15 @@ fn collect_names(exprs: &[Expr], out: &mut HashMap<BindId, Name>) {
                 }
             }
             ExprKind::Try(t) => {
-                walk(&t.body, out);
-                if let Some((p, h)) = &t.catch {
+                if let Some((p, _)) = &t.catch {
                     pat(p, out);
-                    walk(h, out);
                 }
             }
-            _ => super::infer::visit(e, &mut |x: &Expr| {
-                if !std::ptr::eq(x, e) {
-                    walk_shallow(x, out)
-                }
-            }),
-        }
-    }
-    fn walk_shallow(e: &Expr, out: &mut HashMap<BindId, Name>) {
-        match &e.kind {
-            ExprKind::Let(_)
-            | ExprKind::For(_)
-            | ExprKind::Comprehension(_)
-            | ExprKind::Match { .. }
-            | ExprKind::Fn(_)
-            | ExprKind::Impl(_)
-            | ExprKind::Try(_) => walk(e, out),
             _ => {}
         }
+    }
+    fn walk(e: &Expr, out: &mut HashMap<BindId, Name>) {
+        crate::ast::visit(e, &mut |x: &Expr| own(x, out));
     }
     fn fn_names(def: &FnDef, out: &mut HashMap<BindId, Name>) {
         if let Some(b) = &def.name {
@@ -690,9 +662,45 @@ fn indent_text(text: &str) -> String {
     out
 }
 
+/// `text`, the Rust of `e`, made safe where a statement starts (a statement, or a block's
+/// last expression): Rust reads a leading block, `if`, `match` or loop there as a statement of
+/// its own, so `{ x = 40; x } + 2` would be a block followed by `+ 2`. Such text is put in
+/// parentheses unless `e` is itself that block, `if`, `match` or loop.
+fn in_statement_position(e: &Expr, text: String) -> String {
+    let own = matches!(
+        e.kind,
+        ExprKind::Block(_)
+            | ExprKind::If { .. }
+            | ExprKind::Match { .. }
+            | ExprKind::While { .. }
+            | ExprKind::For(_)
+            | ExprKind::Loop { .. }
+            | ExprKind::Ternary(..)
+    );
+    let t = text.trim_start();
+    let like_block = t.starts_with('{')
+        || t.starts_with('\'')
+        || ["if ", "match ", "loop ", "while ", "for ", "unsafe "]
+            .iter()
+            .any(|k| t.starts_with(k));
+    if !own && like_block {
+        format!("({text})")
+    } else {
+        text
+    }
+}
+
+/// Past this many spaces, nested code is not indented further: the Rust stays readable, and
+/// deeply nested programs do not become quadratically long.
+const MAX_INDENT: usize = 64;
+
 fn indented(out: &mut String, text: &str) {
     for l in text.lines() {
-        let _ = writeln!(out, "    {l}");
+        if l.len() - l.trim_start_matches(' ').len() >= MAX_INDENT {
+            let _ = writeln!(out, "{l}");
+        } else {
+            let _ = writeln!(out, "    {l}");
+        }
     }
 }
 
@@ -885,7 +893,7 @@ impl Emitter<'_> {
                 _ => "&self".to_string(),
             });
         }
-        for (p, t) in def.params.iter().zip(&params) {
+        for (p, t) in def.params.iter().zip(params.iter()) {
             let pat = self.pattern(&p.pat, t, false)?;
             parts.push(format!("{pat}: {t}"));
         }
@@ -1017,7 +1025,7 @@ impl Emitter<'_> {
             ExprKind::Fn(def) if def.name.is_some() => {
                 Err(unsupported(e.span, "a named function as a block's value"))
             }
-            _ => self.value(e),
+            _ => Ok(in_statement_position(e, self.value(e)?)),
         }
     }
 
@@ -1213,7 +1221,7 @@ impl Emitter<'_> {
                 let s = self.stmt(e)?;
                 return Ok(format!(
                     "{s}\n{}",
-                    Self::deliver("", &Ty::Fn(Vec::new(), Box::new(Ty::Unit)), sink)
+                    Self::deliver("", &Ty::Fn(Vec::new().into(), Rc::new(Ty::Unit)), sink)
                 ));
             }
         }
@@ -1333,7 +1341,7 @@ impl Emitter<'_> {
                 if matches!(e.kind, ExprKind::Call { .. }) {
                     self.stmt_call = Some(e as *const Expr);
                 }
-                Ok(format!("{};", self.expr(e)?))
+                Ok(format!("{};", in_statement_position(e, self.expr(e)?)))
             }
         }
     }
@@ -1463,9 +1471,9 @@ impl Emitter<'_> {
         let t = match self.bind_pattern_ty(&f.pat) {
             Some(t) => t,
             None => match self.ty(&f.iter) {
-                Ty::Vec(t) => *t,
+                Ty::Vec(t) => Rc::unwrap_or_clone(t),
                 Ty::Str => Ty::Str,
-                Ty::Map(v) => Ty::Tuple(vec![Ty::Str, *v]),
+                Ty::Map(v) => Ty::Tuple(vec![Ty::Str, Rc::unwrap_or_clone(v)].into()),
                 _ => Ty::Int,
             },
         };
@@ -1528,6 +1536,7 @@ impl Emitter<'_> {
     fn pattern(&mut self, p: &Pattern, t: &Ty, refutable: bool) -> EResult<String> {
         Ok(match &p.kind {
             PatKind::Wild => "_".into(),
+            PatKind::Bind(b) if self.typed.unbound.contains(&b.id) => "_".into(),
             PatKind::Bind(b) => {
                 let m = if self.is_mut(b.id) && self.repr(b.id) == Repr::Plain {
                     "mut "
@@ -1569,7 +1578,7 @@ impl Emitter<'_> {
                 };
                 let parts: Vec<String> = items
                     .iter()
-                    .zip(&tys)
+                    .zip(tys.iter())
                     .map(|(i, t)| self.pattern(i, t, refutable))
                     .collect::<EResult<_>>()?;
                 format!(
@@ -1836,6 +1845,7 @@ impl Emitter<'_> {
         if !crate::stack::ok() {
             return Err(crate::stack::too_deep(e.span));
         }
+        crate::budget::burn(1).map_err(|x| super::over_time(x, e.span))?;
         Ok(match &e.kind {
             ExprKind::Int(n) => {
                 if *n == i64::MIN {
@@ -1937,7 +1947,7 @@ impl Emitter<'_> {
                     .map(|i| self.value(i))
                     .collect::<EResult<_>>()?;
                 let elem = match self.ty(e) {
-                    Ty::Vec(t) => *t,
+                    Ty::Vec(t) => Rc::unwrap_or_clone(t),
                     _ => Ty::Int,
                 };
                 if parts.is_empty() {
@@ -2032,7 +2042,7 @@ impl Emitter<'_> {
                 };
                 let t = self.typed.of(&c.iter);
                 let elem = match t {
-                    Ty::Vec(t) => *t,
+                    Ty::Vec(t) => Rc::unwrap_or_clone(t),
                     _ => Ty::Int,
                 };
                 let pat = self.pattern(&c.pat, &elem, false)?;
@@ -2125,6 +2135,35 @@ impl Emitter<'_> {
 
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, whole: &Expr) -> EResult<String> {
         let (ta, tb) = (self.ty(a), self.ty(b));
+        // `p + (p = 7)`: Ruchy reads `p` before the assignment; Rust reads the place of a
+        // primitive operand after evaluating the other one, so the left value is taken first
+        let mut assigns = false;
+        crate::ast::visit(b, &mut |x| {
+            assigns |= matches!(x.kind, ExprKind::Assign { .. });
+        });
+        let reorder = assigns
+            && !matches!(
+                a.kind,
+                ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Str(_)
+            );
+        if reorder && (ta == Ty::Str || tb == Ty::Str || matches!(ta, Ty::Vec(_))) {
+            return Err(unsupported(
+                b.span,
+                "an assignment inside the right operand of an operator on strings or arrays",
+            ));
+        }
+        self.binary_inner(op, a, b, whole, (ta, tb), reorder)
+    }
+
+    fn binary_inner(
+        &mut self,
+        op: BinOp,
+        a: &Expr,
+        b: &Expr,
+        whole: &Expr,
+        (ta, tb): (Ty, Ty),
+        reorder: bool,
+    ) -> EResult<String> {
         if op == BinOp::Add && (ta == Ty::Str || tb == Ty::Str) {
             return Ok(format!(
                 "format!(\"{{}}{{}}\", {}, {})",
@@ -2146,7 +2185,7 @@ impl Emitter<'_> {
             op,
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
         );
-        let (mut x, mut y) = if compare {
+        let (mut x, y) = if compare {
             // a comparison borrows its operands; a string literal compares as `&str`
             let operand = |s: &mut Self, e: &Expr| -> EResult<String> {
                 match &e.kind {
@@ -2165,6 +2204,32 @@ impl Emitter<'_> {
         } else {
             (paren(&self.value(a)?), paren(&self.value(b)?))
         };
+        // the left value, taken before the right operand runs (see `binary`)
+        let before = if reorder {
+            let clone = if ta.is_copy() { "" } else { ".clone()" };
+            let b = format!("let lhs = {x}{clone};");
+            x = "lhs".into();
+            b
+        } else {
+            String::new()
+        };
+        let r = self.arith(op, whole, (x, y), (&ta, &tb))?;
+        Ok(if reorder {
+            format!("{{ {before} {r} }}")
+        } else {
+            r
+        })
+    }
+
+    /// `x op y` for operands already written (numbers, or a comparison's operands).
+    fn arith(
+        &mut self,
+        op: BinOp,
+        whole: &Expr,
+        (mut x, mut y): (String, String),
+        (ta, tb): (&Ty, &Ty),
+    ) -> EResult<String> {
+        let (ta, tb) = (ta.clone(), tb.clone());
         if ta == Ty::Int && tb == Ty::Float {
             x = format!("({x} as f64)");
         }

@@ -27,6 +27,30 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
     )
 }
 
+/// The diagnostic for an or-pattern whose alternatives bind different names, where the name
+/// is used (Rust's E0408).
+fn partial_or(name: &str, span: Span) -> Diagnostic {
+    unsupported(
+        span,
+        &format!(
+            "an or-pattern whose alternatives bind different names, when the code uses one (`{name}` is bound by only some of them)"
+        ),
+    )
+}
+
+/// The diagnostic for a value whose type is past [`super::types::MAX_TYPE_PARTS`] or
+/// [`super::types::MAX_TYPE_DEPTH`].
+fn too_large(span: Span) -> Diagnostic {
+    unsupported(
+        span,
+        &format!(
+            "a value whose type has more than {} parts or nests more than {} deep",
+            super::types::MAX_TYPE_PARTS,
+            super::types::MAX_TYPE_DEPTH
+        ),
+    )
+}
+
 #[derive(Clone, Debug)]
 pub struct StructInfo {
     pub fields: Vec<(Rc<str>, Ty)>,
@@ -70,6 +94,8 @@ pub struct Typed {
     pub records: Vec<Vec<(Rc<str>, Ty)>>,
     /// Local bindings that need `let mut`.
     pub mutable: HashSet<BindId>,
+    /// Bindings of an or-pattern that only some alternatives make (unused): written as `_`.
+    pub unbound: HashSet<BindId>,
 }
 
 impl Typed {
@@ -90,7 +116,8 @@ struct Infer<'a> {
     res: &'a Resolution,
     globals: &'a Globals,
     s: Subst,
-    exprs: HashMap<*const Expr, Ty>,
+    /// Each expression's type, and its span for the diagnostic if it grows too large.
+    exprs: HashMap<*const Expr, (Ty, Span)>,
     binds: HashMap<BindId, Ty>,
     gl: HashMap<u32, Ty>,
     global_fns: HashSet<u32>,
@@ -105,6 +132,10 @@ struct Infer<'a> {
     methods: HashMap<(Rc<str>, Rc<str>), MethodInfo>,
     records: Vec<Vec<(Rc<str>, Ty)>>,
     mutable: HashSet<BindId>,
+    /// Bindings of an or-pattern that only some of its alternatives make: written as `_`.
+    unbound: HashSet<BindId>,
+    /// Their names, with the or-pattern, until the `match` arm has checked nothing uses them.
+    partial_names: Vec<(Rc<str>, Span)>,
     stack: Vec<FnCtx>,
     /// The type of every thrown value of the program (a string when anything catches).
     thrown: Ty,
@@ -144,6 +175,8 @@ pub fn infer<'a>(
         methods: HashMap::default(),
         records: Vec::new(),
         mutable: HashSet::default(),
+        unbound: HashSet::default(),
+        partial_names: Vec::new(),
         stack: Vec::new(),
         thrown: Ty::Unit,
         pending: HashMap::default(),
@@ -153,13 +186,23 @@ pub fn infer<'a>(
     };
     inf.thrown = inf.s.fresh();
     inf.program(program).map_err(|d| vec![d])?;
+    if let Some((name, span)) = inf.partial_names.first() {
+        // an or-pattern outside a `match` arm (`if let`, `let`, `for`)
+        return Err(vec![partial_or(name, *span)]);
+    }
     let s = &inf.s;
     let fin = |t: &Ty| s.finish(t);
-    // (the big maps are finished in place)
-    let mut exprs = std::mem::take(&mut inf.exprs);
-    for t in exprs.values_mut() {
-        *t = fin(t);
+    // a type may have grown after its expression was inferred: each is checked again (in
+    // bounded time) before it is written out in full
+    let mut exprs = HashMap::default();
+    exprs.reserve(inf.exprs.len());
+    for (e, (t, span)) in std::mem::take(&mut inf.exprs) {
+        if s.too_large(&t) {
+            return Err(vec![too_large(span)]);
+        }
+        exprs.insert(e, fin(&t));
     }
+    // (the big maps are finished in place)
     let mut binds = std::mem::take(&mut inf.binds);
     for t in binds.values_mut() {
         *t = fin(t);
@@ -231,6 +274,7 @@ pub fn infer<'a>(
             .map(|r| r.iter().map(|(n, t)| (n.clone(), fin(t))).collect())
             .collect(),
         mutable: inf.mutable,
+        unbound: inf.unbound,
     })
 }
 
@@ -252,12 +296,12 @@ fn annotation_of(
     let rec = |t: &TypeAnn| annotation_of(t, structs, enums, self_ty);
     match t {
         TypeAnn::Named(n, args) => match (&**n, args.as_slice()) {
-            ("Vec", [a]) => Some(Ty::Vec(Box::new(rec(a)?))),
-            ("Option", [a]) => Some(Ty::Option(Box::new(rec(a)?))),
+            ("Vec", [a]) => Some(Ty::Vec(Rc::new(rec(a)?))),
+            ("Option", [a]) => Some(Ty::Option(Rc::new(rec(a)?))),
             ("Box" | "Rc", [a]) => rec(a),
-            ("Result", [a, b]) => Some(Ty::Result(Box::new(rec(a)?), Box::new(rec(b)?))),
+            ("Result", [a, b]) => Some(Ty::Result(Rc::new(rec(a)?), Rc::new(rec(b)?))),
             ("HashMap" | "BTreeMap", [k, v]) if rec(k) == Some(Ty::Str) => {
-                Some(Ty::Map(Box::new(rec(v)?)))
+                Some(Ty::Map(Rc::new(rec(v)?)))
             }
             ("Self", []) => self_ty.map(|s| Ty::Named(s.clone())),
             (name, []) if structs.contains_key(name) || enums.contains_key(name) => {
@@ -265,15 +309,15 @@ fn annotation_of(
             }
             _ => None,
         },
-        TypeAnn::Array(inner, _) => Some(Ty::Vec(Box::new(rec(inner)?))),
+        TypeAnn::Array(inner, _) => Some(Ty::Vec(Rc::new(rec(inner)?))),
         TypeAnn::Ref(inner) => rec(inner),
         TypeAnn::Tuple(items) if items.is_empty() => Some(Ty::Unit),
         TypeAnn::Tuple(items) => Some(Ty::Tuple(
-            items.iter().map(rec).collect::<Option<Vec<_>>>()?,
+            items.iter().map(rec).collect::<Option<Vec<_>>>()?.into(),
         )),
         TypeAnn::Fn(params, ret) => Some(Ty::Fn(
-            params.iter().map(rec).collect::<Option<Vec<_>>>()?,
-            Box::new(match ret {
+            params.iter().map(rec).collect::<Option<Vec<_>>>()?.into(),
+            Rc::new(match ret {
                 Some(r) => rec(r)?,
                 None => Ty::Unit,
             }),
@@ -420,10 +464,8 @@ impl<'a> Infer<'a> {
     /// value contradicts is dropped (D24: such annotations are not checked).
     fn apply_hints(&mut self) {
         for (v, h) in std::mem::take(&mut self.hints) {
-            let saved = self.s.clone();
-            if self.s.unify(&v, &h).is_err() {
-                self.s = saved;
-            }
+            // an annotation the value contradicts leaves the types as they were
+            let _ = self.s.try_unify(&v, &h);
         }
     }
 
@@ -681,7 +723,7 @@ impl<'a> Infer<'a> {
             Some(t) => self.ann(Some(t), def.span)?,
             None => self.s.fresh(),
         };
-        Ok(Ty::Fn(params, Box::new(ret)))
+        Ok(Ty::Fn(params.into(), Rc::new(ret)))
     }
 
     fn function(&mut self, def: &FnDef, ty: &Ty) -> IResult<()> {
@@ -698,7 +740,7 @@ impl<'a> Infer<'a> {
                 self.mutable.insert(self.res.canonical(sb.id));
             }
         }
-        for (p, t) in def.params.iter().zip(&params) {
+        for (p, t) in def.params.iter().zip(params.iter()) {
             self.bind_pattern(&p.pat, t)?;
         }
         self.stack.push(FnCtx {
@@ -775,7 +817,7 @@ impl<'a> Infer<'a> {
             }
             PatKind::Tuple(items) => {
                 let tys: Vec<Ty> = items.iter().map(|_| self.s.fresh()).collect();
-                self.unify(t, &Ty::Tuple(tys.clone()), p.span)?;
+                self.unify(t, &Ty::Tuple(tys.clone().into()), p.span)?;
                 for (item, ty) in items.iter().zip(&tys) {
                     self.bind_pattern(item, ty)?;
                 }
@@ -787,16 +829,35 @@ impl<'a> Infer<'a> {
                 after,
             } => {
                 let elem = self.s.fresh();
-                self.unify(t, &Ty::Vec(Box::new(elem.clone())), p.span)?;
+                self.unify(t, &Ty::Vec(Rc::new(elem.clone())), p.span)?;
                 for item in before.iter().chain(after) {
                     self.bind_pattern(item, &elem)?;
                 }
                 if let Some(Some(b)) = rest {
-                    self.bind_name(b, &Ty::Vec(Box::new(elem)), p.span)?;
+                    self.bind_name(b, &Ty::Vec(Rc::new(elem)), p.span)?;
                 }
                 Ok(())
             }
             PatKind::Or(alts) => {
+                // Rust needs every alternative to bind the same names (E0408); a name only
+                // some alternatives bind is written as `_`, which is right when nothing uses
+                // it (checked by the `match` arm, refused anywhere else)
+                let names = |a: &Pattern| {
+                    let mut bs = Vec::new();
+                    a.bindings(&mut bs);
+                    bs.iter().map(|b| b.name.clone()).collect::<Vec<Rc<str>>>()
+                };
+                let all: Vec<Vec<Rc<str>>> = alts.iter().map(names).collect();
+                for a in alts {
+                    let mut bs = Vec::new();
+                    a.bindings(&mut bs);
+                    for b in bs {
+                        if !all.iter().all(|ns| ns.contains(&b.name)) {
+                            self.unbound.insert(b.id);
+                            self.partial_names.push((b.name.clone(), p.span));
+                        }
+                    }
+                }
                 for a in alts {
                     self.bind_pattern(a, t)?;
                 }
@@ -866,18 +927,18 @@ impl<'a> Infer<'a> {
         match (&*name, path.len()) {
             ("Some", 1) => {
                 let inner = self.s.fresh();
-                self.unify(t, &Ty::Option(Box::new(inner.clone())), p.span)?;
+                self.unify(t, &Ty::Option(Rc::new(inner.clone())), p.span)?;
                 return arg(self, 0, &inner);
             }
             ("None", 1) => {
                 let inner = self.s.fresh();
-                return self.unify(t, &Ty::Option(Box::new(inner)), p.span);
+                return self.unify(t, &Ty::Option(Rc::new(inner)), p.span);
             }
             ("Ok" | "Err", 1) => {
                 let (a, b) = (self.s.fresh(), self.s.fresh());
                 self.unify(
                     t,
-                    &Ty::Result(Box::new(a.clone()), Box::new(b.clone())),
+                    &Ty::Result(Rc::new(a.clone()), Rc::new(b.clone())),
                     p.span,
                 )?;
                 return arg(self, 0, if &*name == "Ok" { &a } else { &b });
@@ -997,7 +1058,7 @@ impl<'a> Infer<'a> {
                     return Ok(t);
                 }
                 match &*v.name {
-                    "None" => Ok(Ty::Option(Box::new(self.s.fresh()))),
+                    "None" => Ok(Ty::Option(Rc::new(self.s.fresh()))),
                     _ if self.structs.contains_key(&v.name) => {
                         // a tuple struct's constructor used as a value, or a unit struct
                         Err(unsupported(
@@ -1052,7 +1113,7 @@ impl<'a> Infer<'a> {
     }
 
     fn record(&mut self, e: &Expr, t: Ty) -> Ty {
-        self.exprs.insert(e as *const Expr, t.clone());
+        self.exprs.insert(e as *const Expr, (t.clone(), e.span));
         t
     }
 
@@ -1060,7 +1121,11 @@ impl<'a> Infer<'a> {
         if !crate::stack::ok() {
             return Err(crate::stack::too_deep(e.span));
         }
+        crate::budget::burn(1).map_err(|x| super::over_time(x, e.span))?;
         let t = self.expr_inner(e)?;
+        if self.s.too_large(&t) {
+            return Err(too_large(e.span));
+        }
         Ok(self.record(e, t))
     }
 
@@ -1190,7 +1255,7 @@ impl<'a> Infer<'a> {
                 if *op == LogicOp::Coalesce {
                     let ta = self.expr(a)?;
                     let tb = self.expr(b)?;
-                    self.unify(&ta, &Ty::Option(Box::new(tb.clone())), a.span)?;
+                    self.unify(&ta, &Ty::Option(Rc::new(tb.clone())), a.span)?;
                     tb
                 } else {
                     let ta = self.expr(a)?;
@@ -1205,7 +1270,7 @@ impl<'a> Infer<'a> {
                 let ta = self.expr(a)?;
                 let tf = self.expr(f)?;
                 let r = self.s.fresh();
-                self.unify(&tf, &Ty::Fn(vec![ta], Box::new(r.clone())), f.span)?;
+                self.unify(&tf, &Ty::Fn(vec![ta].into(), Rc::new(r.clone())), f.span)?;
                 r
             }
             ExprKind::If { cond, then, else_ } => {
@@ -1238,6 +1303,19 @@ impl<'a> Infer<'a> {
                 let mut unit = false;
                 for arm in arms {
                     self.bind_pattern(&arm.pat, &ts)?;
+                    for (name, span) in std::mem::take(&mut self.partial_names) {
+                        let mut used = false;
+                        let mut uses = |x: &Expr| {
+                            used |= matches!(&x.kind, ExprKind::Var(v) if v.name == name);
+                        };
+                        crate::ast::visit(&arm.body, &mut uses);
+                        if let Some(g) = &arm.guard {
+                            crate::ast::visit(g, &mut uses);
+                        }
+                        if used {
+                            return Err(partial_or(&name, span));
+                        }
+                    }
                     if let Some(g) = &arm.guard {
                         let tg = self.expr(g)?;
                         self.need_bool(&tg, g.span, "a guard")?;
@@ -1305,9 +1383,9 @@ impl<'a> Infer<'a> {
                         let ti = self.expr(&f.iter)?;
                         match self.known(&ti) {
                             Ty::Range | Ty::RangeInclusive => Ty::Int,
-                            Ty::Vec(t) => *t,
+                            Ty::Vec(t) => Rc::unwrap_or_clone(t),
                             Ty::Str => Ty::Str,
-                            Ty::Map(v) => Ty::Tuple(vec![Ty::Str, *v]),
+                            Ty::Map(v) => Ty::Tuple(vec![Ty::Str, Rc::unwrap_or_clone(v)].into()),
                             Ty::Var(_) => {
                                 return Err(unsupported(
                                     f.iter.span,
@@ -1334,7 +1412,7 @@ impl<'a> Infer<'a> {
                 let ti = self.expr(&c.iter)?;
                 let item = match self.resolve(&ti) {
                     Ty::Range | Ty::RangeInclusive => Ty::Int,
-                    Ty::Vec(t) => *t,
+                    Ty::Vec(t) => Rc::unwrap_or_clone(t),
                     _ => return Err(unsupported(c.iter.span, "a comprehension over this value")),
                 };
                 self.bind_pattern(&c.pat, &item)?;
@@ -1343,7 +1421,7 @@ impl<'a> Infer<'a> {
                     self.need_bool(&tc, cond.span, "a comprehension condition")?;
                 }
                 let te = self.expr(&c.expr)?;
-                Ty::Vec(Box::new(te))
+                Ty::Vec(Rc::new(te))
             }
             ExprKind::Break { value, label } => {
                 let target = match label {
@@ -1453,7 +1531,7 @@ impl<'a> Infer<'a> {
                     }
                     Ty::Map(v) => {
                         self.unify(&ti, &Ty::Str, idx.span)?;
-                        *v
+                        Rc::unwrap_or_clone(v)
                     }
                     Ty::Record(r) => match &idx.kind {
                         ExprKind::Str(k) => self.record_field(r, k, span)?,
@@ -1477,9 +1555,9 @@ impl<'a> Infer<'a> {
                     },
                     _ => {
                         let elem = self.s.fresh();
-                        self.unify(&to, &Ty::Vec(Box::new(elem.clone())), obj.span)?;
+                        self.unify(&to, &Ty::Vec(Rc::new(elem.clone())), obj.span)?;
                         if ranged {
-                            Ty::Vec(Box::new(elem))
+                            Ty::Vec(Rc::new(elem))
                         } else {
                             self.unify(&ti, &Ty::Int, idx.span)?;
                             elem
@@ -1503,20 +1581,20 @@ impl<'a> Infer<'a> {
                         )
                     })?;
                 }
-                Ty::Vec(Box::new(elem))
+                Ty::Vec(Rc::new(elem))
             }
             ExprKind::ArrayRepeat(v, n) => {
                 let tv = self.expr(v)?;
                 let tn = self.expr(n)?;
                 self.unify(&tn, &Ty::Int, n.span)?;
-                Ty::Vec(Box::new(tv))
+                Ty::Vec(Rc::new(tv))
             }
             ExprKind::Tuple(items) => {
                 let mut tys = Vec::new();
                 for i in items {
                     tys.push(self.expr(i)?);
                 }
-                Ty::Tuple(tys)
+                Ty::Tuple(tys.into())
             }
             ExprKind::Object(entries) => self.object(entries, span)?,
             ExprKind::Range {
@@ -1570,20 +1648,20 @@ impl<'a> Infer<'a> {
                     return Err(unsupported(span, "`?` outside a function"));
                 };
                 match (self.resolve(&tv), self.resolve(&ret)) {
-                    (Ty::Option(inner), Ty::Option(_)) => *inner,
+                    (Ty::Option(inner), Ty::Option(_)) => Rc::unwrap_or_clone(inner),
                     (Ty::Result(inner, err), Ty::Result(_, rerr)) => {
                         self.unify(&err, &rerr, span)?;
-                        *inner
+                        Rc::unwrap_or_clone(inner)
                     }
                     (Ty::Option(inner), Ty::Var(_)) => {
                         let fresh = self.s.fresh();
-                        self.unify(&ret, &Ty::Option(Box::new(fresh)), span)?;
-                        *inner
+                        self.unify(&ret, &Ty::Option(Rc::new(fresh)), span)?;
+                        Rc::unwrap_or_clone(inner)
                     }
                     (Ty::Result(inner, err), Ty::Var(_)) => {
                         let ok = self.s.fresh();
-                        self.unify(&ret, &Ty::Result(Box::new(ok), err), span)?;
-                        *inner
+                        self.unify(&ret, &Ty::Result(Rc::new(ok), err), span)?;
+                        Rc::unwrap_or_clone(inner)
                     }
                     _ => return Err(unsupported(span, "`?` where the value or the function is not an Option or Result of the same kind")),
                 }
@@ -1710,7 +1788,7 @@ impl<'a> Infer<'a> {
                 ))
             }
             Ty::Record(r) => self.record_field(r, field, span),
-            Ty::Map(v) => Ok(*v),
+            Ty::Map(v) => Ok(Rc::unwrap_or_clone(v)),
             Ty::Var(_) => Err(unsupported(
                 span,
                 "a field of a value whose type is not known yet (annotate the parameter)",
@@ -1739,7 +1817,7 @@ impl<'a> Infer<'a> {
             for (_, t) in &tys {
                 self.unify(&first, t, span)?;
             }
-            return Ok(Ty::Map(Box::new(first)));
+            return Ok(Ty::Map(Rc::new(first)));
         }
         let mut fields = tys;
         fields.sort_by(|a, b| a.0.cmp(&b.0));
@@ -1847,7 +1925,7 @@ impl<'a> Infer<'a> {
             if let Some((_, kind, _)) = info.variants.iter().find(|(n, _, _)| n == last) {
                 return Ok(match kind {
                     VariantKind::Unit => Ty::Named(owner),
-                    VariantKind::Tuple(ts) => Ty::Fn(ts.clone(), Box::new(Ty::Named(owner))),
+                    VariantKind::Tuple(ts) => Ty::Fn(ts.clone().into(), Rc::new(Ty::Named(owner))),
                     VariantKind::Struct(_) => {
                         return Err(unsupported(
                             span,
@@ -2031,7 +2109,7 @@ impl<'a> Infer<'a> {
                         span,
                     ));
                 }
-                for ((a, p), at) in args.iter().zip(&params).zip(ats) {
+                for ((a, p), at) in args.iter().zip(params.iter()).zip(ats) {
                     self.arg(p, at, a.span)?;
                 }
                 if let ExprKind::Var(v) = &callee.kind {
@@ -2040,14 +2118,10 @@ impl<'a> Infer<'a> {
                         self.infer_pending(slot)?;
                     }
                 }
-                Ok(*r)
+                Ok(Rc::unwrap_or_clone(r))
             }
             Ty::Var(_) => {
-                self.unify(
-                    ft,
-                    &Ty::Fn(ats.to_vec(), Box::new(ret.clone())),
-                    callee.span,
-                )?;
+                self.unify(ft, &Ty::Fn(ats.into(), Rc::new(ret.clone())), callee.span)?;
                 Ok(ret)
             }
             other => Err(unsupported(
@@ -2101,15 +2175,15 @@ impl<'a> Infer<'a> {
             }
             "Some" => {
                 want(1)?;
-                Ty::Option(Box::new(ats[0].clone()))
+                Ty::Option(Rc::new(ats[0].clone()))
             }
             "Ok" => {
                 want(1)?;
-                Ty::Result(Box::new(ats[0].clone()), Box::new(self.s.fresh()))
+                Ty::Result(Rc::new(ats[0].clone()), Rc::new(self.s.fresh()))
             }
             "Err" => {
                 want(1)?;
-                Ty::Result(Box::new(self.s.fresh()), Box::new(ats[0].clone()))
+                Ty::Result(Rc::new(self.s.fresh()), Rc::new(ats[0].clone()))
             }
             "len" => {
                 want(1)?;
@@ -2180,7 +2254,7 @@ impl<'a> Infer<'a> {
                 for (a, t) in args.iter().zip(&ats) {
                     self.unify(t, &Ty::Int, a.span)?;
                 }
-                Ty::Vec(Box::new(Ty::Int))
+                Ty::Vec(Rc::new(Ty::Int))
             }
             "assert" => {
                 if n == 0 || n > 2 {
@@ -2226,7 +2300,7 @@ impl<'a> Infer<'a> {
             }
             "sum" | "product" if n == 1 => {
                 let elem = self.s.fresh();
-                self.unify(&ats[0], &Ty::Vec(Box::new(elem.clone())), span)?;
+                self.unify(&ats[0], &Ty::Vec(Rc::new(elem.clone())), span)?;
                 elem
             }
             _ => {
@@ -2266,11 +2340,11 @@ impl<'a> Infer<'a> {
                         span,
                     ));
                 }
-                for (a, p) in args.iter().zip(&params) {
+                for (a, p) in args.iter().zip(params.iter()) {
                     let t = self.expr(a)?;
                     self.unify(p, &t, a.span)?;
                 }
-                return Ok(*ret);
+                return Ok(Rc::unwrap_or_clone(ret));
             }
         }
         let (ats, lambdas) = self.arg_types(args)?;
@@ -2328,11 +2402,11 @@ impl<'a> Infer<'a> {
                 M::Split => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Str, args[0].span)?;
-                    Ty::Vec(Box::new(Ty::Str))
+                    Ty::Vec(Rc::new(Ty::Str))
                 }
                 M::Chars | M::Lines | M::SplitWhitespace => {
                     want(0)?;
-                    Ty::Vec(Box::new(Ty::Str))
+                    Ty::Vec(Rc::new(Ty::Str))
                 }
                 M::Parse => {
                     want(0)?;
@@ -2355,7 +2429,7 @@ impl<'a> Infer<'a> {
                 }
                 M::Bytes => {
                     want(0)?;
-                    Ty::Vec(Box::new(Ty::Int))
+                    Ty::Vec(Rc::new(Ty::Int))
                 }
                 M::ToFloat | M::ParseFloat => {
                     want(0)?;
@@ -2392,7 +2466,7 @@ impl<'a> Infer<'a> {
             Ty::Map(v) => match id {
                 M::Keys => {
                     want(0)?;
-                    Ty::Vec(Box::new(Ty::Str))
+                    Ty::Vec(Rc::new(Ty::Str))
                 }
                 M::Values => {
                     want(0)?;
@@ -2400,7 +2474,7 @@ impl<'a> Infer<'a> {
                 }
                 M::Items => {
                     want(0)?;
-                    Ty::Vec(Box::new(Ty::Tuple(vec![Ty::Str, (**v).clone()])))
+                    Ty::Vec(Rc::new(Ty::Tuple(vec![Ty::Str, (**v).clone()].into())))
                 }
                 M::Len => {
                     want(0)?;
@@ -2512,7 +2586,11 @@ impl<'a> Infer<'a> {
                 }
                 M::UnwrapOrElse => {
                     want(1)?;
-                    self.unify(&ats[0], &Ty::Fn(Vec::new(), inner.clone()), args[0].span)?;
+                    self.unify(
+                        &ats[0],
+                        &Ty::Fn(Vec::new().into(), inner.clone()),
+                        args[0].span,
+                    )?;
                     (**inner).clone()
                 }
                 M::Map => {
@@ -2520,10 +2598,10 @@ impl<'a> Infer<'a> {
                     let r = self.s.fresh();
                     self.unify(
                         &ats[0],
-                        &Ty::Fn(vec![(**inner).clone()], Box::new(r.clone())),
+                        &Ty::Fn(vec![(**inner).clone()].into(), Rc::new(r.clone())),
                         args[0].span,
                     )?;
-                    Ty::Option(Box::new(r))
+                    Ty::Option(Rc::new(r))
                 }
                 M::AndThen => {
                     want(1)?;
@@ -2531,16 +2609,16 @@ impl<'a> Infer<'a> {
                     self.unify(
                         &ats[0],
                         &Ty::Fn(
-                            vec![(**inner).clone()],
-                            Box::new(Ty::Option(Box::new(r.clone()))),
+                            vec![(**inner).clone()].into(),
+                            Rc::new(Ty::Option(Rc::new(r.clone()))),
                         ),
                         args[0].span,
                     )?;
-                    Ty::Option(Box::new(r))
+                    Ty::Option(Rc::new(r))
                 }
                 M::OkOr => {
                     want(1)?;
-                    Ty::Result(inner.clone(), Box::new(ats[0].clone()))
+                    Ty::Result(inner.clone(), Rc::new(ats[0].clone()))
                 }
                 _ => return Err(bad()),
             },
@@ -2560,7 +2638,7 @@ impl<'a> Infer<'a> {
                     want(1)?;
                     self.unify(
                         &ats[0],
-                        &Ty::Fn(vec![(**err).clone()], ok.clone()),
+                        &Ty::Fn(vec![(**err).clone()].into(), ok.clone()),
                         args[0].span,
                     )?;
                     (**ok).clone()
@@ -2571,12 +2649,12 @@ impl<'a> Infer<'a> {
                     self.unify(
                         &ats[0],
                         &Ty::Fn(
-                            vec![(**ok).clone()],
-                            Box::new(Ty::Result(Box::new(r.clone()), err.clone())),
+                            vec![(**ok).clone()].into(),
+                            Rc::new(Ty::Result(Rc::new(r.clone()), err.clone())),
                         ),
                         args[0].span,
                     )?;
-                    Ty::Result(Box::new(r), err.clone())
+                    Ty::Result(Rc::new(r), err.clone())
                 }
                 M::Ok => {
                     want(0)?;
@@ -2587,20 +2665,20 @@ impl<'a> Infer<'a> {
                     let r = self.s.fresh();
                     self.unify(
                         &ats[0],
-                        &Ty::Fn(vec![(**ok).clone()], Box::new(r.clone())),
+                        &Ty::Fn(vec![(**ok).clone()].into(), Rc::new(r.clone())),
                         args[0].span,
                     )?;
-                    Ty::Result(Box::new(r), err.clone())
+                    Ty::Result(Rc::new(r), err.clone())
                 }
                 M::MapErr => {
                     want(1)?;
                     let r = self.s.fresh();
                     self.unify(
                         &ats[0],
-                        &Ty::Fn(vec![(**err).clone()], Box::new(r.clone())),
+                        &Ty::Fn(vec![(**err).clone()].into(), Rc::new(r.clone())),
                         args[0].span,
                     )?;
-                    Ty::Result(ok.clone(), Box::new(r))
+                    Ty::Result(ok.clone(), Rc::new(r))
                 }
                 _ => return Err(bad()),
             },
@@ -2636,7 +2714,7 @@ impl<'a> Infer<'a> {
             )
         };
         let want = |k: usize| if n == k { Ok(()) } else { Err(bad()) };
-        let vec_of = |t: Ty| Ty::Vec(Box::new(t));
+        let vec_of = |t: Ty| Ty::Vec(Rc::new(t));
         let id = MethodId::lookup(name).unwrap_or(M::Unknown);
         Ok(match id {
             M::Len | M::Count if n == 0 => Ty::Int,
@@ -2656,7 +2734,7 @@ impl<'a> Infer<'a> {
             M::Get | M::Nth => {
                 want(1)?;
                 self.unify(&ats[0], &Ty::Int, args[0].span)?;
-                Ty::Option(Box::new(elem))
+                Ty::Option(Rc::new(elem))
             }
             M::Contains => {
                 want(1)?;
@@ -2693,7 +2771,7 @@ impl<'a> Infer<'a> {
                 let r = self.s.fresh();
                 self.unify(
                     &ats[0],
-                    &Ty::Fn(vec![elem], Box::new(r.clone())),
+                    &Ty::Fn(vec![elem].into(), Rc::new(r.clone())),
                     args[0].span,
                 )?;
                 vec_of(r)
@@ -2702,7 +2780,7 @@ impl<'a> Infer<'a> {
                 want(1)?;
                 self.unify(
                     &ats[0],
-                    &Ty::Fn(vec![elem.clone()], Box::new(Ty::Bool)),
+                    &Ty::Fn(vec![elem.clone()].into(), Rc::new(Ty::Bool)),
                     args[0].span,
                 )?;
                 vec_of(elem)
@@ -2711,7 +2789,7 @@ impl<'a> Infer<'a> {
                 want(1)?;
                 self.unify(
                     &ats[0],
-                    &Ty::Fn(vec![elem], Box::new(Ty::Bool)),
+                    &Ty::Fn(vec![elem].into(), Rc::new(Ty::Bool)),
                     args[0].span,
                 )?;
                 Ty::Bool
@@ -2722,7 +2800,11 @@ impl<'a> Infer<'a> {
             M::Each => {
                 want(1)?;
                 let r = self.s.fresh();
-                self.unify(&ats[0], &Ty::Fn(vec![elem], Box::new(r)), args[0].span)?;
+                self.unify(
+                    &ats[0],
+                    &Ty::Fn(vec![elem].into(), Rc::new(r)),
+                    args[0].span,
+                )?;
                 Ty::Unit
             }
             M::Reduce => {
@@ -2736,7 +2818,7 @@ impl<'a> Infer<'a> {
                 let acc = ats[ii].clone();
                 self.unify(
                     &ats[fi],
-                    &Ty::Fn(vec![acc.clone(), elem], Box::new(acc.clone())),
+                    &Ty::Fn(vec![acc.clone(), elem].into(), Rc::new(acc.clone())),
                     args[fi].span,
                 )?;
                 acc
@@ -2771,13 +2853,13 @@ impl<'a> Infer<'a> {
             }
             M::Enumerate => {
                 want(0)?;
-                vec_of(Ty::Tuple(vec![Ty::Int, elem]))
+                vec_of(Ty::Tuple(vec![Ty::Int, elem].into()))
             }
             M::Zip => {
                 want(1)?;
                 let other = self.s.fresh();
                 self.unify(&ats[0], &vec_of(other.clone()), args[0].span)?;
-                vec_of(Ty::Tuple(vec![elem, other]))
+                vec_of(Ty::Tuple(vec![elem, other].into()))
             }
             M::Take | M::Skip => {
                 want(1)?;
@@ -2801,14 +2883,14 @@ impl<'a> Infer<'a> {
             M::Position if n == 1 && matches!(self.s.shallow(&ats[0]), Ty::Fn(..)) => {
                 self.unify(
                     &ats[0],
-                    &Ty::Fn(vec![elem], Box::new(Ty::Bool)),
+                    &Ty::Fn(vec![elem].into(), Rc::new(Ty::Bool)),
                     args[0].span,
                 )?;
-                Ty::Option(Box::new(Ty::Int))
+                Ty::Option(Rc::new(Ty::Int))
             }
             M::IndexOf | M::Position if n == 1 => {
                 self.unify(&elem, &ats[0], args[0].span)?;
-                Ty::Option(Box::new(Ty::Int))
+                Ty::Option(Rc::new(Ty::Int))
             }
             M::Union | M::Intersection | M::Difference => {
                 want(1)?;
@@ -2919,123 +3001,4 @@ fn calls_self(e: &Expr, name: &str) -> bool {
         }
     });
     found
-}
-
-/// Visits the expressions of `e`, not entering nested functions.
-pub fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
-    f(e);
-    let mut go = |x: &Expr| visit(x, f);
-    match &e.kind {
-        ExprKind::FStr(parts) => {
-            for p in parts {
-                if let FStrPart::Hole { expr, .. } = p {
-                    go(expr)
-                }
-            }
-        }
-        ExprKind::Let(l) => {
-            go(&l.value);
-            if let Some(b) = &l.body {
-                go(b)
-            }
-            if let Some(b) = &l.else_block {
-                go(b)
-            }
-        }
-        ExprKind::Assign { target, value, .. } => {
-            go(target);
-            go(value)
-        }
-        ExprKind::Unary(_, a)
-        | ExprKind::Throw(a)
-        | ExprKind::Question(a)
-        | ExprKind::Cast(a, _)
-        | ExprKind::TupleField(a, _) => go(a),
-        ExprKind::Field { object, .. } => go(object),
-        ExprKind::Binary(_, a, b)
-        | ExprKind::Logic(_, a, b)
-        | ExprKind::Pipe(a, b)
-        | ExprKind::Index(a, b)
-        | ExprKind::ArrayRepeat(a, b) => {
-            go(a);
-            go(b)
-        }
-        ExprKind::If { cond, then, else_ } => {
-            go(cond);
-            go(then);
-            if let Some(e) = else_ {
-                go(e)
-            }
-        }
-        ExprKind::Ternary(a, b, c) => {
-            go(a);
-            go(b);
-            go(c)
-        }
-        ExprKind::Match { scrutinee, arms } => {
-            go(scrutinee);
-            for a in arms {
-                if let Some(g) = &a.guard {
-                    go(g)
-                }
-                go(&a.body)
-            }
-        }
-        ExprKind::While { cond, body, .. } => {
-            go(cond);
-            go(body)
-        }
-        ExprKind::Loop { body, .. } => go(body),
-        ExprKind::For(f) => {
-            go(&f.iter);
-            go(&f.body)
-        }
-        ExprKind::Comprehension(c) => {
-            go(&c.iter);
-            go(&c.expr);
-            if let Some(x) = &c.cond {
-                go(x)
-            }
-        }
-        ExprKind::Break { value, .. } | ExprKind::Return(value) => {
-            if let Some(v) = value {
-                go(v)
-            }
-        }
-        ExprKind::Block(b) => b.exprs.iter().for_each(go),
-        ExprKind::Call { callee, args } => {
-            go(callee);
-            args.iter().for_each(go)
-        }
-        ExprKind::MethodCall { receiver, args, .. } => {
-            go(receiver);
-            args.iter().for_each(go)
-        }
-        ExprKind::Array(items) | ExprKind::Tuple(items) => items.iter().for_each(go),
-        ExprKind::Object(entries) => entries.iter().for_each(|(_, v)| go(v)),
-        ExprKind::StructLit { fields, base, .. } => {
-            fields.iter().for_each(|(_, v)| go(v));
-            if let Some(b) = base {
-                go(b)
-            }
-        }
-        ExprKind::Range { start, end, .. } => {
-            if let Some(s) = start {
-                go(s)
-            }
-            if let Some(x) = end {
-                go(x)
-            }
-        }
-        ExprKind::Try(t) => {
-            go(&t.body);
-            if let Some((_, h)) = &t.catch {
-                go(h)
-            }
-            if let Some(f) = &t.finally {
-                go(f)
-            }
-        }
-        _ => {}
-    }
 }

@@ -11,6 +11,8 @@
 mod emit;
 mod infer;
 pub mod runtime;
+#[doc(hidden)]
+pub mod scaling;
 pub mod types;
 
 use crate::diagnostic::{Diagnostic, Span};
@@ -20,7 +22,7 @@ use crate::resolver::{resolve, Globals};
 /// Transpiles a Ruchy program to a Rust program, or explains why it cannot. The Rust prints
 /// what the interpreter prints when it runs the program as a script.
 pub fn compile(source: &str) -> Result<String, Vec<Diagnostic>> {
-    translate(source, &[])
+    translate(source, &[], TIME_LIMIT_MS)
 }
 
 /// Transpiles notebook cells (run in order in one session) to one Rust program that prints
@@ -34,7 +36,7 @@ pub fn compile_notebook(cells: &[&str]) -> Result<String, Vec<Diagnostic>> {
         ends.push(source.len() as u32);
         source.push_str(NOTEBOOK_SEPARATOR);
     }
-    translate(&source, &ends)
+    translate(&source, &ends, TIME_LIMIT_MS)
 }
 
 /// A diagnostic about one cell of a notebook given to [`compile_cells`].
@@ -88,14 +90,26 @@ fn notebook_cell_of(cells: &[&str], offset: u32) -> (usize, u32) {
     (0, 0)
 }
 
+/// How long one `compile` or `compile-cells` may take, in milliseconds: past it, it ends with
+/// a `limit` diagnostic. The passes are linear in the program (types are bounded by
+/// [`types::MAX_TYPE_PARTS`]), so only programs of many megabytes come near it.
+pub const TIME_LIMIT_MS: u64 = 10_000;
+
+/// The `limit` diagnostic for a compile that went past its time limit, at the expression it
+/// was working on.
+fn over_time(x: crate::budget::Exceeded, span: Span) -> Diagnostic {
+    Diagnostic::new(crate::diagnostic::DiagnosticKind::Limit, x.0, span)
+}
+
 /// What joins notebook cells into one program: a newline and a `;`, so that no cell's first
 /// line continues the previous cell's last expression (D17).
 pub const NOTEBOOK_SEPARATOR: &str = "\n;\n";
 
 /// `cell_ends`: byte offsets where notebook cells end (empty for a script); the last
 /// top-level expression before each is displayed.
-fn translate(source: &str, cell_ends: &[u32]) -> Result<String, Vec<Diagnostic>> {
+fn translate(source: &str, cell_ends: &[u32], time_ms: u64) -> Result<String, Vec<Diagnostic>> {
     let _stack = crate::stack::enter();
+    let _meter = crate::budget::Task::start("compile", time_ms);
     let program = parse(source).map_err(|d| vec![d])?;
     let mut globals = Globals::default();
     let res = resolve(&program, &mut globals).map_err(|d| vec![d])?;
@@ -138,6 +152,86 @@ mod tests {
         assert_eq!(errs.len(), 1);
         assert!(errs[0].message.contains("string"), "{}", errs[0].message);
         assert_eq!(errs[0].span.start, 12);
+    }
+
+    /// Deep and long programs of many shapes: each ends with Rust or a diagnostic, and the Rust
+    /// is at most a constant times longer than the program (types are bounded, and nested
+    /// code stops indenting at 64 spaces). Their times, at sizes that double, are measured by
+    /// `cargo run --release -p ruchy-engine --example compile_scaling`.
+    #[test]
+    fn deep_and_long_programs_end_with_linear_rust_or_a_diagnostic() {
+        for (name, src) in crate::transpiler::scaling::shapes(3000) {
+            match compile(&src) {
+                Ok(rust) => assert!(
+                    rust.len() <= 40 * src.len() + 64 * 1024,
+                    "{name}: {} bytes of Rust from {} bytes",
+                    rust.len(),
+                    src.len()
+                ),
+                Err(ds) => assert!(
+                    matches!(
+                        ds[0].kind,
+                        crate::DiagnosticKind::Limit | crate::DiagnosticKind::Type
+                    ),
+                    "{name}: {:?}",
+                    ds[0]
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn nested_closures_are_refused_past_the_type_bound() {
+        let src = format!("{}1", "|| ".repeat(40));
+        let errs = compile(&src).unwrap_err();
+        assert!(
+            errs[0]
+                .message
+                .contains("more than 128 parts or nests more than 16 deep"),
+            "{}",
+            errs[0].message
+        );
+        assert!(compile(&format!("let f = {}1\nprintln(f()()()())", "|| ".repeat(4))).is_ok());
+    }
+
+    #[test]
+    fn compile_ends_at_its_time_limit_with_a_limit_diagnostic() {
+        let src = "let x = 1\n".repeat(5000);
+        let errs = translate(&src, &[], 0).unwrap_err();
+        assert_eq!(errs[0].kind, crate::DiagnosticKind::Limit);
+        assert_eq!(
+            errs[0].message,
+            "Time limit exceeded: compile ran longer than 0 ms"
+        );
+        // the meter is as it was afterwards: no limit outside a cell
+        assert!(crate::budget::check().is_ok());
+        assert!(compile(&src).is_ok());
+    }
+
+    #[test]
+    fn an_or_pattern_binding_different_names_binds_nothing_or_is_refused() {
+        // nothing uses `x`: Rust that binds nothing
+        let rust =
+            compile("let opt = Some(1)\nmatch opt { Some(x) | None => println(\"handled\") }")
+                .unwrap();
+        assert!(rust.contains("Some(_) | None =>"), "{rust}");
+        // the arm uses `x`: a diagnostic at the pattern
+        let src = "let opt = Some(1)\nmatch opt { Some(x) | None => println(x) }";
+        let errs = compile(src).unwrap_err();
+        assert!(
+            errs[0]
+                .message
+                .contains("`x` is bound by only some of them"),
+            "{}",
+            errs[0].message
+        );
+        assert_eq!(
+            &src[errs[0].span.start as usize..errs[0].span.end as usize],
+            "Some(x) | None"
+        );
+        // `if let` is a `match` arm too
+        assert!(compile("let opt = Some(1)\nif let Some(x) | None = opt { println(x) }").is_err());
+        assert!(compile("match (1, 2) { (1, y) | (y, 1) => println(y), _ => println(0) }").is_ok());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! `Rc<dyn Fn(..) -> R>`), found by unification. Annotations pin types; literals and
 //! operators constrain them; a type still open at the end defaults to `i64`.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
@@ -51,17 +52,17 @@ pub enum Ty {
     Bool,
     Str,
     Unit,
-    Vec(Box<Ty>),
-    Tuple(Vec<Ty>),
-    Option(Box<Ty>),
-    Result(Box<Ty>, Box<Ty>),
+    Vec(Rc<Ty>),
+    Tuple(Rc<[Ty]>),
+    Option(Rc<Ty>),
+    Result(Rc<Ty>, Rc<Ty>),
     /// An object whose values share one type.
-    Map(Box<Ty>),
+    Map(Rc<Ty>),
     /// An object literal of mixed value types: a generated struct (its number).
     Record(u32),
     /// A user struct or enum.
     Named(Rc<str>),
-    Fn(Vec<Ty>, Box<Ty>),
+    Fn(Rc<[Ty]>, Rc<Ty>),
     /// `a..b` as a value.
     Range,
     /// `a..=b` as a value.
@@ -139,41 +140,129 @@ impl fmt::Display for Ty {
     }
 }
 
-/// A union-find substitution over type variables.
-#[derive(Clone, Default)]
+/// How large a type may be: at most [`MAX_TYPE_PARTS`] parts (each `Vec<..>`, tuple element,
+/// parameter...) and at most [`MAX_TYPE_DEPTH`] levels of nesting. Every step of inference
+/// and emission looks at types, so this bound keeps `compile` linear in its input: without
+/// it, 200 nested closures (`|| || ... 1`, 400 bytes) have a type 200 levels deep at each of
+/// their 200 levels, and the Rust spelling of those types alone is quadratic.
+pub const MAX_TYPE_PARTS: usize = 128;
+/// See [`MAX_TYPE_PARTS`].
+pub const MAX_TYPE_DEPTH: usize = 16;
+
+/// A union-find substitution over type variables, with path compression (so following a
+/// variable is amortised constant time) and a trail for trial unifications that are undone
+/// when they fail (see [`Subst::try_unify`]).
+#[derive(Default)]
 pub struct Subst {
-    bindings: Vec<Option<Ty>>,
+    bindings: RefCell<Vec<Option<Ty>>>,
+    /// While a trial unification runs: each binding written, with what it held before.
+    trail: RefCell<Option<Trail>>,
 }
+
+/// Bindings written during a trial unification, with what each held before.
+type Trail = Vec<(u32, Option<Ty>)>;
 
 impl Subst {
     pub fn fresh(&mut self) -> Ty {
-        self.bindings.push(None);
-        Ty::Var(self.bindings.len() as u32 - 1)
+        let b = self.bindings.get_mut();
+        b.push(None);
+        Ty::Var(b.len() as u32 - 1)
     }
 
-    /// Follows variable bindings at the top level.
+    fn binding(&self, v: u32) -> Option<Ty> {
+        self.bindings.borrow().get(v as usize).cloned().flatten()
+    }
+
+    fn set(&self, v: u32, t: Ty) {
+        let old = self
+            .bindings
+            .borrow_mut()
+            .get_mut(v as usize)
+            .map(|b| b.replace(t));
+        if let (Some(trail), Some(old)) = (self.trail.borrow_mut().as_mut(), old) {
+            trail.push((v, old));
+        }
+    }
+
+    /// Follows variable bindings at the top level (a clone of the top node only: the parts
+    /// of a type are shared). The variables passed on the way are pointed at the last one.
     pub fn shallow(&self, t: &Ty) -> Ty {
-        let mut t = t.clone();
-        while let Ty::Var(v) = t {
-            match self.bindings.get(v as usize).and_then(|b| b.clone()) {
-                Some(next) => t = next,
-                None => return Ty::Var(v),
+        let Ty::Var(first) = *t else {
+            return t.clone();
+        };
+        let mut last = first;
+        let mut hops = 0;
+        let end = loop {
+            match self.binding(last) {
+                Some(Ty::Var(w)) => {
+                    last = w;
+                    hops += 1;
+                }
+                Some(other) => break other,
+                None => break Ty::Var(last),
+            }
+        };
+        if hops > 1 {
+            let mut v = first;
+            while v != last {
+                let Some(Ty::Var(next)) = self.binding(v) else {
+                    break;
+                };
+                self.set(v, Ty::Var(last));
+                v = next;
             }
         }
-        t
+        end
+    }
+
+    /// [`Subst::unify`] that leaves the substitution as it was when it fails.
+    pub fn try_unify(&mut self, a: &Ty, b: &Ty) -> Result<(), String> {
+        *self.trail.get_mut() = Some(Vec::new());
+        let r = self.unify(a, b);
+        let trail = self.trail.get_mut().take().unwrap_or_default();
+        if r.is_err() {
+            let bindings = self.bindings.get_mut();
+            for (v, old) in trail.into_iter().rev() {
+                if let Some(b) = bindings.get_mut(v as usize) {
+                    *b = old;
+                }
+            }
+        }
+        r
+    }
+
+    /// Whether `t` (resolved) is larger than [`MAX_TYPE_PARTS`] or deeper than
+    /// [`MAX_TYPE_DEPTH`]; looks at no more than that many parts.
+    pub fn too_large(&self, t: &Ty) -> bool {
+        fn walk(s: &Subst, t: &Ty, depth: usize, left: &mut usize) -> bool {
+            if depth > MAX_TYPE_DEPTH || *left == 0 {
+                return true;
+            }
+            *left -= 1;
+            match s.shallow(t) {
+                Ty::Vec(e) | Ty::Option(e) | Ty::Map(e) => walk(s, &e, depth + 1, left),
+                Ty::Result(a, b) => walk(s, &a, depth + 1, left) || walk(s, &b, depth + 1, left),
+                Ty::Tuple(items) => items.iter().any(|i| walk(s, i, depth + 1, left)),
+                Ty::Fn(ps, r) => {
+                    ps.iter().any(|p| walk(s, p, depth + 1, left)) || walk(s, &r, depth + 1, left)
+                }
+                _ => false,
+            }
+        }
+        walk(self, t, 1, &mut { MAX_TYPE_PARTS })
     }
 
     /// The type with every bound variable replaced; free variables stay.
     pub fn resolve(&self, t: &Ty) -> Ty {
         match self.shallow(t) {
-            Ty::Vec(e) => Ty::Vec(Box::new(self.resolve(&e))),
-            Ty::Option(e) => Ty::Option(Box::new(self.resolve(&e))),
-            Ty::Map(e) => Ty::Map(Box::new(self.resolve(&e))),
-            Ty::Result(t, e) => Ty::Result(Box::new(self.resolve(&t)), Box::new(self.resolve(&e))),
+            Ty::Vec(e) => Ty::Vec(Rc::new(self.resolve(&e))),
+            Ty::Option(e) => Ty::Option(Rc::new(self.resolve(&e))),
+            Ty::Map(e) => Ty::Map(Rc::new(self.resolve(&e))),
+            Ty::Result(t, e) => Ty::Result(Rc::new(self.resolve(&t)), Rc::new(self.resolve(&e))),
             Ty::Tuple(items) => Ty::Tuple(items.iter().map(|i| self.resolve(i)).collect()),
             Ty::Fn(ps, r) => Ty::Fn(
                 ps.iter().map(|p| self.resolve(p)).collect(),
-                Box::new(self.resolve(&r)),
+                Rc::new(self.resolve(&r)),
             ),
             other => other,
         }
@@ -181,16 +270,16 @@ impl Subst {
 
     /// The final type: free variables default to `i64`.
     pub fn finish(&self, t: &Ty) -> Ty {
-        match self.resolve(t) {
+        match self.shallow(t) {
             Ty::Var(_) => Ty::Int,
-            Ty::Vec(e) => Ty::Vec(Box::new(self.finish(&e))),
-            Ty::Option(e) => Ty::Option(Box::new(self.finish(&e))),
-            Ty::Map(e) => Ty::Map(Box::new(self.finish(&e))),
-            Ty::Result(t, e) => Ty::Result(Box::new(self.finish(&t)), Box::new(self.finish(&e))),
+            Ty::Vec(e) => Ty::Vec(Rc::new(self.finish(&e))),
+            Ty::Option(e) => Ty::Option(Rc::new(self.finish(&e))),
+            Ty::Map(e) => Ty::Map(Rc::new(self.finish(&e))),
+            Ty::Result(t, e) => Ty::Result(Rc::new(self.finish(&t)), Rc::new(self.finish(&e))),
             Ty::Tuple(items) => Ty::Tuple(items.iter().map(|i| self.finish(i)).collect()),
             Ty::Fn(ps, r) => Ty::Fn(
                 ps.iter().map(|p| self.finish(p)).collect(),
-                Box::new(self.finish(&r)),
+                Rc::new(self.finish(&r)),
             ),
             other => other,
         }
@@ -216,7 +305,7 @@ impl Subst {
                 if self.occurs(*x, other) {
                     return Err("a value would contain itself".into());
                 }
-                self.bindings[*x as usize] = Some(other.clone());
+                self.set(*x, other.clone());
                 Ok(())
             }
             (Ty::Vec(x), Ty::Vec(y))
@@ -227,13 +316,13 @@ impl Subst {
                 self.unify(e1, e2)
             }
             (Ty::Tuple(xs), Ty::Tuple(ys)) if xs.len() == ys.len() => {
-                for (x, y) in xs.iter().zip(ys) {
+                for (x, y) in xs.iter().zip(ys.iter()) {
                     self.unify(x, y)?;
                 }
                 Ok(())
             }
             (Ty::Fn(p1, r1), Ty::Fn(p2, r2)) if p1.len() == p2.len() => {
-                for (x, y) in p1.iter().zip(p2) {
+                for (x, y) in p1.iter().zip(p2.iter()) {
                     self.unify(x, y)?;
                 }
                 self.unify(r1, r2)
@@ -276,12 +365,12 @@ mod tests {
     fn unification_binds_and_rejects() {
         let mut s = Subst::default();
         let a = s.fresh();
-        let v = Ty::Vec(Box::new(a.clone()));
-        s.unify(&v, &Ty::Vec(Box::new(Ty::Int))).unwrap();
+        let v = Ty::Vec(Rc::new(a.clone()));
+        s.unify(&v, &Ty::Vec(Rc::new(Ty::Int))).unwrap();
         assert_eq!(s.resolve(&a), Ty::Int);
         assert!(s.unify(&a, &Ty::Str).is_err());
         let b = s.fresh();
         assert_eq!(s.finish(&b), Ty::Int);
-        assert_eq!(Ty::Tuple(vec![Ty::Int]).to_string(), "(i64,)");
+        assert_eq!(Ty::Tuple(vec![Ty::Int].into()).to_string(), "(i64,)");
     }
 }
