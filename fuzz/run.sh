@@ -20,6 +20,8 @@ esac
 start=$(date -u +%Y%m%dT%H%M%S)
 t0=$(date +%s)
 status=0
+# -timeout=30: libFuzzer's timeout counts wall time, and a fuzzer at nice 19 gets almost no CPU
+# while a build runs (an input of 2.4 s took over 10 s); cell_time checks CPU time per cell itself.
 # Its own session, whose autogroup gets nice 19 too: with the kernel's autogroups, nice alone
 # ranks a process only within its session, and a fuzzer would take a full share from a build.
 /usr/bin/time -f %U -o "$here/runs/$target/$start.cpu" setsid -w sh -c \
@@ -27,7 +29,7 @@ status=0
     -dict="$here/ruchy.dict" \
     -artifact_prefix="$here/artifacts/$target/" \
     -jobs=1 -workers=1 \
-    -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+    -max_len=4096 -timeout=30 -rss_limit_mb=2048 \
     -max_total_time="$secs" -print_final_stats=1 $extra || status=$?
 wall=$(( $(date +%s) - t0 ))
 mv fuzz-0.log "$start.log"
