@@ -3,6 +3,7 @@
 #   fuzz/run.sh parse|execute_cell|cell_time|compile [SECONDS]
 # The targets that run cells get -len_control=0, so inputs reach their full length at once.
 # Build first: cargo +nightly fuzz build -s none   (from the workspace root)
+# Edit this file only by replacing it (a running sh reads its script as it goes).
 # Each run's log is kept as fuzz/runs/<target>/<start time>.log and summarised in
 # fuzz/ledger.txt (committed: the ledger is the record of hours fuzzed); crashes, timeouts and OOMs are written to fuzz/artifacts/<target>/.
 set -eu
@@ -34,8 +35,10 @@ status=0
 wall=$(( $(date +%s) - t0 ))
 mv fuzz-0.log "$start.log"
 execs=$(grep -a 'stat::number_of_executed_units' "$start.log" | tail -1 | awk '{print $2}')
-finding=$(grep -a -o -E 'Test unit written to [^ ]+' "$start.log" | tail -1 | sed 's/Test unit written to //')
+# a crash, timeout, leak or OOM ends the run; slow units (over 10 s of wall time) are only noted
+finding=$(grep -a -o -E 'Test unit written to [^ ]+' "$start.log" | grep -v '/slow-unit-' | tail -1 | sed 's/Test unit written to //')
+slow=$(grep -a -c -E 'Test unit written to [^ ]+/slow-unit-' "$start.log" || true)
 cpu=$(tail -1 "$start.cpu" 2>/dev/null | cut -d. -f1)
 rm -f "$start.cpu"
-echo "$target start=$start wall_s=$wall cpu_s=${cpu:-?} execs=${execs:-?} exit=$status finding=${finding:-none}" >> "$here/ledger.txt"
+echo "$target start=$start wall_s=$wall cpu_s=${cpu:-?} execs=${execs:-?} exit=$status finding=${finding:-none} slow_units=${slow:-0}" >> "$here/ledger.txt"
 tail -1 "$here/ledger.txt"
