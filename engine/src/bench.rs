@@ -20,11 +20,14 @@ pub const SEED_CELLS: [(&str, &str, f64); 5] = [
 ];
 
 /// Heavy cells, reported outside the 10 ms rule: name, untimed setup, timed cell.
-pub const COMPUTE_CELLS: [(&str, &str, &str); 3] = [
+///
+/// Each has the same algorithm written idiomatically for CPython in `bench/python/`, in the
+/// file named by the row's slug (`fib(27)` -> `fib-27.py`), which the hosts run for a ratio.
+pub const COMPUTE_CELLS: [(&str, &str, &str); 12] = [
     (
-        "fib(25)",
+        "fib(27)",
         "fun fib(n) { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }",
-        "fib(25)",
+        "fib(27)",
     ),
     (
         "sum 1..=1,000,000",
@@ -32,9 +35,54 @@ pub const COMPUTE_CELLS: [(&str, &str, &str); 3] = [
         "let mut sum = 0\nfor i in 1..=1000000 { sum += i }\nsum",
     ),
     (
+        "counting loop",
+        "",
+        "let mut n = 0\nlet mut i = 0\nwhile i < 3000000 {\n    if i % 3 == 0 { n += 1 }\n    i += 1\n}\nn",
+    ),
+    (
+        "float loop",
+        "",
+        "let mut x = 0.0\nlet mut y = 1.5\nfor i in 0..1000000 {\n    x = x * 0.5 + y\n    y = y + 0.25\n}\nx",
+    ),
+    (
+        "sort 200,000 ints",
+        "",
+        "let mut seed = 42\nlet mut xs = []\nfor i in 0..200000 {\n    seed = (seed * 1103515245 + 12345) % 2147483648\n    xs.push(seed % 1000000)\n}\nlet s = xs.sort()\ns[0] + s[199999]",
+    ),
+    (
+        "word counts of 200,000 words",
+        "",
+        "let mut words = []\nfor i in 0..200000 { words.push(f\"w{(i * 7919) % 5000}\") }\nlet mut counts = {}\nfor w in words {\n    if counts.contains_key(w) { counts[w] = counts[w] + 1 } else { counts[w] = 1 }\n}\ncounts.len()",
+    ),
+    (
+        "map/filter/reduce over 300,000 ints",
+        "",
+        "range(0, 300000).map(|x| x * 3).filter(|x| x % 2 == 0).reduce(|a, b| a + b, 0)",
+    ),
+    (
         "string of 10,000 pieces",
         "",
         "let mut s = \"\"\nfor i in 0..10000 { s += \"x\" }\ns.len()",
+    ),
+    (
+        "strings: format, join, split, upper, replace over 100,000",
+        "",
+        "let items = range(0, 100000).map(|i| f\"item {i}\")\nlet line = items.join(\",\")\nlet upper = line.split(\",\").map(|s| s.to_uppercase().replace(\"ITEM\", \"n\"))\nupper.len() + upper[99999].len()",
+    ),
+    (
+        "structs in an array, updated in place",
+        "struct P { x: Int, v: Int }",
+        "let mut ps = range(0, 1000).map(|i| P { x: i, v: i % 7 })\nfor round in 0..100 {\n    for i in 0..1000 {\n        let p = ps[i]\n        ps[i] = P { x: p.x + p.v, v: p.v }\n    }\n}\nps[999].x",
+    ),
+    (
+        "a recursive sort that builds arrays (20,000 ints)",
+        "fun qs(xs) {\n    if xs.len() <= 1 { return xs }\n    let p = xs[0]\n    let rest = xs.slice(1, xs.len())\n    qs(rest.filter(|x| x < p)) + [p] + qs(rest.filter(|x| x >= p))\n}",
+        "let mut seed = 7\nlet mut xs = []\nfor i in 0..20000 {\n    seed = (seed * 1103515245 + 12345) % 2147483648\n    xs.push(seed % 100000)\n}\nlet s = qs(xs)\ns[0] + s[19999]",
+    ),
+    (
+        "matrix product 200x200",
+        "",
+        "let n = 200\nlet a = range(0, n).map(|i| range(0, n).map(|j| (i + j) % 7))\nlet b = range(0, n).map(|i| range(0, n).map(|j| (i * j) % 5))\nlet mut c = []\nfor i in 0..n {\n    let ai = a[i]\n    let mut row = []\n    for j in 0..n {\n        let mut s = 0\n        for k in 0..n { s += ai[k] * b[k][j] }\n        row.push(s)\n    }\n    c.push(row)\n}\nc[199][199]",
     ),
 ];
 
@@ -531,7 +579,8 @@ mod tests {
         let mut seed = vec![ok.clone(); 5];
         seed[1].failed = true;
         let compile = vec![ok.clone(); 6];
-        let r = report(&seed, &compile, &[ok.clone(), ok.clone(), ok]);
+        let compute = vec![ok.clone(); COMPUTE_CELLS.len()];
+        let r = report(&seed, &compile, &compute);
         assert!(!r.categories[1].target_met);
         assert!(!r.criteria_met);
     }
@@ -539,8 +588,9 @@ mod tests {
     #[test]
     fn the_benchmark_runs_every_cell_and_computes_real_results() {
         let r = run(3);
-        assert_eq!(r.categories.len(), 20);
-        let protocol: Vec<&str> = r.categories[14..]
+        let n = 11 + COMPUTE_CELLS.len();
+        assert_eq!(r.categories.len(), n + 6);
+        let protocol: Vec<&str> = r.categories[n..]
             .iter()
             .map(|c| c.result.as_str())
             .collect();
@@ -563,11 +613,27 @@ mod tests {
             "{:?}",
             r.categories
         );
-        let results: Vec<&str> = r.categories[11..14]
+        let results: Vec<&str> = r.categories[11..n]
             .iter()
             .map(|c| c.result.as_str())
             .collect();
-        assert_eq!(results, ["75025", "500000500000", "10000"]);
+        assert_eq!(
+            results,
+            [
+                "196418",
+                "500000500000",
+                "1000000",
+                "500002.0",
+                "999995",
+                "5000",
+                "67499550000",
+                "10000",
+                "100007",
+                "1499",
+                "99998",
+                "1212"
+            ]
+        );
         // (speed is the bench commands' business: here, only that every run succeeded)
         assert!(
             r.categories.iter().all(|c| !c.result.starts_with("error")),

@@ -1390,6 +1390,19 @@ impl Compiler<'_> {
         let place = self.desc(Desc::Place(place));
         let t = self.alloc(span)?;
         match op {
+            None if reads_root(target, value) => {
+                // `counts[w] = counts[w] + 1`: the value's temporaries may still hold the
+                // container it read (a global read into a register); they are cleared before
+                // the store, so a container with one owner is changed in place, not copied
+                let saved = self.f().max;
+                self.f().max = self.f().next;
+                self.expr_to(value, t)?;
+                let high = self.f().max;
+                self.f().max = saved.max(high);
+                for r in t + 1..high {
+                    self.emit(Op::LoadNil { dst: r }, span);
+                }
+            }
             None => self.expr_to(value, t)?,
             Some(op) => {
                 let cur = self.alloc(span)?;
@@ -2374,6 +2387,25 @@ fn assigns(e: &Expr) -> bool {
     let mut found = false;
     crate::ast::visit(e, &mut |x| {
         found |= matches!(x.kind, ExprKind::Assign { .. });
+    });
+    found
+}
+
+/// Whether `value` reads the variable at the root of the place `target` (`a` of `a[i].x`).
+fn reads_root(target: &Expr, value: &Expr) -> bool {
+    let mut t = target;
+    let root = loop {
+        match &t.kind {
+            ExprKind::Var(v) => break &v.name,
+            ExprKind::Index(o, _) => t = o,
+            ExprKind::Field { object, .. } => t = object,
+            ExprKind::TupleField(o, _) => t = o,
+            _ => return true,
+        }
+    };
+    let mut found = false;
+    crate::ast::visit(value, &mut |x| {
+        found |= matches!(&x.kind, ExprKind::Var(v) if &v.name == root);
     });
     found
 }

@@ -5,7 +5,7 @@
 //!   cells before it have run (one `execute-cell` round trip per iteration);
 //! * `compile/wasm/<program>` and `compile/native/<program>`: `compile` of each compile
 //!   category's program;
-//! * `compute/wasm/fib(25)` and `compute/native/fib(25)`;
+//! * `compute/wasm/<row>` and `compute/native/<row>` for every compute row of the bench;
 //! * `start/instantiate` (a fresh instance and session from the `InstancePre`) and
 //!   `start/load` (an engine and the component from the precompiled cache).
 //!
@@ -78,17 +78,18 @@ fn compile(c: &mut Criterion) {
 
 fn compute(c: &mut Criterion) {
     let rt = Runtime::load(&component()).expect("loading the component");
-    let (name, setup, cell) = COMPUTE_CELLS[0];
     let mut g = c.benchmark_group("compute");
     g.sample_size(10).measurement_time(Duration::from_secs(3));
-    let (mut inst, s) = wasm_session(&rt, &[setup]);
-    g.bench_with_input(BenchmarkId::new("wasm", name), &cell, |b, cell| {
-        b.iter(|| inst.execute_cell(s, black_box(cell)).expect("a cell"))
-    });
-    let mut native = native_session(&[setup]);
-    g.bench_with_input(BenchmarkId::new("native", name), &cell, |b, cell| {
-        b.iter(|| native.execute_cell(black_box(cell)))
-    });
+    for (name, setup, cell) in COMPUTE_CELLS {
+        let (mut inst, s) = wasm_session(&rt, &[setup]);
+        g.bench_with_input(BenchmarkId::new("wasm", name), &cell, |b, cell| {
+            b.iter(|| inst.execute_cell(s, black_box(cell)).expect("a cell"))
+        });
+        let mut native = native_session(&[setup]);
+        g.bench_with_input(BenchmarkId::new("native", name), &cell, |b, cell| {
+            b.iter(|| native.execute_cell(black_box(cell)))
+        });
+    }
     g.finish();
 }
 
@@ -134,7 +135,10 @@ fn ratios() {
     let groups: [(&str, Vec<String>); 3] = [
         ("seed", SEED_CELLS.iter().map(|c| c.0.to_string()).collect()),
         ("compile", compile),
-        ("compute", vec![COMPUTE_CELLS[0].0.to_string()]),
+        (
+            "compute",
+            COMPUTE_CELLS.iter().map(|c| c.0.to_string()).collect(),
+        ),
     ];
     for (group, names) in groups {
         for name in names {

@@ -433,6 +433,10 @@ pub struct Report {
     /// The seed cells through `host-rs kernel`: execute_request -> execute_reply, measured by
     /// a Jupyter client on localhost (one row per seed cell; goal: p50 under 1 ms).
     pub kernel: Vec<Row>,
+    /// `python3 --version`, when the machine has one.
+    pub python: Option<String>,
+    /// The compute rows (round trips) beside the same algorithms in CPython.
+    pub cpython: Vec<crate::cpython::Comparison>,
 }
 
 /// The kernel rows' goal: p50 of the round trip under this many microseconds.
@@ -551,6 +555,17 @@ pub fn run(path: &Path, iterations: u32) -> Result<Report> {
     };
     let process = process_start(path)?;
     let kernel = kernel_rows(path, &inside, iterations)?;
+    let python = crate::cpython::version();
+    let runs = host
+        .rows
+        .iter()
+        .find(|r| r.group == BenchmarkGroup::Compute)
+        .map_or(3, |r| r.stats.samples.clamp(1, 5) as u32);
+    let cpython = crate::cpython::compare(
+        &crate::build::workspace_root().join("bench/python"),
+        &host.rows,
+        runs,
+    );
     Ok(Report {
         component: path.to_path_buf(),
         bytes,
@@ -568,6 +583,8 @@ pub fn run(path: &Path, iterations: u32) -> Result<Report> {
         state,
         memory,
         kernel,
+        python,
+        cpython,
     })
 }
 
@@ -691,6 +708,15 @@ impl Report {
             "p99 of every seed cell's round trip at most {P99_GOAL_US} us (worst {worst:.2} us{again})  {}\n\n",
             met(self.p99_met())
         ));
+        if let Some(v) = &self.python {
+            out.push_str(&crate::cpython::table(
+                &format!(
+                    "Compute rows against {v} on this machine, in the same run: the same algorithm in bench/python/, start-up excluded (ours: round trip p50; CPython: median)"
+                ),
+                &self.cpython,
+            ));
+            out.push('\n');
+        }
         out.push_str(&render::table(
             "Inside the component (WASI monotonic clock), microseconds",
             &inside_rows(&self.inside),
@@ -737,6 +763,11 @@ impl Report {
             "component": { "path": self.component.display().to_string(), "bytes": self.bytes,
                            "size_budget_bytes": SIZE_BUDGET, "size_met": self.bytes <= SIZE_BUDGET },
             "host": "wasmtime",
+            "python": self.python,
+            "cpython": self.cpython.iter().map(|c| serde_json::json!({
+                "category": c.category, "ours_p50_us": c.ours_us, "cpython_us": c.cpython_us,
+                "ratio": c.ratio(), "same_result": c.same_result,
+            })).collect::<Vec<_>>(),
             "iterations": self.iterations,
             "startup": {
                 "load": format!("{:?}", st.load), "load_ms": st.load_ms,

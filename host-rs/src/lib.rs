@@ -7,6 +7,7 @@ pub mod bench;
 pub mod build;
 pub mod cache;
 pub mod check;
+pub mod cpython;
 pub mod host;
 pub mod json;
 pub mod kernel;
