@@ -402,6 +402,19 @@ impl Value {
         !matches!(self, Value::Bool(false) | Value::Nil)
     }
 
+    /// A copy of the value: numbers, booleans and nil inline (the VM's fast paths copy these
+    /// most), anything else through `clone` (a reference count).
+    #[inline(always)]
+    pub fn dup(&self) -> Value {
+        match self {
+            Value::Int(n) => Value::Int(*n),
+            Value::Float(x) => Value::Float(*x),
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Nil => Value::Nil,
+            _ => self.clone(),
+        }
+    }
+
     /// Whether dropping the value can free memory (it holds an `Rc`).
     #[inline(always)]
     pub fn owns_heap(&self) -> bool {

@@ -108,8 +108,10 @@ impl Default for Limits {
 const MAX_NATIVE_DEPTH: u32 = 120;
 
 pub struct Frame {
-    pub closure: Option<Rc<Closure>>,
-    pub proto: Rc<Proto>,
+    /// The running function (a cell runs as a closure without upvalues, `cell` set).
+    pub closure: Rc<Closure>,
+    /// Whether this is a cell's top-level frame rather than a call.
+    pub cell: bool,
     pub pc: usize,
     pub base: usize,
     /// For a `&mut self` method called on a place: the caller's place to store `self` into.
@@ -120,6 +122,23 @@ struct Handler {
     frame: usize,
     pc: usize,
     err: Reg,
+}
+
+impl Frame {
+    #[inline(always)]
+    pub fn proto(&self) -> &Rc<Proto> {
+        &self.closure.proto
+    }
+
+    /// The closure of a call (not of a cell's top level).
+    #[inline]
+    fn callee(&self) -> Option<&Rc<Closure>> {
+        if self.cell {
+            None
+        } else {
+            Some(&self.closure)
+        }
+    }
 }
 
 /// An entry of the rollback log of the running cell.
@@ -382,8 +401,11 @@ impl Vm {
             self.regs.resize(n, Value::Nil);
         }
         self.frames.push(Frame {
-            closure: None,
-            proto,
+            closure: Rc::new(Closure {
+                proto,
+                upvals: Box::new([]),
+            }),
+            cell: true,
             pc: 0,
             base: 0,
             writeback: None,
@@ -399,7 +421,7 @@ impl Vm {
     fn stack_top(&self) -> usize {
         self.frames
             .last()
-            .map_or(0, |f| f.base + f.proto.nregs as usize)
+            .map_or(0, |f| f.base + f.proto().nregs as usize)
     }
 
     /// Calls a function value with arguments from native code (a builtin's callback).
@@ -414,6 +436,29 @@ impl Vm {
                 // a callback is a call: a step of the cell, as a call from bytecode is
                 self.tick()?;
                 let top = self.stack_top();
+                // the common case: exactly the parameters, room in the registers
+                let p = &c.proto;
+                if args.len() == p.arity as usize
+                    && p.min_arity == p.arity
+                    && top + 1 + p.nregs as usize <= self.regs.len()
+                    && self.frames.len() <= self.limits.max_depth
+                {
+                    for (r, a) in self.regs[top + 1..].iter_mut().zip(args) {
+                        put(r, a.dup());
+                    }
+                    self.frames.push(Frame {
+                        closure: c.clone(),
+                        cell: false,
+                        pc: 0,
+                        base: top + 1,
+                        writeback: None,
+                    });
+                    let entry = self.frames.len() - 1;
+                    self.native_depth += 1;
+                    let r = self.run(entry);
+                    self.native_depth -= 1;
+                    return r;
+                }
                 let need = top + 1 + args.len();
                 if self.regs.len() < need {
                     self.regs.resize(need, Value::Nil);
@@ -545,8 +590,8 @@ impl Vm {
             *r = Value::Undef;
         }
         self.frames.push(Frame {
-            proto: p.clone(),
-            closure: Some(c),
+            closure: c,
+            cell: false,
             pc: 0,
             base,
             writeback,
@@ -560,7 +605,7 @@ impl Vm {
     fn pop_frame(&mut self) -> Option<Frame> {
         let f = self.frames.pop()?;
         let start = f.base + usize::from(f.writeback.is_some());
-        let end = (f.base + f.proto.nregs as usize).min(self.regs.len());
+        let end = (f.base + f.proto().nregs as usize).min(self.regs.len());
         // free what the frame's registers own; plain numbers may stay (every register is
         // written before it is read)
         for r in &mut self.regs[start.min(end)..end] {
@@ -595,7 +640,7 @@ impl Vm {
         let Some(caller) = self.frames.last() else {
             return Ok(());
         };
-        let (proto, base) = (caller.proto.clone(), caller.base);
+        let (proto, base) = (caller.proto().clone(), caller.base);
         // (the place of a `CallMethodPlace`)
         if let Some(Desc::MethodPlace { place: p, .. }) = proto.descs.get(place as usize) {
             self.put_place(p, base, v)?;
@@ -652,9 +697,9 @@ impl Vm {
             return;
         }
         for f in self.frames.iter().rev() {
-            if f.proto.cell == self.cell {
+            if f.proto().cell == self.cell {
                 let pc = f.pc.saturating_sub(1);
-                e.span = f.proto.spans.get(pc).copied();
+                e.span = f.proto().spans.get(pc).copied();
                 return;
             }
         }
@@ -730,7 +775,7 @@ impl Vm {
     /// The dispatch loop.
     fn dispatch(&mut self, entry: usize) -> VResult<Value> {
         let fi = self.frames.len() - 1;
-        let mut proto = self.frames[fi].proto.clone();
+        let mut proto = self.frames[fi].proto().clone();
         let mut code = proto.code.clone();
         let mut pc = self.frames[fi].pc;
         let mut base = self.frames[fi].base;
@@ -772,7 +817,7 @@ impl Vm {
         macro_rules! enter_top {
             () => {{
                 let f = self.frames.last().expect("a frame");
-                proto = f.proto.clone();
+                proto = f.proto().clone();
                 code = proto.code.clone();
                 pc = f.pc;
                 base = f.base;
@@ -811,8 +856,8 @@ impl Vm {
                         proto = c.proto.clone();
                         code = proto.code.clone();
                         self.frames.push(Frame {
-                            proto: proto.clone(),
-                            closure: Some(c),
+                            closure: c,
+                            cell: false,
                             pc: 0,
                             base: nb,
                             writeback: None,
@@ -820,6 +865,57 @@ impl Vm {
                         base = nb;
                         pc = 0;
                     }};
+                }
+                // `R[dst] = R[a] op R[b]` on two integers (`None`: overflow or division by
+                // zero, left to the slow section's error) or two floats
+                macro_rules! arith {
+                    ($op:ident, $dst:expr, $a:expr, $b:expr, $int:expr, $float:expr) => {
+                        match (&w!($a), &w!($b)) {
+                            (Value::Int(x), Value::Int(y)) => match $int(*x, *y) {
+                                Some(n) => put(&mut w!($dst), Value::Int(n)),
+                                None => break $op,
+                            },
+                            (Value::Float(x), Value::Float(y)) => match $float(*x, *y) {
+                                Some(f) => put(&mut w!($dst), Value::Float(f)),
+                                None => break $op,
+                            },
+                            _ => break $op,
+                        }
+                    };
+                }
+                // `R[dst] = R[a] cmp R[b]` on two integers or two floats (NaN: false)
+                macro_rules! compare {
+                    ($op:ident, $dst:expr, $a:expr, $b:expr, $cmp:tt) => {
+                        match (&w!($a), &w!($b)) {
+                            (Value::Int(x), Value::Int(y)) => {
+                                let v = x $cmp y;
+                                put(&mut w!($dst), Value::Bool(v))
+                            }
+                            (Value::Float(x), Value::Float(y)) => {
+                                let v = x $cmp y;
+                                put(&mut w!($dst), Value::Bool(v))
+                            }
+                            _ => break $op,
+                        }
+                    };
+                }
+                // `if !(R[a] cmp R[b]) { pc += off }` on two integers or two floats
+                macro_rules! jump_unless {
+                    ($op:ident, $a:expr, $b:expr, $off:expr, $cmp:tt) => {
+                        match (&w!($a), &w!($b)) {
+                            (Value::Int(x), Value::Int(y)) => {
+                                if !(x $cmp y) {
+                                    jump!($off)
+                                }
+                            }
+                            (Value::Float(x), Value::Float(y)) => {
+                                if !(x $cmp y) {
+                                    jump!($off)
+                                }
+                            }
+                            _ => break $op,
+                        }
+                    };
                 }
                 loop {
                     let Some(&op) = code.get(pc) else {
@@ -830,7 +926,7 @@ impl Vm {
                     pc += 1;
                     match op {
                         Op::Move { dst, src } => {
-                            let v = w!(src).clone();
+                            let v = w!(src).dup();
                             put(&mut w!(dst), v);
                         }
                         Op::LoadNil { dst } => put(&mut w!(dst), Value::Nil),
@@ -844,7 +940,7 @@ impl Vm {
                         Op::GetGlobal { dst, slot } => match self.globals.get(slot as usize) {
                             Some(Value::Undef) | None => break op,
                             Some(v) => {
-                                let v = v.clone();
+                                let v = v.dup();
                                 put(&mut w!(dst), v);
                             }
                         },
@@ -854,21 +950,26 @@ impl Vm {
                             if self.touched.get(s) != Some(&self.cell) {
                                 break op;
                             }
-                            let Some(Value::Int(y)) = all.get(base + src as usize) else {
-                                break op;
-                            };
-                            let Some(Value::Int(g)) = self.globals.get_mut(s) else {
-                                break op;
-                            };
-                            let r = match bop {
-                                0 => g.checked_add(*y),
-                                1 => g.checked_sub(*y),
-                                2 => g.checked_mul(*y),
-                                _ => None,
-                            };
-                            match r {
-                                Some(n) => *g = n,
-                                None => break op,
+                            match (self.globals.get_mut(s), all.get(base + src as usize)) {
+                                (Some(Value::Int(g)), Some(Value::Int(y))) => {
+                                    let r = match bop {
+                                        0 => g.checked_add(*y),
+                                        1 => g.checked_sub(*y),
+                                        2 => g.checked_mul(*y),
+                                        _ => None,
+                                    };
+                                    match r {
+                                        Some(n) => *g = n,
+                                        None => break op,
+                                    }
+                                }
+                                (Some(Value::Float(g)), Some(Value::Float(y))) => match bop {
+                                    0 => *g += *y,
+                                    1 => *g -= *y,
+                                    2 => *g *= *y,
+                                    _ => break op,
+                                },
+                                _ => break op,
                             }
                         }
                         Op::SetGlobal { slot, src } => {
@@ -876,23 +977,17 @@ impl Vm {
                             if self.touched.get(s) != Some(&self.cell) {
                                 break op;
                             }
-                            let v = w!(src).clone();
+                            let v = w!(src).dup();
                             match self.globals.get_mut(s) {
                                 Some(g) => put(g, v),
                                 None => break op,
                             }
                         }
-                        Op::Add { dst, a, b } => match (&w!(a), &w!(b)) {
-                            (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
-                                Some(s) => put(&mut w!(dst), Value::Int(s)),
-                                None => break op,
-                            },
-                            (Value::Float(x), Value::Float(y)) => {
-                                let s = x + y;
-                                put(&mut w!(dst), Value::Float(s))
-                            }
-                            _ => break op,
-                        },
+                        Op::Add { dst, a, b } => {
+                            arith!(op, dst, a, b, |x: i64, y| x.checked_add(y), |x: f64, y| {
+                                Some(x + y)
+                            })
+                        }
                         Op::AddImm { dst, a, imm, sub } => match &w!(a) {
                             Value::Int(x) => {
                                 let r = if sub {
@@ -907,34 +1002,36 @@ impl Vm {
                             }
                             _ => break op,
                         },
-                        Op::Sub { dst, a, b } => match (&w!(a), &w!(b)) {
-                            (Value::Int(x), Value::Int(y)) => match x.checked_sub(*y) {
-                                Some(s) => put(&mut w!(dst), Value::Int(s)),
-                                None => break op,
-                            },
-                            _ => break op,
-                        },
-                        Op::Mul { dst, a, b } => match (&w!(a), &w!(b)) {
-                            (Value::Int(x), Value::Int(y)) => match x.checked_mul(*y) {
-                                Some(s) => put(&mut w!(dst), Value::Int(s)),
-                                None => break op,
-                            },
-                            _ => break op,
-                        },
-                        Op::Lt { dst, a, b } => match (&w!(a), &w!(b)) {
-                            (Value::Int(x), Value::Int(y)) => {
-                                let v = x < y;
-                                put(&mut w!(dst), Value::Bool(v))
-                            }
-                            _ => break op,
-                        },
-                        Op::Le { dst, a, b } => match (&w!(a), &w!(b)) {
-                            (Value::Int(x), Value::Int(y)) => {
-                                let v = x <= y;
-                                put(&mut w!(dst), Value::Bool(v))
-                            }
-                            _ => break op,
-                        },
+                        Op::Sub { dst, a, b } => {
+                            arith!(op, dst, a, b, |x: i64, y| x.checked_sub(y), |x: f64, y| {
+                                Some(x - y)
+                            })
+                        }
+                        Op::Mul { dst, a, b } => {
+                            arith!(op, dst, a, b, |x: i64, y| x.checked_mul(y), |x: f64, y| {
+                                Some(x * y)
+                            })
+                        }
+                        Op::Div { dst, a, b } => arith!(
+                            op,
+                            dst,
+                            a,
+                            b,
+                            |x: i64, y| if y == 0 { None } else { x.checked_div(y) },
+                            |x: f64, y| Some(x / y)
+                        ),
+                        Op::Rem { dst, a, b } => arith!(
+                            op,
+                            dst,
+                            a,
+                            b,
+                            |x: i64, y| if y == 0 { None } else { x.checked_rem(y) },
+                            |x: f64, y| if y == 0.0 { None } else { Some(x % y) }
+                        ),
+                        Op::Lt { dst, a, b } => compare!(op, dst, a, b, <),
+                        Op::Le { dst, a, b } => compare!(op, dst, a, b, <=),
+                        Op::Gt { dst, a, b } => compare!(op, dst, a, b, >),
+                        Op::Ge { dst, a, b } => compare!(op, dst, a, b, >=),
                         Op::Eq { dst, a, b } => {
                             let v = w!(a).equals(&w!(b));
                             put(&mut w!(dst), Value::Bool(v))
@@ -970,38 +1067,10 @@ impl Vm {
                                 jump!(off)
                             }
                         }
-                        Op::JumpIfNotLt { a, b, off } => match (&w!(a), &w!(b)) {
-                            (Value::Int(x), Value::Int(y)) => {
-                                if x >= y {
-                                    jump!(off)
-                                }
-                            }
-                            _ => break op,
-                        },
-                        Op::JumpIfNotLe { a, b, off } => match (&w!(a), &w!(b)) {
-                            (Value::Int(x), Value::Int(y)) => {
-                                if x > y {
-                                    jump!(off)
-                                }
-                            }
-                            _ => break op,
-                        },
-                        Op::JumpIfNotGt { a, b, off } => match (&w!(a), &w!(b)) {
-                            (Value::Int(x), Value::Int(y)) => {
-                                if x <= y {
-                                    jump!(off)
-                                }
-                            }
-                            _ => break op,
-                        },
-                        Op::JumpIfNotGe { a, b, off } => match (&w!(a), &w!(b)) {
-                            (Value::Int(x), Value::Int(y)) => {
-                                if x < y {
-                                    jump!(off)
-                                }
-                            }
-                            _ => break op,
-                        },
+                        Op::JumpIfNotLt { a, b, off } => jump_unless!(op, a, b, off, <),
+                        Op::JumpIfNotLe { a, b, off } => jump_unless!(op, a, b, off, <=),
+                        Op::JumpIfNotGt { a, b, off } => jump_unless!(op, a, b, off, >),
+                        Op::JumpIfNotGe { a, b, off } => jump_unless!(op, a, b, off, >=),
                         Op::JumpIfNotCmpImm { a, imm, cmp, off } => match &w!(a) {
                             Value::Int(x) => {
                                 let y = imm as i64;
@@ -1049,7 +1118,7 @@ impl Vm {
                             (Value::Array(a), Value::Int(i))
                                 if *i >= 0 && crate::arith::count(*i) < a.len() =>
                             {
-                                let v = a[*i as usize].clone();
+                                let v = a[*i as usize].dup();
                                 put(&mut w!(dst), v)
                             }
                             _ => break op,
@@ -1068,16 +1137,36 @@ impl Vm {
                         },
                         Op::Return { src } => {
                             let depth = self.frames.len();
-                            if depth <= entry + 1
-                                || self.frames.last().is_none_or(|f| f.writeback.is_some())
+                            if depth <= entry
+                                || self
+                                    .frames
+                                    .last()
+                                    .is_none_or(|f| f.writeback.is_some() || f.cell)
                             {
                                 break op;
+                            }
+                            if depth == entry + 1 {
+                                // the end of a callback from a built-in: back to it
+                                let v = std::mem::take(&mut w!(src));
+                                let Some(done) = self.frames.pop() else {
+                                    break op;
+                                };
+                                let end = (done.base + done.proto().nregs as usize).min(all.len());
+                                for r in &mut all[done.base..end] {
+                                    if r.owns_heap() {
+                                        *r = Value::Nil;
+                                    }
+                                }
+                                while self.handlers.last().is_some_and(|h| h.frame >= depth - 1) {
+                                    self.handlers.pop();
+                                }
+                                return Ok(v);
                             }
                             let v = std::mem::take(&mut w!(src));
                             let Some(done) = self.frames.pop() else {
                                 break op;
                             };
-                            let end = (done.base + done.proto.nregs as usize).min(all.len());
+                            let end = (done.base + done.proto().nregs as usize).min(all.len());
                             for r in &mut all[done.base..end] {
                                 if r.owns_heap() {
                                     *r = Value::Nil;
@@ -1090,7 +1179,7 @@ impl Vm {
                             let Some(caller) = self.frames.last() else {
                                 return Err(VmError::runtime("internal error: no caller"));
                             };
-                            proto = caller.proto.clone();
+                            proto = caller.proto().clone();
                             code = proto.code.clone();
                             base = caller.base;
                             pc = caller.pc;
@@ -1159,7 +1248,7 @@ impl Vm {
                     t!(r);
                 }
                 Op::GetUpval { dst, idx } => {
-                    let v = match self.frames.last().and_then(|f| f.closure.as_ref()) {
+                    let v = match self.frames.last().and_then(|f| f.callee()) {
                         Some(c) => c
                             .upvals
                             .get(idx as usize)
@@ -1174,7 +1263,7 @@ impl Vm {
                     let cell = self
                         .frames
                         .last()
-                        .and_then(|f| f.closure.as_ref())
+                        .and_then(|f| f.callee())
                         .and_then(|c| c.upvals.get(idx as usize).cloned());
                     if let Some(cell) = cell {
                         self.log_cell(&cell);
@@ -1211,7 +1300,7 @@ impl Vm {
                     let v = self
                         .frames
                         .last()
-                        .and_then(|f| f.closure.clone())
+                        .and_then(|f| f.callee().cloned())
                         .map_or(Value::Nil, Value::Func);
                     r!(dst) = v;
                 }
@@ -1968,7 +2057,7 @@ impl Vm {
             .get(index as usize)
             .ok_or_else(|| VmError::runtime("internal error: bad function index"))?;
         let mut upvals = Vec::with_capacity(p.captures.len());
-        let current = self.frames.last().and_then(|f| f.closure.clone());
+        let current = self.frames.last().and_then(|f| f.callee().cloned());
         for c in &p.captures {
             let cell = match c {
                 Capture::Local(r) => match self.regs.get(base + *r as usize) {
@@ -2454,7 +2543,7 @@ impl Vm {
                 let cell = self
                     .frames
                     .last()
-                    .and_then(|f| f.closure.as_ref())
+                    .and_then(|f| f.callee())
                     .and_then(|c| c.upvals.get(i as usize).cloned())
                     .ok_or_else(|| VmError::runtime("internal error: bad upvalue"))?;
                 self.log_cell(&cell);
@@ -2484,7 +2573,7 @@ impl Vm {
             Root::Upval(i) => self
                 .frames
                 .last()
-                .and_then(|f| f.closure.as_ref())
+                .and_then(|f| f.callee())
                 .and_then(|c| c.upvals.get(i as usize))
                 .map(|u| u.value.borrow().clone())
                 .unwrap_or_default(),
