@@ -1341,7 +1341,7 @@ mod tests {
     }
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        let map: BTreeMap<Rc<str>, Value> = pairs
+        let map: crate::object::ObjMap = pairs
             .iter()
             .map(|(k, v)| (Rc::from(*k), v.clone()))
             .collect();

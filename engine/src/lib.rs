@@ -22,6 +22,7 @@ pub mod display;
 pub mod format;
 pub mod lexer;
 pub mod methods;
+pub mod object;
 pub mod opcode;
 pub mod parser;
 pub mod resolver;

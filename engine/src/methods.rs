@@ -1049,6 +1049,13 @@ impl Vm {
                 None => Err(VmError::runtime(format!("{name}() expects a key"))),
             }
         };
+        // a key to look up: no allocation
+        let probe = |i: usize| -> VResult<&str> {
+            match args.get(i) {
+                Some(Value::Str(s)) => Ok(s.as_str()),
+                _ => key(i).map(|_| ""),
+            }
+        };
         Ok(match id {
             M::Keys => Value::array(budget::collect(
                 m.keys().map(|k| Value::str(k.to_string())),
@@ -1061,11 +1068,15 @@ impl Vm {
             }
             M::Len => Value::Int(m.len() as i64),
             M::IsEmpty => Value::Bool(m.is_empty()),
-            M::Get => Value::option(m.get(&*key(0)?).cloned()),
-            M::ContainsKey | M::Contains => Value::Bool(m.contains_key(&*key(0)?)),
+            M::Get => Value::option(m.get(probe(0)?).cloned()),
+            M::ContainsKey | M::Contains => Value::Bool(m.contains_key(probe(0)?)),
             M::Remove => {
-                let k = key(0)?;
-                Value::option(Rc::make_mut(m).remove(&*k))
+                let k = probe(0)?;
+                if m.contains_key(k) {
+                    Value::option(Rc::make_mut(m).remove(k))
+                } else {
+                    Value::none()
+                }
             }
             M::Insert => {
                 want(name, args, 2)?;

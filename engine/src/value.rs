@@ -11,7 +11,9 @@ use crate::builtins::Builtin;
 use crate::opcode::Proto;
 use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+pub use crate::object::ObjMap;
 use std::rc::Rc;
 
 pub type TypeId = u32;
@@ -126,10 +128,6 @@ pub struct VariantValue {
 #[derive(Clone, Debug, Default)]
 pub struct List(pub Vec<Value>);
 
-/// The entries of an object, sorted by key.
-#[derive(Clone, Debug, Default)]
-pub struct ObjMap(pub BTreeMap<Rc<str>, Value>);
-
 impl std::ops::Deref for List {
     type Target = Vec<Value>;
     fn deref(&self) -> &Vec<Value> {
@@ -143,20 +141,7 @@ impl std::ops::DerefMut for List {
     }
 }
 
-impl std::ops::Deref for ObjMap {
-    type Target = BTreeMap<Rc<str>, Value>;
-    fn deref(&self) -> &BTreeMap<Rc<str>, Value> {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for ObjMap {
-    fn deref_mut(&mut self) -> &mut BTreeMap<Rc<str>, Value> {
-        &mut self.0
-    }
-}
-
-fn is_container(v: &Value) -> bool {
+pub(crate) fn is_container(v: &Value) -> bool {
     matches!(
         v,
         Value::Array(_) | Value::Tuple(_) | Value::Object(_) | Value::Struct(_) | Value::Variant(_)
@@ -167,7 +152,7 @@ fn is_container(v: &Value) -> bool {
 /// first, so a million-deep nest (a linked list of enum cells, an array wrapped in itself in a
 /// loop) is freed in a loop instead of overflowing the stack. Cheap when no element is a
 /// container: nothing happens beyond the normal drop.
-fn drop_children(values: &mut Vec<Value>) {
+pub(crate) fn drop_children(values: &mut Vec<Value>) {
     if !values.iter().any(is_container) {
         return;
     }
@@ -191,7 +176,7 @@ fn drop_children(values: &mut Vec<Value>) {
             }
             Value::Object(mut rc) => {
                 if let Some(map) = Rc::get_mut(&mut rc) {
-                    stack.extend(std::mem::take(&mut map.0).into_values());
+                    stack.extend(map.drain_values());
                 }
             }
             _ => {}
@@ -214,15 +199,6 @@ impl Drop for StructValue {
 impl Drop for VariantValue {
     fn drop(&mut self) {
         drop_children(&mut self.fields);
-    }
-}
-
-impl Drop for ObjMap {
-    fn drop(&mut self) {
-        if self.0.values().any(is_container) {
-            let mut values: Vec<Value> = std::mem::take(&mut self.0).into_values().collect();
-            drop_children(&mut values);
-        }
     }
 }
 
@@ -360,8 +336,8 @@ impl Value {
         Value::Tuple(Rc::new(List(items)))
     }
 
-    pub fn object(map: BTreeMap<Rc<str>, Value>) -> Value {
-        Value::Object(Rc::new(ObjMap(map)))
+    pub fn object(map: ObjMap) -> Value {
+        Value::Object(Rc::new(map))
     }
 
     pub fn some(v: Value) -> Value {

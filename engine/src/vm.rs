@@ -1605,6 +1605,25 @@ impl Vm {
                     else {
                         bail!(VmError::runtime("internal error: bad place"))
                     };
+                    // `xs.push(x)` on a variable: straight onto the array
+                    if id == MethodId::Push && argc == 1 && pl.steps.is_empty() {
+                        let x = std::mem::take(&mut self.regs[abs + 2]);
+                        let target = match pl.root {
+                            Root::Local(r) => self.regs.get_mut(base + r as usize),
+                            Root::Global(s) => {
+                                self.log_global(s as usize);
+                                self.globals.get_mut(s as usize)
+                            }
+                            _ => None,
+                        };
+                        if let Some(Value::Array(a)) = target {
+                            t!(crate::budget::push(&mut Rc::make_mut(a).0, x)
+                                .map_err(VmError::from));
+                            self.regs[abs] = Value::Nil;
+                            continue;
+                        }
+                        self.regs[abs + 2] = x;
+                    }
                     let mname: &str = proto.names.get(*name as usize).map_or("", |n| n);
                     let recv = t!(self.read_place(pl, base));
                     if let Some(m) = self.user_method(&recv, mname) {
@@ -1673,7 +1692,7 @@ impl Vm {
                     n,
                     keys,
                 } => {
-                    let mut map = std::collections::BTreeMap::new();
+                    let mut map = crate::object::ObjMap::new();
                     if let Some(Desc::Keys(ks)) = proto.descs.get(keys as usize) {
                         for (i, k) in ks.iter().enumerate().take(n as usize) {
                             map.insert(k.clone(), std::mem::take(&mut r!(b + i as u16)));
@@ -2497,20 +2516,30 @@ impl Vm {
         create: bool,
         f: impl FnOnce(&mut Value) -> VResult<R>,
     ) -> VResult<R> {
-        // index values first: they live in registers that the root may borrow
-        let mut keys: Vec<Key> = Vec::with_capacity(place.steps.len());
-        for s in &place.steps {
-            keys.push(match s {
-                Step::Field(n) => Key::Field(n.clone()),
-                Step::Tuple(i) => Key::Tuple(*i as usize),
-                Step::Index(r) => Key::Index(self.regs[base + *r as usize].clone()),
-            });
-        }
+        // index values first: they live in registers that the root may borrow (one step, the
+        // common `xs[i] = v` and `p.x = v`, without allocating)
+        let key = |s: &Step| match s {
+            Step::Field(n) => Key::Field(n.clone()),
+            Step::Tuple(i) => Key::Tuple(*i as usize),
+            Step::Index(r) => Key::Index(self.regs[base + *r as usize].dup()),
+        };
+        let one: [Key; 1];
+        let many: Vec<Key>;
+        let keys: &[Key] = match &place.steps[..] {
+            [s] => {
+                one = [key(s)];
+                &one
+            }
+            steps => {
+                many = steps.iter().map(key).collect();
+                &many
+            }
+        };
         match place.root {
             Root::Local(r) => {
                 let types = &self.types;
                 let root = &mut self.regs[base + r as usize];
-                walk(root, &keys, types, create, &place.name, f)
+                walk(root, keys, types, create, &place.name, f)
             }
             Root::Global(slot) => {
                 let s = slot as usize;
@@ -2528,7 +2557,7 @@ impl Vm {
                     .globals
                     .get_mut(s)
                     .ok_or_else(|| VmError::runtime("internal error: bad global"))?;
-                walk(root, &keys, types, create, &place.name, f)
+                walk(root, keys, types, create, &place.name, f)
             }
             Root::Boxed(r) => {
                 let cell = match &self.regs[base + r as usize] {
@@ -2537,7 +2566,7 @@ impl Vm {
                 };
                 self.log_cell(&cell);
                 let mut v = cell.value.borrow_mut();
-                walk(&mut v, &keys, &self.types, create, &place.name, f)
+                walk(&mut v, keys, &self.types, create, &place.name, f)
             }
             Root::Upval(i) => {
                 let cell = self
@@ -2548,7 +2577,7 @@ impl Vm {
                     .ok_or_else(|| VmError::runtime("internal error: bad upvalue"))?;
                 self.log_cell(&cell);
                 let mut v = cell.value.borrow_mut();
-                walk(&mut v, &keys, &self.types, create, &place.name, f)
+                walk(&mut v, keys, &self.types, create, &place.name, f)
             }
         }
     }
@@ -2670,11 +2699,11 @@ fn step_mut<'v>(
         }
         (Value::Object(map), Key::Index(Value::Str(k))) => {
             let m = Rc::make_mut(map);
-            let key: Rc<str> = k.as_str().into();
-            if create && !m.contains_key(&key) {
-                m.insert(key.clone(), Value::Nil);
+            let key = k.as_str();
+            if create && !m.contains_key(key) {
+                m.insert(key.into(), Value::Nil);
             }
-            m.get_mut(&key)
+            m.get_mut(key)
                 .ok_or_else(|| VmError::runtime(format!("Key not found: \"{k}\"")))
         }
         (Value::Tuple(t), Key::Tuple(_) | Key::Index(Value::Int(_))) => {
