@@ -76,9 +76,7 @@ fn write_value(out: &mut String, v: &Value, types: &Types, depth: u32) {
     match v {
         Value::Nil | Value::Undef => out.push_str("nil"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Value::Int(n) => push_int(out, *n),
         Value::Float(f) => out.push_str(&format_float(*f)),
         Value::Str(s) => {
             out.push('"');
@@ -201,6 +199,15 @@ mod tests {
     }
 
     #[test]
+    fn integers_are_written_as_rust_formats_them() {
+        for n in [0, 7, -7, 10, 1234567890, i64::MAX, i64::MIN, -1000] {
+            let mut out = String::from(">");
+            push_int(&mut out, n);
+            assert_eq!(out, format!(">{n}"));
+        }
+    }
+
+    #[test]
     fn floats_show_a_decimal_point() {
         assert_eq!(format_float(3.0), "3.0");
         assert_eq!(format_float(1e21), "1000000000000000000000.0");
@@ -236,5 +243,27 @@ mod tests {
         }
         let s = d(v.clone());
         assert!(s.contains("..."));
+    }
+}
+
+/// Writes an integer in decimal without the formatting machinery (f-strings and displays of
+/// numbers are most of what a notebook prints).
+pub fn push_int(out: &mut String, n: i64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push('-');
+    }
+    for &b in &buf[i..] {
+        out.push(b as char);
     }
 }

@@ -2109,7 +2109,16 @@ impl Vm {
         let Some(Desc::FString(segs)) = proto.descs.get(desc as usize) else {
             return Err(VmError::runtime("internal error: bad f-string"));
         };
+        // room for the text and a number per hole at once (one allocation for `f"w{i}"`)
+        let guess: usize = segs
+            .iter()
+            .map(|seg| match seg {
+                FSeg::Text(t) => t.len(),
+                FSeg::Hole(_) => 20,
+            })
+            .sum();
         let mut out = String::new();
+        crate::budget::grow_str(&mut out, guess)?;
         let mut hole = 0usize;
         for seg in segs {
             match seg {
@@ -2120,9 +2129,14 @@ impl Vm {
                 FSeg::Hole(spec) => {
                     let v = &self.regs[base + hole];
                     hole += 1;
-                    match spec {
-                        None => write_plain(&mut out, v, &self.types),
-                        Some(spec) => {
+                    match (spec, v) {
+                        (None, Value::Int(n)) => crate::display::push_int(&mut out, *n),
+                        (None, Value::Str(text)) => {
+                            crate::budget::grow_str(&mut out, text.len())?;
+                            out.push_str(text)
+                        }
+                        (None, v) => write_plain(&mut out, v, &self.types),
+                        (Some(spec), v) => {
                             let text = spec.apply(v, &self.types);
                             crate::budget::grow_str(&mut out, text.len())?;
                             out.push_str(&text)
