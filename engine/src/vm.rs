@@ -945,6 +945,21 @@ impl Vm {
                             }
                         },
                         // a global already logged for rollback in this cell: update in place
+                        // a captured variable of the running closure (a callback's bound)
+                        Op::GetUpval { dst, idx } => {
+                            let v = match self
+                                .frames
+                                .last()
+                                .map(|f| f.closure.upvals.get(idx as usize))
+                            {
+                                Some(Some(u)) => match &*u.value.borrow() {
+                                    Value::Undef => break op,
+                                    v => v.dup(),
+                                },
+                                _ => break op,
+                            };
+                            put(&mut w!(dst), v);
+                        }
                         Op::UpdateGlobal { slot, op: bop, src } => {
                             let s = slot as usize;
                             if self.touched.get(s) != Some(&self.cell) {
