@@ -945,6 +945,23 @@ impl Vm {
                             }
                         },
                         // a global already logged for rollback in this cell: update in place
+                        // a struct's field (`p.x`)
+                        Op::GetField { dst, obj, name } => {
+                            let v = match &w!(obj) {
+                                Value::Struct(st) => {
+                                    let found = proto.names.get(name as usize).and_then(|f| {
+                                        let i = self.types.get(st.ty)?.field_index(f)?;
+                                        st.fields.get(i)
+                                    });
+                                    match found {
+                                        Some(v) => v.dup(),
+                                        None => break op,
+                                    }
+                                }
+                                _ => break op,
+                            };
+                            put(&mut w!(dst), v);
+                        }
                         // a captured variable of the running closure (a callback's bound)
                         Op::GetUpval { dst, idx } => {
                             let v = match self
@@ -2209,6 +2226,19 @@ impl Vm {
         let TypeKind::Struct { fields: decl, .. } = &def.kind else {
             return Err(VmError::type_error(format!("{name} is not a struct")));
         };
+        // the common literal: every field, in declaration order, no `..base`
+        if !*has_base
+            && decl.len() == fields.len()
+            && decl.iter().zip(fields.iter()).all(|(d, f)| d == f)
+            && self.regs[base..base + fields.len()]
+                .iter()
+                .all(|v| !matches!(v, Value::Undef))
+        {
+            let n = fields.len();
+            let mut values = crate::budget::vec_with(n)?;
+            values.extend(self.regs[base..base + n].iter_mut().map(std::mem::take));
+            return Ok(Value::Struct(Rc::new(StructValue { ty, fields: values })));
+        }
         let decl = decl.clone();
         let base_value = if *has_base {
             match std::mem::take(&mut self.regs[base + fields.len()]) {
