@@ -1001,6 +1001,13 @@ impl Vm {
                                     2 => *g *= *y,
                                     _ => break op,
                                 },
+                                // `s += "x"`: appended in place (an error is left to the slow
+                                // section, which finds it again before changing anything)
+                                (Some(g @ Value::Str(_)), Some(y @ Value::Str(_))) if bop == 0 => {
+                                    if arith::add_assign(g, y).is_err() {
+                                        break op;
+                                    }
+                                }
                                 _ => break op,
                             }
                         }
