@@ -13,7 +13,7 @@ import {
 } from './bench.mjs';
 import { componentPath, here, loadEngineTimed } from './lib.mjs';
 import { table } from './render.mjs';
-import { compare as comparePython, pythonVersion, table as pythonTable } from './cpython.mjs';
+import { compare as comparePeers, found as foundPeers, json as peersJson, table as peersTable } from './peers.mjs';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -68,10 +68,10 @@ const ok = host.criteriaMet && insideMet && state.memoryMet && state.bindingsMet
 // (Node's own start on this machine is most of it: see the README)
 const goalsMet = p99Met && mem.met;
 const size = statSync(componentPath).size;
-// the compute rows beside the same algorithms in CPython (bench/python/), in the same run
-const python = pythonVersion();
+// the compute rows beside the same algorithms in CPython (bench/python/) and Lua (bench/lua/), in the same run
+const peers = foundPeers();
 const computeRuns = Math.min(5, Math.max(1, host.rows.find((r) => r.group === 'compute')?.stats.samples ?? 3));
-const cpython = comparePython(join(here, '..', 'bench', 'python'), host.rows, computeRuns);
+const compared = comparePeers(join(here, '..'), peers, host.rows, computeRuns);
 
 if (json) {
   const rowJson = (r) => ({
@@ -82,10 +82,7 @@ if (json) {
   console.log(JSON.stringify({
     component: { path: componentPath, bytes: size },
     host: 'jco',
-    python,
-    cpython: cpython.map((c) => ({
-      category: c.category, ours_p50_us: c.oursUs, cpython_us: c.cpythonUs, ratio: c.ratio, same_result: c.sameResult,
-    })),
+    peers: peersJson(peers, compared),
     load_ms: loadMs,
     startup: {
       load_ms: loadMs, instantiate_ms: instantiateMs, first_cell_ms: firstCellMs,
@@ -133,8 +130,10 @@ if (json) {
   console.log(summary(host.overallMeanUs, host.shareUnderCellTarget, host.simpleShareUnderCellTarget, host.criteriaMet));
   const again = p99FirstTry === null ? '' : `; the first measurement's worst was ${p99FirstTry.toFixed(2)} us, so it was measured again`;
   console.log(`p99 of every seed cell's round trip at most ${P99_GOAL_US} us (worst ${worstP99.toFixed(2)} us${again})  ${met(p99Met)}\n`);
-  if (python) {
-    console.log(pythonTable(`Compute rows against ${python} on this machine, in the same run: the same algorithm in bench/python/, start-up excluded (ours: round trip p50; CPython: median)`, cpython));
+  if (peers.length > 0) {
+    const names = peers.map((f) => f.version).join(' and ');
+    const dirs = peers.map((f) => f.peer.dir).join(' and ');
+    console.log(peersTable(`Compute rows against ${names} on this machine, in the same run: the same algorithm in ${dirs}, start-up excluded (ours: round trip p50; theirs: median)`, peers, compared));
   }
   process.stdout.write(table('Inside the component (WASI monotonic clock), microseconds', insideRows(inside)));
   console.log(summary(inside.overallMeanUs, inside.shareUnderCellTarget, inside.simpleShareUnderCellTarget, insideMet));

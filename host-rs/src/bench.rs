@@ -433,10 +433,10 @@ pub struct Report {
     /// The seed cells through `host-rs kernel`: execute_request -> execute_reply, measured by
     /// a Jupyter client on localhost (one row per seed cell; goal: p50 under 1 ms).
     pub kernel: Vec<Row>,
-    /// `python3 --version`, when the machine has one.
-    pub python: Option<String>,
-    /// The compute rows (round trips) beside the same algorithms in CPython.
-    pub cpython: Vec<crate::cpython::Comparison>,
+    /// The interpreters to compare with that this machine has (CPython, Lua).
+    pub peers: Vec<crate::peers::Found>,
+    /// The compute rows (round trips) beside the same algorithms in each of them.
+    pub compared: Vec<crate::peers::Comparison>,
 }
 
 /// The kernel rows' goal: p50 of the round trip under this many microseconds.
@@ -566,17 +566,14 @@ pub fn run(path: &Path, iterations: u32) -> Result<Report> {
     };
     let process = process_start(path)?;
     let kernel = kernel_rows(path, &inside, iterations)?;
-    let python = crate::cpython::version();
+    crate::peers::install_missing();
+    let peers = crate::peers::found();
     let runs = host
         .rows
         .iter()
         .find(|r| r.group == BenchmarkGroup::Compute)
         .map_or(3, |r| r.stats.samples.clamp(1, 5) as u32);
-    let cpython = crate::cpython::compare(
-        &crate::build::workspace_root().join("bench/python"),
-        &host.rows,
-        runs,
-    );
+    let compared = crate::peers::compare(&crate::build::workspace_root(), &peers, &host.rows, runs);
     Ok(Report {
         component: path.to_path_buf(),
         bytes,
@@ -594,8 +591,8 @@ pub fn run(path: &Path, iterations: u32) -> Result<Report> {
         state,
         memory,
         kernel,
-        python,
-        cpython,
+        peers,
+        compared,
     })
 }
 
@@ -719,12 +716,17 @@ impl Report {
             "p99 of every seed cell's round trip at most {P99_GOAL_US} us (worst {worst:.2} us{again})  {}\n\n",
             met(self.p99_met())
         ));
-        if let Some(v) = &self.python {
-            out.push_str(&crate::cpython::table(
+        if !self.peers.is_empty() {
+            let names: Vec<&str> = self.peers.iter().map(|f| f.version.as_str()).collect();
+            let dirs: Vec<&str> = self.peers.iter().map(|f| f.peer.dir).collect();
+            out.push_str(&crate::peers::table(
                 &format!(
-                    "Compute rows against {v} on this machine, in the same run: the same algorithm in bench/python/, start-up excluded (ours: round trip p50; CPython: median)"
+                    "Compute rows against {} on this machine, in the same run: the same algorithm in {}, start-up excluded (ours: round trip p50; theirs: median)",
+                    names.join(" and "),
+                    dirs.join(" and ")
                 ),
-                &self.cpython,
+                &self.peers,
+                &self.compared,
             ));
             out.push('\n');
         }
@@ -774,10 +776,15 @@ impl Report {
             "component": { "path": self.component.display().to_string(), "bytes": self.bytes,
                            "size_budget_bytes": SIZE_BUDGET, "size_met": self.bytes <= SIZE_BUDGET },
             "host": "wasmtime",
-            "python": self.python,
-            "cpython": self.cpython.iter().map(|c| serde_json::json!({
-                "category": c.category, "ours_p50_us": c.ours_us, "cpython_us": c.cpython_us,
-                "ratio": c.ratio(), "same_result": c.same_result,
+            "peers": self.peers.iter().enumerate().map(|(i, f)| serde_json::json!({
+                "name": f.peer.name, "version": f.version,
+                "rows": self.compared.iter().filter_map(|c| {
+                    let p = c.peers.get(i)?.as_ref()?;
+                    Some(serde_json::json!({
+                        "category": c.category, "ours_p50_us": c.ours_us, "peer_us": p.us,
+                        "ratio": crate::peers::ratio(c.ours_us, p.us), "same_result": p.same_result,
+                    }))
+                }).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "iterations": self.iterations,
             "startup": {
