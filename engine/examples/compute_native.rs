@@ -1,10 +1,11 @@
 //! The bench's compute rows run natively (no WebAssembly), for the "ours (native)" column
 //! beside the wasmtime figures `host-rs bench` prints:
 //!
-//!     cargo run --release -p ruchy-engine --example compute_native [RUNS]
+//!     cargo run --release -p ruchy-engine --example compute_native [RUNS] [ROW]
 //!
 //! Each row runs RUNS times (default 5) in a fresh session, its setup untimed; the median
-//! of the cell's wall time is printed.
+//! of the cell's wall time is printed. With ROW, only the rows whose name contains it (for a
+//! profiler).
 
 use engine::bench::COMPUTE_CELLS;
 use engine::Session;
@@ -16,8 +17,12 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5)
         .max(1);
+    let only = std::env::args().nth(2).unwrap_or_default();
     println!("{:<60} {:>12}  result", "row", "native ms");
     for (name, setup, cell) in COMPUTE_CELLS {
+        if !name.contains(&only) {
+            continue;
+        }
         let mut times = Vec::with_capacity(runs);
         let mut result = String::new();
         for _ in 0..runs {

@@ -1317,7 +1317,6 @@ mod tests {
     use super::*;
     use crate::diagnostic::DiagnosticKind;
     use crate::value::RangeValue;
-    use std::collections::BTreeMap;
     use std::rc::Rc;
 
     fn ints(v: &[i64]) -> Value {

@@ -628,7 +628,11 @@ impl Vm {
             }
             M::Rev => Value::array(budget::collect(a.iter().rev().cloned())?),
             M::Sort => {
-                budget::sort_by(&mut Rc::make_mut(a).0, |x, y| {
+                let items = &mut Rc::make_mut(a).0;
+                if sort_ints(items)? {
+                    return Ok(recv.clone());
+                }
+                budget::sort_by(items, |x, y| {
                     x.compare(y).ok_or_else(|| {
                         VmError::type_error(format!(
                             "Cannot sort: cannot compare {} and {}",
@@ -1359,4 +1363,66 @@ fn replace_metered(s: &str, from: &str, to: &str) -> VResult<String> {
     out.push_str(&s[last..]);
     budget::burn(s.len() - done)?;
     Ok(out)
+}
+
+/// Sorts an array that holds only ints as plain `i64`s (no tag to match per comparison; equal
+/// ints cannot be told apart, so the order of equal ones does not matter); `false`, leaving
+/// the array alone, when some element is not an int. Metered as [`budget::sort_by`] is.
+fn sort_ints(items: &mut [Value]) -> VResult<bool> {
+    if !items.iter().all(|v| matches!(v, Value::Int(_))) {
+        return Ok(false);
+    }
+    let mut keys: Vec<i64> = budget::vec_with(items.len())?;
+    keys.extend(items.iter().map(|v| match v {
+        Value::Int(n) => *n,
+        _ => 0,
+    }));
+    budget::sort_by(&mut keys, |x, y| Ok::<_, VmError>(x.cmp(y)))?;
+    for (slot, k) in items.iter_mut().zip(keys) {
+        *slot = Value::Int(k);
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Session;
+
+    fn show(s: &mut Session, cell: &str) -> String {
+        let r = s.execute_cell(cell);
+        assert!(r.diagnostic.is_none(), "{cell}: {:?}", r.diagnostic);
+        r.display.unwrap_or_default()
+    }
+
+    #[test]
+    fn an_array_of_ints_sorts_as_rust_sorts_i64s() {
+        // more than a run of the metered sort, with negatives, duplicates and the extremes
+        let mut seed: i64 = 3;
+        let mut xs: Vec<i64> = (0..40_000)
+            .map(|_| {
+                seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+                seed % 2001 - 1000
+            })
+            .collect();
+        xs.extend([i64::MAX, i64::MIN + 1, 0]); // (i64::MIN has no literal)
+        let literal: Vec<String> = xs.iter().map(i64::to_string).collect();
+        let mut s = Session::new();
+        show(&mut s, &format!("let mut xs = [{}]", literal.join(", ")));
+        let got = show(&mut s, "xs.sort()");
+        xs.sort();
+        let want: Vec<String> = xs.iter().map(i64::to_string).collect();
+        assert_eq!(got, format!("[{}]", want.join(", ")));
+        // sorted in place, as before
+        assert_eq!(show(&mut s, "xs[0] == xs.min()"), "true");
+    }
+
+    #[test]
+    fn a_mixed_array_still_sorts_as_values() {
+        let mut s = Session::new();
+        assert_eq!(show(&mut s, "[3, 1.5, 2, -1].sort()"), "[-1, 1.5, 2, 3]");
+        let r = s.execute_cell("[3, \"a\", 1].sort()");
+        assert!(r
+            .diagnostic
+            .is_some_and(|d| d.message.contains("Cannot sort")));
+    }
 }

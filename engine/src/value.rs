@@ -141,6 +141,25 @@ impl std::ops::DerefMut for List {
     }
 }
 
+/// Lets go of a value with the common cases inline: a number owns nothing, and an `Rc` that
+/// others still hold is one decrement (the out-of-line drop of a whole `Value`, a jump table
+/// over every variant, runs only for the rest and when the last holder goes).
+#[inline(always)]
+pub fn release(v: Value) {
+    if !v.owns_heap() {
+        std::mem::forget(v);
+        return;
+    }
+    match v {
+        Value::Array(rc) | Value::Tuple(rc) => drop(rc),
+        Value::Str(rc) => drop(rc),
+        Value::Struct(rc) => drop(rc),
+        Value::Object(rc) => drop(rc),
+        Value::Func(rc) => drop(rc),
+        other => drop(other),
+    }
+}
+
 pub(crate) fn is_container(v: &Value) -> bool {
     matches!(
         v,
@@ -154,6 +173,10 @@ pub(crate) fn is_container(v: &Value) -> bool {
 /// container: nothing happens beyond the normal drop.
 pub(crate) fn drop_children(values: &mut Vec<Value>) {
     if !values.iter().any(is_container) {
+        // numbers and the like own nothing: let them go without a drop call each
+        if !values.iter().any(Value::owns_heap) {
+            values.drain(..).for_each(std::mem::forget);
+        }
         return;
     }
     let mut stack = std::mem::take(values);

@@ -1193,7 +1193,7 @@ impl Vm {
                                 let end = (done.base + done.proto().nregs as usize).min(all.len());
                                 for r in &mut all[done.base..end] {
                                     if r.owns_heap() {
-                                        *r = Value::Nil;
+                                        crate::value::release(std::mem::take(r));
                                     }
                                 }
                                 while self.handlers.last().is_some_and(|h| h.frame >= depth - 1) {
@@ -1208,7 +1208,7 @@ impl Vm {
                             let end = (done.base + done.proto().nregs as usize).min(all.len());
                             for r in &mut all[done.base..end] {
                                 if r.owns_heap() {
-                                    *r = Value::Nil;
+                                    crate::value::release(std::mem::take(r));
                                 }
                             }
                             while self.handlers.last().is_some_and(|h| h.frame >= depth - 1) {
@@ -2853,12 +2853,7 @@ fn update(target: &mut Value, op: u8, rhs: &Value) -> VResult<()> {
 /// (the common case: an integer replacing an integer).
 #[inline(always)]
 fn put(slot: &mut Value, v: Value) {
-    let old = std::mem::replace(slot, v);
-    if old.owns_heap() {
-        drop(old);
-    } else {
-        std::mem::forget(old);
-    }
+    crate::value::release(std::mem::replace(slot, v));
 }
 
 /// An index counted from the end when negative; `None` if out of bounds.
