@@ -1160,8 +1160,25 @@ impl Vm {
                                 let v = a[*i as usize].dup();
                                 put(&mut w!(dst), v)
                             }
+                            (Value::Object(m), Value::Str(k)) => match m.get(k.as_str()) {
+                                Some(v) => {
+                                    let v = v.dup();
+                                    put(&mut w!(dst), v)
+                                }
+                                None => break op,
+                            },
                             _ => break op,
                         },
+                        // `xs[i] = v` and `o[k] = v` with an element already there
+                        Op::StorePlace { place, src } => {
+                            let Some(Desc::Place(pl)) = proto.descs.get(place as usize) else {
+                                break op;
+                            };
+                            let at = (&mut *all, base, &mut self.globals[..]);
+                            if !store_index(at, &self.touched, self.cell, pl, src) {
+                                break op;
+                            }
+                        }
                         Op::CallGlobal {
                             base: cb,
                             argc,
@@ -2854,6 +2871,48 @@ fn update(target: &mut Value, op: u8, rhs: &Value) -> VResult<()> {
 #[inline(always)]
 fn put(slot: &mut Value, v: Value) {
     crate::value::release(std::mem::replace(slot, v));
+}
+
+/// The fast section's `xs[i] = v` and `o[k] = v` (`regs` from `base`, `globals`): on a local,
+/// or on a global already logged in this cell (`touched`), with an element already there.
+/// `false`, having changed nothing, for anything else (a new key, an index out of bounds,
+/// a deeper place), which the slow section does. Out of line, so that the dispatch loop's
+/// common instructions keep their registers.
+#[inline(never)]
+fn store_index(
+    (regs, base, globals): (&mut [Value], usize, &mut [Value]),
+    touched: &[u32],
+    cell: u32,
+    pl: &Place,
+    src: Reg,
+) -> bool {
+    let [Step::Index(ir)] = pl.steps[..] else {
+        return false;
+    };
+    let (Some(key), Some(v)) = (regs.get(base + ir as usize), regs.get(base + src as usize)) else {
+        return false;
+    };
+    let (key, v) = (key.dup(), v.dup());
+    let root = match pl.root {
+        Root::Local(r) => regs.get_mut(base + r as usize),
+        Root::Global(g) if touched.get(g as usize) == Some(&cell) => globals.get_mut(g as usize),
+        _ => None,
+    };
+    let slot = match (root, &key) {
+        (Some(Value::Array(a)), Value::Int(i)) => match norm_index(*i, a.len()) {
+            Some(at) => &mut Rc::make_mut(a)[at],
+            None => return false,
+        },
+        (Some(Value::Object(m)), Value::Str(k)) if m.get(k.as_str()).is_some() => {
+            match Rc::make_mut(m).get_mut(k.as_str()) {
+                Some(slot) => slot,
+                None => return false,
+            }
+        }
+        _ => return false,
+    };
+    put(slot, v);
+    true
 }
 
 /// An index counted from the end when negative; `None` if out of bounds.
