@@ -1157,6 +1157,23 @@ impl Vm {
             M::Sin => f1(x.sin()),
             M::Cos => f1(x.cos()),
             M::Tan => f1(x.tan()),
+            M::Cbrt => f1(x.cbrt()),
+            M::Exp2 => f1(x.exp2()),
+            M::Asin => f1(x.asin()),
+            M::Acos => f1(x.acos()),
+            M::Atan => f1(x.atan()),
+            M::Sinh => f1(x.sinh()),
+            M::Cosh => f1(x.cosh()),
+            M::Tanh => f1(x.tanh()),
+            M::Log | M::Atan2 | M::Hypot => {
+                want(name, args, 1)?;
+                let y = to_float(&args[0], name)?;
+                f1(match id {
+                    M::Log => x.log(y),
+                    M::Atan2 => x.atan2(y),
+                    _ => x.hypot(y),
+                })
+            }
             M::Signum => f1(x.signum()),
             M::ToDegrees => f1(x.to_degrees()),
             M::ToRadians => f1(x.to_radians()),

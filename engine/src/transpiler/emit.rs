@@ -3094,7 +3094,7 @@ impl Emitter<'_> {
                 M::ToInt => format!("({r} as i64)"),
                 M::ToString => format!("{r}.to_string()"),
                 M::Min | M::Max => format!("rt::f{cname}({r}, {})", v(self, 0)?),
-                M::Powf => format!("{r}.{cname}({})", v(self, 0)?),
+                M::Powf | M::Log | M::Atan2 | M::Hypot => format!("{r}.{cname}({})", v(self, 0)?),
                 _ => format!("{r}.{cname}()"),
             },
             Ty::Option(_) => match id {

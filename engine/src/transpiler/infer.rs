@@ -2550,11 +2550,22 @@ impl<'a> Infer<'a> {
                 | M::Tan
                 | M::Ln
                 | M::Exp
-                | M::Log10 => {
+                | M::Log10
+                | M::Log2
+                | M::Cbrt
+                | M::Exp2
+                | M::Asin
+                | M::Acos
+                | M::Atan
+                | M::Sinh
+                | M::Cosh
+                | M::Tanh
+                | M::ToDegrees
+                | M::ToRadians => {
                     want(0)?;
                     Ty::Float
                 }
-                M::Powf | M::Min | M::Max => {
+                M::Powf | M::Min | M::Max | M::Log | M::Atan2 | M::Hypot => {
                     want(1)?;
                     self.unify(&ats[0], &Ty::Float, args[0].span)?;
                     Ty::Float
