@@ -336,6 +336,7 @@ impl Vm {
                 match &args[0] {
                     Value::Int(n) => Ok(Value::Float(*n as f64)),
                     Value::Float(f) => Ok(Value::Float(*f)),
+                    Value::Bool(b) => Ok(Value::Float(if *b { 1.0 } else { 0.0 })),
                     Value::Str(s) => parse_float(s),
                     other => Err(VmError::type_error(format!(
                         "float() cannot convert {}",

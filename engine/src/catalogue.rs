@@ -417,7 +417,7 @@ static FUNCTIONS: &[Entry] = &[
     f!("typeof" | "type_of"(x: "Any") -> "String", "The name of x's type: integer, float, string, array, object, ..."),
     f!("is_nil"(x: "Any") -> "Bool", "Whether x is nil."),
     f!("int"(x: "Int|Float|Bool|String") -> "Int", "x as an integer: a float truncated, a string parsed."),
-    f!("float"(x: "Int|Float|String") -> "Float", "x as a float: a string parsed."),
+    f!("float"(x: "Int|Float|Bool|String") -> "Float", "x as a float: a string parsed, true as 1.0 and false as 0.0."),
     f!("str" | "to_string"(x: "Any") -> "String", "x as text, as println shows it."),
     f!("bool"(x: "Any") -> "Bool", "Truthiness: false, nil, zero and empty strings and arrays are false."),
     f!("parse_int"(s: "String") -> "Int", "The integer the string holds (surrounding whitespace ignored)."),

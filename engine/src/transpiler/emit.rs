@@ -2688,6 +2688,7 @@ impl Emitter<'_> {
                 match self.ty(&args[0]) {
                     Ty::Float => x,
                     Ty::Int => format!("({} as f64)", paren(&x)),
+                    Ty::Bool => format!("({} as i64 as f64)", paren(&x)),
                     _ => format!("{}.trim().parse::<f64>().expect(\"a float\")", paren(&x)),
                 }
             }

@@ -2213,7 +2213,7 @@ impl<'a> Infer<'a> {
             "float" => {
                 want(1)?;
                 match self.resolve(&ats[0]) {
-                    Ty::Int | Ty::Float | Ty::Str => Ty::Float,
+                    Ty::Int | Ty::Float | Ty::Str | Ty::Bool => Ty::Float,
                     _ => return Err(unsupported(span, "this `float()`")),
                 }
             }
