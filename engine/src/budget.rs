@@ -400,22 +400,47 @@ pub fn collect<T>(items: impl IntoIterator<Item = T>) -> Result<Vec<T>, Exceeded
     Ok(out)
 }
 
-/// Elements sorted by the standard library's sort in one go (a few milliseconds at most);
-/// longer runs are merged in steps the meter can stop.
+/// Elements of an int array sorted by the standard library's sort in one go (a few
+/// milliseconds at most); longer runs are merged in steps the meter can stop.
 const SORT_RUN: usize = 1 << 14;
 
-/// A stable sort that the meter or the comparator can stop: runs of [`SORT_RUN`] elements
-/// sorted by the standard library, then merged pass by pass, burning a unit per element
-/// moved. At the first error (the comparator's, or a limit the meter tripped on) the sort
-/// stops comparing and leaves the same elements in `v` in some order (none is lost).
+/// Elements sorted by insertion before the merge passes when the comparator is the user's.
+const SMALL_RUN: usize = 32;
+
+/// A stable sort that the meter or the comparator can stop: runs of [`SMALL_RUN`] elements
+/// sorted by binary insertion, then merged pass by pass, burning a unit per element moved.
+/// At the first error (the comparator's, or a limit the meter tripped on) the sort stops
+/// comparing and leaves the same elements in `v` in some order (none is lost). The
+/// comparator may be anything a user wrote, even one that is not an order (`|a, b| 1`): the
+/// standard library's sort may panic on such a comparator (it checks), this sort never does.
 pub fn sort_by<T: Default, E: From<Exceeded>>(
     v: &mut Vec<T>,
+    cmp: impl FnMut(&T, &T) -> Result<std::cmp::Ordering, E>,
+) -> Result<(), E> {
+    merge_sort(v, cmp, SMALL_RUN, insertion_sort)
+}
+
+/// [`sort_by`] for a true total order that cannot fail (an `Ord` such as `i64`): runs of
+/// [`SORT_RUN`] sorted by the standard library, which is much faster, then the same merges.
+pub fn sort_total<T: Ord + Default>(v: &mut Vec<T>) -> Result<(), Exceeded> {
+    merge_sort(
+        v,
+        |x: &T, y: &T| Ok::<_, Exceeded>(x.cmp(y)),
+        SORT_RUN,
+        |run, _| run.sort(),
+    )
+}
+
+fn merge_sort<T: Default, E: From<Exceeded>>(
+    v: &mut Vec<T>,
     mut cmp: impl FnMut(&T, &T) -> Result<std::cmp::Ordering, E>,
+    run_len: usize,
+    mut sort_run: impl FnMut(&mut [T], &mut dyn FnMut(&T, &T) -> std::cmp::Ordering),
 ) -> Result<(), E> {
     let n = v.len();
     let mut failed: Option<E> = None;
     let has_failed = Cell::new(false);
-    // the standard sort cannot stop: after an error its comparisons answer "equal"
+    // after an error the comparisons answer "equal" until the sort stops
     let mut compare = |x: &T, y: &T| -> std::cmp::Ordering {
         if failed.is_some() {
             return std::cmp::Ordering::Equal;
@@ -426,22 +451,22 @@ pub fn sort_by<T: Default, E: From<Exceeded>>(
             std::cmp::Ordering::Equal
         })
     };
-    for run in v.chunks_mut(SORT_RUN) {
+    for run in v.chunks_mut(run_len) {
         burn(run.len())?;
-        run.sort_by(&mut compare);
-        settled()?;
+        sort_run(run, &mut compare);
         if has_failed.get() {
             break;
         }
     }
-    let mut buf: Vec<T> = if n > SORT_RUN {
+    settled()?;
+    let mut buf: Vec<T> = if n > run_len && !has_failed.get() {
         vec_with(n)?
     } else {
         Vec::new()
     };
-    let mut width = SORT_RUN;
-    let mut stopped = false;
-    while width < n {
+    let mut width = run_len;
+    let mut stopped = has_failed.get();
+    while width < n && !stopped {
         for start in (0..n).step_by(2 * width) {
             let mid = (start + width).min(n);
             let end = (start + 2 * width).min(n);
@@ -454,8 +479,8 @@ pub fn sort_by<T: Default, E: From<Exceeded>>(
         }
         std::mem::swap(v, &mut buf);
         buf.clear();
-        if stopped || has_failed.get() {
-            break;
+        if has_failed.get() {
+            stopped = true;
         }
         width *= 2;
     }
@@ -464,6 +489,24 @@ pub fn sort_by<T: Default, E: From<Exceeded>>(
     match failed {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+/// Sorts a short run by binary insertion (stable: an element goes after the equal ones);
+/// stops at the comparator's first error. Whatever the comparator answers, every element
+/// stays in the run.
+fn insertion_sort<T>(run: &mut [T], compare: &mut dyn FnMut(&T, &T) -> std::cmp::Ordering) {
+    for i in 1..run.len() {
+        let (mut lo, mut hi) = (0, i);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if compare(&run[i], &run[mid]) == std::cmp::Ordering::Less {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        run[lo..=i].rotate_right(1);
     }
 }
 
@@ -533,6 +576,39 @@ mod tests {
             (0..n as i64).collect::<Vec<_>>(),
             "a permutation of the input"
         );
+    }
+
+    /// A comparator that is not an order (the standard library's sort may panic on one,
+    /// which in the component is a trap) leaves a permutation of the input.
+    #[test]
+    fn a_comparator_that_is_not_an_order_leaves_every_element() {
+        let n = 5_000;
+        let mut state = 12345u64;
+        let mut answers = [
+            std::cmp::Ordering::Less,
+            std::cmp::Ordering::Equal,
+            std::cmp::Ordering::Greater,
+        ]
+        .into_iter()
+        .cycle();
+        for constant in [
+            None,
+            Some(std::cmp::Ordering::Less),
+            Some(std::cmp::Ordering::Greater),
+        ] {
+            let mut v: Vec<i64> = (0..n).map(|i| (i * 7919) % n).collect();
+            sort_by(&mut v, |_, _| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                Ok::<_, Exceeded>(match constant {
+                    Some(o) => o,
+                    None if state >> 63 == 1 => answers.next().unwrap_or(std::cmp::Ordering::Less),
+                    None => std::cmp::Ordering::Greater,
+                })
+            })
+            .unwrap();
+            v.sort();
+            assert_eq!(v, (0..n).collect::<Vec<_>>());
+        }
     }
 
     #[test]

@@ -1394,7 +1394,7 @@ fn sort_ints(items: &mut [Value]) -> VResult<bool> {
         Value::Int(n) => *n,
         _ => 0,
     }));
-    budget::sort_by(&mut keys, |x, y| Ok::<_, VmError>(x.cmp(y)))?;
+    budget::sort_total(&mut keys)?;
     for (slot, k) in items.iter_mut().zip(keys) {
         *slot = Value::Int(k);
     }
