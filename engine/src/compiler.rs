@@ -210,6 +210,32 @@ impl Compiler<'_> {
         (p.consts.len() - 1) as u32
     }
 
+    /// The constant index of a number literal `b` for an arithmetic `op` with a K form
+    /// ([`Op::ArithK`], [`Op::UpdateGlobalK`]); `None` for anything else.
+    fn number_const(&mut self, op: BinOp, b: &Expr) -> Option<u16> {
+        if !matches!(
+            op,
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem | BinOp::Pow
+        ) {
+            return None;
+        }
+        let v = match b.kind {
+            ExprKind::Int(n) => Value::Int(n),
+            ExprKind::Float(f) => Value::Float(f),
+            _ => return None,
+        };
+        let same = |c: &Value| match (c, &v) {
+            (Value::Int(x), Value::Int(y)) => x == y,
+            (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+            _ => false,
+        };
+        let k = match self.f().p.consts.iter().position(same) {
+            Some(i) => i as u32,
+            None => self.konst(v),
+        };
+        u16::try_from(k).ok()
+    }
+
     fn name(&mut self, n: &str) -> u32 {
         let p = &mut self.f().p;
         if let Some(i) = p.names.iter().position(|x| &**x == n) {
@@ -869,6 +895,21 @@ impl Compiler<'_> {
                 return Ok(());
             }
         }
+        // `i % 3`, `x * 0.5`: a number constant is read from the constants, not a register
+        if let Some(k) = self.number_const(op, b) {
+            let r = self.target(dst, span)?;
+            self.emit(
+                Op::ArithK {
+                    dst: r,
+                    a: ra,
+                    op: op as u8,
+                    k,
+                },
+                span,
+            );
+            self.free_to(mark);
+            return Ok(());
+        }
         let rb = self.operand(b)?;
         let r = self.target(dst, span)?;
         let ins = binop_instr(op, r, ra, rb);
@@ -888,15 +929,16 @@ impl Compiler<'_> {
             ) => {
                 // `n < 2`: compare with a constant in the instruction
                 let imm = match b.kind {
-                    ExprKind::Int(n) => i16::try_from(n).ok(),
+                    ExprKind::Int(n) => i32::try_from(n).ok(),
                     _ => None,
                 };
                 let cmp = match op {
-                    BinOp::Lt => Some(0),
-                    BinOp::Le => Some(1),
-                    BinOp::Gt => Some(2),
-                    BinOp::Ge => Some(3),
-                    _ => None,
+                    BinOp::Lt => Some(CMP_LT),
+                    BinOp::Le => Some(CMP_LE),
+                    BinOp::Gt => Some(CMP_GT),
+                    BinOp::Ge => Some(CMP_GE),
+                    BinOp::Eq => Some(CMP_EQ),
+                    _ => Some(CMP_NE),
                 };
                 if let (Some(imm), Some(cmp)) = (imm, cmp) {
                     let mark = self.mark();
@@ -1332,15 +1374,26 @@ impl Compiler<'_> {
                         Some(op) => (op, value),
                         None => self_update(v, value).unwrap_or((BinOp::Add, value)),
                     };
-                    let t = self.operand(rhs)?;
-                    self.emit(
-                        Op::UpdateGlobal {
-                            slot,
-                            op: op as u8,
-                            src: t,
-                        },
-                        span,
-                    );
+                    if let Some(k) = self.number_const(op, rhs) {
+                        self.emit(
+                            Op::UpdateGlobalK {
+                                slot,
+                                op: op as u8,
+                                k,
+                            },
+                            span,
+                        );
+                    } else {
+                        let t = self.operand(rhs)?;
+                        self.emit(
+                            Op::UpdateGlobal {
+                                slot,
+                                op: op as u8,
+                                src: t,
+                            },
+                            span,
+                        );
+                    }
                     if let Dst::To(d) = dst {
                         self.emit(Op::GetGlobal { dst: d, slot }, span);
                     }

@@ -78,6 +78,9 @@ fn jump_target(op: &Op, at: usize) -> Option<i64> {
 fn note(p: &Proto, op: &Op) -> Option<String> {
     match op {
         Op::LoadConst { idx, .. } => p.consts.get(*idx as usize).map(|v| format!("{v:?}")),
+        Op::ArithK { k, .. } | Op::UpdateGlobalK { k, .. } => {
+            p.consts.get(*k as usize).map(|v| format!("{v:?}"))
+        }
         Op::GetField { name, .. } | Op::CallMethod { name, .. } => {
             p.names.get(*name as usize).map(|n| n.to_string())
         }

@@ -19,6 +19,15 @@ use std::rc::Rc;
 
 pub type Reg = u16;
 
+/// The `cmp` of [`Op::JumpIfNotCmpImm`]: a mask of the orderings for which the comparison
+/// holds (bit 0 less, bit 1 equal, bit 2 greater), so the VM tests one bit.
+pub const CMP_LT: u8 = 0b001;
+pub const CMP_LE: u8 = 0b011;
+pub const CMP_GT: u8 = 0b100;
+pub const CMP_GE: u8 = 0b110;
+pub const CMP_EQ: u8 = 0b010;
+pub const CMP_NE: u8 = 0b101;
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Op {
     // ---- loads and moves
@@ -73,6 +82,13 @@ pub enum Op {
         slot: u32,
         op: u8,
         src: Reg,
+    },
+    /// `globals[slot] = globals[slot] op consts[k]`: `n += 1`, `y = y + 0.25` on a global
+    /// with a number constant (Lua's K operands).
+    UpdateGlobalK {
+        slot: u32,
+        op: u8,
+        k: u16,
     },
     /// `R[dst] = *upvals[idx]`
     GetUpval {
@@ -196,6 +212,14 @@ pub enum Op {
         imm: i16,
         sub: bool,
     },
+    /// `R[dst] = R[a] op consts[k]` with a number constant: `i % 3`, `x * 0.5`; `op` is a
+    /// [`crate::ast::BinOp`] as `u8` (`+ - * / % **`).
+    ArithK {
+        dst: Reg,
+        a: Reg,
+        op: u8,
+        k: u16,
+    },
     /// `R[dst] = -R[src]`
     Neg {
         dst: Reg,
@@ -260,11 +284,11 @@ pub enum Op {
         b: Reg,
         off: i32,
     },
-    /// `if !(R[a] < imm) { pc += off }`, `if !(R[a] <= imm)`, `if !(R[a] > imm)`,
-    /// `if !(R[a] >= imm)` for `cmp` 0, 1, 2, 3 (a loop or recursion bound).
+    /// `if !(R[a] cmp imm) { pc += off }` (a loop or recursion bound, `i % 3 == 0`); `cmp` is
+    /// one of the `CMP_*` masks: the orderings of `R[a]` against `imm` for which it holds.
     JumpIfNotCmpImm {
         a: Reg,
-        imm: i16,
+        imm: i32,
         cmp: u8,
         off: i32,
     },

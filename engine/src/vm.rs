@@ -1041,6 +1041,42 @@ impl Vm {
                             }
                             _ => break op,
                         },
+                        Op::ArithK { dst, a, op: bop, k } => {
+                            let r = match (&w!(a), proto.consts.get(k as usize)) {
+                                (Value::Int(x), Some(Value::Int(y))) => {
+                                    int_op(bop, *x, *y).map(Value::Int)
+                                }
+                                (Value::Float(x), Some(Value::Float(y))) => {
+                                    float_op(bop, *x, *y).map(Value::Float)
+                                }
+                                _ => None,
+                            };
+                            match r {
+                                Some(v) => put(&mut w!(dst), v),
+                                None => break op,
+                            }
+                        }
+                        Op::UpdateGlobalK { slot, op: bop, k } => {
+                            let s = slot as usize;
+                            if self.touched.get(s) != Some(&self.cell) {
+                                break op;
+                            }
+                            match (self.globals.get_mut(s), proto.consts.get(k as usize)) {
+                                (Some(Value::Int(g)), Some(Value::Int(y))) => {
+                                    match int_op(bop, *g, *y) {
+                                        Some(n) => *g = n,
+                                        None => break op,
+                                    }
+                                }
+                                (Some(Value::Float(g)), Some(Value::Float(y))) => {
+                                    match float_op(bop, *g, *y) {
+                                        Some(n) => *g = n,
+                                        None => break op,
+                                    }
+                                }
+                                _ => break op,
+                            }
+                        }
                         Op::Sub { dst, a, b } => {
                             arith!(op, dst, a, b, |x: i64, y| x.checked_sub(y), |x: f64, y| {
                                 Some(x - y)
@@ -1113,12 +1149,9 @@ impl Vm {
                         Op::JumpIfNotCmpImm { a, imm, cmp, off } => match &w!(a) {
                             Value::Int(x) => {
                                 let y = imm as i64;
-                                let holds = match cmp {
-                                    0 => *x < y,
-                                    1 => *x <= y,
-                                    2 => *x > y,
-                                    _ => *x >= y,
-                                };
+                                // bit 0: less, bit 1: equal, bit 2: greater
+                                let at = (*x >= y) as u8 + (*x > y) as u8;
+                                let holds = (cmp >> at) & 1 != 0;
                                 if !holds {
                                     jump!(off)
                                 }
@@ -1303,6 +1336,18 @@ impl Vm {
                     r!(src) = rhs;
                     t!(r);
                 }
+                Op::UpdateGlobalK { slot, op, k } => {
+                    let s = slot as usize;
+                    if matches!(self.globals.get(s), Some(Value::Undef) | None) {
+                        let name = self.global_name(slot);
+                        bail!(VmError::runtime(format!("Undefined variable: {name}")));
+                    }
+                    self.log_global(s);
+                    let rhs = proto.consts.get(k as usize).cloned().unwrap_or_default();
+                    if let Some(g) = self.globals.get_mut(s) {
+                        t!(update(g, op, &rhs));
+                    }
+                }
                 Op::GetUpval { dst, idx } => {
                     let v = match self.frames.last().and_then(|f| f.callee()) {
                         Some(c) => c
@@ -1409,6 +1454,11 @@ impl Vm {
                             }
                         }
                     };
+                    r!(dst) = v;
+                }
+                Op::ArithK { dst, a, op, k } => {
+                    let y = proto.consts.get(k as usize).cloned().unwrap_or_default();
+                    let v = t!(binary(op, &r!(a), &y));
                     r!(dst) = v;
                 }
                 Op::Sub { dst, a, b } => {
@@ -1533,20 +1583,18 @@ impl Vm {
                     let holds = match &r!(a) {
                         Value::Int(x) => {
                             let y = imm as i64;
-                            match cmp {
-                                0 => *x < y,
-                                1 => *x <= y,
-                                2 => *x > y,
-                                _ => *x >= y,
-                            }
+                            let at = (*x >= y) as u8 + (*x > y) as u8;
+                            (cmp >> at) & 1 != 0
                         }
                         x => {
                             let y = Value::Int(imm as i64);
                             t!(match cmp {
-                                0 => arith::lt(x, &y),
-                                1 => arith::le(x, &y),
-                                2 => arith::gt(x, &y),
-                                _ => arith::ge(x, &y),
+                                CMP_LT => arith::lt(x, &y),
+                                CMP_LE => arith::le(x, &y),
+                                CMP_GT => arith::gt(x, &y),
+                                CMP_GE => arith::ge(x, &y),
+                                CMP_EQ => Ok(x.equals(&y)),
+                                _ => Ok(!x.equals(&y)),
                             })
                         }
                     };
@@ -2834,6 +2882,59 @@ fn step_mut<'v>(
 }
 
 /// `target = target op rhs` in place: `+` appends to a string or array without copying it.
+/// `x op y` on two integers for [`Op::ArithK`] and [`Op::UpdateGlobalK`] (`op` a
+/// [`crate::ast::BinOp`] as `u8`); `None` on overflow, division by zero or another operator,
+/// left to the slow section (its error, or [`binary`]).
+#[inline(always)]
+fn int_op(op: u8, x: i64, y: i64) -> Option<i64> {
+    use crate::ast::BinOp;
+    const ADD: u8 = BinOp::Add as u8;
+    const SUB: u8 = BinOp::Sub as u8;
+    const MUL: u8 = BinOp::Mul as u8;
+    const DIV: u8 = BinOp::Div as u8;
+    const REM: u8 = BinOp::Rem as u8;
+    match op {
+        ADD => x.checked_add(y),
+        SUB => x.checked_sub(y),
+        MUL => x.checked_mul(y),
+        DIV if y != 0 => x.checked_div(y),
+        REM if y != 0 => x.checked_rem(y),
+        _ => None,
+    }
+}
+
+/// As [`int_op`] on two floats.
+#[inline(always)]
+fn float_op(op: u8, x: f64, y: f64) -> Option<f64> {
+    use crate::ast::BinOp;
+    const ADD: u8 = BinOp::Add as u8;
+    const SUB: u8 = BinOp::Sub as u8;
+    const MUL: u8 = BinOp::Mul as u8;
+    const DIV: u8 = BinOp::Div as u8;
+    match op {
+        ADD => Some(x + y),
+        SUB => Some(x - y),
+        MUL => Some(x * y),
+        DIV => Some(x / y),
+        _ => None,
+    }
+}
+
+/// `a op b` for any two values (`op` a [`crate::ast::BinOp`] as `u8`, one of the arithmetic
+/// operators).
+fn binary(op: u8, a: &Value, b: &Value) -> VResult<Value> {
+    use crate::ast::BinOp;
+    match BinOp::from_u8(op) {
+        Some(BinOp::Add) => arith::add(a, b),
+        Some(BinOp::Sub) => arith::sub(a, b),
+        Some(BinOp::Mul) => arith::mul(a, b),
+        Some(BinOp::Div) => arith::div(a, b),
+        Some(BinOp::Rem) => arith::rem(a, b),
+        Some(BinOp::Pow) => arith::pow(a, b),
+        _ => Err(VmError::runtime("internal error: bad arithmetic operator")),
+    }
+}
+
 fn update(target: &mut Value, op: u8, rhs: &Value) -> VResult<()> {
     use crate::ast::BinOp;
     if let (Value::Int(x), Value::Int(y)) = (&*target, rhs) {
