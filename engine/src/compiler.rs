@@ -236,6 +236,35 @@ impl Compiler<'_> {
         u16::try_from(k).ok()
     }
 
+    /// For `g[i]` on a session variable `g` with an index that cannot fail or change `g` (a
+    /// local or an integer): `g`'s slot and a `Desc::Span` of `g`, for [`Op::GetIndexGlobal`].
+    fn global_indexed(&mut self, obj: &Expr, index: &Expr) -> Option<(u32, u16)> {
+        let ExprKind::Var(v) = &obj.kind else {
+            return None;
+        };
+        let UseRes::Global(slot) = self.res.use_of(v) else {
+            return None;
+        };
+        let plain = match &index.kind {
+            ExprKind::Int(_) => true,
+            ExprKind::Var(i) => match self.res.use_of(i) {
+                UseRes::Local(b) => !self.res.binding(self.res.canonical(b)).captured,
+                _ => false,
+            },
+            _ => false,
+        };
+        if !plain {
+            return None;
+        }
+        let slot = if slot == u32::MAX {
+            self.globals.slot(&v.name)
+        } else {
+            slot
+        };
+        let at = u16::try_from(self.desc(Desc::Span(obj.span))).ok()?;
+        Some((slot, at))
+    }
+
     fn name(&mut self, n: &str) -> u32 {
         let p = &mut self.f().p;
         if let Some(i) = p.names.iter().position(|x| &**x == n) {
@@ -596,6 +625,21 @@ impl Compiler<'_> {
             }
             ExprKind::Index(obj, index) => {
                 let mark = self.mark();
+                if let Some((slot, at)) = self.global_indexed(obj, index) {
+                    let i = self.operand(index)?;
+                    let r = self.target(dst, span)?;
+                    self.emit(
+                        Op::GetIndexGlobal {
+                            dst: r,
+                            index: i,
+                            at,
+                            slot,
+                        },
+                        span,
+                    );
+                    self.free_to(mark);
+                    return Ok(());
+                }
                 let o = self.operand(obj)?;
                 let i = self.operand(index)?;
                 let r = self.target(dst, span)?;

@@ -410,6 +410,15 @@ pub enum Op {
         obj: Reg,
         index: Reg,
     },
+    /// `R[dst] = globals[slot][R[index]]` without copying the global out first (`counts[w]`,
+    /// `b[k]` on a session variable); `descs[at]` is a `Desc::Span`, the variable's span for
+    /// `Undefined variable`.
+    GetIndexGlobal {
+        dst: Reg,
+        index: Reg,
+        at: u16,
+        slot: u32,
+    },
     /// `R[dst] = R[obj].names[name]`
     GetField {
         dst: Reg,
@@ -662,6 +671,8 @@ pub enum Desc {
         annotation: Rc<str>,
     },
     Cast(CastKind),
+    /// The span of part of an instruction's expression (a variable of `GetIndexGlobal`).
+    Span(Span),
     Struct(Rc<crate::ast::StructDef>),
     Enum(Rc<crate::ast::EnumDef>),
     Impl {

@@ -1202,6 +1202,26 @@ impl Vm {
                             },
                             _ => break op,
                         },
+                        Op::GetIndexGlobal {
+                            dst,
+                            index,
+                            slot,
+                            ..
+                        } => {
+                            let v = match (self.globals.get(slot as usize), &w!(index)) {
+                                (Some(Value::Array(a)), Value::Int(i))
+                                    if *i >= 0 && crate::arith::count(*i) < a.len() =>
+                                {
+                                    a[*i as usize].dup()
+                                }
+                                (Some(Value::Object(m)), Value::Str(k)) => match m.get(k.as_str()) {
+                                    Some(v) => v.dup(),
+                                    None => break op,
+                                },
+                                _ => break op,
+                            };
+                            put(&mut w!(dst), v)
+                        }
                         // `xs[i] = v` and `o[k] = v` with an element already there
                         Op::StorePlace { place, src } => {
                             let Some(Desc::Place(pl)) = proto.descs.get(place as usize) else {
@@ -1873,6 +1893,27 @@ impl Vm {
                             a[*i as usize].clone()
                         }
                         (o, i) => t!(crate::methods::index(o, i)),
+                    };
+                    r!(dst) = v;
+                }
+                Op::GetIndexGlobal {
+                    dst,
+                    index,
+                    at,
+                    slot,
+                } => {
+                    let v = match self.globals.get(slot as usize) {
+                        Some(Value::Undef) | None => {
+                            let name = self.global_name(slot);
+                            let mut e = VmError::runtime(format!("Undefined variable: {name}"));
+                            if let Some(Desc::Span(sp)) = proto.descs.get(at as usize) {
+                                if proto.cell == self.cell {
+                                    e.span = Some(*sp);
+                                }
+                            }
+                            bail!(e)
+                        }
+                        Some(g) => t!(crate::methods::index(g, &r!(index))),
                     };
                     r!(dst) = v;
                 }
