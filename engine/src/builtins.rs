@@ -63,6 +63,8 @@ builtins! {
     Random => "random",
     Sort => "sort",
     Reverse => "reverse",
+    Sorted => "sorted",
+    Reversed => "reversed",
     Zip => "zip",
     Enumerate => "enumerate",
     IsNil => "is_nil",
@@ -87,8 +89,8 @@ builtins! {
     Histogram => "histogram",
 }
 
-/// The globals a fresh session starts with: the builtins and the `Option`/`Result`
-/// constructors.
+/// The globals a fresh session starts with: the builtins, the `Option`/`Result`
+/// constructors and the constants `PI`, `E`, `TAU`.
 pub fn initial_globals() -> Vec<(&'static str, Value)> {
     let mut g: Vec<(&'static str, Value)> = Builtin::ALL
         .iter()
@@ -100,6 +102,10 @@ pub fn initial_globals() -> Vec<(&'static str, Value)> {
     g.push(("Err", Value::Ctor(RESULT, ERR)));
     g.push(("Option", Value::Type(OPTION)));
     g.push(("Result", Value::Type(RESULT)));
+    // `std::f64::consts` by their bare names (as after `use std::f64::consts::PI`)
+    g.push(("PI", Value::Float(std::f64::consts::PI)));
+    g.push(("E", Value::Float(std::f64::consts::E)));
+    g.push(("TAU", Value::Float(std::f64::consts::TAU)));
     g
 }
 
@@ -414,7 +420,7 @@ impl Vm {
                 arity(name, args, 0, 0)?;
                 Ok(Value::Float(self.random()))
             }
-            Sort | Reverse | Zip | Enumerate | Sum | Product | Unique | Flatten | Join => {
+            Sort | Sorted | Reverse | Reversed | Zip | Enumerate | Sum | Product | Unique | Flatten | Join => {
                 // free-function forms of array methods (D10): `sum(xs)` is `xs.sum()`
                 if args.is_empty() {
                     return Err(VmError::runtime(format!("{name}() expects an array")));

@@ -217,6 +217,10 @@ method_ids! {
     Capitalize => "capitalize",
     StripPrefix => "strip_prefix",
     StripSuffix => "strip_suffix",
+    PadLeft => "pad_left" | "pad_start",
+    PadRight => "pad_right" | "pad_end",
+    ReplaceFirst => "replace_first",
+    CharIndices => "char_indices",
     Format => "format",
     PushStr => "push_str",
     // strings and arrays
@@ -246,6 +250,10 @@ method_ids! {
     SortByKey => "sort_by_key",
     Dedup => "dedup",
     Retain => "retain",
+    Sorted => "sorted",
+    Reversed => "reversed",
+    Partition => "partition",
+    BinarySearch => "binary_search",
     Map => "map",
     FlatMap => "flat_map",
     Filter => "filter",
@@ -446,6 +454,8 @@ static FUNCTIONS: &[Entry] = &[
     f!("range"(a: "Int", [b: "Int"], [step: "Int"]) -> "[Int]", "range(n): 0 to n-1; range(a, b): a to b-1; with step, every step-th."),
     f!("sort"(xs: "[T]") -> "[T]", "A sorted copy of xs."),
     f!("reverse"(xs: "[T]|String") -> "[T]|String", "A reversed copy of xs."),
+    f!("sorted"(xs: "[T]") -> "[T]", "A sorted copy of xs (as xs.sorted())."),
+    f!("reversed"(xs: "[T]|String") -> "[T]|String", "A reversed copy of xs (as xs.reversed())."),
     f!("zip"(xs: "[T]", ys: "[U]") -> "[(T, U)]", "Pairs of elements at the same index, as long as the shorter."),
     f!("enumerate"(xs: "[T]") -> "[(Int, T)]", "Pairs of index and element."),
     f!("sum"(xs: "[Number]") -> "Number", "The sum of the numbers (0 for none)."),
@@ -490,6 +500,7 @@ const METHOD_TABLE: &[Entry] = &[
     m!(Str Repeat(n: "Int") -> "String", "The string n times."),
     m!(Str Reverse() -> "String", "The characters in reverse order."),
     m!(Str Rev() -> "String", "The characters in reverse order (as reverse)."),
+    m!(Str Reversed() -> "String", "The characters in reverse order (as reverse)."),
     m!(Str Substring(start: "Int", end: "Int") -> "String", "Characters start to end-1, clamped to the string."),
     m!(Str Slice(start: "Int", end: "Int") -> "String", "Characters start to end-1, clamped to the string (as substring)."),
     m!(Str CharAt(i: "Int") -> "String", "The character at index i (negative: from the end); an error out of bounds."),
@@ -511,6 +522,10 @@ const METHOD_TABLE: &[Entry] = &[
     m!(Str Capitalize() -> "String", "The first character in upper case."),
     m!(Str StripPrefix(prefix: "String") -> "Option<String>", "The rest after prefix; None if the string does not start with it."),
     m!(Str StripSuffix(suffix: "String") -> "Option<String>", "The rest before suffix; None if the string does not end with it."),
+    m!(Str PadLeft(width: "Int", [fill: "String"]) -> "String", "The string right-aligned in width characters, filled on the left with fill (one character, default a space)."),
+    m!(Str PadRight(width: "Int", [fill: "String"]) -> "String", "The string left-aligned in width characters, filled on the right with fill (one character, default a space)."),
+    m!(Str ReplaceFirst(from: "String", to: "String") -> "String", "The first occurrence of from replaced by to."),
+    m!(Str CharIndices() -> "[(Int, String)]", "Pairs of character index (as find and char_at count) and character."),
     m!(Str Format(...values: "Any") -> "String", "The string's {} placeholders filled by the values."),
     m!(mut Str PushStr(s: "String") -> "nil", "Appends s."),
     m!(mut Str Push(s: "String") -> "nil", "Appends s (as push_str)."),
@@ -544,6 +559,10 @@ const METHOD_TABLE: &[Entry] = &[
     m!(mut Array SortByKey(key: "Fn(T) -> K") -> "[T]", "Sorts in place by key (stable) and returns the array."),
     m!(mut Array Dedup() -> "nil", "Removes consecutive equal elements."),
     m!(mut Array Retain(f: "Fn(T) -> Bool") -> "nil", "Keeps the elements for which f is true."),
+    m!(Array Sorted() -> "[T]", "A sorted copy (stable); the array itself is unchanged."),
+    m!(Array Reversed() -> "[T]", "A reversed copy; the array itself is unchanged."),
+    m!(Array Partition(f: "Fn(T) -> Bool") -> "([T], [T])", "The elements for which f is true, and the others, each in order."),
+    m!(Array BinarySearch(x: "T") -> "Result<Int, Int>", "In a sorted array: Ok(index) of an element equal to x, or Err(index) where x would be inserted."),
     m!(Array Map(f: "Fn(T) -> U") -> "[U]", "f of each element."),
     m!(Array FlatMap(f: "Fn(T) -> [U]") -> "[U]", "f of each element, arrays flattened one level."),
     m!(Array Filter(f: "Fn(T) -> Bool") -> "[T]", "The elements for which f is true."),
@@ -551,7 +570,7 @@ const METHOD_TABLE: &[Entry] = &[
     m!(Array Any(f: "Fn(T) -> Bool") -> "Bool", "Whether f is true for some element."),
     m!(Array All(f: "Fn(T) -> Bool") -> "Bool", "Whether f is true for every element."),
     m!(Array Each(f: "Fn(T)") -> "nil", "Calls f on each element."),
-    m!(Array Reduce(f: "Fn(A, T) -> A", init: "A") -> "A", "Folds the elements into init with f (the two arguments in either order)."),
+    m!(Array Reduce(f: "Fn(A, T) -> A", [init: "A"]) -> "A", "Folds the elements into init with f (the two arguments in either order); without init, Some of the elements folded from the first, None for none."),
     m!(Array Take(n: "Int") -> "[T]", "The first n elements."),
     m!(Array Skip(n: "Int") -> "[T]", "All but the first n elements."),
     m!(Array StepBy(n: "Int") -> "[T]", "Every n-th element, from the first."),
@@ -961,7 +980,7 @@ mod tests {
         assert_eq!(sig(Recv::Str, "upper"), "String.to_uppercase() -> String");
         assert_eq!(
             sig(Recv::Array, "fold"),
-            "Array.reduce(f: Fn(A, T) -> A, init: A) -> A"
+            "Array.reduce(f: Fn(A, T) -> A, init?: A) -> A"
         );
         assert_eq!(sig(Recv::Int, "to_string"), "Any.to_string() -> String");
         assert_eq!(sig(Recv::Float, "to_string"), "Float.to_string() -> String");

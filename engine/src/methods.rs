@@ -422,7 +422,7 @@ impl Vm {
                 want(name, args, 1)?;
                 arith::repeat_str(s, int_arg(name, &args[0])?)?
             }
-            M::Reverse | M::Rev => {
+            M::Reverse | M::Rev | M::Reversed => {
                 budget::bytes(s.len())?;
                 Value::str(s.chars().rev().collect::<String>())
             }
@@ -492,6 +492,60 @@ impl Vm {
             }
             M::StripPrefix => Value::option(s.strip_prefix(a0(name)?).map(Value::str)),
             M::StripSuffix => Value::option(s.strip_suffix(a0(name)?).map(Value::str)),
+            M::PadLeft | M::PadRight => {
+                if args.is_empty() || args.len() > 2 {
+                    return Err(VmError::runtime(format!(
+                        "{name}() expects 1 or 2 arguments, got {}",
+                        args.len()
+                    )));
+                }
+                let width = arith::count(int_arg(name, &args[0])?);
+                let fill = match args.get(1) {
+                    None => ' ',
+                    Some(v) => {
+                        let f = str_arg(name, v)?;
+                        let mut cs = f.chars();
+                        match (cs.next(), cs.next()) {
+                            (Some(c), None) => c,
+                            _ => {
+                                return Err(VmError::runtime(format!(
+                                    "{name}() fills with one character, got {f:?}"
+                                )))
+                            }
+                        }
+                    }
+                };
+                let have = s.chars().count();
+                if have >= width {
+                    Value::Str(s.clone())
+                } else {
+                    let pad = width - have;
+                    budget::bytes(s.len().saturating_add(pad.saturating_mul(fill.len_utf8())))?;
+                    budget::burn(pad / 16)?;
+                    let mut out = String::with_capacity(s.len() + pad * fill.len_utf8());
+                    if id == M::PadRight {
+                        out.push_str(s);
+                    }
+                    out.extend(std::iter::repeat_n(fill, pad));
+                    if id == M::PadLeft {
+                        out.push_str(s);
+                    }
+                    Value::str(out)
+                }
+            }
+            M::ReplaceFirst => {
+                want(name, args, 2)?;
+                let from = str_arg(name, &args[0])?;
+                let to = str_arg(name, &args[1])?;
+                budget::bytes(s.len().saturating_add(to.len()))?;
+                Value::str(s.replacen(from, to, 1))
+            }
+            M::CharIndices => {
+                want(name, args, 0)?;
+                Value::array(budget::collect(s.chars().enumerate().map(|(i, c)| {
+                    Value::tuple(vec![Value::Int(i as i64), Value::str(c.to_string())])
+                }))?)
+            }
             M::ToString => Value::Str(s.clone()),
             M::Format => {
                 let text = crate::format::template(s, args, &self.types);
@@ -653,6 +707,52 @@ impl Vm {
                 result?;
                 recv.clone()
             }
+            M::Sorted => {
+                want(name, args, 0)?;
+                let mut copy = Value::array(to_vec(a)?);
+                self.array_method(&mut copy, M::Sort, name, args)?
+            }
+            M::Reversed => {
+                want(name, args, 0)?;
+                Value::array(budget::collect(a.iter().rev().cloned())?)
+            }
+            M::Partition => {
+                want(name, args, 1)?;
+                let f = f0()?.clone();
+                let items = a.clone();
+                let (mut yes, mut no) = (Vec::new(), Vec::new());
+                for x in items.iter() {
+                    let side = if self.call_value(&f, std::slice::from_ref(x))?.truthy() {
+                        &mut yes
+                    } else {
+                        &mut no
+                    };
+                    budget::grow(side, 1)?;
+                    side.push(x.clone());
+                }
+                Value::tuple(vec![Value::array(yes), Value::array(no)])
+            }
+            M::BinarySearch => {
+                want(name, args, 1)?;
+                let x = &args[0];
+                budget::burn(64)?;
+                let mut bad = None;
+                let found = a.binary_search_by(|e| {
+                    e.compare(x).unwrap_or_else(|| {
+                        bad.get_or_insert_with(|| (e.type_name(), x.type_name()));
+                        std::cmp::Ordering::Equal
+                    })
+                });
+                if let Some((e, x)) = bad {
+                    return Err(VmError::type_error(format!(
+                        "{name}() cannot compare {e} and {x}"
+                    )));
+                }
+                match found {
+                    Ok(i) => Value::ok(Value::Int(i as i64)),
+                    Err(i) => Value::err(Value::Int(i as i64)),
+                }
+            }
             M::Dedup => {
                 budget::burn(a.len())?;
                 Rc::make_mut(a).dedup_by(|x, y| x.equals(y));
@@ -788,6 +888,22 @@ impl Vm {
                     self.call_value(&f, std::slice::from_ref(x))?;
                 }
                 Value::Nil
+            }
+            M::Reduce if args.len() == 1 => {
+                // `reduce(f)`: folded from the first element; None for none
+                let f = f0()?.clone();
+                let items = a.clone();
+                let mut it = items.iter();
+                match it.next() {
+                    None => Value::option(None),
+                    Some(first) => {
+                        let mut acc = first.clone();
+                        for x in it {
+                            acc = self.call_value(&f, &[acc, x.clone()])?;
+                        }
+                        Value::option(Some(acc))
+                    }
+                }
             }
             M::Reduce => {
                 want(name, args, 2)?;

@@ -1829,6 +1829,10 @@ impl Emitter<'_> {
                 }
                 if self.typed.shared_globals.contains(&slot) {
                     format!("{}()", ident(&v.name))
+                } else if matches!(&*v.name, "PI" | "E" | "TAU")
+                    && !self.typed.globals.contains_key(&slot)
+                {
+                    format!("std::f64::consts::{}", v.name)
                 } else if &*v.name == "None" && !self.typed.globals.contains_key(&slot) {
                     match self.ty(e) {
                         Ty::Option(t) => format!("None::<{t}>"),
@@ -3042,10 +3046,19 @@ impl Emitter<'_> {
                 M::ToLowercase => format!("{r}.to_lowercase()"),
                 M::Trim | M::TrimStart | M::TrimEnd => format!("{r}.{cname}().to_string()"),
                 M::ToString | M::Clone => format!("{r}.clone()"),
-                M::Reverse => format!("{r}.chars().rev().collect::<String>()"),
+                M::Reverse | M::Reversed => format!("{r}.chars().rev().collect::<String>()"),
                 M::Capitalize => format!("{{ let text = &{r}; let mut c = text.chars(); match c.next() {{ Some(f) => f.to_uppercase().collect::<String>() + c.as_str(), None => String::new() }} }}"),
                 M::Contains | M::StartsWith | M::EndsWith => format!("{r}.{cname}({}.as_str())", paren(&v(self, 0)?)),
                 M::Replace => format!("{r}.replace({}.as_str(), {}.as_str())", paren(&v(self, 0)?), paren(&v(self, 1)?)),
+                M::ReplaceFirst => format!("{r}.replacen({}.as_str(), {}.as_str(), 1)", paren(&v(self, 0)?), paren(&v(self, 1)?)),
+                M::PadLeft | M::PadRight => {
+                    let fill = match args.get(1) {
+                        Some(_) => format!("{}.as_str()", paren(&v(self, 1)?)),
+                        None => "\" \"".into(),
+                    };
+                    format!("rt::pad(&{r}, {}, {fill}, \"{name}\")", v(self, 0)?)
+                }
+                M::CharIndices => format!("{r}.chars().enumerate().map(|(i, c)| (i as i64, c.to_string())).collect::<Vec<(i64, String)>>()"),
                 M::Repeat => format!("{r}.repeat({})", count(&v(self, 0)?)),
                 M::Split => format!("{r}.split({}.as_str()).map(String::from).collect::<Vec<String>>()", paren(&v(self, 0)?)),
                 M::SplitWhitespace | M::Lines => format!("{r}.{cname}().map(String::from).collect::<Vec<String>>()"),
@@ -3152,8 +3165,19 @@ impl Emitter<'_> {
             M::Extend => format!("{r}.extend({})", v(self, 0)?),
             M::Concat => format!("[{r}.clone(), {}].concat()", v(self, 0)?),
             M::Map => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().map(|x| {f}(x)).collect::<{et}>()"))?,
+            M::Partition => {
+                let vt = match &et {
+                    Ty::Tuple(parts) if parts.len() == 2 => parts[0].clone(),
+                    _ => return Err(unsupported(e.span, "this partition")),
+                };
+                self.with_callback(&args[0], |f| format!("{r}.iter().cloned().partition::<{vt}, _>(|x| {f}(x.clone()))"))?
+            }
+            M::BinarySearch => format!("{r}.binary_search(&{}).map(|i| i as i64).map_err(|i| i as i64)", v(self, 0)?),
             M::Filter => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().filter(|x| {f}(x.clone())).collect::<{et}>()"))?,
             M::Any | M::All => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().{cname}(|x| {f}(x))"))?,
+            M::Reduce if args.len() == 1 => {
+                self.with_callback(&args[0], |g| format!("{r}.iter().cloned().reduce(|acc, x| {g}(acc, x))"))?
+            }
             M::Reduce => {
                 let (fi, ii) = if matches!(args[0].kind, ExprKind::Fn(_)) { (0, 1) } else { (1, 0) };
                 let init = v(self, ii)?;
@@ -3172,6 +3196,11 @@ impl Emitter<'_> {
                 _ => format!("{{\n    {r}.sort();\n    {r}.clone()\n}}"),
             },
             M::Reverse => format!("{{\n    {r}.reverse();\n    {r}.clone()\n}}"),
+            M::Sorted => match et {
+                Ty::Vec(ref t) if **t == Ty::Float => format!("{{\n    let mut v = {r}.clone();\n    v.sort_by(rt::cmp_f64);\n    v\n}}"),
+                _ => format!("{{\n    let mut v = {r}.clone();\n    v.sort();\n    v\n}}"),
+            },
+            M::Reversed => format!("{r}.iter().rev().cloned().collect::<{et}>()"),
             M::Join => {
                 let sep = match args.first() {
                     Some(a) => format!("{}.as_str()", paren(&self.value(a)?)),

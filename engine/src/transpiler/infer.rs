@@ -1059,6 +1059,7 @@ impl<'a> Infer<'a> {
                 }
                 match &*v.name {
                     "None" => Ok(Ty::Option(Rc::new(self.s.fresh()))),
+                    "PI" | "E" | "TAU" => Ok(Ty::Float),
                     _ if self.structs.contains_key(&v.name) => {
                         // a tuple struct's constructor used as a value, or a unit struct
                         Err(unsupported(
@@ -2379,6 +2380,7 @@ impl<'a> Infer<'a> {
                 | M::ToString
                 | M::Clone
                 | M::Reverse
+                | M::Reversed
                 | M::Capitalize => {
                     want(0)?;
                     Ty::Str
@@ -2388,11 +2390,22 @@ impl<'a> Infer<'a> {
                     self.unify(&ats[0], &Ty::Str, args[0].span)?;
                     Ty::Bool
                 }
-                M::Replace => {
+                M::Replace | M::ReplaceFirst => {
                     want(2)?;
                     self.unify(&ats[0], &Ty::Str, args[0].span)?;
                     self.unify(&ats[1], &Ty::Str, args[1].span)?;
                     Ty::Str
+                }
+                M::PadLeft | M::PadRight if !args.is_empty() && args.len() <= 2 => {
+                    self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                    if let Some(t) = ats.get(1) {
+                        self.unify(t, &Ty::Str, args[1].span)?;
+                    }
+                    Ty::Str
+                }
+                M::CharIndices => {
+                    want(0)?;
+                    Ty::Vec(Rc::new(Ty::Tuple(vec![Ty::Int, Ty::Str].into())))
                 }
                 M::Repeat => {
                     want(1)?;
@@ -2796,6 +2809,27 @@ impl<'a> Infer<'a> {
                 )?;
                 vec_of(elem)
             }
+            M::Partition => {
+                want(1)?;
+                self.unify(
+                    &ats[0],
+                    &Ty::Fn(vec![elem.clone()].into(), Rc::new(Ty::Bool)),
+                    args[0].span,
+                )?;
+                let v = vec_of(elem);
+                Ty::Tuple(vec![v.clone(), v].into())
+            }
+            M::BinarySearch => {
+                want(1)?;
+                self.unify(&ats[0], &elem, args[0].span)?;
+                if !matches!(self.resolve(&elem), Ty::Int | Ty::Str) {
+                    return Err(unsupported(
+                        span,
+                        "a binary search over values that are not integers or strings",
+                    ));
+                }
+                Ty::Result(Rc::new(Ty::Int), Rc::new(Ty::Int))
+            }
             M::Any | M::All => {
                 want(1)?;
                 self.unify(
@@ -2817,6 +2851,15 @@ impl<'a> Infer<'a> {
                     args[0].span,
                 )?;
                 Ty::Unit
+            }
+            M::Reduce if n == 1 => {
+                // reduce(f): Some of the elements folded from the first
+                self.unify(
+                    &ats[0],
+                    &Ty::Fn(vec![elem.clone(), elem.clone()].into(), Rc::new(elem.clone())),
+                    args[0].span,
+                )?;
+                Ty::Option(Rc::new(elem))
             }
             M::Reduce => {
                 want(2)?;
@@ -2842,9 +2885,9 @@ impl<'a> Infer<'a> {
                     _ => return Err(bad()),
                 }
             }
-            M::Sort | M::Reverse => {
+            M::Sort | M::Reverse | M::Sorted | M::Reversed => {
                 want(0)?;
-                if id == M::Sort && !matches!(self.resolve(&elem), Ty::Int | Ty::Float | Ty::Str) {
+                if matches!(id, M::Sort | M::Sorted) && !matches!(self.resolve(&elem), Ty::Int | Ty::Float | Ty::Str) {
                     return Err(unsupported(
                         span,
                         "sorting values that are not numbers or strings",
@@ -2922,6 +2965,8 @@ pub fn method_alias(name: &str) -> Option<&'static str> {
         "flatten" => "flatten",
         "sort" => "sort",
         "reverse" => "reverse",
+        "sorted" => "sorted",
+        "reversed" => "reversed",
         "zip" => "zip",
         "enumerate" => "enumerate",
         "parse_int" => "to_int",

@@ -330,6 +330,27 @@ const ITEMS: &[(&[&str], &str)] = &[
 "#,
     ),
     (
+        &["pad"],
+        r#"
+    /// `s.pad_left(width, fill)` / `pad_right`: `fill` is one character, as in Ruchy.
+    pub fn pad(s: &str, width: i64, fill: &str, name: &str) -> String {
+        let mut cs = fill.chars();
+        let c = match (cs.next(), cs.next()) {
+            (Some(c), None) => c,
+            _ => panic!("{name}() fills with one character, got {fill:?}"),
+        };
+        let have = s.chars().count();
+        let pad = usize::try_from(width).unwrap_or(0).saturating_sub(have);
+        let fill: String = std::iter::repeat_n(c, pad).collect();
+        if name == "pad_left" || name == "pad_start" {
+            fill + s
+        } else {
+            s.to_string() + &fill
+        }
+    }
+"#,
+    ),
+    (
         &["chars"],
         r#"
     /// The characters of a string as one-character strings.
