@@ -420,7 +420,8 @@ impl Vm {
                 arity(name, args, 0, 0)?;
                 Ok(Value::Float(self.random()))
             }
-            Sort | Sorted | Reverse | Reversed | Zip | Enumerate | Sum | Product | Unique | Flatten | Join => {
+            Sort | Sorted | Reverse | Reversed | Zip | Enumerate | Sum | Product | Unique
+            | Flatten | Join => {
                 // free-function forms of array methods (D10): `sum(xs)` is `xs.sum()`
                 if args.is_empty() {
                     return Err(VmError::runtime(format!("{name}() expects an array")));

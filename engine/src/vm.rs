@@ -1203,10 +1203,7 @@ impl Vm {
                             _ => break op,
                         },
                         Op::GetIndexGlobal {
-                            dst,
-                            index,
-                            slot,
-                            ..
+                            dst, index, slot, ..
                         } => {
                             let v = match (self.globals.get(slot as usize), &w!(index)) {
                                 (Some(Value::Array(a)), Value::Int(i))
@@ -1214,10 +1211,12 @@ impl Vm {
                                 {
                                     a[*i as usize].dup()
                                 }
-                                (Some(Value::Object(m)), Value::Str(k)) => match m.get(k.as_str()) {
-                                    Some(v) => v.dup(),
-                                    None => break op,
-                                },
+                                (Some(Value::Object(m)), Value::Str(k)) => {
+                                    match m.get(k.as_str()) {
+                                        Some(v) => v.dup(),
+                                        None => break op,
+                                    }
+                                }
                                 _ => break op,
                             };
                             put(&mut w!(dst), v)

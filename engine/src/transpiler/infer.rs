@@ -2856,7 +2856,10 @@ impl<'a> Infer<'a> {
                 // reduce(f): Some of the elements folded from the first
                 self.unify(
                     &ats[0],
-                    &Ty::Fn(vec![elem.clone(), elem.clone()].into(), Rc::new(elem.clone())),
+                    &Ty::Fn(
+                        vec![elem.clone(), elem.clone()].into(),
+                        Rc::new(elem.clone()),
+                    ),
                     args[0].span,
                 )?;
                 Ty::Option(Rc::new(elem))
@@ -2887,7 +2890,9 @@ impl<'a> Infer<'a> {
             }
             M::Sort | M::Reverse | M::Sorted | M::Reversed => {
                 want(0)?;
-                if matches!(id, M::Sort | M::Sorted) && !matches!(self.resolve(&elem), Ty::Int | Ty::Float | Ty::Str) {
+                if matches!(id, M::Sort | M::Sorted)
+                    && !matches!(self.resolve(&elem), Ty::Int | Ty::Float | Ty::Str)
+                {
                     return Err(unsupported(
                         span,
                         "sorting values that are not numbers or strings",
