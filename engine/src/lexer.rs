@@ -415,7 +415,8 @@ impl<'a> Lexer<'a> {
             match c {
                 b'0'..=b'9' => self.number()?,
                 b'"' => {
-                    let s = self.string(b'"')?;
+                    let triple = self.triple_ahead(0);
+                    let s = self.string_in(b'"', triple)?;
                     self.push(Tok::Str(s.into()), start);
                 }
                 b'\'' => self.quote()?,
@@ -509,9 +510,11 @@ impl<'a> Lexer<'a> {
         let start = self.pos;
         // string prefixes: f"..", r"..", r#".."#, b'..', b".."
         match (self.peek(0), self.peek(1)) {
-            (b'f', b'"') => {
+            (b'f', q @ (b'"' | b'\'')) => {
+                // f"..", f"""..""" (several lines) and f'..'
                 self.pos += 1;
-                let pieces = self.fstring()?;
+                let triple = q == b'"' && self.triple_ahead(0);
+                let pieces = self.fstring(q, triple)?;
                 self.push(Tok::FStr(pieces.into()), start);
                 return Ok(());
             }
@@ -579,18 +582,35 @@ impl<'a> Lexer<'a> {
 
     /// A quoted string starting at `self.pos` (on the quote); processes escapes.
     fn string(&mut self, quote: u8) -> Result<String, Diagnostic> {
+        self.string_in(quote, false)
+    }
+
+    /// Whether three `"` start `ahead` bytes on: a triple-quoted string.
+    fn triple_ahead(&self, ahead: usize) -> bool {
+        (0..3).all(|i| self.peek(ahead + i) == b'"')
+    }
+
+    /// Whether the string's closing delimiter is at `self.pos` (on a `quote`).
+    fn closes(&self, quote: u8, triple: bool) -> bool {
+        self.peek(0) == quote && (!triple || self.triple_ahead(0))
+    }
+
+    /// A string starting on its opening quote; `triple`: delimited by `"""` and free to
+    /// hold newlines and single `"`s.
+    fn string_in(&mut self, quote: u8, triple: bool) -> Result<String, Diagnostic> {
         let start = self.pos;
-        self.pos += 1;
+        let width = if triple { 3 } else { 1 };
+        self.pos += width;
         let mut out = String::new();
         let mut run = self.pos;
         loop {
             let Some(&c) = self.bytes.get(self.pos) else {
-                let q = quote as char;
+                let q = (quote as char).to_string().repeat(width);
                 return Err(self.error(format!("unterminated string: expected `{q}`"), start));
             };
-            if c == quote {
+            if c == quote && self.closes(quote, triple) {
                 out.push_str(&self.src[run..self.pos]);
-                self.pos += 1;
+                self.pos += width;
                 return Ok(out);
             }
             if c == b'\\' {
@@ -875,19 +895,21 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 
-    /// An f-string body starting on its opening quote.
-    fn fstring(&mut self) -> Result<Vec<FPiece>, Diagnostic> {
+    /// An f-string body starting on its opening quote (`"`, `"""` when `triple`, or `'`).
+    fn fstring(&mut self, quote: u8, triple: bool) -> Result<Vec<FPiece>, Diagnostic> {
         let start = self.pos - 1;
-        self.pos += 1;
+        let width = if triple { 3 } else { 1 };
+        self.pos += width;
         let mut pieces = Vec::new();
         let mut text = String::new();
         loop {
             let Some(&c) = self.bytes.get(self.pos) else {
-                return Err(self.error("unterminated f-string: expected `\"`", start));
+                let q = (quote as char).to_string().repeat(width);
+                return Err(self.error(format!("unterminated f-string: expected `{q}`"), start));
             };
             match c {
-                b'"' => {
-                    self.pos += 1;
+                _ if c == quote && self.closes(quote, triple) => {
+                    self.pos += width;
                     break;
                 }
                 b'\\' => self.escape(&mut text)?,
