@@ -107,6 +107,13 @@ impl FormatSpec {
             Some('b') => Kind::Binary,
             Some('e') => Kind::LowerExp,
             Some('E') => Kind::UpperExp,
+            // Python's presentation types, which users type: `.2f` is Rust's `.2` (and `f`
+            // alone Python's six decimals), `05d` is `05`, `>10s` is `>10`
+            Some('f') => {
+                s.precision = s.precision.or(Some(6));
+                Kind::Display
+            }
+            Some('d' | 's') => Kind::Display,
             Some(_) => return None,
         };
         if chars.get(i).is_some() {
@@ -119,6 +126,48 @@ impl FormatSpec {
             return None;
         }
         Some(s)
+    }
+
+    /// The spec as Rust writes it (`.2f` is `.2`): what `compile` puts in a `format!`.
+    pub fn rust(&self) -> String {
+        let mut out = String::new();
+        if let Some(a) = self.align {
+            if self.fill != ' ' {
+                out.push(self.fill);
+            }
+            out.push(match a {
+                Align::Left => '<',
+                Align::Center => '^',
+                Align::Right => '>',
+            });
+        }
+        if self.plus {
+            out.push('+');
+        }
+        if self.alternate {
+            out.push('#');
+        }
+        if self.zero {
+            out.push('0');
+        }
+        if let Some(w) = self.width {
+            out.push_str(&w.to_string());
+        }
+        if let Some(p) = self.precision {
+            out.push('.');
+            out.push_str(&p.to_string());
+        }
+        out.push_str(match self.kind {
+            Kind::Display => "",
+            Kind::Debug => "?",
+            Kind::LowerHex => "x",
+            Kind::UpperHex => "X",
+            Kind::Octal => "o",
+            Kind::Binary => "b",
+            Kind::LowerExp => "e",
+            Kind::UpperExp => "E",
+        });
+        out
     }
 
     /// Formats `v` with this spec.

@@ -990,6 +990,20 @@ impl<'a> Lexer<'a> {
             Some(c) if is_format_spec(&self.src[c + 1..close]) => {
                 (c, Some(self.src[c + 1..close].to_string()))
             }
+            // `{n:,}`, `{x:.2g}`: a spec this engine does not read, said as such (not an
+            // error about the `:` in an expression); a ternary's `:` is not one
+            Some(c)
+                if looks_like_spec(&self.src[c + 1..close])
+                    && !self.src[inner_start..c].contains('?') =>
+            {
+                let spec = &self.src[c + 1..close];
+                return Err(Diagnostic::parse(
+                    format!(
+                        "invalid format spec `{spec}`: write Rust's [[fill]align][+][#][0][width][.precision][?|x|X|o|b|e|E], or Python's f, d or s (`.2f`, `05d`, `>10s`)"
+                    ),
+                    Span::new(c as u32 + 1, close as u32).shifted(self.base),
+                ));
+            }
             _ => (close, None),
         };
         // `\"` in a hole is a quote (`f"{f\"inner\"}"`): unescape, remembering where
@@ -1033,6 +1047,17 @@ fn strip_int_suffix(digits: &str) -> &str {
 /// Whether `spec` is a Rust-style format spec: `[[fill]align][sign][#][0][width][.prec][?]`.
 pub fn is_format_spec(spec: &str) -> bool {
     crate::format::FormatSpec::parse(spec).is_some()
+}
+
+/// Whether the text after a hole's `:` is meant as a spec: short, no spaces, and made of the
+/// characters specs use (a type after it would have spaces or a name: `{x: Int}` is not).
+fn looks_like_spec(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 16
+        && text
+            .chars()
+            .all(|c| c.is_ascii_punctuation() || c.is_ascii_digit() || c.is_ascii_alphabetic())
+        && text.chars().any(|c| !c.is_ascii_alphabetic())
 }
 
 fn is_ident_start(c: u8) -> bool {

@@ -3454,8 +3454,19 @@ impl Emitter<'_> {
     }
 
     /// One `{}`/`{:spec}` hole: the Rust placeholder and its argument.
-    fn hole(&mut self, e: &Expr, s: &FormatSpec, spec: &str) -> EResult<(String, String)> {
+    fn hole(&mut self, e: &Expr, s: &FormatSpec, written: &str) -> EResult<(String, String)> {
         let t = self.ty(e);
+        // as Rust spells it (`.2f` is `.2`); a fill of `{` or `}` stays as written (refused)
+        let mut rust = s.rust();
+        if s.align.is_some() && matches!(s.fill, '"' | '\\') {
+            // the fill inside the Rust string literal
+            rust.insert(0, '\\');
+        }
+        let spec = if matches!(s.fill, '{' | '}') {
+            written
+        } else {
+            rust.as_str()
+        };
         if spec.is_empty() {
             return Ok(("{}".into(), self.plain(e)?));
         }
