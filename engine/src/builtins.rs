@@ -102,11 +102,22 @@ pub fn initial_globals() -> Vec<(&'static str, Value)> {
     g.push(("Err", Value::Ctor(RESULT, ERR)));
     g.push(("Option", Value::Type(OPTION)));
     g.push(("Result", Value::Type(RESULT)));
-    // `std::f64::consts` by their bare names (as after `use std::f64::consts::PI`)
-    g.push(("PI", Value::Float(std::f64::consts::PI)));
-    g.push(("E", Value::Float(std::f64::consts::E)));
-    g.push(("TAU", Value::Float(std::f64::consts::TAU)));
+    g.extend(FLOAT_CONSTANTS.iter().map(|&(n, f)| (n, Value::Float(f))));
     g
+}
+
+/// `std::f64::consts` that are session globals by their bare names (as after `use
+/// std::f64::consts::PI`) and reachable by path (`f64::consts::PI`); `compile` writes
+/// `std::f64::consts::NAME`.
+pub const FLOAT_CONSTANTS: [(&str, f64); 3] = [
+    ("PI", std::f64::consts::PI),
+    ("E", std::f64::consts::E),
+    ("TAU", std::f64::consts::TAU),
+];
+
+/// Whether `name` is one of [`FLOAT_CONSTANTS`].
+pub fn is_float_constant(name: &str) -> bool {
+    FLOAT_CONSTANTS.iter().any(|&(n, _)| n == name)
 }
 
 /// Constants reachable by path: `i64::MAX`, `f64::consts::PI`, ...
@@ -128,14 +139,14 @@ pub fn path_constant(path: &[Rc<str>]) -> Option<Value> {
         ("f64" | "f32" | "Float", "NEG_INFINITY") => Value::Float(f64::NEG_INFINITY),
         ("f64" | "f32" | "Float", "NAN") => Value::Float(f64::NAN),
         ("f64" | "f32" | "Float" | "std", "EPSILON") => Value::Float(f64::EPSILON),
-        (_, "PI") => Value::Float(std::f64::consts::PI),
-        (_, "E") => Value::Float(std::f64::consts::E),
-        (_, "TAU") => Value::Float(std::f64::consts::TAU),
-        _ => return None,
+        (_, name) => match FLOAT_CONSTANTS.iter().find(|&&(n, _)| n == name) {
+            Some(&(_, f)) => Value::Float(f),
+            None => return None,
+        },
     })
 }
 
-fn arity(name: &str, args: &[Value], min: usize, max: usize) -> VResult<()> {
+pub(crate) fn arity(name: &str, args: &[Value], min: usize, max: usize) -> VResult<()> {
     if args.len() < min || args.len() > max {
         let expected = if min == max {
             format!("{min}")

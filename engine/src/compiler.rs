@@ -625,32 +625,26 @@ impl Compiler<'_> {
             }
             ExprKind::Index(obj, index) => {
                 let mark = self.mark();
-                if let Some((slot, at)) = self.global_indexed(obj, index) {
+                let ins = if let Some((slot, at)) = self.global_indexed(obj, index) {
                     let i = self.operand(index)?;
                     let r = self.target(dst, span)?;
-                    self.emit(
-                        Op::GetIndexGlobal {
-                            dst: r,
-                            index: i,
-                            at,
-                            slot,
-                        },
-                        span,
-                    );
-                    self.free_to(mark);
-                    return Ok(());
-                }
-                let o = self.operand(obj)?;
-                let i = self.operand(index)?;
-                let r = self.target(dst, span)?;
-                self.emit(
+                    Op::GetIndexGlobal {
+                        dst: r,
+                        index: i,
+                        at,
+                        slot,
+                    }
+                } else {
+                    let o = self.operand(obj)?;
+                    let i = self.operand(index)?;
+                    let r = self.target(dst, span)?;
                     Op::GetIndex {
                         dst: r,
                         obj: o,
                         index: i,
-                    },
-                    span,
-                );
+                    }
+                };
+                self.emit(ins, span);
                 self.free_to(mark);
             }
             ExprKind::Array(items) => {

@@ -415,7 +415,7 @@ impl<'a> Lexer<'a> {
             match c {
                 b'0'..=b'9' => self.number()?,
                 b'"' => {
-                    let triple = self.triple_ahead(0);
+                    let triple = self.triple_ahead();
                     let s = self.string_in(b'"', triple)?;
                     self.push(Tok::Str(s.into()), start);
                 }
@@ -513,7 +513,7 @@ impl<'a> Lexer<'a> {
             (b'f', q @ (b'"' | b'\'')) => {
                 // f"..", f"""..""" (several lines) and f'..'
                 self.pos += 1;
-                let triple = q == b'"' && self.triple_ahead(0);
+                let triple = q == b'"' && self.triple_ahead();
                 let pieces = self.fstring(q, triple)?;
                 self.push(Tok::FStr(pieces.into()), start);
                 return Ok(());
@@ -585,14 +585,21 @@ impl<'a> Lexer<'a> {
         self.string_in(quote, false)
     }
 
-    /// Whether three `"` start `ahead` bytes on: a triple-quoted string.
-    fn triple_ahead(&self, ahead: usize) -> bool {
-        (0..3).all(|i| self.peek(ahead + i) == b'"')
+    /// Whether three `"` start at `self.pos`: a triple-quoted string.
+    fn triple_ahead(&self) -> bool {
+        (0..3).all(|i| self.peek(i) == b'"')
     }
 
-    /// Whether the string's closing delimiter is at `self.pos` (on a `quote`).
+    /// Whether the string's closing delimiter is at `self.pos`.
     fn closes(&self, quote: u8, triple: bool) -> bool {
-        self.peek(0) == quote && (!triple || self.triple_ahead(0))
+        self.peek(0) == quote && (!triple || self.triple_ahead())
+    }
+
+    /// The closing delimiter as text, for an unterminated string's error.
+    fn delimiter(quote: u8, triple: bool) -> String {
+        (quote as char)
+            .to_string()
+            .repeat(if triple { 3 } else { 1 })
     }
 
     /// A string starting on its opening quote; `triple`: delimited by `"""` and free to
@@ -605,10 +612,10 @@ impl<'a> Lexer<'a> {
         let mut run = self.pos;
         loop {
             let Some(&c) = self.bytes.get(self.pos) else {
-                let q = (quote as char).to_string().repeat(width);
+                let q = Self::delimiter(quote, triple);
                 return Err(self.error(format!("unterminated string: expected `{q}`"), start));
             };
-            if c == quote && self.closes(quote, triple) {
+            if self.closes(quote, triple) {
                 out.push_str(&self.src[run..self.pos]);
                 self.pos += width;
                 return Ok(out);
@@ -904,11 +911,11 @@ impl<'a> Lexer<'a> {
         let mut text = String::new();
         loop {
             let Some(&c) = self.bytes.get(self.pos) else {
-                let q = (quote as char).to_string().repeat(width);
+                let q = Self::delimiter(quote, triple);
                 return Err(self.error(format!("unterminated f-string: expected `{q}`"), start));
             };
             match c {
-                _ if c == quote && self.closes(quote, triple) => {
+                _ if self.closes(quote, triple) => {
                     self.pos += width;
                     break;
                 }

@@ -493,12 +493,7 @@ impl Vm {
             M::StripPrefix => Value::option(s.strip_prefix(a0(name)?).map(Value::str)),
             M::StripSuffix => Value::option(s.strip_suffix(a0(name)?).map(Value::str)),
             M::PadLeft | M::PadRight => {
-                if args.is_empty() || args.len() > 2 {
-                    return Err(VmError::runtime(format!(
-                        "{name}() expects 1 or 2 arguments, got {}",
-                        args.len()
-                    )));
-                }
+                crate::builtins::arity(name, args, 1, 2)?;
                 let width = arith::count(int_arg(name, &args[0])?);
                 let fill = match args.get(1) {
                     None => ' ',
@@ -889,36 +884,33 @@ impl Vm {
                 }
                 Value::Nil
             }
-            M::Reduce if args.len() == 1 => {
-                // `reduce(f)`: folded from the first element; None for none
-                let f = f0()?.clone();
-                let items = a.clone();
-                let mut it = items.iter();
-                match it.next() {
-                    None => Value::option(None),
-                    Some(first) => {
-                        let mut acc = first.clone();
-                        for x in it {
-                            acc = self.call_value(&f, &[acc, x.clone()])?;
-                        }
-                        Value::option(Some(acc))
-                    }
-                }
-            }
             M::Reduce => {
-                want(name, args, 2)?;
-                // `reduce(f, init)` or `reduce(init, f)` / `fold(init, f)`
-                let (f, init) = if matches!(args[0], Value::Func(_) | Value::Builtin(_)) {
-                    (&args[0], &args[1])
-                } else {
-                    (&args[1], &args[0])
-                };
+                // `reduce(f)`: Some of the elements folded from the first (None for none);
+                // `reduce(f, init)` or `reduce(init, f)` / `fold(init, f)`: folded into init
                 let items = a.clone();
-                let mut acc = init.clone();
-                for x in items.iter() {
+                let one = args.len() == 1;
+                let (f, mut acc, rest) = if one {
+                    let Some((first, rest)) = items.split_first() else {
+                        return Ok(Value::option(None));
+                    };
+                    (f0()?, first.clone(), rest)
+                } else {
+                    want(name, args, 2)?;
+                    let (f, init) = if matches!(args[0], Value::Func(_) | Value::Builtin(_)) {
+                        (&args[0], &args[1])
+                    } else {
+                        (&args[1], &args[0])
+                    };
+                    (f, init.clone(), &items[..])
+                };
+                for x in rest {
                     acc = self.call_value(f, &[acc, x.clone()])?;
                 }
-                acc
+                if one {
+                    Value::option(Some(acc))
+                } else {
+                    acc
+                }
             }
             M::Take => {
                 want(name, args, 1)?;

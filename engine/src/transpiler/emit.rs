@@ -1829,7 +1829,7 @@ impl Emitter<'_> {
                 }
                 if self.typed.shared_globals.contains(&slot) {
                     format!("{}()", ident(&v.name))
-                } else if matches!(&*v.name, "PI" | "E" | "TAU")
+                } else if crate::builtins::is_float_constant(&v.name)
                     && !self.typed.globals.contains_key(&slot)
                 {
                     format!("std::f64::consts::{}", v.name)

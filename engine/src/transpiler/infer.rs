@@ -1059,7 +1059,7 @@ impl<'a> Infer<'a> {
                 }
                 match &*v.name {
                     "None" => Ok(Ty::Option(Rc::new(self.s.fresh()))),
-                    "PI" | "E" | "TAU" => Ok(Ty::Float),
+                    name if crate::builtins::is_float_constant(name) => Ok(Ty::Float),
                     _ if self.structs.contains_key(&v.name) => {
                         // a tuple struct's constructor used as a value, or a unit struct
                         Err(unsupported(
@@ -2800,24 +2800,20 @@ impl<'a> Infer<'a> {
                 )?;
                 vec_of(r)
             }
-            M::Filter => {
+            M::Filter | M::Partition => {
                 want(1)?;
                 self.unify(
                     &ats[0],
                     &Ty::Fn(vec![elem.clone()].into(), Rc::new(Ty::Bool)),
                     args[0].span,
                 )?;
-                vec_of(elem)
-            }
-            M::Partition => {
-                want(1)?;
-                self.unify(
-                    &ats[0],
-                    &Ty::Fn(vec![elem.clone()].into(), Rc::new(Ty::Bool)),
-                    args[0].span,
-                )?;
-                let v = vec_of(elem);
-                Ty::Tuple(vec![v.clone(), v].into())
+                let kept = vec_of(elem);
+                if id == M::Partition {
+                    // the elements for which it holds, and the others
+                    Ty::Tuple(vec![kept.clone(), kept].into())
+                } else {
+                    kept
+                }
             }
             M::BinarySearch => {
                 want(1)?;
