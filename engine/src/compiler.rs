@@ -18,6 +18,8 @@ use crate::resolver::{CaptureSrc, Globals, Resolution, UseRes};
 use crate::value::Value;
 use std::rc::Rc;
 
+mod inline;
+
 type CResult<T> = Result<T, Diagnostic>;
 
 const NO_REG: Reg = Reg::MAX;
@@ -59,6 +61,11 @@ pub struct Compiler<'a> {
     /// Hoisted local functions whose declaration is not compiled yet: their register still
     /// holds nothing, so reading one there is an undefined name.
     undeclared: Vec<bool>,
+    /// Lambdas being compiled in place, innermost last: where each one's captures are in the
+    /// frame that runs it ([`inline`]).
+    inline: Vec<Vec<CaptureSrc>>,
+    /// Above zero while compiling the ordinary path of an inlined call (no second copy inside).
+    inline_off: u32,
 }
 
 /// Compiles a resolved cell into the prototype of its top-level code.
@@ -76,6 +83,8 @@ pub fn compile_cell(
         fs: Vec::new(),
         bind_regs: vec![NO_REG; program.n_bindings as usize],
         undeclared: vec![false; program.n_bindings as usize],
+        inline: Vec::new(),
+        inline_off: 0,
     };
     c.push_fn("<cell>".into(), None);
     let ret = c.alloc(Span::default())?;
@@ -158,6 +167,7 @@ impl Compiler<'_> {
                 | Op::TestList { off: o, .. }
                 | Op::TestRange { off: o, .. }
                 | Op::IterNext { off: o, .. }
+                | Op::IterArray { off: o, .. }
                 | Op::ForPrep { off: o, .. }
                 | Op::ForNext { off: o, .. }
                 | Op::TryBegin { off: o, .. } => *o = off,
@@ -242,13 +252,13 @@ impl Compiler<'_> {
         let ExprKind::Var(v) = &obj.kind else {
             return None;
         };
-        let UseRes::Global(slot) = self.res.use_of(v) else {
+        let UseRes::Global(slot) = self.use_of(v) else {
             return None;
         };
         let plain = match &index.kind {
             ExprKind::Int(_) => true,
-            ExprKind::Var(i) => match self.res.use_of(i) {
-                UseRes::Local(b) => !self.res.binding(self.res.canonical(b)).captured,
+            ExprKind::Var(i) => match self.use_of(i) {
+                UseRes::Local(b) => !self.res.binding(self.res.canonical(b)).boxed(),
                 _ => false,
             },
             _ => false,
@@ -289,6 +299,20 @@ impl Compiler<'_> {
         name.clone()
     }
 
+    /// What a use of a name refers to, in the frame that runs it: inside a lambda compiled
+    /// in place, its captures are the enclosing code's boxes and upvalues.
+    fn use_of(&self, v: &VarRef) -> UseRes {
+        match self.res.use_of(v) {
+            UseRes::Upval(i) if !self.inline.is_empty() => {
+                match self.outer_capture(CaptureSrc::Upval(i)) {
+                    CaptureSrc::Local(b) => UseRes::Local(b),
+                    CaptureSrc::Upval(j) => UseRes::Upval(j),
+                }
+            }
+            res => res,
+        }
+    }
+
     fn bind_reg(&self, id: BindId) -> Reg {
         let id = self.res.canonical(id);
         self.bind_regs.get(id as usize).copied().unwrap_or(NO_REG)
@@ -321,7 +345,7 @@ impl Compiler<'_> {
                         self.set_bind_reg(b.id, r);
                         self.set_undeclared(b.id, true);
                         self.emit(Op::LoadUndef { dst: r }, e.span);
-                        if info.captured {
+                        if info.boxed() {
                             self.emit(Op::NewBox { reg: r }, e.span);
                         }
                     }
@@ -374,9 +398,9 @@ impl Compiler<'_> {
     /// A register holding the value of `e`: a plain local's own register, or a temporary.
     fn operand(&mut self, e: &Expr) -> CResult<Reg> {
         if let ExprKind::Var(v) = &e.kind {
-            if let UseRes::Local(b) = self.res.use_of(v) {
+            if let UseRes::Local(b) = self.use_of(v) {
                 let r = self.bind_reg(b);
-                if r != NO_REG && !self.res.binding(self.res.canonical(b)).captured {
+                if r != NO_REG && !self.res.binding(self.res.canonical(b)).boxed() {
                     return Ok(r);
                 }
             }
@@ -811,7 +835,7 @@ impl Compiler<'_> {
     }
 
     fn var(&mut self, v: &VarRef, dst: Dst, span: Span, callee: bool) -> CResult<()> {
-        match self.res.use_of(v) {
+        match self.use_of(v) {
             UseRes::Local(b) => {
                 let Dst::To(r) = dst else { return Ok(()) };
                 let src = self.bind_reg(b);
@@ -840,7 +864,7 @@ impl Compiler<'_> {
                         span,
                     ));
                 }
-                if self.res.binding(self.res.canonical(b)).captured {
+                if self.res.binding(self.res.canonical(b)).boxed() {
                     self.emit(Op::GetBox { dst: r, boxed: src }, span);
                 } else if src != r {
                     self.emit(Op::Move { dst: r, src }, span);
@@ -1087,7 +1111,7 @@ impl Compiler<'_> {
                     self.emit(Op::Move { dst: d, src: r }, span);
                 }
                 self.set_bind_reg(b.id, r);
-                if info.captured {
+                if info.boxed() {
                     self.emit(Op::NewBox { reg: r }, span);
                 }
                 return Ok(());
@@ -1154,7 +1178,7 @@ impl Compiler<'_> {
         if r != src {
             self.emit(Op::Move { dst: r, src }, b.span);
         }
-        if info.captured {
+        if info.boxed() {
             self.emit(Op::NewBox { reg: r }, b.span);
         }
         Ok(())
@@ -1379,8 +1403,8 @@ impl Compiler<'_> {
     ) -> CResult<()> {
         let mark = self.mark();
         if let ExprKind::Var(v) = &target.kind {
-            match self.res.use_of(v) {
-                UseRes::Local(b) if !self.res.binding(self.res.canonical(b)).captured => {
+            match self.use_of(v) {
+                UseRes::Local(b) if !self.res.binding(self.res.canonical(b)).boxed() => {
                     let r = self.bind_reg(b);
                     if r == NO_REG {
                         return Err(Diagnostic::new(
@@ -1558,7 +1582,7 @@ impl Compiler<'_> {
                 other => steps.push(other),
             }
         }
-        let root_kind = match self.res.use_of(root) {
+        let root_kind = match self.use_of(root) {
             UseRes::Local(b) => {
                 let r = self.bind_reg(b);
                 if r == NO_REG {
@@ -1568,7 +1592,7 @@ impl Compiler<'_> {
                         target.span,
                     ));
                 }
-                if self.res.binding(self.res.canonical(b)).captured {
+                if self.res.binding(self.res.canonical(b)).boxed() {
                     Root::Boxed(r)
                 } else {
                     Root::Local(r)
@@ -1609,7 +1633,7 @@ impl Compiler<'_> {
         let base = self.call_window(dst, args.len(), span)?;
         // a top-level function is called straight from its global slot
         let global = match &callee.kind {
-            ExprKind::Var(v) => match self.res.use_of(v) {
+            ExprKind::Var(v) => match self.use_of(v) {
                 UseRes::Global(slot) if slot != u32::MAX => Some(slot),
                 UseRes::Global(_) => Some(self.globals.slot(&v.name)),
                 _ => None,
@@ -1656,7 +1680,7 @@ impl Compiler<'_> {
 
     fn is_place(&self, e: &Expr) -> bool {
         match &e.kind {
-            ExprKind::Var(v) => !matches!(self.res.use_of(v), UseRes::SelfFn),
+            ExprKind::Var(v) => !matches!(self.use_of(v), UseRes::SelfFn),
             ExprKind::Index(o, _) | ExprKind::TupleField(o, _) => self.is_place(o),
             ExprKind::Field {
                 object, optional, ..
@@ -1681,6 +1705,9 @@ impl Compiler<'_> {
                 span,
             )
         })?;
+        if !optional && self.inline_method(receiver, method, args, dst, span)? {
+            return Ok(());
+        }
         let mark = self.mark();
         let name = self.name(method);
         // the built-in method is resolved here, once; the VM dispatches on the id
@@ -2104,6 +2131,33 @@ impl Compiler<'_> {
             .as_ref()
             .map_or_else(|| "<closure>".into(), |b| b.name.clone());
         self.push_fn(name, impl_type);
+        // the function's own uses are its own: no lambda around it is inlined for them
+        let inline = std::mem::take(&mut self.inline);
+        let body = self.function_body(def);
+        self.inline = inline;
+        let mut proto = body?;
+        let caps = self
+            .res
+            .fns
+            .get(def.id as usize)
+            .map(|f| f.captures.clone())
+            .unwrap_or_default();
+        for c in caps {
+            proto.captures.push(match self.outer_capture(c) {
+                CaptureSrc::Local(b) if self.res.binding(self.res.canonical(b)).boxed() => {
+                    Capture::Local(self.bind_reg(b))
+                }
+                CaptureSrc::Local(b) => Capture::Value(self.bind_reg(b)),
+                CaptureSrc::Upval(i) => Capture::Upval(i),
+            });
+        }
+        let p = &mut self.f().p;
+        p.protos.push(Rc::new(proto));
+        Ok((p.protos.len() - 1) as u32)
+    }
+
+    /// A function's parameters and body, compiled into the function state on top.
+    fn function_body(&mut self, def: &FnDef) -> CResult<Proto> {
         let span = def.span;
         // parameters occupy R[0..arity]
         let has_self = def.self_kind != SelfKind::None;
@@ -2119,7 +2173,7 @@ impl Compiler<'_> {
         let mut next_param: Reg = 0;
         if let Some(sb) = &def.self_binding {
             self.set_bind_reg(sb.id, 0);
-            if self.res.binding(sb.id).captured {
+            if self.res.binding(sb.id).boxed() {
                 self.emit(Op::NewBox { reg: 0 }, span);
             }
             next_param = 1;
@@ -2147,7 +2201,7 @@ impl Compiler<'_> {
             match &p.pat.kind {
                 PatKind::Bind(b) => {
                     self.set_bind_reg(b.id, reg);
-                    if self.res.binding(b.id).captured {
+                    if self.res.binding(b.id).boxed() {
                         self.emit(Op::NewBox { reg }, p.span);
                     }
                 }
@@ -2177,21 +2231,7 @@ impl Compiler<'_> {
         proto.arity = arity as u16;
         proto.min_arity = min_arity;
         proto.self_kind = if has_self { Some(def.self_kind) } else { None };
-        let caps = self
-            .res
-            .fns
-            .get(def.id as usize)
-            .map(|f| f.captures.clone())
-            .unwrap_or_default();
-        for c in caps {
-            proto.captures.push(match c {
-                CaptureSrc::Local(b) => Capture::Local(self.bind_reg(b)),
-                CaptureSrc::Upval(i) => Capture::Upval(i),
-            });
-        }
-        let p = &mut self.f().p;
-        p.protos.push(Rc::new(proto));
-        Ok((p.protos.len() - 1) as u32)
+        Ok(proto)
     }
 
     fn fn_expr(&mut self, def: &FnDef, dst: Dst, span: Span) -> CResult<()> {
@@ -2213,12 +2253,12 @@ impl Compiler<'_> {
         if reg == NO_REG {
             reg = self.alloc(span)?;
             self.set_bind_reg(b.id, reg);
-            if info.captured {
+            if info.boxed() {
                 self.emit(Op::LoadUndef { dst: reg }, span);
                 self.emit(Op::NewBox { reg }, span);
             }
         }
-        if info.captured {
+        if info.boxed() {
             let mark = self.mark();
             let t = self.alloc(span)?;
             self.emit(Op::MakeClosure { dst: t, proto }, span);

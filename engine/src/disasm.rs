@@ -67,6 +67,7 @@ fn jump_target(op: &Op, at: usize) -> Option<i64> {
         | Op::TestList { off, .. }
         | Op::TestRange { off, .. }
         | Op::IterNext { off, .. }
+        | Op::IterArray { off, .. }
         | Op::ForPrep { off, .. }
         | Op::ForNext { off, .. }
         | Op::TryBegin { off, .. } => *off,

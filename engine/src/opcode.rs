@@ -379,7 +379,8 @@ pub enum Op {
         value: Reg,
         count: Reg,
     },
-    /// `Rc::make_mut(R[arr]).push(R[src])` (comprehensions)
+    /// `Rc::make_mut(R[arr]).push(R[src])` (comprehensions, lambdas run in place), growing
+    /// as the memory limit allows
     ArrayPush {
         arr: Reg,
         src: Reg,
@@ -507,6 +508,15 @@ pub enum Op {
         dst: Reg,
         off: i32,
     },
+    /// A lambda run in place (`xs.map(|x| ..)`): if `R[src]` is an array, `R[src+1] = 0` for
+    /// `IterNext` and, with `reserve`, `R[acc]` an empty array with room for as many elements
+    /// (asked of the memory limit first); otherwise `pc += off`, to the ordinary method call.
+    IterArray {
+        src: Reg,
+        acc: Reg,
+        reserve: bool,
+        off: i32,
+    },
     /// Counting loop head: `R[base]` start, `R[base+1]` end (integers); if the range is empty
     /// `pc += off`.
     ForPrep {
@@ -572,6 +582,9 @@ pub enum Op {
 pub enum Capture {
     /// The box in the enclosing function's register.
     Local(Reg),
+    /// A copy of the value in the enclosing function's register, in a box of its own (a
+    /// variable that never changes, [`crate::resolver::BindInfo::boxed`]).
+    Value(Reg),
     /// The enclosing closure's own upvalue.
     Upval(u16),
 }

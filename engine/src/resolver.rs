@@ -45,6 +45,19 @@ pub struct BindInfo {
     pub alias_of: Option<BindId>,
     /// Declared by hoisting (a named function in a block).
     pub hoisted: bool,
+    /// The receiver (or a receiver's root) of a method call, which may change it in place.
+    pub receiver: bool,
+}
+
+impl BindInfo {
+    /// Whether it lives in a box that closures share: it is captured and may change after a
+    /// closure took it (assigned, changed in place by a method, or a hoisted function whose
+    /// value comes after the closures that see it). A captured binding that never changes is
+    /// copied into each closure instead: nothing can tell the two apart, and its reads are
+    /// plain register reads.
+    pub fn boxed(&self) -> bool {
+        self.captured && (self.assigned || self.receiver || self.hoisted)
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -77,6 +90,7 @@ impl Resolution {
             global: None,
             alias_of: None,
             hoisted: false,
+            receiver: false,
         };
         self.bindings.get(id as usize).unwrap_or(&DEFAULT)
     }
@@ -362,6 +376,11 @@ impl Resolver<'_> {
     }
 
     fn mark_assigned(&mut self, target: &Expr) {
+        self.mark_root(target, |info| info.assigned = true)
+    }
+
+    /// Marks the variable at the root of a place (`x`, `x[i]`, `x.f`).
+    fn mark_root(&mut self, target: &Expr, mark: fn(&mut BindInfo)) {
         let mut t = target;
         loop {
             match &t.kind {
@@ -370,7 +389,7 @@ impl Resolver<'_> {
                     if let Some(Some(b)) = self.res.use_binding.get(v.id as usize) {
                         let b = self.res.canonical(*b);
                         if let Some(info) = self.res.bindings.get_mut(b as usize) {
-                            info.assigned = true;
+                            mark(info);
                         }
                     }
                     return;
@@ -537,6 +556,7 @@ impl Resolver<'_> {
             }
             ExprKind::MethodCall { receiver, args, .. } => {
                 self.expr(receiver, false)?;
+                self.mark_root(receiver, |info| info.receiver = true);
                 for a in args {
                     self.expr(a, false)?;
                 }

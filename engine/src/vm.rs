@@ -962,6 +962,52 @@ impl Vm {
                             };
                             put(&mut w!(dst), v);
                         }
+                        // a captured local (a box in this frame)
+                        Op::GetBox { dst, boxed } => {
+                            let v = match &w!(boxed) {
+                                Value::Cell(c) => match &*c.value.borrow() {
+                                    Value::Undef => break op,
+                                    v => v.dup(),
+                                },
+                                _ => break op,
+                            };
+                            put(&mut w!(dst), v);
+                        }
+                        // the next element of an array (`for`, comprehensions, lambdas in place)
+                        Op::IterNext { src, dst, off } => {
+                            let Value::Int(p) = w!(src + 1) else { break op };
+                            let next = match &w!(src) {
+                                Value::Array(a) => a.get(p as usize).map(Value::dup),
+                                _ => break op,
+                            };
+                            match next {
+                                Some(v) => {
+                                    if self.steps_left == 0 {
+                                        break op;
+                                    }
+                                    self.steps_left -= 1;
+                                    put(&mut w!(dst), v);
+                                    w!(src + 1) = Value::Int(p + 1);
+                                }
+                                None => jump!(off),
+                            }
+                        }
+                        // onto an array with room that nothing else holds
+                        Op::ArrayPush { arr, src } => {
+                            match &mut w!(arr) {
+                                Value::Array(a) => match Rc::get_mut(a) {
+                                    Some(l) if l.len() < l.capacity() => {}
+                                    _ => break op,
+                                },
+                                _ => break op,
+                            }
+                            let v = std::mem::take(&mut w!(src));
+                            if let Value::Array(a) = &mut w!(arr) {
+                                if let Some(l) = Rc::get_mut(a) {
+                                    l.push(v);
+                                }
+                            }
+                        }
                         // a captured variable of the running closure (a callback's bound)
                         Op::GetUpval { dst, idx } => {
                             let v = match self
@@ -1816,7 +1862,7 @@ impl Vm {
                 Op::ArrayPush { arr, src } => {
                     let v = std::mem::take(&mut r!(src));
                     if let Value::Array(a) = &mut r!(arr) {
-                        Rc::make_mut(a).push(v);
+                        t!(crate::budget::push(&mut Rc::make_mut(a).0, v).map_err(VmError::from));
                     }
                 }
                 Op::MakeRange {
@@ -1999,6 +2045,21 @@ impl Vm {
                     r!(src) = prepared;
                     r!(src + 1) = Value::Int(0);
                 }
+                Op::IterArray {
+                    src,
+                    acc,
+                    reserve,
+                    off,
+                } => match &r!(src) {
+                    Value::Array(a) => {
+                        if reserve {
+                            let room = t!(crate::budget::vec_with(a.len()).map_err(VmError::from));
+                            r!(acc) = Value::array(room);
+                        }
+                        r!(src + 1) = Value::Int(0);
+                    }
+                    _ => jump!(off),
+                },
                 Op::IterNext { src, dst, off } => {
                     let pos = match r!(src + 1) {
                         Value::Int(p) => p,
@@ -2224,6 +2285,16 @@ impl Vm {
                         logged: Cell::new(0),
                     }),
                 },
+                Capture::Value(r) => Rc::new(UpCell {
+                    value: RefCell::new(
+                        self.regs
+                            .get(base + *r as usize)
+                            .cloned()
+                            .unwrap_or(Value::Undef),
+                    ),
+                    born: self.cell,
+                    logged: Cell::new(0),
+                }),
                 Capture::Upval(i) => match current.as_ref().and_then(|c| c.upvals.get(*i as usize))
                 {
                     Some(cell) => cell.clone(),
