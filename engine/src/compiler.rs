@@ -974,7 +974,16 @@ impl Compiler<'_> {
         }
         let rb = self.operand(b)?;
         let r = self.target(dst, span)?;
-        let ins = binop_instr(op, r, ra, rb);
+        let ins = match binop_instr(op, r, ra, rb) {
+            // a temporary on the left (not a variable's register) is the instruction's to take
+            Op::Add { dst, a, b, .. } if ra >= mark && ra != rb => Op::Add {
+                dst,
+                a,
+                b,
+                own: true,
+            },
+            ins => ins,
+        };
         self.emit(ins, span);
         self.free_to(mark);
         Ok(())
@@ -2413,7 +2422,12 @@ fn declares(e: &Expr) -> bool {
 
 fn binop_instr(op: BinOp, dst: Reg, a: Reg, b: Reg) -> Op {
     match op {
-        BinOp::Add => Op::Add { dst, a, b },
+        BinOp::Add => Op::Add {
+            dst,
+            a,
+            b,
+            own: false,
+        },
         BinOp::Sub => Op::Sub { dst, a, b },
         BinOp::Mul => Op::Mul { dst, a, b },
         BinOp::Div => Op::Div { dst, a, b },

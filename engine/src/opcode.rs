@@ -120,10 +120,13 @@ pub enum Op {
     },
 
     // ---- arithmetic, comparison, bitwise: `R[dst] = R[a] op R[b]`
+    /// With `own`, `R[a]` is a temporary the instruction may take: a string or an array on
+    /// the left is appended to in place (`f(x) + [p] + g(y)`, `"a" + s + "b"`), not copied.
     Add {
         dst: Reg,
         a: Reg,
         b: Reg,
+        own: bool,
     },
     Sub {
         dst: Reg,

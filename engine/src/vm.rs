@@ -1068,7 +1068,7 @@ impl Vm {
                                 None => break op,
                             }
                         }
-                        Op::Add { dst, a, b } => {
+                        Op::Add { dst, a, b, .. } => {
                             arith!(op, dst, a, b, |x: i64, y| x.checked_add(y), |x: f64, y| {
                                 Some(x + y)
                             })
@@ -1446,7 +1446,7 @@ impl Vm {
                     r!(dst) = v;
                 }
 
-                Op::Add { dst, a, b } => {
+                Op::Add { dst, a, b, own } => {
                     let v = match (&r!(a), &r!(b)) {
                         (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
                             Some(s) => Value::Int(s),
@@ -1454,8 +1454,9 @@ impl Vm {
                         },
                         (Value::Float(x), Value::Float(y)) => Value::Float(x + y),
                         (x, y) => {
-                            if dst == a {
-                                // `s = s + t` on a string or array: append in place
+                            if dst == a || own {
+                                // `s = s + t` on a string or array, or a temporary on the
+                                // left: append in place
                                 let y = y.clone();
                                 let mut x = std::mem::take(&mut r!(a));
                                 let res = arith::add_assign(&mut x, &y);
