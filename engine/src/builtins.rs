@@ -87,6 +87,22 @@ builtins! {
     ScatterChart => "scatter_chart",
     BarChart => "bar_chart",
     Histogram => "histogram",
+    // Rust's standard constructors, reached by path (not session globals)
+    VecNew => "Vec::new",
+    VecWithCapacity => "Vec::with_capacity",
+    StringNew => "String::new",
+    StringFrom => "String::from",
+    BoxNew => "Box::new",
+}
+
+/// The built-in a path like `Vec::new` names (`String::from`, `Box::new`, ...): Rust's
+/// standard constructors, when no user type of that name is defined.
+pub fn std_constructor(owner: &str, name: &str) -> Option<Builtin> {
+    Builtin::ALL.iter().copied().find(|b| {
+        b.name()
+            .split_once("::")
+            .is_some_and(|(o, n)| o == owner && n == name)
+    })
 }
 
 /// The globals a fresh session starts with: the builtins, the `Option`/`Result`
@@ -94,6 +110,7 @@ builtins! {
 pub fn initial_globals() -> Vec<(&'static str, Value)> {
     let mut g: Vec<(&'static str, Value)> = Builtin::ALL
         .iter()
+        .filter(|b| !b.name().contains("::"))
         .map(|b| (b.name(), Value::Builtin(*b)))
         .collect();
     g.push(("Some", Value::Ctor(OPTION, SOME)));
@@ -520,6 +537,39 @@ impl Vm {
                 };
                 let chart = crate::chart::build(kind, name, args, &self.types)?;
                 Ok(Value::Rich(Rc::new(Rich::Chart(Box::new(chart)))))
+            }
+            VecNew | StringNew => {
+                arity(name, args, 0, 0)?;
+                Ok(if b == VecNew {
+                    Value::array(Vec::new())
+                } else {
+                    Value::str("")
+                })
+            }
+            VecWithCapacity => {
+                arity(name, args, 1, 1)?;
+                match &args[0] {
+                    Value::Int(_) => Ok(Value::array(Vec::new())),
+                    other => Err(VmError::type_error(format!(
+                        "Vec::with_capacity expects an integer, found {}",
+                        other.type_name()
+                    ))),
+                }
+            }
+            StringFrom => {
+                arity(name, args, 1, 1)?;
+                match &args[0] {
+                    Value::Str(_) => Ok(std::mem::take(&mut args[0])),
+                    other => Err(VmError::type_error(format!(
+                        "String::from expects a string, found {} (to_string() makes text of any value)",
+                        other.type_name()
+                    ))),
+                }
+            }
+            // a box is the value itself: values are shared and copied on write already
+            BoxNew => {
+                arity(name, args, 1, 1)?;
+                Ok(std::mem::take(&mut args[0]))
             }
         }
     }

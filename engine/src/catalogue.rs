@@ -465,6 +465,12 @@ static FUNCTIONS: &[Entry] = &[
     f!("join"(xs: "[T]", [sep: "String"]) -> "String", "The elements as text, separated by sep."),
     f!("split"(s: "String", [sep: "String"]) -> "[String]", "The parts of s between each sep; without sep, between runs of whitespace."),
     // ---- being added on another branch (rich output; no `Builtin` variant yet here):
+    // ---- Rust's standard constructors, by path
+    f!("Vec::new"() -> "[T]", "An empty array (Rust's Vec::new)."),
+    f!("Vec::with_capacity"(n: "Int") -> "[T]", "An empty array; the capacity is a hint."),
+    f!("String::new"() -> "String", "An empty string."),
+    f!("String::from"(s: "String") -> "String", "The string itself (Rust's String::from of a &str)."),
+    f!("Box::new"(x: "T") -> "T", "x itself: values are shared and copied on write, so a box adds nothing."),
     // ---- notebook output (rich values, display, charts)
     f!("html"(s: "String") -> "Html", "A value shown as HTML (text/html) in notebooks."),
     f!("markdown"(s: "String") -> "Markdown", "A value shown as Markdown (text/markdown) in notebooks."),

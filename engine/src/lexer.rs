@@ -700,7 +700,21 @@ impl<'a> Lexer<'a> {
             let next = self.bytes.get(end).copied().unwrap_or(0);
             // `'outer: loop` is a label; `'a:b'` is a string
             let labels_loop = next == b':' && self.loop_follows(end + 1);
-            if next != b'\'' && (after_jump || labels_loop || !self.quote_closes_on_line()) {
+            // a lifetime: `&'a str`, `<'a>`, `<'a, T>`, `<T, 'a>`
+            let lifetime = match self.tokens.last().map(|t| &t.tok) {
+                Some(Tok::Amp | Tok::Lt) => true,
+                // `<'a, 'b: 'a>` (a string `'x: y'` has no quote after its colon)
+                Some(Tok::Comma) => {
+                    matches!(next, b'>' | b',')
+                        || next == b':' && self.src[end + 1..].trim_start().starts_with('\'')
+                }
+                // a bound: `'b: 'a`, `T: 'static`
+                Some(Tok::Colon | Tok::Plus) => matches!(next, b'>' | b',' | b'+'),
+                _ => false,
+            };
+            if next != b'\''
+                && (after_jump || labels_loop || lifetime || !self.quote_closes_on_line())
+            {
                 self.pos += 1;
                 let name = self.ident_text();
                 self.push(Tok::Label(name.into()), start);

@@ -180,6 +180,15 @@ impl Parser<'_> {
         }
     }
 
+    /// A name after `::`: reserved words are names there too (`String::from`).
+    fn path_segment(&mut self) -> PResult<Name> {
+        if let Tok::Reserved(word) = self.tok().clone() {
+            self.advance();
+            return Ok(word.into());
+        }
+        Ok(self.ident("a name after `::`")?.0)
+    }
+
     fn enter(&mut self) -> PResult<()> {
         self.depth += 1;
         if !crate::stack::ok() {
@@ -234,8 +243,28 @@ impl Parser<'_> {
 
     /// One element of a block or program: an expression, with item forms allowed.
     fn statement(&mut self) -> PResult<Expr> {
-        while self.eat(&Tok::Pub) {}
+        self.visibility();
         self.expr()
+    }
+
+    /// `pub`, `pub(crate)`, `pub(super)`, `pub(self)`, `pub(in path)`: accepted and meaning
+    /// nothing (a session is one namespace).
+    fn visibility(&mut self) {
+        while self.eat(&Tok::Pub) {
+            let scoped = matches!(
+                self.peek_tok(1),
+                Tok::SelfLower | Tok::In | Tok::Reserved(_)
+            ) && matches!(
+                self.peek_tok(2),
+                Tok::RParen | Tok::ColonColon | Tok::Ident(_)
+            ) || matches!(self.peek_tok(1), Tok::In);
+            if self.at(&Tok::LParen) && scoped {
+                while !self.at(&Tok::RParen) && !self.at(&Tok::Eof) {
+                    self.advance();
+                }
+                self.advance();
+            }
+        }
     }
 
     /// `{ e1; e2 ... }` as a block (function bodies, `if`/loop bodies): `{}` is nil (D22).
@@ -455,13 +484,28 @@ impl Parser<'_> {
                 Ok(e)
             }
             Tok::Ident(name) => {
-                if self.at(&Tok::LParen) && !self.token().newline_before {
+                // turbofish: `s.parse::<i32>()`, `it.collect::<Vec<_>>()`
+                let types = if self.at(&Tok::ColonColon) && matches!(self.peek_tok(1), Tok::Lt) {
+                    let at = self.advance().span;
+                    let types = self.generic_args()?;
+                    if !self.at(&Tok::LParen) {
+                        return Err(self.unexpected("`(` after the type arguments of a method"));
+                    }
+                    Some((types, at.to(self.prev_span())))
+                } else {
+                    None
+                };
+                if self.at(&Tok::LParen) && (types.is_some() || !self.token().newline_before) {
                     self.advance();
-                    let args = self.args(&Tok::RParen)?;
+                    let mut args = self.args(&Tok::RParen)?;
+                    let mut method = name;
+                    if let Some((types, at)) = types {
+                        turbofish(&mut method, &types, &mut args, at)?;
+                    }
                     Ok(self.mk(
                         ExprKind::MethodCall {
                             receiver: Box::new(lhs),
-                            method: name,
+                            method,
                             args,
                             optional,
                         },
@@ -747,6 +791,11 @@ impl Parser<'_> {
             }
             Tok::DotDot | Tok::DotDotEq => return self.prefix_range(start),
             Tok::Pipe | Tok::OrOr => return self.lambda(start),
+            // `const fn f()`: a function like any other
+            Tok::Const if matches!(self.peek_tok(1), Tok::Fun) => {
+                self.advance();
+                return self.fun(start);
+            }
             Tok::Let | Tok::Var | Tok::Const => return self.let_expr(start),
             Tok::If => return self.if_expr(start),
             Tok::Match => return self.match_expr(start),
@@ -868,8 +917,7 @@ impl Parser<'_> {
                     self.generic_args()?;
                     continue;
                 }
-                let (seg, _) = self.ident("a name after `::`")?;
-                path.push(seg);
+                path.push(self.path_segment()?);
             }
             if path.len() == 1 {
                 let v = self.new_use(path.pop().unwrap_or_else(|| "".into()));
@@ -1581,7 +1629,7 @@ impl Parser<'_> {
             tuple = true;
             let mut i = 0;
             while !self.at(&Tok::RParen) {
-                while self.eat(&Tok::Pub) {}
+                self.visibility();
                 fields.push((i.to_string().into(), self.type_ann()?));
                 i += 1;
                 if !self.eat(&Tok::Comma) {
@@ -1592,7 +1640,7 @@ impl Parser<'_> {
         } else if self.eat(&Tok::LBrace) {
             tuple = false;
             while !self.at(&Tok::RBrace) {
-                while self.eat(&Tok::Pub) {}
+                self.visibility();
                 let (f, fspan) = self.ident("a field name")?;
                 if fields.iter().any(|(n, _)| *n == f) {
                     return Err(Diagnostic::parse(
@@ -1727,7 +1775,10 @@ impl Parser<'_> {
     fn method_list(&mut self) -> PResult<Vec<Rc<FnDef>>> {
         let mut methods = Vec::new();
         loop {
-            while self.eat(&Tok::Semi) || self.eat(&Tok::Pub) {}
+            while self.eat(&Tok::Semi) || self.at(&Tok::Pub) {
+                self.visibility();
+            }
+            self.eat(&Tok::Const);
             if self.eat(&Tok::RBrace) {
                 break;
             }
@@ -1782,7 +1833,13 @@ impl Parser<'_> {
                 return Err(self.unexpected("`>` to close the generic arguments"));
             }
             if let Tok::Label(_) = self.tok() {
-                self.advance(); // lifetime
+                self.advance(); // a lifetime, and its bounds (`'b: 'a + 'c`)
+                if self.eat(&Tok::Colon) {
+                    self.type_ann()?;
+                    while self.eat(&Tok::Plus) {
+                        self.type_ann()?;
+                    }
+                }
             } else {
                 args.push(self.type_ann()?);
                 // bounds `T: Display + Clone`
@@ -1883,6 +1940,11 @@ impl Parser<'_> {
                 self.fn_type_tail()
             }
             Tok::Ident(name) if &*name == "_" => {
+                self.advance();
+                Ok(TypeAnn::Infer)
+            }
+            // a lifetime as a bound (`T: 'a`, `'b: 'a`): nothing to check
+            Tok::Label(_) => {
                 self.advance();
                 Ok(TypeAnn::Infer)
             }
@@ -2395,6 +2457,50 @@ fn infix_bp(t: &Tok) -> Option<(u8, bool)> {
         StarStar => (BP_POW, false),
         _ => return None,
     })
+}
+
+/// A method's type arguments (`::<T>`), as hints. `parse::<T>()` is Rust's parse: the type's
+/// name becomes its argument (`parse("i32")`: a Result, see `methods::parse_as`);
+/// `collect::<Vec<_>>()` is `collect()` and `collect::<String>()` is `join("")`; `sum` and
+/// `product` take theirs as the type they already give. Anything else would be a type
+/// argument that changes nothing while the program says it should, so it is an error.
+fn turbofish(method: &mut Name, types: &[TypeAnn], args: &mut Vec<Expr>, at: Span) -> PResult<()> {
+    let named = |t: &TypeAnn| match t {
+        TypeAnn::Named(n, _) => Some(n.clone()),
+        _ => None,
+    };
+    let refuse = |what: &str| {
+        Err(Diagnostic::parse(
+            format!("`{method}::<..>` is not supported: {what}"),
+            at,
+        ))
+    };
+    match (&**method, types) {
+        ("parse", [t]) if args.is_empty() => match named(t) {
+            Some(n) if crate::methods::parse_as("0", &n).is_some() => {
+                args.push(Expr {
+                    kind: ExprKind::Str(n.clone()),
+                    span: at,
+                });
+                Ok(())
+            }
+            _ => refuse("parse reads integers (i8 .. i128, u8 .. u128, isize, usize), floats (f32, f64), bool and String"),
+        },
+        ("collect", [t]) => match named(t).as_deref() {
+            Some("Vec") => Ok(()),
+            Some("String") => {
+                *method = "join".into();
+                args.push(Expr {
+                    kind: ExprKind::Str("".into()),
+                    span: at,
+                });
+                Ok(())
+            }
+            _ => refuse("collect() makes an array (`collect::<Vec<_>>()`), or text with `collect::<String>()`"),
+        },
+        ("sum" | "product", [_]) => Ok(()),
+        _ => refuse("type arguments are read on parse, collect, sum and product"),
+    }
 }
 
 #[cfg(test)]

@@ -2538,6 +2538,9 @@ impl Vm {
         if let Some(v) = crate::builtins::path_constant(path) {
             return Ok(v);
         }
+        if let Some(b) = crate::builtins::std_constructor(type_name, last) {
+            return Ok(Value::Builtin(b));
+        }
         Err(VmError::runtime(format!(
             "Undefined type: {first} (in `{}`)",
             path.iter().map(|s| &**s).collect::<Vec<_>>().join("::")

@@ -2095,6 +2095,25 @@ impl Emitter<'_> {
     }
 
     fn path(&mut self, path: &[Name], e: &Expr) -> EResult<String> {
+        if let Some(name) =
+            super::infer::std_constructor(path, &self.typed.structs, &self.typed.enums)
+        {
+            // a standard constructor as a value: a closure of its type
+            let t = self.ty(e);
+            let Ty::Fn(params, ret) = &t else {
+                return Err(unsupported(e.span, "this path"));
+            };
+            let body = match name {
+                "Vec::new" => format!("|| Vec::<{}>::new()", elem_of(ret)),
+                "Vec::with_capacity" => format!(
+                    "|n: i64| Vec::<{}>::with_capacity(n.max(0) as usize)",
+                    elem_of(ret)
+                ),
+                "String::new" => "String::new".into(),
+                _ => format!("|x: {}| x", params.first().cloned().unwrap_or(Ty::Unit)),
+            };
+            return Ok(format!("(Rc::new({body}) as {t})"));
+        }
         let owner = self.self_name(&path[path.len() - 2]);
         let last = &path[path.len() - 1];
         match self.ty(e) {
@@ -2582,6 +2601,13 @@ impl Emitter<'_> {
                 return Ok(format!("{}({})", fn_name(&v.name), parts.join(", ")));
             }
         }
+        if let ExprKind::Path(path) = &callee.kind {
+            if let Some(name) =
+                super::infer::std_constructor(path, &self.typed.structs, &self.typed.enums)
+            {
+                return self.builtin(name, args, e);
+            }
+        }
         let f = self.expr(callee)?;
         let parts: Vec<String> = args.iter().map(|a| self.value(a)).collect::<EResult<_>>()?;
         let f = match &callee.kind {
@@ -2752,6 +2778,23 @@ impl Emitter<'_> {
                     format!("rt::pow({a}, {b})")
                 }
             }
+            "String::new" => "String::new()".into(),
+            "Vec::new" | "Vec::with_capacity" => {
+                let elem = match self.ty(e) {
+                    Ty::Vec(t) => Rc::unwrap_or_clone(t),
+                    _ => Ty::Int,
+                };
+                match args.first() {
+                    // the capacity is a hint; a negative one is none
+                    Some(_) => format!(
+                        "Vec::<{elem}>::with_capacity(({}).max(0) as usize)",
+                        v(self, 0)?
+                    ),
+                    None => format!("Vec::<{elem}>::new()"),
+                }
+            }
+            "String::from" => format!("String::from({})", v(self, 0)?),
+            "Box::new" => v(self, 0)?,
             "range" => {
                 if args.len() == 1 {
                     format!("(0..{}).collect::<Vec<i64>>()", v(self, 0)?)
@@ -3063,6 +3106,31 @@ impl Emitter<'_> {
                 M::Split => format!("{r}.split({}.as_str()).map(String::from).collect::<Vec<String>>()", paren(&v(self, 0)?)),
                 M::SplitWhitespace | M::Lines => format!("{r}.{cname}().map(String::from).collect::<Vec<String>>()"),
                 M::Chars => format!("rt::chars(&{r})"),
+                M::Parse if !args.is_empty() => {
+                    let ty = match &args[0].kind {
+                        ExprKind::Str(t) => t.clone(),
+                        _ => return Err(unsupported(e.span, "`parse` with a type known only at run time")),
+                    };
+                    let err = ".map_err(|e| e.to_string())";
+                    match &*ty {
+                        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "Int" => {
+                            let t = if &*ty == "Int" { "i64" } else { &*ty };
+                            format!("{r}.parse::<{t}>().map(|n| n as i64){err}")
+                        }
+                        "i128" | "isize" | "u64" | "u128" | "usize" => {
+                            let t = match &*ty {
+                                "isize" => "i64",
+                                "usize" => "u64",
+                                t => t,
+                            };
+                            format!("{r}.parse::<{t}>(){err}.and_then(|n| <i64 as std::convert::TryFrom<_>>::try_from(n).map_err(|_| String::from(\"number too large to fit in target type\")))")
+                        }
+                        "f32" => format!("{r}.parse::<f32>().map(f64::from){err}"),
+                        "f64" | "Float" => format!("{r}.parse::<f64>(){err}"),
+                        "bool" | "Bool" => format!("{r}.parse::<bool>(){err}"),
+                        _ => format!("Ok::<String, String>({r}.clone())"),
+                    }
+                }
                 M::Parse if self.ty(e) == Ty::Float => format!("{r}.trim().parse::<f64>().expect(\"a float\")"),
                 M::Parse | M::ToInt | M::ParseInt => format!("{r}.trim().parse::<i64>().expect(\"an integer\")"),
                 M::Bytes => format!("{r}.bytes().map(i64::from).collect::<Vec<i64>>()"),
@@ -3124,6 +3192,7 @@ impl Emitter<'_> {
                 M::UnwrapOr => format!("{r}.clone().unwrap_or({})", v(self, 0)?),
                 M::UnwrapOrElse => self.with_callback(&args[0], |f| format!("{r}.clone().unwrap_or_else(|| {f}())"))?,
                 M::Map | M::AndThen => self.with_callback(&args[0], |f| format!("{r}.clone().{cname}(|x| {f}(x))"))?,
+                M::Filter => self.with_callback(&args[0], |f| format!("{r}.clone().filter(|x| {f}(x.clone()))"))?,
                 M::OkOr => format!("{r}.clone().ok_or({})", v(self, 0)?),
                 _ => return Err(unsupported(e.span, &format!("the Option method `{name}`"))),
             },
@@ -3550,5 +3619,13 @@ fn type_name(t: &Ty, typed: &Typed) -> &'static str {
         Ty::Fn(..) => "function",
         Ty::Range | Ty::RangeInclusive => "range",
         Ty::Var(_) => "integer",
+    }
+}
+
+/// The element type of an array type (an int for anything else).
+fn elem_of(t: &Ty) -> Ty {
+    match t {
+        Ty::Vec(e) => (**e).clone(),
+        _ => Ty::Int,
     }
 }

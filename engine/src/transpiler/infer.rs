@@ -505,6 +505,7 @@ impl<'a> Infer<'a> {
                     if self.structs.contains_key(&d.name) || self.enums.contains_key(&d.name) {
                         return Err(unsupported(d.span, "a type defined twice"));
                     }
+                    std_name(&d.name, d.span)?;
                     self.structs.insert(
                         d.name.clone(),
                         StructInfo {
@@ -514,6 +515,7 @@ impl<'a> Infer<'a> {
                     );
                 }
                 ExprKind::Enum(d) => {
+                    std_name(&d.name, d.span)?;
                     if self.structs.contains_key(&d.name) || self.enums.contains_key(&d.name) {
                         return Err(unsupported(d.span, "a type defined twice"));
                     }
@@ -1921,6 +1923,18 @@ impl<'a> Infer<'a> {
         let (Some(last), true) = (path.last(), path.len() >= 2) else {
             return Err(unsupported(span, "this path"));
         };
+        // `String::from` and the other standard constructors as values (`.map(String::from)`)
+        if let Some(name) = std_constructor(path, &self.structs, &self.enums) {
+            let a = self.s.fresh();
+            let (params, ret): (Vec<Ty>, Ty) = match name {
+                "Vec::new" => (vec![], Ty::Vec(Rc::new(a))),
+                "Vec::with_capacity" => (vec![Ty::Int], Ty::Vec(Rc::new(a))),
+                "String::new" => (vec![], Ty::Str),
+                "String::from" => (vec![Ty::Str], Ty::Str),
+                _ => (vec![a.clone()], a),
+            };
+            return Ok(Ty::Fn(params.into(), Rc::new(ret)));
+        }
         let owner = self.self_path(&path[path.len() - 2]);
         if let Some(info) = self.enums.get(&owner).cloned() {
             if let Some((_, kind, _)) = info.variants.iter().find(|(n, _, _)| n == last) {
@@ -2048,6 +2062,13 @@ impl<'a> Infer<'a> {
                 }
             }
         }
+        if let ExprKind::Path(path) = &callee.kind {
+            if let Some(name) = std_constructor(path, &self.structs, &self.enums) {
+                let t = self.builtin_call(name, args, span)?;
+                self.record(callee, Ty::Unit);
+                return Ok(t);
+            }
+        }
         let ft = self.expr(callee)?;
         let ret = self.s.fresh();
         let (ats, lambdas) = self.arg_types(args)?;
@@ -2164,6 +2185,28 @@ impl<'a> Infer<'a> {
                     self.printable(t, a.span)?;
                 }
                 Ty::Unit
+            }
+            "Vec::new" => {
+                want(0)?;
+                Ty::Vec(Rc::new(self.s.fresh()))
+            }
+            "Vec::with_capacity" => {
+                want(1)?;
+                self.unify(&Ty::Int, &ats[0], args[0].span)?;
+                Ty::Vec(Rc::new(self.s.fresh()))
+            }
+            "String::new" => {
+                want(0)?;
+                Ty::Str
+            }
+            "String::from" => {
+                want(1)?;
+                self.unify(&Ty::Str, &ats[0], args[0].span)?;
+                Ty::Str
+            }
+            "Box::new" => {
+                want(1)?;
+                ats[0].clone()
             }
             "format" => {
                 if !matches!(args.first().map(|a| &a.kind), Some(ExprKind::Str(_))) {
@@ -2421,6 +2464,21 @@ impl<'a> Infer<'a> {
                     want(0)?;
                     Ty::Vec(Rc::new(Ty::Str))
                 }
+                // `parse::<T>()` (the type's name is the argument): Rust's parse
+                M::Parse if !args.is_empty() => {
+                    want(1)?;
+                    let ok = match &args[0].kind {
+                        ExprKind::Str(t) => parse_type(t),
+                        _ => None,
+                    };
+                    let Some(ok) = ok else {
+                        return Err(unsupported(
+                            span,
+                            "`parse` with a type known only at run time",
+                        ));
+                    };
+                    Ty::Result(Rc::new(ok), Rc::new(Ty::Str))
+                }
                 M::Parse => {
                     want(0)?;
                     // `parse` reads whatever number the text holds: its type is known only for
@@ -2639,6 +2697,15 @@ impl<'a> Infer<'a> {
                         args[0].span,
                     )?;
                     Ty::Option(Rc::new(r))
+                }
+                M::Filter => {
+                    want(1)?;
+                    self.unify(
+                        &ats[0],
+                        &Ty::Fn(vec![(**inner).clone()].into(), Rc::new(Ty::Bool)),
+                        args[0].span,
+                    )?;
+                    Ty::Option(inner.clone())
                 }
                 M::OkOr => {
                     want(1)?;
@@ -2955,6 +3022,48 @@ impl<'a> Infer<'a> {
             _ => return Err(bad()),
         })
     }
+}
+
+/// The standard constructor a path names (`Vec::new`, `String::from`, `Box::new`), unless the
+/// program defines a type of that name: the built-in's name.
+pub fn std_constructor(
+    path: &[Name],
+    structs: &BTreeMap<Rc<str>, StructInfo>,
+    enums: &BTreeMap<Rc<str>, EnumInfo>,
+) -> Option<&'static str> {
+    let [.., owner, last] = path else {
+        return None;
+    };
+    if structs.contains_key(owner) || enums.contains_key(owner) {
+        return None;
+    }
+    crate::builtins::std_constructor(owner, last).map(|b| b.name())
+}
+
+/// A program's type may not take a name the Rust program uses for its own types.
+fn std_name(name: &str, span: Span) -> IResult<()> {
+    const USED: [&str; 9] = [
+        "Vec", "String", "Option", "Result", "Box", "Rc", "RefCell", "HashMap", "BTreeMap",
+    ];
+    if USED.contains(&name) {
+        return Err(unsupported(
+            span,
+            &format!("a type named {name} (the Rust program uses the standard {name})"),
+        ));
+    }
+    Ok(())
+}
+
+/// The type `parse::<T>()` gives for the type named (the Ok side).
+pub fn parse_type(name: &str) -> Option<Ty> {
+    Some(match name {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
+        | "usize" | "Int" => Ty::Int,
+        "f32" | "f64" | "Float" => Ty::Float,
+        "bool" | "Bool" => Ty::Bool,
+        "String" | "str" => Ty::Str,
+        _ => return None,
+    })
 }
 
 /// Built-in functions that are a method of their first argument (D10): the method's name.
