@@ -179,13 +179,33 @@ pub enum FStrPart {
     Hole { expr: Expr, spec: Option<Rc<str>> },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct StructDef {
     pub name: Name,
     /// Field names and annotations; for a tuple struct the names are `0`, `1`, ...
     pub fields: Vec<(Name, TypeAnn)>,
+    /// Each field's default (`size: i32 = 14`), computed when the struct is defined and used
+    /// by a literal that leaves the field out.
+    pub defaults: Vec<Option<Expr>>,
     pub tuple: bool,
     pub span: Span,
+}
+
+// Written out so that the defaults' expressions are not: a derived `Debug` here (type
+// definitions are printed with the bytecode's descriptions) would bring every expression's
+// `Debug` into the component, 48 KB.
+impl std::fmt::Debug for StructDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StructDef")
+            .field("name", &self.name)
+            .field("fields", &self.fields)
+            .field(
+                "defaults",
+                &self.defaults.iter().filter(|d| d.is_some()).count(),
+            )
+            .field("tuple", &self.tuple)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug)]

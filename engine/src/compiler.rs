@@ -756,11 +756,28 @@ impl Compiler<'_> {
             ExprKind::Fn(def) => self.fn_expr(def, dst, span)?,
             ExprKind::Struct(def) => {
                 let desc = self.desc(Desc::Struct(def.clone()));
-                self.def_type(&def.name, desc, dst, span)?;
+                let mark = self.mark();
+                let defaults = if def.defaults.iter().any(Option::is_some) {
+                    let base = self.alloc_n(def.defaults.len(), span)?;
+                    for (i, d) in def.defaults.iter().enumerate() {
+                        let r = base + i as Reg;
+                        match d {
+                            Some(d) => self.expr_to(d, r)?,
+                            None => {
+                                self.emit(Op::LoadUndef { dst: r }, span);
+                            }
+                        }
+                    }
+                    base
+                } else {
+                    NO_REG
+                };
+                self.def_type(&def.name, desc, defaults, dst, span)?;
+                self.free_to(mark);
             }
             ExprKind::Enum(def) => {
                 let desc = self.desc(Desc::Enum(def.clone()));
-                self.def_type(&def.name, desc, dst, span)?;
+                self.def_type(&def.name, desc, NO_REG, dst, span)?;
             }
             ExprKind::Impl(imp) => self.impl_block(imp, dst, span)?,
             ExprKind::StructLit { name, fields, base } => {
@@ -2286,10 +2303,24 @@ impl Compiler<'_> {
     }
 
     /// `struct`/`enum`: registers the type and binds its name as a session global.
-    fn def_type(&mut self, name: &Rc<str>, desc: u32, dst: Dst, span: Span) -> CResult<()> {
+    fn def_type(
+        &mut self,
+        name: &Rc<str>,
+        desc: u32,
+        defaults: Reg,
+        dst: Dst,
+        span: Span,
+    ) -> CResult<()> {
         let mark = self.mark();
         let r = self.target(dst, span)?;
-        self.emit(Op::DefType { dst: r, desc }, span);
+        self.emit(
+            Op::DefType {
+                dst: r,
+                desc,
+                defaults,
+            },
+            span,
+        );
         let slot = self.globals.slot(name);
         self.emit(Op::SetGlobal { slot, src: r }, span);
         self.free_to(mark);

@@ -568,10 +568,13 @@ pub enum Op {
     },
 
     // ---- definitions
-    /// Defines the struct or enum `descs[desc]`; `R[dst]` = the type value.
+    /// Defines the struct or enum `descs[desc]`; `R[dst]` = the type value. A struct with
+    /// field defaults has them in `R[defaults..]`, one register per field (`<undef>` for a
+    /// field without one); `defaults` is `Reg::MAX` for none.
     DefType {
         dst: Reg,
         desc: u32,
+        defaults: Reg,
     },
     /// Adds the methods of `descs[desc]` (closures in `R[base..]`) to their type.
     DefImpl {

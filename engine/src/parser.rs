@@ -33,6 +33,7 @@ pub fn parse(source: &str) -> Result<Program, Diagnostic> {
         refutable: false,
         no_arrow: false,
         ternaries: HashMap::new(),
+        pending: Vec::new(),
     };
     let mut exprs = Vec::new();
     loop {
@@ -40,7 +41,7 @@ pub fn parse(source: &str) -> Result<Program, Diagnostic> {
         if p.at(&Tok::Eof) {
             break;
         }
-        exprs.push(p.statement()?);
+        p.statement_into(&mut exprs)?;
     }
     Ok(Program {
         exprs,
@@ -71,6 +72,9 @@ struct Parser<'s> {
     /// Whether the `?` at a token position (in a mode: `no_struct`, `refutable`, `no_arrow`)
     /// starts a ternary: see [`Parser::ternary_ahead`].
     ternaries: HashMap<(usize, bool, bool, bool), bool>,
+    /// Items a statement brought along, placed after it: the `impl` of methods written in a
+    /// struct's body.
+    pending: Vec<Expr>,
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -247,6 +251,14 @@ impl Parser<'_> {
         self.expr()
     }
 
+    /// A statement and the items it brought along.
+    fn statement_into(&mut self, out: &mut Vec<Expr>) -> PResult<()> {
+        let e = self.statement()?;
+        out.push(e);
+        out.append(&mut self.pending);
+        Ok(())
+    }
+
     /// `pub`, `pub(crate)`, `pub(super)`, `pub(self)`, `pub(in path)`: accepted and meaning
     /// nothing (a session is one namespace).
     fn visibility(&mut self) {
@@ -282,7 +294,7 @@ impl Parser<'_> {
             if self.at(&Tok::Eof) {
                 return Err(self.unexpected("`}` to close the block"));
             }
-            exprs.push(self.statement()?);
+            self.statement_into(&mut exprs)?;
         }
         self.advance();
         self.no_struct = saved;
@@ -1624,6 +1636,8 @@ impl Parser<'_> {
             self.generic_args()?;
         }
         let mut fields = Vec::new();
+        let mut defaults = Vec::new();
+        let mut methods = Vec::new();
         let tuple;
         if self.eat(&Tok::LParen) {
             tuple = true;
@@ -1631,6 +1645,7 @@ impl Parser<'_> {
             while !self.at(&Tok::RParen) {
                 self.visibility();
                 fields.push((i.to_string().into(), self.type_ann()?));
+                defaults.push(None);
                 i += 1;
                 if !self.eat(&Tok::Comma) {
                     break;
@@ -1641,6 +1656,17 @@ impl Parser<'_> {
             tuple = false;
             while !self.at(&Tok::RBrace) {
                 self.visibility();
+                // a method written in the body: as if in an `impl` after the struct
+                if self.at(&Tok::Fun)
+                    || self.at(&Tok::Const) && matches!(self.peek_tok(1), Tok::Fun)
+                {
+                    self.eat(&Tok::Const);
+                    let mstart = self.span();
+                    self.advance();
+                    methods.push(Rc::new(self.fn_def(mstart)?));
+                    while self.eat(&Tok::Comma) || self.eat(&Tok::Semi) {}
+                    continue;
+                }
                 let (f, fspan) = self.ident("a field name")?;
                 if fields.iter().any(|(n, _)| *n == f) {
                     return Err(Diagnostic::parse(
@@ -1650,12 +1676,14 @@ impl Parser<'_> {
                 }
                 self.expect(&Tok::Colon, "after the field name")?;
                 let ty = self.type_ann()?;
-                if self.eat(&Tok::Eq) {
-                    // field defaults are accepted and ignored
-                    self.expr()?;
-                }
+                defaults.push(if self.eat(&Tok::Eq) {
+                    Some(self.expr()?)
+                } else {
+                    None
+                });
                 fields.push((f, ty));
-                if !self.eat(&Tok::Comma) {
+                if !self.eat(&Tok::Comma) && !matches!(self.tok(), Tok::Fun | Tok::Pub | Tok::Const)
+                {
                     break;
                 }
             }
@@ -1663,11 +1691,24 @@ impl Parser<'_> {
         } else {
             tuple = false; // unit struct
         }
+        let span = start.to(self.prev_span());
+        if !methods.is_empty() {
+            let imp = ImplDef {
+                type_name: name.clone(),
+                methods,
+                span,
+            };
+            self.pending.push(Expr {
+                kind: ExprKind::Impl(Rc::new(imp)),
+                span,
+            });
+        }
         let def = StructDef {
             name,
             fields,
+            defaults,
             tuple,
-            span: start.to(self.prev_span()),
+            span,
         };
         Ok(self.mk(ExprKind::Struct(Rc::new(def)), start))
     }

@@ -602,7 +602,9 @@ impl Resolver<'_> {
                 self.function(def)
             }
             ExprKind::Struct(def) => {
-                let _ = def;
+                for d in def.defaults.iter().flatten() {
+                    self.expr(d, false)?;
+                }
                 Ok(())
             }
             ExprKind::Enum(_) => Ok(()),

@@ -252,6 +252,8 @@ pub struct TypeDef {
     pub name: Rc<str>,
     pub kind: TypeKind,
     pub methods: HashMap<Rc<str>, Method>,
+    /// A struct's field defaults, by field (empty: none).
+    pub defaults: Vec<Option<Value>>,
 }
 
 impl TypeDef {
@@ -307,6 +309,7 @@ impl Default for Types {
                 variants: vec![variant("Some", 1), variant("None", 0)],
             },
             methods: HashMap::new(),
+            defaults: Vec::new(),
         });
         t.add(TypeDef {
             name: "Result".into(),
@@ -314,6 +317,7 @@ impl Default for Types {
                 variants: vec![variant("Ok", 1), variant("Err", 1)],
             },
             methods: HashMap::new(),
+            defaults: Vec::new(),
         });
         t
     }

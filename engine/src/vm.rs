@@ -2210,8 +2210,17 @@ impl Vm {
                     let v = t!(self.cast(&r!(src), kind));
                     r!(dst) = v;
                 }
-                Op::DefType { dst, desc } => {
-                    let v = t!(self.def_type(&proto, desc));
+                Op::DefType {
+                    dst,
+                    desc,
+                    defaults,
+                } => {
+                    let defaults = if defaults == Reg::MAX {
+                        None
+                    } else {
+                        Some(base + defaults as usize)
+                    };
+                    let v = t!(self.def_type(&proto, desc, defaults));
                     r!(dst) = v;
                 }
                 Op::DefImpl { base: b, desc } => {
@@ -2385,7 +2394,7 @@ impl Vm {
                 .variant(vi)
                 .and_then(|v| v.fields.clone())
                 .ok_or_else(|| VmError::runtime(format!("{name} is not a struct-like variant")))?;
-            let values = self.gather_fields(&names, fields, base, None, name)?;
+            let values = self.gather_fields(&names, &[], fields, base, None, name)?;
             return Ok(Value::Variant(Rc::new(VariantValue {
                 ty,
                 variant: vi,
@@ -2417,6 +2426,7 @@ impl Vm {
             return Ok(Value::Struct(Rc::new(StructValue { ty, fields: values })));
         }
         let decl = decl.clone();
+        let defaults = def.defaults.clone();
         let base_value = if *has_base {
             match std::mem::take(&mut self.regs[base + fields.len()]) {
                 Value::Struct(s) if s.ty == ty => Some(s),
@@ -2430,14 +2440,17 @@ impl Vm {
         } else {
             None
         };
-        let values = self.gather_fields(&decl, fields, base, base_value.as_deref(), name)?;
+        let values =
+            self.gather_fields(&decl, &defaults, fields, base, base_value.as_deref(), name)?;
         Ok(Value::Struct(Rc::new(StructValue { ty, fields: values })))
     }
 
-    /// Orders literal fields (in registers from `base`) by the declaration `decl`.
+    /// Orders literal fields (in registers from `base`) by the declaration `decl`; a field
+    /// left out comes from `..base`, else from its default.
     fn gather_fields(
         &mut self,
         decl: &[Rc<str>],
+        defaults: &[Option<Value>],
         given: &[Rc<str>],
         base: usize,
         fallback: Option<&StructValue>,
@@ -2452,7 +2465,10 @@ impl Vm {
         }
         for (i, v) in values.iter_mut().enumerate() {
             if matches!(v, Value::Undef) {
-                match fallback.and_then(|b| b.fields.get(i)) {
+                match fallback
+                    .and_then(|b| b.fields.get(i))
+                    .or_else(|| defaults.get(i).and_then(Option::as_ref))
+                {
                     Some(x) => *v = x.clone(),
                     None => {
                         return Err(VmError::runtime(format!(
@@ -2671,7 +2687,8 @@ impl Vm {
         })
     }
 
-    fn def_type(&mut self, proto: &Proto, desc: u32) -> VResult<Value> {
+    #[inline(never)]
+    fn def_type(&mut self, proto: &Proto, desc: u32, defaults: Option<usize>) -> VResult<Value> {
         let def = match proto.descs.get(desc as usize) {
             Some(Desc::Struct(s)) => TypeDef {
                 name: s.name.clone(),
@@ -2680,6 +2697,15 @@ impl Vm {
                     tuple: s.tuple,
                 },
                 methods: Default::default(),
+                defaults: match defaults {
+                    Some(at) => (0..s.fields.len())
+                        .map(|i| match std::mem::take(&mut self.regs[at + i]) {
+                            Value::Undef => None,
+                            v => Some(v),
+                        })
+                        .collect(),
+                    None => Vec::new(),
+                },
             },
             Some(Desc::Enum(e)) => {
                 let mut next = 0i64;
@@ -2709,6 +2735,7 @@ impl Vm {
                     name: e.name.clone(),
                     kind: TypeKind::Enum { variants },
                     methods: Default::default(),
+                    defaults: Vec::new(),
                 }
             }
             _ => return Err(VmError::runtime("internal error: bad type definition")),

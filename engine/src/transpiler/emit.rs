@@ -2029,6 +2029,14 @@ impl Emitter<'_> {
                 }
                 if let Some(b) = base {
                     parts.push(format!("..{}", self.value(b)?));
+                } else if let Some(def) = self.typed.structs.get(&*name).and_then(|i| i.def.clone())
+                {
+                    // the fields left out take their defaults (constants)
+                    for ((f, _), d) in def.fields.iter().zip(&def.defaults) {
+                        if let (Some(d), false) = (d, fields.iter().any(|(g, _)| g == f)) {
+                            parts.push(format!("{}: {}", ident(f), self.value(d)?));
+                        }
+                    }
                 }
                 format!("{name} {{ {} }}", parts.join(", "))
             }

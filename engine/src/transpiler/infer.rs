@@ -55,6 +55,8 @@ fn too_large(span: Span) -> Diagnostic {
 pub struct StructInfo {
     pub fields: Vec<(Rc<str>, Ty)>,
     pub tuple: bool,
+    /// The definition, for its field defaults (constants, typed with the program).
+    pub def: Option<Rc<StructDef>>,
 }
 
 #[derive(Clone, Debug)]
@@ -224,6 +226,7 @@ pub fn infer<'a>(
                     StructInfo {
                         fields: v.fields.iter().map(|(n, t)| (n.clone(), fin(t))).collect(),
                         tuple: v.tuple,
+                        def: v.def.clone(),
                     },
                 )
             })
@@ -511,6 +514,7 @@ impl<'a> Infer<'a> {
                         StructInfo {
                             fields: Vec::new(),
                             tuple: d.tuple,
+                            def: Some(d.clone()),
                         },
                     );
                 }
@@ -533,8 +537,20 @@ impl<'a> Infer<'a> {
             match &e.kind {
                 ExprKind::Struct(d) => {
                     let mut fields = Vec::new();
-                    for (n, t) in &d.fields {
+                    for ((n, t), default) in d.fields.iter().zip(&d.defaults) {
                         let ty = self.ann(Some(t), d.span)?;
+                        if let Some(v) = default {
+                            // written out at each literal that leaves the field out: a
+                            // constant, so that it is the value the interpreter computed once
+                            if !constant(v) {
+                                return Err(unsupported(
+                                    v.span,
+                                    "a field default that is not a constant (a literal)",
+                                ));
+                            }
+                            let tv = self.expr(v)?;
+                            self.unify(&ty, &tv, v.span)?;
+                        }
                         fields.push((n.clone(), ty));
                     }
                     if let Some(info) = self.structs.get_mut(&d.name) {
@@ -1903,10 +1919,16 @@ impl<'a> Infer<'a> {
                 self.unify(&tb, &Ty::Named(name.clone()), b.span)?;
             }
             None => {
-                if let Some((missing, _)) = info
+                let defaulted = |i: usize| {
+                    info.def
+                        .as_ref()
+                        .is_some_and(|d| d.defaults.get(i).is_some_and(Option::is_some))
+                };
+                if let Some((_, (missing, _))) = info
                     .fields
                     .iter()
-                    .find(|(n, _)| !fields.iter().any(|(f, _)| f == n))
+                    .enumerate()
+                    .find(|(i, (n, _))| !fields.iter().any(|(f, _)| f == n) && !defaulted(*i))
                 {
                     return Err(Diagnostic::new(
                         DiagnosticKind::Runtime,
@@ -3038,6 +3060,16 @@ pub fn std_constructor(
         return None;
     }
     crate::builtins::std_constructor(owner, last).map(|b| b.name())
+}
+
+/// A literal, or an array or tuple of literals (a negative number too).
+fn constant(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Bool(_) => true,
+        ExprKind::Unary(UnOp::Neg, a) => matches!(a.kind, ExprKind::Int(_) | ExprKind::Float(_)),
+        ExprKind::Array(items) | ExprKind::Tuple(items) => items.iter().all(constant),
+        _ => false,
+    }
 }
 
 /// A program's type may not take a name the Rust program uses for its own types.
