@@ -251,6 +251,76 @@ impl Parser<'_> {
         self.expr()
     }
 
+    /// `(a, b) = (b, a)`, `[x, y] = [y, x]`: the value is matched against a pattern of fresh
+    /// names, its shape checked as a `let`'s, then each target is assigned its part, left to
+    /// right. The whole is a block whose value is nil.
+    fn destructuring_assign(&mut self, target: Expr, value: Expr, start: Span) -> PResult<Expr> {
+        let mut assigns = Vec::new();
+        let pat = self.target_pattern(&target, &mut assigns)?;
+        let span = start.to(self.prev_span());
+        let mut exprs = vec![Expr {
+            kind: ExprKind::Let(Box::new(LetExpr {
+                pat,
+                ty: None,
+                value,
+                body: None,
+                else_block: None,
+            })),
+            span,
+        }];
+        exprs.extend(assigns);
+        exprs.push(Expr {
+            kind: ExprKind::Nil,
+            span,
+        });
+        Ok(Expr {
+            kind: ExprKind::Block(Block { exprs, span }),
+            span,
+        })
+    }
+
+    /// The pattern of a destructuring assignment's target: a fresh name for each place (its
+    /// assignment added to `assigns`), `_` for none.
+    fn target_pattern(&mut self, t: &Expr, assigns: &mut Vec<Expr>) -> PResult<Pattern> {
+        let kind = match &t.kind {
+            ExprKind::Tuple(items) => PatKind::Tuple(
+                items
+                    .iter()
+                    .map(|i| self.target_pattern(i, assigns))
+                    .collect::<PResult<_>>()?,
+            ),
+            ExprKind::Array(items) => PatKind::List {
+                before: items
+                    .iter()
+                    .map(|i| self.target_pattern(i, assigns))
+                    .collect::<PResult<_>>()?,
+                rest: None,
+                after: Vec::new(),
+            },
+            ExprKind::Var(v) if &*v.name == "_" => PatKind::Wild,
+            _ => {
+                check_assign_target(t)?;
+                // a name no program can write, so it cannot clash with one
+                let name: Name = format!("(part {})", assigns.len()).into();
+                let b = self.new_binding(name.clone(), t.span, false)?;
+                let part = self.new_use(name);
+                assigns.push(Expr {
+                    kind: ExprKind::Assign {
+                        target: Box::new(t.clone()),
+                        op: None,
+                        value: Box::new(Expr {
+                            kind: ExprKind::Var(part),
+                            span: t.span,
+                        }),
+                    },
+                    span: t.span,
+                });
+                PatKind::Bind(b)
+            }
+        };
+        Ok(Pattern { kind, span: t.span })
+    }
+
     /// A statement and the items it brought along.
     fn statement_into(&mut self, out: &mut Vec<Expr>) -> PResult<()> {
         let e = self.statement()?;
@@ -657,6 +727,10 @@ impl Parser<'_> {
         self.advance();
         let rbp = if right_assoc { bp } else { bp + 1 };
         let kind = match &token.tok {
+            Tok::Eq if matches!(lhs.kind, ExprKind::Tuple(_) | ExprKind::Array(_)) => {
+                let value = self.expr_bp(rbp)?;
+                return self.destructuring_assign(lhs, value, start);
+            }
             Tok::Eq => {
                 check_assign_target(&lhs)?;
                 let value = self.expr_bp(rbp)?;

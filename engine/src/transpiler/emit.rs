@@ -144,7 +144,33 @@ pub fn emit(
             break;
         }
     }
-    for x in &program.exprs {
+    // every impl, those written inside functions too (Rust allows items in a function body,
+    // but its methods cannot see the function's locals: written at the top level)
+    let mut defs = Vec::new();
+    super::infer::collect_types(&program.exprs, &mut defs);
+    let nested: Vec<&Rc<ImplDef>> = defs
+        .iter()
+        .filter(|d| !program.exprs.iter().any(|x| std::ptr::eq(x, **d)))
+        .filter_map(|d| match &d.kind {
+            ExprKind::Impl(imp) => Some(imp),
+            _ => None,
+        })
+        .collect();
+    for imp in &nested {
+        for m in &imp.methods {
+            let captures = res
+                .fns
+                .get(m.id as usize)
+                .is_some_and(|f| !f.captures.is_empty());
+            if captures {
+                return Err(unsupported(
+                    m.span,
+                    "a method that uses a variable of the function its `impl` is in",
+                ));
+            }
+        }
+    }
+    for x in defs.iter().copied() {
         if let ExprKind::Impl(imp) = &x.kind {
             for m in &imp.methods {
                 if let (Some(sb), Some(b)) = (&m.self_binding, &m.name) {
@@ -157,6 +183,10 @@ pub fn emit(
         }
     }
     let mut items = String::new();
+    for imp in &nested {
+        items.push_str(&e.impl_item(imp)?);
+        items.push('\n');
+    }
     // types
     let fn_struct = typed
         .structs
@@ -618,6 +648,12 @@ fn ident(name: &str) -> String {
     ];
     if RUST_ONLY.contains(&name) {
         format!("r#{name}")
+    } else if let Some(n) = name
+        .strip_prefix("(part ")
+        .and_then(|n| n.strip_suffix(')'))
+    {
+        // a destructuring assignment's parts (names no program can write)
+        format!("part_{n}_")
     } else {
         name.to_string()
     }
@@ -1316,8 +1352,8 @@ impl Emitter<'_> {
             ExprKind::Throw(v) => Ok(format!("rt::throw({});", self.value(v)?)),
             ExprKind::Assign { target, op, value } => self.assign(target, *op, value),
             ExprKind::Fn(def) if def.name.is_some() => self.local_fn(def),
-            // (a top-level `impl` is an item of its own; one in a function is not written yet)
-            ExprKind::Impl(_) => Err(unsupported(e.span, "an `impl` block inside a function")),
+            // an `impl` in a function is written at the top level with the program's items
+            ExprKind::Impl(_) => Ok(String::new()),
             ExprKind::Struct(_) | ExprKind::Enum(_) => Ok(String::new()),
             ExprKind::MethodCall {
                 receiver,
@@ -1710,7 +1746,7 @@ impl Emitter<'_> {
             _ => Vec::new(),
         };
         let head: String = match (&*name, t) {
-            ("Some" | "None" | "Ok" | "Err", _) => name.to_string(),
+            ("Some" | "None" | "Ok" | "Err", Ty::Option(_) | Ty::Result(..)) => name.to_string(),
             (_, Ty::Named(n)) if self.typed.structs.contains_key(n) => n.to_string(),
             (_, Ty::Named(n)) => format!("{n}::{name}"),
             _ => return Err(unsupported(p.span, "this variant pattern")),

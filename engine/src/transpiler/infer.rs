@@ -573,12 +573,6 @@ impl<'a> Infer<'a> {
                                     .collect::<IResult<_>>()?,
                             ),
                         };
-                        if matches!(&*v.name, "Some" | "None" | "Ok" | "Err") {
-                            return Err(unsupported(
-                                v.span,
-                                "a variant named like Option's or Result's",
-                            ));
-                        }
                         variants.push((v.name.clone(), kind, v.discriminant));
                     }
                     if let Some(info) = self.enums.get_mut(&d.name) {
@@ -3118,7 +3112,7 @@ pub fn method_alias(name: &str) -> Option<&'static str> {
 }
 
 /// Struct, enum and impl definitions anywhere in the program (they are Rust items).
-fn collect_types<'e>(exprs: &'e [Expr], out: &mut Vec<&'e Expr>) {
+pub(super) fn collect_types<'e>(exprs: &'e [Expr], out: &mut Vec<&'e Expr>) {
     for e in exprs {
         match &e.kind {
             ExprKind::Struct(_) | ExprKind::Enum(_) | ExprKind::Impl(_) => out.push(e),
