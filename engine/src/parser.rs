@@ -2122,6 +2122,42 @@ impl Parser<'_> {
         self.pattern_with_mut(false)
     }
 
+    /// After `{` of a struct or object pattern, through `}`: `name` (binds the field's value
+    /// to its name), `name: pattern`, and a final `..` (other fields allowed, as they are
+    /// anyway in an object pattern).
+    fn field_patterns(&mut self, mutable: bool) -> PResult<(Vec<(Name, Pattern)>, bool)> {
+        let mut fields = Vec::new();
+        let mut rest = false;
+        while !self.at(&Tok::RBrace) {
+            if self.eat(&Tok::DotDot) {
+                rest = true;
+                break;
+            }
+            let fm = self.eat(&Tok::Mut);
+            let (f, fspan) = self.ident("a field name")?;
+            if self.at(&Tok::Eq) {
+                return Err(Diagnostic::parse(
+                    format!("a default in a pattern is not supported: read the key with `obj.get(\"{f}\").unwrap_or(default)`"),
+                    self.span(),
+                ));
+            }
+            let p = if self.eat(&Tok::Colon) {
+                self.pattern_with_mut(mutable)?
+            } else {
+                Pattern {
+                    kind: PatKind::Bind(self.new_binding(f.clone(), fspan, fm || mutable)?),
+                    span: fspan,
+                }
+            };
+            fields.push((f, p));
+            if !self.eat(&Tok::Comma) {
+                break;
+            }
+        }
+        self.expect(&Tok::RBrace, "to close the struct pattern")?;
+        Ok((fields, rest))
+    }
+
     /// A pattern that may fail to match (`match` arms, `if let`, `while let`, `catch`).
     fn refutable_pattern(&mut self) -> PResult<Pattern> {
         let saved = std::mem::replace(&mut self.refutable, true);
@@ -2188,33 +2224,7 @@ impl Parser<'_> {
                     }
                 } else if self.at(&Tok::LBrace) && (upper || path.len() > 1) {
                     self.advance();
-                    let mut fields = Vec::new();
-                    let mut rest = false;
-                    while !self.at(&Tok::RBrace) {
-                        if self.eat(&Tok::DotDot) {
-                            rest = true;
-                            break;
-                        }
-                        let fm = self.eat(&Tok::Mut);
-                        let (f, fspan) = self.ident("a field name")?;
-                        let p = if self.eat(&Tok::Colon) {
-                            self.pattern_with_mut(mutable)?
-                        } else {
-                            Pattern {
-                                kind: PatKind::Bind(self.new_binding(
-                                    f.clone(),
-                                    fspan,
-                                    fm || mutable,
-                                )?),
-                                span: fspan,
-                            }
-                        };
-                        fields.push((f, p));
-                        if !self.eat(&Tok::Comma) {
-                            break;
-                        }
-                    }
-                    self.expect(&Tok::RBrace, "to close the struct pattern")?;
+                    let (fields, rest) = self.field_patterns(mutable)?;
                     PatKind::Struct { path, fields, rest }
                 } else if path.len() > 1 || upper && self.refutable {
                     PatKind::Variant { path, args: None }
@@ -2226,6 +2236,16 @@ impl Parser<'_> {
                     } else {
                         PatKind::Bind(b)
                     }
+                }
+            }
+            // `{ name, age: a, .. }`: the keys of an object or the fields of a struct
+            Tok::LBrace => {
+                self.advance();
+                let (fields, rest) = self.field_patterns(mutable)?;
+                PatKind::Struct {
+                    path: Vec::new(),
+                    fields,
+                    rest,
                 }
             }
             Tok::LParen => {
@@ -2261,7 +2281,8 @@ impl Parser<'_> {
                 let mut after = Vec::new();
                 let mut rest: Option<Option<Binding>> = None;
                 while !self.at(&Tok::RBracket) {
-                    if self.eat(&Tok::DotDot) {
+                    // `..rest`, or JavaScript's `...rest`
+                    if self.eat(&Tok::DotDot) || self.eat(&Tok::DotDotDot) {
                         if rest.is_some() {
                             return Err(self.unexpected("one `..` at most in a list pattern"));
                         }
@@ -2699,7 +2720,7 @@ mod tests {
     fn errors_say_what_was_expected() {
         let d = parse("let x = ").unwrap_err();
         assert_eq!(d.message, "Unexpected end of input: expected an expression");
-        let d = parse("fun f( { }").unwrap_err();
+        let d = parse("fun f( + ) { }").unwrap_err();
         assert!(d.message.starts_with("Expected"), "{}", d.message);
     }
 

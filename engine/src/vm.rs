@@ -2583,7 +2583,16 @@ impl Vm {
             }
         }
         let Some(last) = path.last() else {
-            return false;
+            // `{ name, age }`: an object with those keys, or a struct with those fields
+            let names = fields.as_deref().unwrap_or(&[]);
+            return match v {
+                Value::Object(map) => names.iter().all(|f| map.get(f).is_some()),
+                Value::Struct(s) => self
+                    .types
+                    .get(s.ty)
+                    .is_some_and(|def| names.iter().all(|f| def.field_index(f).is_some())),
+                _ => false,
+            };
         };
         let type_name = if path.len() >= 2 {
             Some(&path[path.len() - 2])

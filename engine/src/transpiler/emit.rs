@@ -1634,7 +1634,33 @@ impl Emitter<'_> {
                 self.variant_pattern(p, path, args.as_deref(), t, refutable)?
             }
             PatKind::Struct { path, fields, rest } => {
-                let name: String = if path.len() == 1 {
+                // an object pattern `{ a, b }`: the struct (or object literal's struct) the
+                // value is, by its type
+                let (owner, owner_fields): (String, Vec<(Rc<str>, Ty)>) = match t {
+                    Ty::Named(n) if path.is_empty() => (
+                        n.to_string(),
+                        self.typed
+                            .structs
+                            .get(n)
+                            .map(|s| s.fields.clone())
+                            .unwrap_or_default(),
+                    ),
+                    Ty::Record(r) if path.is_empty() => (
+                        t.to_string(),
+                        self.typed
+                            .records
+                            .get(*r as usize)
+                            .cloned()
+                            .unwrap_or_default(),
+                    ),
+                    _ if path.is_empty() => {
+                        return Err(unsupported(p.span, "an object pattern on this value"))
+                    }
+                    _ => (String::new(), Vec::new()),
+                };
+                let name: String = if path.is_empty() {
+                    owner
+                } else if path.len() == 1 {
                     path[0].to_string()
                 } else {
                     format!(
@@ -1643,7 +1669,9 @@ impl Emitter<'_> {
                         path[path.len() - 1]
                     )
                 };
-                let field_tys: Vec<(Rc<str>, Ty)> = if path.len() == 1 {
+                let field_tys: Vec<(Rc<str>, Ty)> = if path.is_empty() {
+                    owner_fields
+                } else if path.len() == 1 {
                     self.typed
                         .structs
                         .get(&path[0])
@@ -3278,6 +3306,12 @@ impl Emitter<'_> {
             M::Extend => format!("{r}.extend({})", v(self, 0)?),
             M::Concat => format!("[{r}.clone(), {}].concat()", v(self, 0)?),
             M::Map => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().map(|x| {f}(x)).collect::<{et}>()"))?,
+            // the interpreter's error for a size that is not positive (Rust's would be a panic
+            // of its own words); a size past usize is as good as the whole array
+            M::Windows | M::Chunks => format!(
+                "{{ let n: i64 = {}; if n <= 0 {{ panic!(\"{cname}() needs a positive size\") }}; {r}.{cname}(usize::try_from(n).unwrap_or(usize::MAX)).map(|c| c.to_vec()).collect::<{et}>() }}",
+                v(self, 0)?
+            ),
             M::Partition => {
                 let vt = match &et {
                     Ty::Tuple(parts) if parts.len() == 2 => parts[0].clone(),

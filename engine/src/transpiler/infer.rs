@@ -876,6 +876,32 @@ impl<'a> Infer<'a> {
                 Ok(())
             }
             PatKind::Variant { path, args } => self.variant_pattern(p, path, args.as_deref(), t),
+            PatKind::Struct { path, fields, .. } if path.is_empty() => {
+                // `{ name, age }`: the fields of the struct or object literal the value is
+                let known: Vec<(Rc<str>, Ty)> = match self.known(t) {
+                    Ty::Named(n) => match self.structs.get(&n) {
+                        Some(info) => info.fields.clone(),
+                        None => Vec::new(),
+                    },
+                    Ty::Record(r) => self.records.get(r as usize).cloned().unwrap_or_default(),
+                    _ => {
+                        return Err(unsupported(
+                            p.span,
+                            "an object pattern on a value whose type is not a struct or an object literal's here (annotate it)",
+                        ))
+                    }
+                };
+                for (f, fp) in fields {
+                    let Some((_, ft)) = known.iter().find(|(n, _)| n == f) else {
+                        return Err(unsupported(
+                            fp.span,
+                            &format!("an object pattern with the field `{f}`, which the value's type does not have"),
+                        ));
+                    };
+                    self.bind_pattern(fp, &ft.clone())?;
+                }
+                Ok(())
+            }
             PatKind::Struct { path, fields, .. } => {
                 let name = path.last().cloned().unwrap_or_else(|| "".into());
                 if path.len() == 1 {
@@ -2883,6 +2909,11 @@ impl<'a> Infer<'a> {
                 )?;
                 vec_of(r)
             }
+            M::Windows | M::Chunks => {
+                want(1)?;
+                self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                vec_of(vec_of(elem))
+            }
             M::Filter | M::Partition => {
                 want(1)?;
                 self.unify(
@@ -3133,7 +3164,7 @@ fn irrefutable(p: &Pattern) -> bool {
         PatKind::At(_, s) => irrefutable(s),
         PatKind::Tuple(items) => items.iter().all(irrefutable),
         PatKind::Struct { path, fields, .. } => {
-            path.len() == 1 && fields.iter().all(|(_, p)| irrefutable(p))
+            path.len() <= 1 && fields.iter().all(|(_, p)| irrefutable(p))
         }
         PatKind::Variant {
             path,
