@@ -949,6 +949,14 @@ impl Parser<'_> {
                 self.type_ann()?;
                 ExprKind::Nil
             }
+            // `class` shares its instances by reference; Ruchy's values are copied on write
+            // (language-choices: why, and what to write)
+            Tok::Reserved("class") => {
+                return Err(Diagnostic::parse(
+                    "`class` is not supported: write a `struct` for the fields and an `impl` for the methods (`fun new(..) -> Point` instead of `init`, `&mut self` for a method that changes it); values are copied, not shared, so pass back what a function changes",
+                    t.span,
+                ))
+            }
             Tok::Reserved(w) => {
                 return Err(Diagnostic::parse(
                     format!("`{w}` is reserved and not supported by this engine"),
