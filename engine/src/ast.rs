@@ -232,7 +232,12 @@ pub struct EnumDef {
 
 #[derive(Clone, Debug)]
 pub struct ImplDef {
+    /// The type the methods are for; a trait's default methods are kept under
+    /// `trait Name` (a name no type can have).
     pub type_name: Name,
+    /// `impl Trait for Type`: the trait, whose default methods the type gets unless it has
+    /// its own.
+    pub trait_name: Option<Name>,
     pub methods: Vec<Rc<FnDef>>,
     pub span: Span,
 }

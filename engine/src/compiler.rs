@@ -2350,6 +2350,7 @@ impl Compiler<'_> {
         }
         let desc = self.desc(Desc::Impl {
             type_name: imp.type_name.clone(),
+            trait_name: imp.trait_name.clone(),
             methods,
         });
         self.emit(Op::DefImpl { base, desc }, span);

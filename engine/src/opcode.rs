@@ -696,6 +696,7 @@ pub enum Desc {
     Enum(Rc<crate::ast::EnumDef>),
     Impl {
         type_name: Rc<str>,
+        trait_name: Option<Rc<str>>,
         methods: Vec<ImplMethod>,
     },
 }

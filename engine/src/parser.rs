@@ -1777,6 +1777,7 @@ impl Parser<'_> {
         if !methods.is_empty() {
             let imp = ImplDef {
                 type_name: name.clone(),
+                trait_name: None,
                 methods,
                 span,
             };
@@ -1877,8 +1878,10 @@ impl Parser<'_> {
         if self.at(&Tok::Lt) {
             self.generic_args()?;
         }
+        let mut trait_name = None;
         if self.eat(&Tok::For) {
-            // `impl Trait for Type`: the trait adds nothing at run time
+            // `impl Trait for Type`: the trait's default methods come along
+            trait_name = Some(type_name);
             type_name = self.ident("a type name after `for`")?.0;
             if self.at(&Tok::Lt) {
                 self.generic_args()?;
@@ -1888,6 +1891,7 @@ impl Parser<'_> {
         let methods = self.method_list()?;
         let def = ImplDef {
             type_name,
+            trait_name,
             methods,
             span: start.to(self.prev_span()),
         };
@@ -1918,7 +1922,8 @@ impl Parser<'_> {
                 if self.at(&Tok::LParen) {
                     self.params(&Tok::LParen, &Tok::RParen)?;
                     self.ret_type()?;
-                    if self.eat(&Tok::Semi) {
+                    // a signature ends with `;` or its line (no body follows)
+                    if self.eat(&Tok::Semi) || !self.at(&Tok::LBrace) && !self.at(&Tok::Where) {
                         continue;
                     }
                 }
@@ -1933,13 +1938,23 @@ impl Parser<'_> {
     /// unless an `impl` provides them; a trait is accepted as documentation.
     fn trait_def(&mut self, start: Span) -> PResult<Expr> {
         self.advance();
-        self.ident("a trait name")?;
+        let (name, _) = self.ident("a trait name")?;
         if self.at(&Tok::Lt) {
             self.generic_args()?;
         }
         self.expect(&Tok::LBrace, "to start the trait")?;
-        self.method_list()?;
-        Ok(self.mk(ExprKind::Nil, start))
+        // the methods with a body are the defaults; signatures alone are documentation
+        let methods = self.method_list()?;
+        if methods.is_empty() {
+            return Ok(self.mk(ExprKind::Nil, start));
+        }
+        let def = ImplDef {
+            type_name: format!("trait {name}").into(),
+            trait_name: None,
+            methods,
+            span: start.to(self.prev_span()),
+        };
+        Ok(self.mk(ExprKind::Impl(Rc::new(def)), start))
     }
 
     // ---- types ---------------------------------------------------------------------------

@@ -2756,14 +2756,35 @@ impl Vm {
     }
 
     fn def_impl(&mut self, proto: &Proto, desc: u32, base: usize) -> VResult<()> {
-        let Some(Desc::Impl { type_name, methods }) = proto.descs.get(desc as usize) else {
+        let Some(Desc::Impl {
+            type_name,
+            trait_name,
+            methods,
+        }) = proto.descs.get(desc as usize)
+        else {
             return Err(VmError::runtime("internal error: bad impl"));
         };
-        let ty = self.types.lookup(type_name).ok_or_else(|| {
-            VmError::runtime(format!(
-                "Undefined type: {type_name} (define the struct or enum before its impl)"
-            ))
-        })?;
+        let ty = match self.types.lookup(type_name) {
+            Some(ty) => ty,
+            // a trait's default methods live under `trait Name`, a type nothing can make
+            None if type_name.starts_with("trait ") => {
+                let id = self.types.add(TypeDef {
+                    name: type_name.clone(),
+                    kind: TypeKind::Enum {
+                        variants: Vec::new(),
+                    },
+                    methods: Default::default(),
+                    defaults: Vec::new(),
+                });
+                self.undo.push(Undo::TypeName(type_name.clone(), None));
+                id
+            }
+            None => {
+                return Err(VmError::runtime(format!(
+                    "Undefined type: {type_name} (define the struct or enum before its impl)"
+                )))
+            }
+        };
         for (i, m) in methods.iter().enumerate() {
             let Value::Func(f) = std::mem::take(&mut self.regs[base + i]) else {
                 continue;
@@ -2775,6 +2796,27 @@ impl Vm {
             if let Some(def) = self.types.defs.get_mut(ty as usize) {
                 let old = def.methods.insert(m.name.clone(), method);
                 self.undo.push(Undo::Method(ty, m.name.clone(), old));
+            }
+        }
+        // `impl Trait for Type`: the trait's defaults the type does not have itself (a trait
+        // that is not defined, or has no defaults, adds nothing)
+        let defaults: Vec<(Rc<str>, Method)> = trait_name
+            .as_ref()
+            .and_then(|t| self.types.lookup(&format!("trait {t}")))
+            .and_then(|t| self.types.get(t))
+            .map(|t| {
+                t.methods
+                    .iter()
+                    .map(|(n, m)| (n.clone(), m.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (name, method) in defaults {
+            if let Some(def) = self.types.defs.get_mut(ty as usize) {
+                if !def.methods.contains_key(&name) {
+                    def.methods.insert(name.clone(), method);
+                    self.undo.push(Undo::Method(ty, name, None));
+                }
             }
         }
         Ok(())

@@ -617,6 +617,12 @@ impl<'a> Infer<'a> {
         // methods of every impl block
         for e in &defs {
             if let ExprKind::Impl(imp) = &e.kind {
+                if imp.type_name.starts_with("trait ") {
+                    return Err(unsupported(
+                        imp.span,
+                        "a trait's default methods (write them in each impl)",
+                    ));
+                }
                 if !self.structs.contains_key(&imp.type_name)
                     && !self.enums.contains_key(&imp.type_name)
                 {
