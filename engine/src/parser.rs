@@ -1882,10 +1882,17 @@ impl Parser<'_> {
         if self.eat(&Tok::For) {
             // `impl Trait for Type`: the trait's default methods come along
             trait_name = Some(type_name);
-            type_name = self.ident("a type name after `for`")?.0;
-            if self.at(&Tok::Lt) {
-                self.generic_args()?;
-            }
+            // a type: `Point`, `i32`, `&str`, `Vec<T>`, `[T]`
+            type_name = match self.type_ann()? {
+                TypeAnn::Named(n, _) => n,
+                TypeAnn::Ref(t) => match *t {
+                    TypeAnn::Named(n, _) => n,
+                    TypeAnn::Array(..) => "[T]".into(),
+                    _ => return Err(self.unexpected("a type name after `for`")),
+                },
+                TypeAnn::Array(..) => "[T]".into(),
+                _ => return Err(self.unexpected("a type name after `for`")),
+            };
         }
         self.expect(&Tok::LBrace, "to start the impl block")?;
         let methods = self.method_list()?;

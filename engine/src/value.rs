@@ -289,6 +289,9 @@ impl TypeDef {
 pub struct Types {
     pub defs: Vec<TypeDef>,
     pub by_name: HashMap<Rc<str>, TypeId>,
+    /// A program gave a built-in type methods (`impl Trait for i32`): method calls on
+    /// built-in values look for them (see `Vm::user_method`).
+    pub builtin_impls: bool,
 }
 
 impl Default for Types {
@@ -302,6 +305,7 @@ impl Default for Types {
         let mut t = Types {
             defs: Vec::new(),
             by_name: HashMap::new(),
+            builtin_impls: false,
         };
         t.add(TypeDef {
             name: "Option".into(),

@@ -2273,8 +2273,24 @@ impl Vm {
             Value::Struct(s) => s.ty,
             Value::Variant(v) => v.ty,
             Value::Unit(t, _) => *t,
+            _ if self.types.builtin_impls => return self.builtin_type_method(recv, name),
             _ => return None,
         };
+        self.types.get(ty)?.methods.get(name).cloned()
+    }
+
+    /// A method a program gave a built-in type (`impl Trait for i32`), for a name that has no
+    /// built-in method on that type: the built-in ones come first, as a type's own methods
+    /// come before a trait's in Rust.
+    #[cold]
+    fn builtin_type_method(&self, recv: &Value, name: &str) -> Option<Method> {
+        let kind = crate::catalogue::recv_of(recv)?;
+        if crate::catalogue::method(kind, name).is_some() {
+            return None;
+        }
+        let ty = self
+            .types
+            .lookup(&format!("builtin {}", builtin_kind(kind)?))?;
         self.types.get(ty)?.methods.get(name).cloned()
     }
 
@@ -2764,10 +2780,18 @@ impl Vm {
         else {
             return Err(VmError::runtime("internal error: bad impl"));
         };
+        // `impl Trait for i32` (or `str`, `Vec<T>`, ...): the built-in type's own methods
+        // (a program's own type of that name comes first)
+        let builtin = builtin_type(type_name)
+            .filter(|_| self.types.lookup(type_name).is_none())
+            .map(|k| Rc::<str>::from(format!("builtin {k}")));
+        let type_name = builtin.as_ref().unwrap_or(type_name);
         let ty = match self.types.lookup(type_name) {
             Some(ty) => ty,
-            // a trait's default methods live under `trait Name`, a type nothing can make
-            None if type_name.starts_with("trait ") => {
+            // a trait's default methods live under `trait Name`, and a built-in type's methods
+            // under `builtin kind`: types nothing can make
+            None if type_name.starts_with("trait ") || builtin.is_some() => {
+                self.types.builtin_impls |= builtin.is_some();
                 let id = self.types.add(TypeDef {
                     name: type_name.clone(),
                     kind: TypeKind::Enum {
@@ -3308,4 +3332,31 @@ fn check_type(v: &Value, kind: Checked, annotation: &str) -> VResult<()> {
             v.type_name()
         )))
     }
+}
+
+/// The built-in type a type name in `impl .. for NAME` means (`i32`, `str`, `Vec`, ...), by
+/// the name [`builtin_kind`] gives it.
+fn builtin_type(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
+        | "usize" | "Int" => "int",
+        "f32" | "f64" | "Float" => "float",
+        "str" | "String" | "char" => "string",
+        "bool" | "Bool" => "bool",
+        "Vec" | "[T]" => "array",
+        _ => return None,
+    })
+}
+
+/// The name under which a built-in receiver kind keeps the methods a program gave it.
+fn builtin_kind(kind: crate::catalogue::Recv) -> Option<&'static str> {
+    use crate::catalogue::Recv;
+    Some(match kind {
+        Recv::Int => "int",
+        Recv::Float => "float",
+        Recv::Str => "string",
+        Recv::Bool => "bool",
+        Recv::Array => "array",
+        _ => return None,
+    })
 }
