@@ -34,6 +34,7 @@ pub fn parse(source: &str) -> Result<Program, Diagnostic> {
         no_arrow: false,
         ternaries: HashMap::new(),
         pending: Vec::new(),
+        traits: HashMap::new(),
     };
     let mut exprs = Vec::new();
     loop {
@@ -75,6 +76,10 @@ struct Parser<'s> {
     /// Items a statement brought along, placed after it: the `impl` of methods written in a
     /// struct's body.
     pending: Vec<Expr>,
+    /// The default methods of the traits parsed so far: name and the position of its `fun`.
+    /// An `impl Trait for T` after the trait in the same source parses the defaults T lacks
+    /// again, as its own methods (fresh names, spans in the trait's text).
+    traits: HashMap<Name, Vec<(Name, usize)>>,
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -1895,18 +1900,46 @@ impl Parser<'_> {
             };
         }
         self.expect(&Tok::LBrace, "to start the impl block")?;
-        let methods = self.method_list()?;
+        let mut methods = self.method_list()?;
+        let span = start.to(self.prev_span());
+        // the trait's defaults this impl lacks, parsed again as its own (same source only;
+        // a trait from an earlier cell gives them at run time)
+        let defaults = trait_name
+            .as_ref()
+            .and_then(|t| self.traits.get(t))
+            .cloned()
+            .unwrap_or_default();
+        for (name, at) in defaults {
+            let own = methods
+                .iter()
+                .any(|m| m.name.as_ref().is_some_and(|b| b.name == name));
+            if own {
+                continue;
+            }
+            let save = self.pos;
+            self.pos = at;
+            let mstart = self.span();
+            self.advance();
+            let m = self.fn_def(mstart);
+            self.pos = save;
+            methods.push(Rc::new(m?));
+        }
         let def = ImplDef {
             type_name,
             trait_name,
             methods,
-            span: start.to(self.prev_span()),
+            span,
         };
         Ok(self.mk(ExprKind::Impl(Rc::new(def)), start))
     }
 
     /// Functions inside `impl { }` or `trait { }`, up to and including the `}`.
     fn method_list(&mut self) -> PResult<Vec<Rc<FnDef>>> {
+        Ok(self.method_list_at()?.into_iter().map(|(_, m)| m).collect())
+    }
+
+    /// [`Parser::method_list`], with the token position of each method's `fun`.
+    fn method_list_at(&mut self) -> PResult<Vec<(usize, Rc<FnDef>)>> {
         let mut methods = Vec::new();
         loop {
             while self.eat(&Tok::Semi) || self.at(&Tok::Pub) {
@@ -1917,6 +1950,7 @@ impl Parser<'_> {
                 break;
             }
             let mstart = self.span();
+            let at = self.pos;
             if !self.eat(&Tok::Fun) {
                 return Err(self.unexpected("`fun` or `}` in the impl block"));
             }
@@ -1936,7 +1970,7 @@ impl Parser<'_> {
                 }
             }
             self.pos = save;
-            methods.push(Rc::new(self.fn_def(mstart)?));
+            methods.push((at, Rc::new(self.fn_def(mstart)?)));
         }
         Ok(methods)
     }
@@ -1951,10 +1985,16 @@ impl Parser<'_> {
         }
         self.expect(&Tok::LBrace, "to start the trait")?;
         // the methods with a body are the defaults; signatures alone are documentation
-        let methods = self.method_list()?;
-        if methods.is_empty() {
+        let listed = self.method_list_at()?;
+        if listed.is_empty() {
             return Ok(self.mk(ExprKind::Nil, start));
         }
+        let positions = listed
+            .iter()
+            .filter_map(|(at, m)| Some((m.name.as_ref()?.name.clone(), *at)))
+            .collect();
+        self.traits.insert(name.clone(), positions);
+        let methods = listed.into_iter().map(|(_, m)| m).collect();
         let def = ImplDef {
             type_name: format!("trait {name}").into(),
             trait_name: None,

@@ -617,11 +617,27 @@ impl<'a> Infer<'a> {
         // methods of every impl block
         for e in &defs {
             if let ExprKind::Impl(imp) = &e.kind {
-                if imp.type_name.starts_with("trait ") {
-                    return Err(unsupported(
-                        imp.span,
-                        "a trait's default methods (write them in each impl)",
-                    ));
+                if let Some(trait_name) = imp.type_name.strip_prefix("trait ") {
+                    // the parser copied the defaults into every impl after the trait; an impl
+                    // that lacks one (the trait in another cell) is what Rust cannot be told
+                    let lacking = defs.iter().any(|d| match &d.kind {
+                        ExprKind::Impl(i) if i.trait_name.as_deref() == Some(trait_name) => {
+                            imp.methods.iter().any(|m| {
+                                let name = m.name.as_ref().map(|b| &b.name);
+                                !i.methods
+                                    .iter()
+                                    .any(|o| o.name.as_ref().map(|b| &b.name) == name)
+                            })
+                        }
+                        _ => false,
+                    });
+                    if lacking {
+                        return Err(unsupported(
+                            imp.span,
+                            "a trait's default methods used by an impl written before the trait (write them in each impl)",
+                        ));
+                    }
+                    continue;
                 }
                 if !self.structs.contains_key(&imp.type_name)
                     && !self.enums.contains_key(&imp.type_name)
@@ -1662,6 +1678,8 @@ impl<'a> Infer<'a> {
             }
             ExprKind::Fn(def) => self.fn_expr(def, span)?,
             ExprKind::Struct(_) | ExprKind::Enum(_) => Ty::Unit,
+            // a trait's defaults are inferred as the copies in each impl
+            ExprKind::Impl(imp) if imp.type_name.starts_with("trait ") => Ty::Unit,
             ExprKind::Impl(imp) => {
                 self.impl_type = Some(imp.type_name.clone());
                 let mut r = Ok(());
