@@ -2006,9 +2006,23 @@ impl Compiler<'_> {
         );
         self.push_loop(label, result);
         let inner = self.mark();
-        let mut fails = Vec::new();
-        self.pattern_top(pat, item, &mut fails)?;
-        self.fail_to_match_error(fails, item, pat.span);
+        // the loop variable is the element's register itself when nothing can change it
+        let aliased = match &pat.kind {
+            PatKind::Bind(b) => {
+                let info = self.res.binding(self.res.canonical(b.id));
+                let plain = !info.boxed() && !info.assigned && info.global.is_none();
+                if plain {
+                    self.set_bind_reg(b.id, item);
+                }
+                plain
+            }
+            _ => false,
+        };
+        if !aliased {
+            let mut fails = Vec::new();
+            self.pattern_top(pat, item, &mut fails)?;
+            self.fail_to_match_error(fails, item, pat.span);
+        }
         body.compile(self)?;
         self.free_to(inner);
         let j = self.emit(Op::Loop { off: 0 }, span);
