@@ -1769,6 +1769,49 @@ impl Vm {
                         }
                         self.regs[abs + 2] = x;
                     }
+                    // `xs.len()`, `s.is_empty()`, `m.contains_key(k)` on a variable: answered
+                    // where the value is (no copy of it, no argument list; the built-in method
+                    // is the one these receivers have)
+                    if pl.steps.is_empty()
+                        && matches!(
+                            id,
+                            MethodId::Len | MethodId::IsEmpty | MethodId::ContainsKey
+                        )
+                    {
+                        let recv = match pl.root {
+                            Root::Local(r) => self.regs.get(base + r as usize),
+                            Root::Global(s) => self.globals.get(s as usize),
+                            _ => None,
+                        };
+                        let quick = match (id, recv, argc) {
+                            (MethodId::Len, Some(Value::Str(s)), 0) => {
+                                Some(Value::Int(s.len() as i64))
+                            }
+                            (MethodId::Len, Some(Value::Array(a)), 0) => {
+                                Some(Value::Int(a.len() as i64))
+                            }
+                            (MethodId::Len, Some(Value::Object(m)), 0) => {
+                                Some(Value::Int(m.len() as i64))
+                            }
+                            (MethodId::IsEmpty, Some(Value::Str(s)), 0) => {
+                                Some(Value::Bool(s.is_empty()))
+                            }
+                            (MethodId::IsEmpty, Some(Value::Array(a)), 0) => {
+                                Some(Value::Bool(a.is_empty()))
+                            }
+                            (MethodId::ContainsKey, Some(Value::Object(m)), 1) => {
+                                match self.regs.get(abs + 2) {
+                                    Some(Value::Str(k)) => Some(Value::Bool(m.contains_key(k))),
+                                    _ => None,
+                                }
+                            }
+                            _ => None,
+                        };
+                        if let Some(v) = quick {
+                            self.regs[abs] = v;
+                            continue;
+                        }
+                    }
                     let mname: &str = proto.names.get(*name as usize).map_or("", |n| n);
                     let recv = t!(self.read_place(pl, base));
                     if let Some(m) = self.user_method(&recv, mname) {
