@@ -1949,6 +1949,22 @@ impl Parser<'_> {
             if self.eat(&Tok::RBrace) {
                 break;
             }
+            // an associated type (`type Item;`, `type Item = i32;`): accepted, as type aliases
+            // are, and meaning nothing (values carry their types)
+            if self.eat(&Tok::Type) {
+                self.ident("an associated type name")?;
+                if self.eat(&Tok::Colon) {
+                    self.type_ann()?;
+                    while self.eat(&Tok::Plus) {
+                        self.type_ann()?;
+                    }
+                }
+                if self.eat(&Tok::Eq) {
+                    self.type_ann()?;
+                }
+                self.eat(&Tok::Semi);
+                continue;
+            }
             let mstart = self.span();
             let at = self.pos;
             if !self.eat(&Tok::Fun) {
