@@ -1956,24 +1956,7 @@ impl Compiler<'_> {
             let body_start = self.here();
             self.push_loop(label, result);
             let inner = self.mark();
-            // the loop variable is the counter itself when the body cannot change it
-            let aliased = match &pat.kind {
-                PatKind::Bind(b) => {
-                    let info = self.res.binding(b.id);
-                    if !info.captured && !info.assigned && info.global.is_none() {
-                        self.set_bind_reg(b.id, base);
-                        true
-                    } else {
-                        false
-                    }
-                }
-                _ => false,
-            };
-            if !aliased {
-                let mut fails = Vec::new();
-                self.pattern_top(pat, base, &mut fails)?;
-                self.fail_to_match_error(fails, base, pat.span);
-            }
+            self.loop_variable(pat, base)?;
             body.compile(self)?;
             self.free_to(inner);
             let cont = self.here();
@@ -2006,23 +1989,7 @@ impl Compiler<'_> {
         );
         self.push_loop(label, result);
         let inner = self.mark();
-        // the loop variable is the element's register itself when nothing can change it
-        let aliased = match &pat.kind {
-            PatKind::Bind(b) => {
-                let info = self.res.binding(self.res.canonical(b.id));
-                let plain = !info.boxed() && !info.assigned && info.global.is_none();
-                if plain {
-                    self.set_bind_reg(b.id, item);
-                }
-                plain
-            }
-            _ => false,
-        };
-        if !aliased {
-            let mut fails = Vec::new();
-            self.pattern_top(pat, item, &mut fails)?;
-            self.fail_to_match_error(fails, item, pat.span);
-        }
+        self.loop_variable(pat, item)?;
         body.compile(self)?;
         self.free_to(inner);
         let j = self.emit(Op::Loop { off: 0 }, span);
@@ -2031,6 +1998,40 @@ impl Compiler<'_> {
         self.patch(next);
         self.free_to(mark);
         Ok(())
+    }
+
+    /// Binds a loop's pattern to the value in `src` (the counter, the element): a plain name
+    /// is that register itself, others are matched into registers of their own.
+    fn loop_variable(&mut self, pat: &Pattern, src: Reg) -> CResult<()> {
+        if let PatKind::Bind(b) = &pat.kind {
+            if self.plain_local(b) {
+                self.set_bind_reg(b.id, src);
+                return Ok(());
+            }
+        }
+        let mut fails = Vec::new();
+        self.pattern_top(pat, src, &mut fails)?;
+        self.fail_to_match_error(fails, src, pat.span);
+        Ok(())
+    }
+
+    /// A local that nothing can change or box after it is bound: it may be the register its
+    /// value already is in.
+    fn plain_local(&self, b: &Binding) -> bool {
+        let info = self.res.binding(self.res.canonical(b.id));
+        !info.boxed() && !info.assigned && info.global.is_none()
+    }
+
+    /// Where each capture of `def` is, in the frame that makes its closure (through any
+    /// lambdas being compiled in place).
+    fn captures_here(&self, def: &FnDef) -> Vec<CaptureSrc> {
+        let caps = self
+            .res
+            .fns
+            .get(def.id as usize)
+            .map(|f| f.captures.as_slice())
+            .unwrap_or_default();
+        caps.iter().map(|&c| self.outer_capture(c)).collect()
     }
 
     /// Where an irrefutable position met a refutable pattern: a failed test is an error.
@@ -2176,14 +2177,8 @@ impl Compiler<'_> {
         let body = self.function_body(def);
         self.inline = inline;
         let mut proto = body?;
-        let caps = self
-            .res
-            .fns
-            .get(def.id as usize)
-            .map(|f| f.captures.clone())
-            .unwrap_or_default();
-        for c in caps {
-            proto.captures.push(match self.outer_capture(c) {
+        for c in self.captures_here(def) {
+            proto.captures.push(match c {
                 CaptureSrc::Local(b) if self.res.binding(self.res.canonical(b)).boxed() => {
                     Capture::Local(self.bind_reg(b))
                 }

@@ -3134,17 +3134,18 @@ fn step_mut<'v>(
     }
 }
 
+// The arithmetic operators as the `u8` that [`Op::ArithK`] and [`Op::UpdateGlobalK`] carry.
+const ADD: u8 = crate::ast::BinOp::Add as u8;
+const SUB: u8 = crate::ast::BinOp::Sub as u8;
+const MUL: u8 = crate::ast::BinOp::Mul as u8;
+const DIV: u8 = crate::ast::BinOp::Div as u8;
+const REM: u8 = crate::ast::BinOp::Rem as u8;
+
 /// `x op y` on two integers for [`Op::ArithK`] and [`Op::UpdateGlobalK`] (`op` a
 /// [`crate::ast::BinOp`] as `u8`); `None` on overflow, division by zero or another operator,
 /// left to the slow section (its error, or [`binary`]).
 #[inline(always)]
 fn int_op(op: u8, x: i64, y: i64) -> Option<i64> {
-    use crate::ast::BinOp;
-    const ADD: u8 = BinOp::Add as u8;
-    const SUB: u8 = BinOp::Sub as u8;
-    const MUL: u8 = BinOp::Mul as u8;
-    const DIV: u8 = BinOp::Div as u8;
-    const REM: u8 = BinOp::Rem as u8;
     match op {
         ADD => x.checked_add(y),
         SUB => x.checked_sub(y),
@@ -3170,11 +3171,6 @@ fn number_op(op: u8, a: &Value, b: &Value) -> Option<Value> {
 /// As [`int_op`] on two floats.
 #[inline(always)]
 fn float_op(op: u8, x: f64, y: f64) -> Option<f64> {
-    use crate::ast::BinOp;
-    const ADD: u8 = BinOp::Add as u8;
-    const SUB: u8 = BinOp::Sub as u8;
-    const MUL: u8 = BinOp::Mul as u8;
-    const DIV: u8 = BinOp::Div as u8;
     match op {
         ADD => Some(x + y),
         SUB => Some(x - y),

@@ -74,7 +74,9 @@ impl Compiler<'_> {
             return Ok(false);
         }
         // filter keeps the element itself: its parameter must not be changed or boxed
-        if shape == Shape::Filter && !plain_param(self, &def.params[0].pat) {
+        if shape == Shape::Filter
+            && !matches!(&def.params[0].pat.kind, PatKind::Bind(b) if self.plain_local(b))
+        {
             return Ok(false);
         }
 
@@ -119,7 +121,7 @@ impl Compiler<'_> {
             span,
         );
         let inner = self.mark();
-        let caps = self.inline_captures(def);
+        let caps = self.captures_here(def);
         self.inline.push(caps);
         let body = self.inline_body(def, shape, acc, item);
         self.inline.pop();
@@ -224,17 +226,6 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    /// Where each capture of the lambda `def` is, in the code it is inlined into.
-    fn inline_captures(&self, def: &FnDef) -> Vec<CaptureSrc> {
-        let caps = self
-            .res
-            .fns
-            .get(def.id as usize)
-            .map(|f| f.captures.as_slice())
-            .unwrap_or_default();
-        caps.iter().map(|&c| self.outer_capture(c)).collect()
-    }
-
     /// A capture source named from inside the innermost lambda being inlined, in the terms of
     /// the function whose frame runs it.
     pub(super) fn outer_capture(&self, c: CaptureSrc) -> CaptureSrc {
@@ -297,16 +288,4 @@ fn inlinable(def: &FnDef, arity: usize) -> bool {
         }
     });
     ok
-}
-
-/// A parameter that is one name, never assigned and not captured: it can be the element's
-/// own register.
-fn plain_param(c: &Compiler<'_>, pat: &Pattern) -> bool {
-    match &pat.kind {
-        PatKind::Bind(b) => {
-            let info = c.res.binding(c.res.canonical(b.id));
-            !info.captured && !info.assigned
-        }
-        _ => false,
-    }
 }
