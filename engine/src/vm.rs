@@ -107,15 +107,35 @@ impl Default for Limits {
 /// ...): each one uses native stack, so this bounds it well inside a 1 MB WebAssembly stack.
 const MAX_NATIVE_DEPTH: u32 = 120;
 
+/// A running call. Four machine words, so a push is four plain stores (a `bool` and an
+/// `Option<u32>` here made each push a byte store read back as a word, a store-forwarding
+/// stall that was the hottest instruction of a call).
 pub struct Frame {
-    /// The running function (a cell runs as a closure without upvalues, `cell` set).
+    /// The running function (a cell runs as a closure without upvalues).
     pub closure: Rc<Closure>,
-    /// Whether this is a cell's top-level frame rather than a call.
-    pub cell: bool,
     pub pc: usize,
     pub base: usize,
-    /// For a `&mut self` method called on a place: the caller's place to store `self` into.
-    pub writeback: Option<u32>,
+    /// What the frame is beyond a plain call: [`Frame::CALL`], [`Frame::CELL`] (a cell's
+    /// top level), or for a `&mut self` method called on a place, the caller's place to store
+    /// `self` into plus [`Frame::PLACE`].
+    kind: usize,
+}
+
+/// Where the dispatch loop is: the running function's code and its register window.
+struct Pos {
+    proto: Rc<Proto>,
+    code: Rc<[Op]>,
+    pc: usize,
+    base: usize,
+}
+
+/// How the fast section stopped.
+enum Exit {
+    /// At an instruction for the slow section (`pc` already past it).
+    Slow(Pos, Op),
+    /// A callback from a built-in returned this.
+    Done(Value),
+    Failed(VmError),
 }
 
 struct Handler {
@@ -125,6 +145,32 @@ struct Handler {
 }
 
 impl Frame {
+    const CALL: usize = 0;
+    const CELL: usize = 1;
+    const PLACE: usize = 2;
+
+    fn call(closure: Rc<Closure>, base: usize, writeback: Option<u32>) -> Frame {
+        let kind = writeback.map_or(Frame::CALL, |p| p as usize + Frame::PLACE);
+        Frame {
+            closure,
+            pc: 0,
+            base,
+            kind,
+        }
+    }
+
+    /// Whether this is a cell's top-level frame rather than a call.
+    #[inline(always)]
+    fn is_cell(&self) -> bool {
+        self.kind == Frame::CELL
+    }
+
+    /// For a `&mut self` method called on a place: the caller's place to store `self` into.
+    #[inline(always)]
+    fn writeback(&self) -> Option<u32> {
+        self.kind.checked_sub(Frame::PLACE).map(|p| p as u32)
+    }
+
     #[inline(always)]
     pub fn proto(&self) -> &Rc<Proto> {
         &self.closure.proto
@@ -133,7 +179,7 @@ impl Frame {
     /// The closure of a call (not of a cell's top level).
     #[inline]
     fn callee(&self) -> Option<&Rc<Closure>> {
-        if self.cell {
+        if self.is_cell() {
             None
         } else {
             Some(&self.closure)
@@ -405,10 +451,9 @@ impl Vm {
                 proto,
                 upvals: Box::new([]),
             }),
-            cell: true,
             pc: 0,
             base: 0,
-            writeback: None,
+            kind: Frame::CELL,
         });
         let r = crate::budget::settle(self.run(0));
         if r.is_err() {
@@ -446,13 +491,7 @@ impl Vm {
                     for (r, a) in self.regs[top + 1..].iter_mut().zip(args) {
                         put(r, a.dup());
                     }
-                    self.frames.push(Frame {
-                        closure: c.clone(),
-                        cell: false,
-                        pc: 0,
-                        base: top + 1,
-                        writeback: None,
-                    });
+                    self.frames.push(Frame::call(c.clone(), top + 1, None));
                     let entry = self.frames.len() - 1;
                     self.native_depth += 1;
                     let r = self.run(entry);
@@ -589,13 +628,7 @@ impl Vm {
         for r in &mut self.regs[base + argc..base + p.arity as usize] {
             *r = Value::Undef;
         }
-        self.frames.push(Frame {
-            closure: c,
-            cell: false,
-            pc: 0,
-            base,
-            writeback,
-        });
+        self.frames.push(Frame::call(c, base, writeback));
         Ok(())
     }
 
@@ -604,7 +637,7 @@ impl Vm {
     #[inline]
     fn pop_frame(&mut self) -> Option<Frame> {
         let f = self.frames.pop()?;
-        let start = f.base + usize::from(f.writeback.is_some());
+        let start = f.base + usize::from(f.writeback().is_some());
         let end = (f.base + f.proto().nregs as usize).min(self.regs.len());
         // free what the frame's registers own; plain numbers may stay (every register is
         // written before it is read)
@@ -624,7 +657,7 @@ impl Vm {
     /// caller's place.
     #[inline]
     fn write_back(&mut self, callee: &Frame) -> VResult<()> {
-        match callee.writeback {
+        match callee.writeback() {
             None => Ok(()),
             Some(place) => self.write_back_to(callee, place),
         }
@@ -772,6 +805,529 @@ impl Vm {
         self.call_method(recv, id, name, args.as_slice())
     }
 
+    /// The dispatch loop's fast section: the common cases of the common instructions, on the
+    /// frame's register window and code. Anything else returns with its instruction for the
+    /// slow section in [`Vm::dispatch`]. A function of its own so that its few hot values
+    /// stay in machine registers: inside the whole dispatch loop, WebAssembly compilers
+    /// spilled them (the memory base, the program counter) to the stack on every instruction.
+    #[inline(never)]
+    fn fast(&mut self, at: Pos, entry: usize) -> Exit {
+        let Pos {
+            mut proto,
+            mut code,
+            mut pc,
+            mut base,
+        } = at;
+        macro_rules! jump {
+            ($off:expr) => {
+                pc = pc.wrapping_add_signed($off as isize)
+            };
+        }
+        let op = {
+            let all: &mut [Value] = &mut self.regs;
+            macro_rules! w {
+                ($r:expr) => {
+                    all[base + $r as usize]
+                };
+            }
+            // a call that needs nothing special starts its frame right here
+            macro_rules! fast_call {
+                ($c:expr, $callee_base:expr, $argc:expr, $op:expr) => {{
+                    let p = &$c.proto;
+                    let nb = $callee_base;
+                    if $argc as u16 != p.arity
+                        || p.min_arity != p.arity
+                        || nb + p.nregs as usize > all.len()
+                        || self.frames.len() > self.limits.max_depth
+                        || self.steps_left == 0
+                    {
+                        break $op;
+                    }
+                    self.steps_left -= 1;
+                    let c = $c.clone();
+                    if let Some(f) = self.frames.last_mut() {
+                        f.pc = pc;
+                    }
+                    proto = c.proto.clone();
+                    code = proto.code.clone();
+                    self.frames.push(Frame::call(c, nb, None));
+                    base = nb;
+                    pc = 0;
+                }};
+            }
+            // `R[dst] = R[a] op R[b]` on two integers (`None`: overflow or division by
+            // zero, left to the slow section's error) or two floats
+            macro_rules! arith {
+                ($op:ident, $dst:expr, $a:expr, $b:expr, $int:expr, $float:expr) => {
+                    match (&w!($a), &w!($b)) {
+                        (Value::Int(x), Value::Int(y)) => match $int(*x, *y) {
+                            Some(n) => put(&mut w!($dst), Value::Int(n)),
+                            None => break $op,
+                        },
+                        (Value::Float(x), Value::Float(y)) => match $float(*x, *y) {
+                            Some(f) => put(&mut w!($dst), Value::Float(f)),
+                            None => break $op,
+                        },
+                        _ => break $op,
+                    }
+                };
+            }
+            // `R[dst] = R[a] cmp R[b]` on two integers or two floats (NaN: false)
+            macro_rules! compare {
+            ($op:ident, $dst:expr, $a:expr, $b:expr, $cmp:tt) => {
+                match (&w!($a), &w!($b)) {
+                    (Value::Int(x), Value::Int(y)) => {
+                        let v = x $cmp y;
+                        put(&mut w!($dst), Value::Bool(v))
+                    }
+                    (Value::Float(x), Value::Float(y)) => {
+                        let v = x $cmp y;
+                        put(&mut w!($dst), Value::Bool(v))
+                    }
+                    _ => break $op,
+                }
+            };
+        }
+            // `if !(R[a] cmp R[b]) { pc += off }` on two integers or two floats
+            macro_rules! jump_unless {
+            ($op:ident, $a:expr, $b:expr, $off:expr, $cmp:tt) => {
+                match (&w!($a), &w!($b)) {
+                    (Value::Int(x), Value::Int(y)) => {
+                        if !(x $cmp y) {
+                            jump!($off)
+                        }
+                    }
+                    (Value::Float(x), Value::Float(y)) => {
+                        if !(x $cmp y) {
+                            jump!($off)
+                        }
+                    }
+                    _ => break $op,
+                }
+            };
+        }
+            loop {
+                let Some(&op) = code.get(pc) else {
+                    return Exit::Failed(VmError::runtime(
+                        "internal error: ran past the end of the code",
+                    ));
+                };
+                pc += 1;
+                match op {
+                    Op::Move { dst, src } => {
+                        let v = w!(src).dup();
+                        put(&mut w!(dst), v);
+                    }
+                    Op::LoadNil { dst } => put(&mut w!(dst), Value::Nil),
+                    Op::LoadBool { dst, value } => put(&mut w!(dst), Value::Bool(value)),
+                    Op::LoadInt { dst, value } => put(&mut w!(dst), Value::Int(value as i64)),
+                    Op::LoadConst { dst, idx } => {
+                        let v = proto.consts.get(idx as usize).cloned().unwrap_or_default();
+                        put(&mut w!(dst), v);
+                    }
+                    Op::LoadUndef { dst } => put(&mut w!(dst), Value::Undef),
+                    Op::GetGlobal { dst, slot } => match self.globals.get(slot as usize) {
+                        Some(Value::Undef) | None => break op,
+                        Some(v) => {
+                            let v = v.dup();
+                            put(&mut w!(dst), v);
+                        }
+                    },
+                    // a global already logged for rollback in this cell: update in place
+                    // a struct's field (`p.x`)
+                    Op::GetField { dst, obj, name } => {
+                        let v = match &w!(obj) {
+                            Value::Struct(st) => {
+                                let found = proto.names.get(name as usize).and_then(|f| {
+                                    let i = self.types.get(st.ty)?.field_index(f)?;
+                                    st.fields.get(i)
+                                });
+                                match found {
+                                    Some(v) => v.dup(),
+                                    None => break op,
+                                }
+                            }
+                            _ => break op,
+                        };
+                        put(&mut w!(dst), v);
+                    }
+                    // a captured local (a box in this frame)
+                    Op::GetBox { dst, boxed } => {
+                        let v = match &w!(boxed) {
+                            Value::Cell(c) => match &*c.value.borrow() {
+                                Value::Undef => break op,
+                                v => v.dup(),
+                            },
+                            _ => break op,
+                        };
+                        put(&mut w!(dst), v);
+                    }
+                    // the next element of an array (`for`, comprehensions, lambdas in place)
+                    Op::IterNext { src, dst, off } => {
+                        let Value::Int(p) = w!(src + 1) else { break op };
+                        let next = match &w!(src) {
+                            Value::Array(a) => a.get(p as usize).map(Value::dup),
+                            _ => break op,
+                        };
+                        match next {
+                            Some(v) => {
+                                if self.steps_left == 0 {
+                                    break op;
+                                }
+                                self.steps_left -= 1;
+                                put(&mut w!(dst), v);
+                                w!(src + 1) = Value::Int(p + 1);
+                            }
+                            None => jump!(off),
+                        }
+                    }
+                    // onto an array with room that nothing else holds
+                    Op::ArrayPush { arr, src } => {
+                        match &mut w!(arr) {
+                            Value::Array(a) => match Rc::get_mut(a) {
+                                Some(l) if l.len() < l.capacity() => {}
+                                _ => break op,
+                            },
+                            _ => break op,
+                        }
+                        let v = std::mem::take(&mut w!(src));
+                        if let Value::Array(a) = &mut w!(arr) {
+                            if let Some(l) = Rc::get_mut(a) {
+                                l.push(v);
+                            }
+                        }
+                    }
+                    // a captured variable of the running closure (a callback's bound)
+                    Op::GetUpval { dst, idx } => {
+                        let v = match self
+                            .frames
+                            .last()
+                            .map(|f| f.closure.upvals.get(idx as usize))
+                        {
+                            Some(Some(u)) => match &*u.value.borrow() {
+                                Value::Undef => break op,
+                                v => v.dup(),
+                            },
+                            _ => break op,
+                        };
+                        put(&mut w!(dst), v);
+                    }
+                    Op::UpdateGlobal { slot, op: bop, src } => {
+                        let s = slot as usize;
+                        if self.touched.get(s) != Some(&self.cell) {
+                            break op;
+                        }
+                        match (self.globals.get_mut(s), all.get(base + src as usize)) {
+                            (Some(Value::Int(g)), Some(Value::Int(y))) => {
+                                let r = match bop {
+                                    0 => g.checked_add(*y),
+                                    1 => g.checked_sub(*y),
+                                    2 => g.checked_mul(*y),
+                                    _ => None,
+                                };
+                                match r {
+                                    Some(n) => *g = n,
+                                    None => break op,
+                                }
+                            }
+                            (Some(Value::Float(g)), Some(Value::Float(y))) => match bop {
+                                0 => *g += *y,
+                                1 => *g -= *y,
+                                2 => *g *= *y,
+                                _ => break op,
+                            },
+                            // `s += "x"`: appended in place (an error is left to the slow
+                            // section, which finds it again before changing anything)
+                            (Some(g @ Value::Str(_)), Some(y @ Value::Str(_))) if bop == 0 => {
+                                if arith::add_assign(g, y).is_err() {
+                                    break op;
+                                }
+                            }
+                            _ => break op,
+                        }
+                    }
+                    Op::SetGlobal { slot, src } => {
+                        let s = slot as usize;
+                        if self.touched.get(s) != Some(&self.cell) {
+                            break op;
+                        }
+                        let v = w!(src).dup();
+                        match self.globals.get_mut(s) {
+                            Some(g) => put(g, v),
+                            None => break op,
+                        }
+                    }
+                    Op::Add { dst, a, b, .. } => {
+                        arith!(op, dst, a, b, |x: i64, y| x.checked_add(y), |x: f64, y| {
+                            Some(x + y)
+                        })
+                    }
+                    Op::AddImm { dst, a, imm, sub } => match &w!(a) {
+                        Value::Int(x) => {
+                            let r = if sub {
+                                x.checked_sub(imm as i64)
+                            } else {
+                                x.checked_add(imm as i64)
+                            };
+                            match r {
+                                Some(s) => put(&mut w!(dst), Value::Int(s)),
+                                None => break op,
+                            }
+                        }
+                        _ => break op,
+                    },
+                    Op::ArithK { dst, a, op: bop, k } => {
+                        let r = proto
+                            .consts
+                            .get(k as usize)
+                            .and_then(|y| number_op(bop, &w!(a), y));
+                        match r {
+                            Some(v) => put(&mut w!(dst), v),
+                            None => break op,
+                        }
+                    }
+                    Op::UpdateGlobalK { slot, op: bop, k } => {
+                        let s = slot as usize;
+                        if self.touched.get(s) != Some(&self.cell) {
+                            break op;
+                        }
+                        let (Some(g), Some(y)) =
+                            (self.globals.get_mut(s), proto.consts.get(k as usize))
+                        else {
+                            break op;
+                        };
+                        match number_op(bop, g, y) {
+                            Some(v) => *g = v,
+                            None => break op,
+                        }
+                    }
+                    Op::Sub { dst, a, b } => {
+                        arith!(op, dst, a, b, |x: i64, y| x.checked_sub(y), |x: f64, y| {
+                            Some(x - y)
+                        })
+                    }
+                    Op::Mul { dst, a, b } => {
+                        arith!(op, dst, a, b, |x: i64, y| x.checked_mul(y), |x: f64, y| {
+                            Some(x * y)
+                        })
+                    }
+                    Op::Div { dst, a, b } => arith!(
+                        op,
+                        dst,
+                        a,
+                        b,
+                        |x: i64, y| if y == 0 { None } else { x.checked_div(y) },
+                        |x: f64, y| Some(x / y)
+                    ),
+                    Op::Rem { dst, a, b } => arith!(
+                        op,
+                        dst,
+                        a,
+                        b,
+                        |x: i64, y| if y == 0 { None } else { x.checked_rem(y) },
+                        |x: f64, y| if y == 0.0 { None } else { Some(x % y) }
+                    ),
+                    Op::Lt { dst, a, b } => compare!(op, dst, a, b, <),
+                    Op::Le { dst, a, b } => compare!(op, dst, a, b, <=),
+                    Op::Gt { dst, a, b } => compare!(op, dst, a, b, >),
+                    Op::Ge { dst, a, b } => compare!(op, dst, a, b, >=),
+                    Op::Eq { dst, a, b } => {
+                        let v = w!(a).equals(&w!(b));
+                        put(&mut w!(dst), Value::Bool(v))
+                    }
+                    Op::Ne { dst, a, b } => {
+                        let v = !w!(a).equals(&w!(b));
+                        put(&mut w!(dst), Value::Bool(v))
+                    }
+                    Op::Not { dst, src } => {
+                        let v = !w!(src).truthy();
+                        put(&mut w!(dst), Value::Bool(v))
+                    }
+                    Op::Jump { off } => jump!(off),
+                    Op::Loop { off } => {
+                        if self.steps_left == 0 {
+                            break op;
+                        }
+                        self.steps_left -= 1;
+                        jump!(off)
+                    }
+                    Op::JumpIfFalse { cond, off } => {
+                        if !w!(cond).truthy() {
+                            jump!(off)
+                        }
+                    }
+                    Op::JumpIfTrue { cond, off } => {
+                        if w!(cond).truthy() {
+                            jump!(off)
+                        }
+                    }
+                    Op::JumpIfNotNil { src, off } => {
+                        if !w!(src).is_nil() {
+                            jump!(off)
+                        }
+                    }
+                    Op::JumpIfNotLt { a, b, off } => jump_unless!(op, a, b, off, <),
+                    Op::JumpIfNotLe { a, b, off } => jump_unless!(op, a, b, off, <=),
+                    Op::JumpIfNotGt { a, b, off } => jump_unless!(op, a, b, off, >),
+                    Op::JumpIfNotGe { a, b, off } => jump_unless!(op, a, b, off, >=),
+                    Op::JumpIfNotCmpImm { a, imm, cmp, off } => match &w!(a) {
+                        Value::Int(x) => {
+                            let y = imm as i64;
+                            // bit 0: less, bit 1: equal, bit 2: greater
+                            let at = (*x >= y) as u8 + (*x > y) as u8;
+                            let holds = (cmp >> at) & 1 != 0;
+                            if !holds {
+                                jump!(off)
+                            }
+                        }
+                        _ => break op,
+                    },
+                    Op::JumpIfNotEq { a, b, off } => match (&w!(a), &w!(b)) {
+                        (Value::Int(x), Value::Int(y)) => {
+                            if x != y {
+                                jump!(off)
+                            }
+                        }
+                        (x, y) => {
+                            if !x.equals(y) {
+                                jump!(off)
+                            }
+                        }
+                    },
+                    Op::ForNext {
+                        base: b,
+                        inclusive,
+                        off,
+                    } => match (&w!(b), &w!(b + 1)) {
+                        (Value::Int(i), Value::Int(hi)) if self.steps_left > 0 => {
+                            let (i, hi) = (*i, *hi);
+                            let more = if inclusive { i < hi } else { i + 1 < hi };
+                            if more {
+                                self.steps_left -= 1;
+                                put(&mut w!(b), Value::Int(i + 1));
+                                jump!(off);
+                            }
+                        }
+                        _ => break op,
+                    },
+                    Op::GetIndex { dst, obj, index } => match (&w!(obj), &w!(index)) {
+                        (Value::Array(a), Value::Int(i))
+                            if *i >= 0 && crate::arith::count(*i) < a.len() =>
+                        {
+                            let v = a[*i as usize].dup();
+                            put(&mut w!(dst), v)
+                        }
+                        (Value::Object(m), Value::Str(k)) => match m.get(k.as_str()) {
+                            Some(v) => {
+                                let v = v.dup();
+                                put(&mut w!(dst), v)
+                            }
+                            None => break op,
+                        },
+                        _ => break op,
+                    },
+                    Op::GetIndexGlobal {
+                        dst, index, slot, ..
+                    } => {
+                        // (the twin of `GetIndex`'s case, written out: a shared helper
+                        // returning an Option made the matrix row 12% slower natively)
+                        let v = match (self.globals.get(slot as usize), &w!(index)) {
+                            (Some(Value::Array(a)), Value::Int(i))
+                                if *i >= 0 && crate::arith::count(*i) < a.len() =>
+                            {
+                                a[*i as usize].dup()
+                            }
+                            (Some(Value::Object(m)), Value::Str(k)) => match m.get(k.as_str()) {
+                                Some(v) => v.dup(),
+                                None => break op,
+                            },
+                            _ => break op,
+                        };
+                        put(&mut w!(dst), v)
+                    }
+                    // `xs[i] = v` and `o[k] = v` with an element already there
+                    Op::StorePlace { place, src } => {
+                        let Some(Desc::Place(pl)) = proto.descs.get(place as usize) else {
+                            break op;
+                        };
+                        let at = (&mut *all, base, &mut self.globals[..]);
+                        if !store_index(at, &self.touched, self.cell, pl, src) {
+                            break op;
+                        }
+                    }
+                    Op::CallGlobal {
+                        base: cb,
+                        argc,
+                        slot,
+                    } => match self.globals.get(slot as usize) {
+                        Some(Value::Func(c)) => fast_call!(c, base + cb as usize + 1, argc, op),
+                        _ => break op,
+                    },
+                    Op::Call { base: cb, argc } => match &all[base + cb as usize] {
+                        Value::Func(c) => fast_call!(c, base + cb as usize + 1, argc, op),
+                        _ => break op,
+                    },
+                    Op::Return { src } => {
+                        let depth = self.frames.len();
+                        if depth <= entry
+                            || self.frames.last().is_none_or(|f| f.kind != Frame::CALL)
+                        {
+                            break op;
+                        }
+                        if depth == entry + 1 {
+                            // the end of a callback from a built-in: back to it
+                            let v = std::mem::take(&mut w!(src));
+                            let Some(done) = self.frames.pop() else {
+                                break op;
+                            };
+                            let end = (done.base + done.proto().nregs as usize).min(all.len());
+                            for r in &mut all[done.base..end] {
+                                if r.owns_heap() {
+                                    crate::value::release(std::mem::take(r));
+                                }
+                            }
+                            while self.handlers.last().is_some_and(|h| h.frame >= depth - 1) {
+                                self.handlers.pop();
+                            }
+                            return Exit::Done(v);
+                        }
+                        let v = std::mem::take(&mut w!(src));
+                        let Some(done) = self.frames.pop() else {
+                            break op;
+                        };
+                        let end = (done.base + done.proto().nregs as usize).min(all.len());
+                        for r in &mut all[done.base..end] {
+                            if r.owns_heap() {
+                                crate::value::release(std::mem::take(r));
+                            }
+                        }
+                        while self.handlers.last().is_some_and(|h| h.frame >= depth - 1) {
+                            self.handlers.pop();
+                        }
+                        put(&mut all[done.base - 1], v);
+                        let Some(caller) = self.frames.last() else {
+                            return Exit::Failed(VmError::runtime("internal error: no caller"));
+                        };
+                        proto = caller.proto().clone();
+                        code = proto.code.clone();
+                        base = caller.base;
+                        pc = caller.pc;
+                    }
+                    _ => break op,
+                }
+            }
+        };
+        Exit::Slow(
+            Pos {
+                proto,
+                code,
+                pc,
+                base,
+            },
+            op,
+        )
+    }
+
     /// The dispatch loop.
     fn dispatch(&mut self, entry: usize) -> VResult<Value> {
         let fi = self.frames.len() - 1;
@@ -828,510 +1384,26 @@ impl Vm {
             // ---- the fast section: the common cases of the common instructions, on the
             // frame's register window and code as local slices. Anything else leaves the
             // loop with its instruction for the slow section below.
-            let op = {
-                let all: &mut [Value] = &mut self.regs;
-                macro_rules! w {
-                    ($r:expr) => {
-                        all[base + $r as usize]
-                    };
+            let op = match self.fast(
+                Pos {
+                    proto,
+                    code,
+                    pc,
+                    base,
+                },
+                entry,
+            ) {
+                Exit::Slow(at, op) => {
+                    Pos {
+                        proto,
+                        code,
+                        pc,
+                        base,
+                    } = at;
+                    op
                 }
-                // a call that needs nothing special starts its frame right here
-                macro_rules! fast_call {
-                    ($c:expr, $callee_base:expr, $argc:expr, $op:expr) => {{
-                        let p = &$c.proto;
-                        let nb = $callee_base;
-                        if $argc as u16 != p.arity
-                            || p.min_arity != p.arity
-                            || nb + p.nregs as usize > all.len()
-                            || self.frames.len() > self.limits.max_depth
-                            || self.steps_left == 0
-                        {
-                            break $op;
-                        }
-                        self.steps_left -= 1;
-                        let c = $c.clone();
-                        if let Some(f) = self.frames.last_mut() {
-                            f.pc = pc;
-                        }
-                        proto = c.proto.clone();
-                        code = proto.code.clone();
-                        self.frames.push(Frame {
-                            closure: c,
-                            cell: false,
-                            pc: 0,
-                            base: nb,
-                            writeback: None,
-                        });
-                        base = nb;
-                        pc = 0;
-                    }};
-                }
-                // `R[dst] = R[a] op R[b]` on two integers (`None`: overflow or division by
-                // zero, left to the slow section's error) or two floats
-                macro_rules! arith {
-                    ($op:ident, $dst:expr, $a:expr, $b:expr, $int:expr, $float:expr) => {
-                        match (&w!($a), &w!($b)) {
-                            (Value::Int(x), Value::Int(y)) => match $int(*x, *y) {
-                                Some(n) => put(&mut w!($dst), Value::Int(n)),
-                                None => break $op,
-                            },
-                            (Value::Float(x), Value::Float(y)) => match $float(*x, *y) {
-                                Some(f) => put(&mut w!($dst), Value::Float(f)),
-                                None => break $op,
-                            },
-                            _ => break $op,
-                        }
-                    };
-                }
-                // `R[dst] = R[a] cmp R[b]` on two integers or two floats (NaN: false)
-                macro_rules! compare {
-                    ($op:ident, $dst:expr, $a:expr, $b:expr, $cmp:tt) => {
-                        match (&w!($a), &w!($b)) {
-                            (Value::Int(x), Value::Int(y)) => {
-                                let v = x $cmp y;
-                                put(&mut w!($dst), Value::Bool(v))
-                            }
-                            (Value::Float(x), Value::Float(y)) => {
-                                let v = x $cmp y;
-                                put(&mut w!($dst), Value::Bool(v))
-                            }
-                            _ => break $op,
-                        }
-                    };
-                }
-                // `if !(R[a] cmp R[b]) { pc += off }` on two integers or two floats
-                macro_rules! jump_unless {
-                    ($op:ident, $a:expr, $b:expr, $off:expr, $cmp:tt) => {
-                        match (&w!($a), &w!($b)) {
-                            (Value::Int(x), Value::Int(y)) => {
-                                if !(x $cmp y) {
-                                    jump!($off)
-                                }
-                            }
-                            (Value::Float(x), Value::Float(y)) => {
-                                if !(x $cmp y) {
-                                    jump!($off)
-                                }
-                            }
-                            _ => break $op,
-                        }
-                    };
-                }
-                loop {
-                    let Some(&op) = code.get(pc) else {
-                        return Err(VmError::runtime(
-                            "internal error: ran past the end of the code",
-                        ));
-                    };
-                    pc += 1;
-                    match op {
-                        Op::Move { dst, src } => {
-                            let v = w!(src).dup();
-                            put(&mut w!(dst), v);
-                        }
-                        Op::LoadNil { dst } => put(&mut w!(dst), Value::Nil),
-                        Op::LoadBool { dst, value } => put(&mut w!(dst), Value::Bool(value)),
-                        Op::LoadInt { dst, value } => put(&mut w!(dst), Value::Int(value as i64)),
-                        Op::LoadConst { dst, idx } => {
-                            let v = proto.consts.get(idx as usize).cloned().unwrap_or_default();
-                            put(&mut w!(dst), v);
-                        }
-                        Op::LoadUndef { dst } => put(&mut w!(dst), Value::Undef),
-                        Op::GetGlobal { dst, slot } => match self.globals.get(slot as usize) {
-                            Some(Value::Undef) | None => break op,
-                            Some(v) => {
-                                let v = v.dup();
-                                put(&mut w!(dst), v);
-                            }
-                        },
-                        // a global already logged for rollback in this cell: update in place
-                        // a struct's field (`p.x`)
-                        Op::GetField { dst, obj, name } => {
-                            let v = match &w!(obj) {
-                                Value::Struct(st) => {
-                                    let found = proto.names.get(name as usize).and_then(|f| {
-                                        let i = self.types.get(st.ty)?.field_index(f)?;
-                                        st.fields.get(i)
-                                    });
-                                    match found {
-                                        Some(v) => v.dup(),
-                                        None => break op,
-                                    }
-                                }
-                                _ => break op,
-                            };
-                            put(&mut w!(dst), v);
-                        }
-                        // a captured local (a box in this frame)
-                        Op::GetBox { dst, boxed } => {
-                            let v = match &w!(boxed) {
-                                Value::Cell(c) => match &*c.value.borrow() {
-                                    Value::Undef => break op,
-                                    v => v.dup(),
-                                },
-                                _ => break op,
-                            };
-                            put(&mut w!(dst), v);
-                        }
-                        // the next element of an array (`for`, comprehensions, lambdas in place)
-                        Op::IterNext { src, dst, off } => {
-                            let Value::Int(p) = w!(src + 1) else { break op };
-                            let next = match &w!(src) {
-                                Value::Array(a) => a.get(p as usize).map(Value::dup),
-                                _ => break op,
-                            };
-                            match next {
-                                Some(v) => {
-                                    if self.steps_left == 0 {
-                                        break op;
-                                    }
-                                    self.steps_left -= 1;
-                                    put(&mut w!(dst), v);
-                                    w!(src + 1) = Value::Int(p + 1);
-                                }
-                                None => jump!(off),
-                            }
-                        }
-                        // onto an array with room that nothing else holds
-                        Op::ArrayPush { arr, src } => {
-                            match &mut w!(arr) {
-                                Value::Array(a) => match Rc::get_mut(a) {
-                                    Some(l) if l.len() < l.capacity() => {}
-                                    _ => break op,
-                                },
-                                _ => break op,
-                            }
-                            let v = std::mem::take(&mut w!(src));
-                            if let Value::Array(a) = &mut w!(arr) {
-                                if let Some(l) = Rc::get_mut(a) {
-                                    l.push(v);
-                                }
-                            }
-                        }
-                        // a captured variable of the running closure (a callback's bound)
-                        Op::GetUpval { dst, idx } => {
-                            let v = match self
-                                .frames
-                                .last()
-                                .map(|f| f.closure.upvals.get(idx as usize))
-                            {
-                                Some(Some(u)) => match &*u.value.borrow() {
-                                    Value::Undef => break op,
-                                    v => v.dup(),
-                                },
-                                _ => break op,
-                            };
-                            put(&mut w!(dst), v);
-                        }
-                        Op::UpdateGlobal { slot, op: bop, src } => {
-                            let s = slot as usize;
-                            if self.touched.get(s) != Some(&self.cell) {
-                                break op;
-                            }
-                            match (self.globals.get_mut(s), all.get(base + src as usize)) {
-                                (Some(Value::Int(g)), Some(Value::Int(y))) => {
-                                    let r = match bop {
-                                        0 => g.checked_add(*y),
-                                        1 => g.checked_sub(*y),
-                                        2 => g.checked_mul(*y),
-                                        _ => None,
-                                    };
-                                    match r {
-                                        Some(n) => *g = n,
-                                        None => break op,
-                                    }
-                                }
-                                (Some(Value::Float(g)), Some(Value::Float(y))) => match bop {
-                                    0 => *g += *y,
-                                    1 => *g -= *y,
-                                    2 => *g *= *y,
-                                    _ => break op,
-                                },
-                                // `s += "x"`: appended in place (an error is left to the slow
-                                // section, which finds it again before changing anything)
-                                (Some(g @ Value::Str(_)), Some(y @ Value::Str(_))) if bop == 0 => {
-                                    if arith::add_assign(g, y).is_err() {
-                                        break op;
-                                    }
-                                }
-                                _ => break op,
-                            }
-                        }
-                        Op::SetGlobal { slot, src } => {
-                            let s = slot as usize;
-                            if self.touched.get(s) != Some(&self.cell) {
-                                break op;
-                            }
-                            let v = w!(src).dup();
-                            match self.globals.get_mut(s) {
-                                Some(g) => put(g, v),
-                                None => break op,
-                            }
-                        }
-                        Op::Add { dst, a, b, .. } => {
-                            arith!(op, dst, a, b, |x: i64, y| x.checked_add(y), |x: f64, y| {
-                                Some(x + y)
-                            })
-                        }
-                        Op::AddImm { dst, a, imm, sub } => match &w!(a) {
-                            Value::Int(x) => {
-                                let r = if sub {
-                                    x.checked_sub(imm as i64)
-                                } else {
-                                    x.checked_add(imm as i64)
-                                };
-                                match r {
-                                    Some(s) => put(&mut w!(dst), Value::Int(s)),
-                                    None => break op,
-                                }
-                            }
-                            _ => break op,
-                        },
-                        Op::ArithK { dst, a, op: bop, k } => {
-                            let r = proto
-                                .consts
-                                .get(k as usize)
-                                .and_then(|y| number_op(bop, &w!(a), y));
-                            match r {
-                                Some(v) => put(&mut w!(dst), v),
-                                None => break op,
-                            }
-                        }
-                        Op::UpdateGlobalK { slot, op: bop, k } => {
-                            let s = slot as usize;
-                            if self.touched.get(s) != Some(&self.cell) {
-                                break op;
-                            }
-                            let (Some(g), Some(y)) =
-                                (self.globals.get_mut(s), proto.consts.get(k as usize))
-                            else {
-                                break op;
-                            };
-                            match number_op(bop, g, y) {
-                                Some(v) => *g = v,
-                                None => break op,
-                            }
-                        }
-                        Op::Sub { dst, a, b } => {
-                            arith!(op, dst, a, b, |x: i64, y| x.checked_sub(y), |x: f64, y| {
-                                Some(x - y)
-                            })
-                        }
-                        Op::Mul { dst, a, b } => {
-                            arith!(op, dst, a, b, |x: i64, y| x.checked_mul(y), |x: f64, y| {
-                                Some(x * y)
-                            })
-                        }
-                        Op::Div { dst, a, b } => arith!(
-                            op,
-                            dst,
-                            a,
-                            b,
-                            |x: i64, y| if y == 0 { None } else { x.checked_div(y) },
-                            |x: f64, y| Some(x / y)
-                        ),
-                        Op::Rem { dst, a, b } => arith!(
-                            op,
-                            dst,
-                            a,
-                            b,
-                            |x: i64, y| if y == 0 { None } else { x.checked_rem(y) },
-                            |x: f64, y| if y == 0.0 { None } else { Some(x % y) }
-                        ),
-                        Op::Lt { dst, a, b } => compare!(op, dst, a, b, <),
-                        Op::Le { dst, a, b } => compare!(op, dst, a, b, <=),
-                        Op::Gt { dst, a, b } => compare!(op, dst, a, b, >),
-                        Op::Ge { dst, a, b } => compare!(op, dst, a, b, >=),
-                        Op::Eq { dst, a, b } => {
-                            let v = w!(a).equals(&w!(b));
-                            put(&mut w!(dst), Value::Bool(v))
-                        }
-                        Op::Ne { dst, a, b } => {
-                            let v = !w!(a).equals(&w!(b));
-                            put(&mut w!(dst), Value::Bool(v))
-                        }
-                        Op::Not { dst, src } => {
-                            let v = !w!(src).truthy();
-                            put(&mut w!(dst), Value::Bool(v))
-                        }
-                        Op::Jump { off } => jump!(off),
-                        Op::Loop { off } => {
-                            if self.steps_left == 0 {
-                                break op;
-                            }
-                            self.steps_left -= 1;
-                            jump!(off)
-                        }
-                        Op::JumpIfFalse { cond, off } => {
-                            if !w!(cond).truthy() {
-                                jump!(off)
-                            }
-                        }
-                        Op::JumpIfTrue { cond, off } => {
-                            if w!(cond).truthy() {
-                                jump!(off)
-                            }
-                        }
-                        Op::JumpIfNotNil { src, off } => {
-                            if !w!(src).is_nil() {
-                                jump!(off)
-                            }
-                        }
-                        Op::JumpIfNotLt { a, b, off } => jump_unless!(op, a, b, off, <),
-                        Op::JumpIfNotLe { a, b, off } => jump_unless!(op, a, b, off, <=),
-                        Op::JumpIfNotGt { a, b, off } => jump_unless!(op, a, b, off, >),
-                        Op::JumpIfNotGe { a, b, off } => jump_unless!(op, a, b, off, >=),
-                        Op::JumpIfNotCmpImm { a, imm, cmp, off } => match &w!(a) {
-                            Value::Int(x) => {
-                                let y = imm as i64;
-                                // bit 0: less, bit 1: equal, bit 2: greater
-                                let at = (*x >= y) as u8 + (*x > y) as u8;
-                                let holds = (cmp >> at) & 1 != 0;
-                                if !holds {
-                                    jump!(off)
-                                }
-                            }
-                            _ => break op,
-                        },
-                        Op::JumpIfNotEq { a, b, off } => match (&w!(a), &w!(b)) {
-                            (Value::Int(x), Value::Int(y)) => {
-                                if x != y {
-                                    jump!(off)
-                                }
-                            }
-                            (x, y) => {
-                                if !x.equals(y) {
-                                    jump!(off)
-                                }
-                            }
-                        },
-                        Op::ForNext {
-                            base: b,
-                            inclusive,
-                            off,
-                        } => match (&w!(b), &w!(b + 1)) {
-                            (Value::Int(i), Value::Int(hi)) if self.steps_left > 0 => {
-                                let (i, hi) = (*i, *hi);
-                                let more = if inclusive { i < hi } else { i + 1 < hi };
-                                if more {
-                                    self.steps_left -= 1;
-                                    put(&mut w!(b), Value::Int(i + 1));
-                                    jump!(off);
-                                }
-                            }
-                            _ => break op,
-                        },
-                        Op::GetIndex { dst, obj, index } => match (&w!(obj), &w!(index)) {
-                            (Value::Array(a), Value::Int(i))
-                                if *i >= 0 && crate::arith::count(*i) < a.len() =>
-                            {
-                                let v = a[*i as usize].dup();
-                                put(&mut w!(dst), v)
-                            }
-                            (Value::Object(m), Value::Str(k)) => match m.get(k.as_str()) {
-                                Some(v) => {
-                                    let v = v.dup();
-                                    put(&mut w!(dst), v)
-                                }
-                                None => break op,
-                            },
-                            _ => break op,
-                        },
-                        Op::GetIndexGlobal {
-                            dst, index, slot, ..
-                        } => {
-                            // (the twin of `GetIndex`'s case, written out: a shared helper
-                            // returning an Option made the matrix row 12% slower natively)
-                            let v = match (self.globals.get(slot as usize), &w!(index)) {
-                                (Some(Value::Array(a)), Value::Int(i))
-                                    if *i >= 0 && crate::arith::count(*i) < a.len() =>
-                                {
-                                    a[*i as usize].dup()
-                                }
-                                (Some(Value::Object(m)), Value::Str(k)) => {
-                                    match m.get(k.as_str()) {
-                                        Some(v) => v.dup(),
-                                        None => break op,
-                                    }
-                                }
-                                _ => break op,
-                            };
-                            put(&mut w!(dst), v)
-                        }
-                        // `xs[i] = v` and `o[k] = v` with an element already there
-                        Op::StorePlace { place, src } => {
-                            let Some(Desc::Place(pl)) = proto.descs.get(place as usize) else {
-                                break op;
-                            };
-                            let at = (&mut *all, base, &mut self.globals[..]);
-                            if !store_index(at, &self.touched, self.cell, pl, src) {
-                                break op;
-                            }
-                        }
-                        Op::CallGlobal {
-                            base: cb,
-                            argc,
-                            slot,
-                        } => match self.globals.get(slot as usize) {
-                            Some(Value::Func(c)) => fast_call!(c, base + cb as usize + 1, argc, op),
-                            _ => break op,
-                        },
-                        Op::Call { base: cb, argc } => match &all[base + cb as usize] {
-                            Value::Func(c) => fast_call!(c, base + cb as usize + 1, argc, op),
-                            _ => break op,
-                        },
-                        Op::Return { src } => {
-                            let depth = self.frames.len();
-                            if depth <= entry
-                                || self
-                                    .frames
-                                    .last()
-                                    .is_none_or(|f| f.writeback.is_some() || f.cell)
-                            {
-                                break op;
-                            }
-                            if depth == entry + 1 {
-                                // the end of a callback from a built-in: back to it
-                                let v = std::mem::take(&mut w!(src));
-                                let Some(done) = self.frames.pop() else {
-                                    break op;
-                                };
-                                let end = (done.base + done.proto().nregs as usize).min(all.len());
-                                for r in &mut all[done.base..end] {
-                                    if r.owns_heap() {
-                                        crate::value::release(std::mem::take(r));
-                                    }
-                                }
-                                while self.handlers.last().is_some_and(|h| h.frame >= depth - 1) {
-                                    self.handlers.pop();
-                                }
-                                return Ok(v);
-                            }
-                            let v = std::mem::take(&mut w!(src));
-                            let Some(done) = self.frames.pop() else {
-                                break op;
-                            };
-                            let end = (done.base + done.proto().nregs as usize).min(all.len());
-                            for r in &mut all[done.base..end] {
-                                if r.owns_heap() {
-                                    crate::value::release(std::mem::take(r));
-                                }
-                            }
-                            while self.handlers.last().is_some_and(|h| h.frame >= depth - 1) {
-                                self.handlers.pop();
-                            }
-                            put(&mut all[done.base - 1], v);
-                            let Some(caller) = self.frames.last() else {
-                                return Err(VmError::runtime("internal error: no caller"));
-                            };
-                            proto = caller.proto().clone();
-                            code = proto.code.clone();
-                            base = caller.base;
-                            pc = caller.pc;
-                        }
-                        _ => break op,
-                    }
-                }
+                Exit::Done(v) => return Ok(v),
+                Exit::Failed(e) => return Err(e),
             };
             // ---- the slow section: everything else, with the whole VM at hand
             match op {
