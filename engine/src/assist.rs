@@ -665,6 +665,7 @@ fn type_label_at(v: &Value, types: &Types, depth: u32) -> String {
             format!("({})", parts.join(", "))
         }
         Value::Object(_) => "Object".into(),
+        Value::Coll(c) => c.kind().name().into(),
         Value::Range(_) => "Range".into(),
         Value::Func(_) | Value::Builtin(_) | Value::Ctor(..) => "fun".into(),
         Value::Type(t) => match types.get(*t).map(|d| &d.kind) {

@@ -93,6 +93,28 @@ builtins! {
     StringNew => "String::new",
     StringFrom => "String::from",
     BoxNew => "Box::new",
+    // Rust's collections (crate::collection)
+    HashMapNew => "HashMap::new",
+    HashMapFrom => "HashMap::from",
+    BTreeMapNew => "BTreeMap::new",
+    BTreeMapFrom => "BTreeMap::from",
+    HashSetNew => "HashSet::new",
+    HashSetFrom => "HashSet::from",
+    BTreeSetNew => "BTreeSet::new",
+    BTreeSetFrom => "BTreeSet::from",
+    VecDequeNew => "VecDeque::new",
+    VecDequeFrom => "VecDeque::from",
+    HashMapWithCapacity => "HashMap::with_capacity",
+    HashSetWithCapacity => "HashSet::with_capacity",
+    VecDequeWithCapacity => "VecDeque::with_capacity",
+}
+
+/// The collection a constructor's name (`HashSet::from`) makes.
+fn collection_kind(name: &str) -> crate::collection::Kind {
+    name.split("::")
+        .next()
+        .and_then(crate::collection::Kind::named)
+        .unwrap_or(crate::collection::Kind::HashMap)
 }
 
 /// The built-in a path like `Vec::new` names (`String::from`, `Box::new`, ...): Rust's
@@ -570,6 +592,26 @@ impl Vm {
             BoxNew => {
                 arity(name, args, 1, 1)?;
                 Ok(std::mem::take(&mut args[0]))
+            }
+            HashMapNew | BTreeMapNew | HashSetNew | BTreeSetNew | VecDequeNew => {
+                arity(name, args, 0, 0)?;
+                Ok(Value::Coll(Rc::new(collection_kind(name).empty())))
+            }
+            HashMapWithCapacity | HashSetWithCapacity | VecDequeWithCapacity => {
+                arity(name, args, 1, 1)?;
+                match &args[0] {
+                    Value::Int(_) => Ok(Value::Coll(Rc::new(collection_kind(name).empty()))),
+                    other => Err(VmError::type_error(format!(
+                        "{name} expects an integer, found {}",
+                        other.type_name()
+                    ))),
+                }
+            }
+            HashMapFrom | BTreeMapFrom | HashSetFrom | BTreeSetFrom | VecDequeFrom => {
+                arity(name, args, 1, 1)?;
+                let from = std::mem::take(&mut args[0]);
+                let c = crate::collection::Coll::build(collection_kind(name), from)?;
+                Ok(Value::Coll(Rc::new(c)))
             }
         }
     }

@@ -5,6 +5,7 @@
 //! keys, structs keep declaration order. [`display_plain`] is what `println` and f-strings
 //! print: the same, except that a top-level string is printed raw.
 
+use crate::collection::Coll;
 use crate::value::{TypeKind, Types, Value};
 use std::fmt::Write;
 
@@ -108,6 +109,41 @@ fn write_value(out: &mut String, v: &Value, types: &Types, depth: u32) {
             }
             out.push('}');
         }
+        // as Rust's `{:?}`: `{"a": 1}`, `{1, 2}`, `[1, 2]`
+        Value::Coll(c) => match &**c {
+            Coll::Map(_, m) => {
+                out.push('{');
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_value(out, &k.0, types, depth + 1);
+                    out.push_str(": ");
+                    write_value(out, v, types, depth + 1);
+                }
+                out.push('}');
+            }
+            Coll::Set(_, s) => {
+                out.push('{');
+                for (i, k) in s.keys().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_value(out, &k.0, types, depth + 1);
+                }
+                out.push('}');
+            }
+            Coll::Deque(d) => {
+                out.push('[');
+                for (i, x) in d.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_value(out, x, types, depth + 1);
+                }
+                out.push(']');
+            }
+        },
         Value::Range(r) => {
             if let Some(s) = r.start {
                 let _ = write!(out, "{s}");

@@ -3,7 +3,7 @@
 //! (output goes to the session's buffer; time comes from a [`budget::Clock`]).
 //!
 //! Pipeline of a cell: [`lexer`] -> [`parser`] ([`ast`]) -> [`resolver`] -> [`compiler`]
-//! ([`opcode`]) -> [`vm`] (with [`arith`], [`builtins`], [`methods`], [`value`]) ->
+//! ([`opcode`]) -> [`vm`] (with [`arith`], [`builtins`], [`methods`], [`value`], [`collection`]) ->
 //! [`display`]. [`session`] ties them together; [`transpiler`] is the `compile` path.
 
 pub mod arith;
@@ -15,6 +15,7 @@ pub mod builtins;
 pub mod bundle;
 pub mod catalogue;
 pub mod chart;
+pub mod collection;
 pub mod compiler;
 pub mod diagnostic;
 pub mod disasm;

@@ -33,6 +33,7 @@ pub fn length(v: &Value) -> VResult<i64> {
         Value::Str(s) => s.len() as i64,
         Value::Array(a) | Value::Tuple(a) => a.len() as i64,
         Value::Object(m) => m.len() as i64,
+        Value::Coll(c) => c.len() as i64,
         Value::Range(r) if r.start.is_none() || r.end.is_none() => {
             return Err(VmError::runtime("An open range has no length"))
         }
@@ -100,6 +101,7 @@ pub fn index(obj: &Value, idx: &Value) -> VResult<Value> {
             .get(k.as_str())
             .cloned()
             .ok_or_else(|| VmError::runtime(format!("Key not found: \"{k}\""))),
+        (Value::Coll(c), k) => crate::collection::index(c, k),
         (o, i) => Err(VmError::type_error(format!(
             "Cannot index {} with {}",
             o.type_name(),
@@ -115,6 +117,7 @@ pub fn iterable(v: Value) -> VResult<Value> {
         Value::Array(_) | Value::Str(_) => Ok(v),
         Value::Range(ref r) if r.start.is_some() => Ok(v),
         Value::Tuple(t) => Ok(Value::Array(t)),
+        Value::Coll(c) => Ok(Value::array(crate::collection::items(&c)?)),
         Value::Object(m) => {
             Ok(Value::array(budget::collect(m.iter().map(|(k, v)| {
                 Value::tuple(vec![Value::str(k.to_string()), v.clone()])
@@ -168,7 +171,7 @@ pub fn extreme(items: &[Value], max: bool) -> VResult<Value> {
     Ok(best.cloned().unwrap_or(Value::Nil))
 }
 
-fn range_items(r: &RangeValue) -> VResult<Vec<Value>> {
+pub(crate) fn range_items(r: &RangeValue) -> VResult<Vec<Value>> {
     let (lo, hi) = r
         .bounds()
         .ok_or_else(|| VmError::runtime("An open range cannot be turned into an array"))?;
@@ -332,6 +335,7 @@ impl Vm {
                 _ => Err(unknown(recv, name)),
             },
             Value::Object(_) => self.object_method(recv, id, name, args),
+            Value::Coll(c) => crate::collection::method(c, id, name, args),
             Value::Int(_) | Value::Float(_) => self.number_method(recv, id, name, args),
             Value::Variant(_) | Value::Unit(..) => self.variant_method(recv, id, name, args),
             Value::Bool(b) => match id {

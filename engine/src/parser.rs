@@ -256,6 +256,80 @@ impl Parser<'_> {
         self.expr()
     }
 
+    /// `*map.entry(k).or_insert(v) += e` (the parser wrote the target `map.or_insert(k, v)`):
+    /// `{ let key = k; map.or_insert(key, v); map[key] += e }`, the key computed once.
+    /// `None` for any other target.
+    fn entry_assign(
+        &mut self,
+        lhs: &Expr,
+        op: Option<BinOp>,
+        rbp: u8,
+        start: Span,
+    ) -> PResult<Option<Expr>> {
+        let ExprKind::MethodCall {
+            receiver,
+            method,
+            args,
+            optional: false,
+        } = &lhs.kind
+        else {
+            return Ok(None);
+        };
+        if &**method != "or_insert" || args.len() != 2 {
+            return Ok(None);
+        }
+        check_assign_target(receiver)?;
+        let value = self.expr_bp(rbp)?;
+        let span = start.to(self.prev_span());
+        // a name no program can write, so it cannot clash with one
+        let name: Name = "(entry key)".into();
+        let b = self.new_binding(name.clone(), span, false)?;
+        let key = |p: &mut Parser| Expr {
+            kind: ExprKind::Var(p.new_use(name.clone())),
+            span,
+        };
+        let bind = Expr {
+            kind: ExprKind::Let(Box::new(LetExpr {
+                pat: Pattern {
+                    kind: PatKind::Bind(b),
+                    span,
+                },
+                ty: None,
+                value: args[0].clone(),
+                body: None,
+                else_block: None,
+            })),
+            span,
+        };
+        let insert = Expr {
+            kind: ExprKind::MethodCall {
+                receiver: receiver.clone(),
+                method: method.clone(),
+                args: vec![key(self), args[1].clone()],
+                optional: false,
+            },
+            span,
+        };
+        let assign = Expr {
+            kind: ExprKind::Assign {
+                target: Box::new(Expr {
+                    kind: ExprKind::Index(receiver.clone(), Box::new(key(self))),
+                    span,
+                }),
+                op,
+                value: Box::new(value),
+            },
+            span,
+        };
+        Ok(Some(Expr {
+            kind: ExprKind::Block(Block {
+                exprs: vec![bind, insert, assign],
+                span,
+            }),
+            span,
+        }))
+    }
+
     /// `(a, b) = (b, a)`, `[x, y] = [y, x]`: the value is matched against a pattern of fresh
     /// names, its shape checked as a `let`'s, then each target is assigned its part, left to
     /// right. The whole is a block whose value is nil.
@@ -586,8 +660,29 @@ impl Parser<'_> {
                     self.advance();
                     let mut args = self.args(&Tok::RParen)?;
                     let mut method = name;
+                    let mut lhs = lhs;
                     if let Some((types, at)) = types {
+                        // `collect::<HashSet<_>>()`: `HashSet::from(..)`
+                        if let Some(kind) = collection_named(&method, &types) {
+                            return Ok(self.mk(collect_into(kind, lhs, at), start));
+                        }
                         turbofish(&mut method, &types, &mut args, at)?;
+                    }
+                    // `map.entry(k).or_insert(v)`: `map.or_insert(k, v)`, one method that
+                    // changes the map (an entry is not a value here)
+                    if &*method == "or_insert" && args.len() == 1 {
+                        if let ExprKind::MethodCall {
+                            receiver,
+                            method: m,
+                            args: key,
+                            optional: false,
+                        } = &lhs.kind
+                        {
+                            if &**m == "entry" && key.len() == 1 {
+                                args.insert(0, key[0].clone());
+                                lhs = (**receiver).clone();
+                            }
+                        }
                     }
                     Ok(self.mk(
                         ExprKind::MethodCall {
@@ -736,21 +831,16 @@ impl Parser<'_> {
                 let value = self.expr_bp(rbp)?;
                 return self.destructuring_assign(lhs, value, start);
             }
-            Tok::Eq => {
-                check_assign_target(&lhs)?;
-                let value = self.expr_bp(rbp)?;
-                ExprKind::Assign {
-                    target: Box::new(lhs),
-                    op: None,
-                    value: Box::new(value),
+            t if *t == Tok::Eq || compound_op(t).is_some() => {
+                let op = compound_op(&token.tok);
+                if let Some(e) = self.entry_assign(&lhs, op, rbp, start)? {
+                    return Ok(e);
                 }
-            }
-            t if compound_op(t).is_some() => {
                 check_assign_target(&lhs)?;
                 let value = self.expr_bp(rbp)?;
                 ExprKind::Assign {
                     target: Box::new(lhs),
-                    op: compound_op(t),
+                    op,
                     value: Box::new(value),
                 }
             }
@@ -1288,7 +1378,29 @@ impl Parser<'_> {
             None
         };
         self.expect(&Tok::Eq, "after the pattern of `let`")?;
-        let value = self.expr()?;
+        let mut value = self.expr()?;
+        // `let s: HashSet<i32> = xs.into_iter().collect()`: `HashSet::from(..)`
+        if let (
+            Some(TypeAnn::Named(n, _)),
+            ExprKind::MethodCall {
+                receiver,
+                method,
+                args,
+                ..
+            },
+        ) = (&ty, &value.kind)
+        {
+            if let (Some(kind), "collect", true) = (
+                crate::collection::Kind::named(n),
+                &**method,
+                args.is_empty(),
+            ) {
+                value = Expr {
+                    kind: collect_into(kind, (**receiver).clone(), value.span),
+                    span: value.span,
+                };
+            }
+        }
         let mut body = None;
         let mut else_block = None;
         if self.at(&Tok::In) {
@@ -2686,6 +2798,25 @@ fn infix_bp(t: &Tok) -> Option<(u8, bool)> {
 /// `collect::<Vec<_>>()` is `collect()` and `collect::<String>()` is `join("")`; `sum` and
 /// `product` take theirs as the type they already give. Anything else would be a type
 /// argument that changes nothing while the program says it should, so it is an error.
+/// The collection a `collect::<T>()` names (`HashSet<_>`, `BTreeMap<_, _>`).
+fn collection_named(method: &str, types: &[TypeAnn]) -> Option<crate::collection::Kind> {
+    match (method, types) {
+        ("collect", [TypeAnn::Named(n, _)]) => crate::collection::Kind::named(n),
+        _ => None,
+    }
+}
+
+/// `Kind::from(items)`: what collecting into a collection is.
+fn collect_into(kind: crate::collection::Kind, items: Expr, at: Span) -> ExprKind {
+    ExprKind::Call {
+        callee: Box::new(Expr {
+            kind: ExprKind::Path(vec![kind.name().into(), "from".into()]),
+            span: at,
+        }),
+        args: vec![items],
+    }
+}
+
 fn turbofish(method: &mut Name, types: &[TypeAnn], args: &mut Vec<Expr>, at: Span) -> PResult<()> {
     let named = |t: &TypeAnn| match t {
         TypeAnn::Named(n, _) => Some(n.clone()),
@@ -2718,7 +2849,7 @@ fn turbofish(method: &mut Name, types: &[TypeAnn], args: &mut Vec<Expr>, at: Spa
                 });
                 Ok(())
             }
-            _ => refuse("collect() makes an array (`collect::<Vec<_>>()`), or text with `collect::<String>()`"),
+            _ => refuse("collect() makes an array (`collect::<Vec<_>>()`), text (`collect::<String>()`) or a HashMap, BTreeMap, HashSet, BTreeSet or VecDeque"),
         },
         ("sum" | "product", [_]) => Ok(()),
         _ => refuse("type arguments are read on parse, collect, sum and product"),

@@ -38,6 +38,8 @@ pub enum Value {
     Array(Rc<List>),
     Tuple(Rc<List>),
     Object(Rc<ObjMap>),
+    /// `HashMap`, `BTreeMap`, `HashSet`, `BTreeSet`, `VecDeque` ([`crate::collection`]).
+    Coll(Rc<crate::collection::Coll>),
     Range(Rc<RangeValue>),
     Func(Rc<Closure>),
     Builtin(Builtin),
@@ -463,6 +465,7 @@ impl Value {
             Value::Array(_) => "array",
             Value::Tuple(_) => "tuple",
             Value::Object(_) => "object",
+            Value::Coll(c) => c.kind().name(),
             Value::Range(_) => "range",
             Value::Func(_) | Value::Builtin(_) | Value::Ctor(..) => "function",
             Value::Type(_) => "type",
@@ -522,6 +525,9 @@ fn equals(a: &Value, b: &Value, depth: u32) -> bool {
                 && x.iter()
                     .zip(y.iter())
                     .all(|((k1, v1), (k2, v2))| k1 == k2 && equals(v1, v2, d))
+        }
+        (Coll(x), Coll(y)) => {
+            Rc::ptr_eq(x, y) || crate::budget::go_on(x.len()) && x.equals(y, |p, q| equals(p, q, d))
         }
         (Range(x), Range(y)) => x == y,
         (Rich(x), Rich(y)) => Rc::ptr_eq(x, y) || x == y,
