@@ -597,11 +597,17 @@ impl Parser<'_> {
             let close = if bracket { Tok::RBracket } else { Tok::RParen };
             return self.array_body(start, &close);
         }
-        let args = self.args(if bracket {
+        let mut args = self.args(if bracket {
             &Tok::RBracket
         } else {
             &Tok::RParen
         })?;
+        if matches!(
+            &*v.name,
+            "println" | "print" | "eprintln" | "eprint" | "format" | "panic"
+        ) {
+            self.inline_format_args(&mut args);
+        }
         Ok(self.mk(
             ExprKind::Call {
                 callee: Box::new(lhs),
@@ -609,6 +615,82 @@ impl Parser<'_> {
             },
             start,
         ))
+    }
+
+    /// Rust's inline format arguments: in `println!("{name} is {age:>3}", ..)` each `{name}`
+    /// names a variable. Each becomes a numbered placeholder (`{1}`, `{2:>3}`) of an argument
+    /// added after the others, so `{}` still takes the written arguments in order.
+    fn inline_format_args(&mut self, args: &mut Vec<Expr>) {
+        let Some(Expr {
+            kind: ExprKind::Str(t),
+            span,
+        }) = args.first()
+        else {
+            return;
+        };
+        let (template, span) = (t.clone(), *span);
+        let written = args.len() - 1;
+        let mut names: Vec<&str> = Vec::new();
+        let mut out = String::with_capacity(template.len());
+        let mut rest = &*template;
+        while let Some(i) = rest.find(['{', '}']) {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i..];
+            if tail.starts_with("{{") || tail.starts_with("}}") || tail.starts_with('}') {
+                let n = if tail.starts_with("{{") || tail.starts_with("}}") {
+                    2
+                } else {
+                    1
+                };
+                out.push_str(&tail[..n]);
+                rest = &tail[n..];
+                continue;
+            }
+            let Some(close) = tail.find('}') else {
+                out.push_str(tail);
+                rest = "";
+                break;
+            };
+            let inner = &tail[1..close];
+            let (pos, spec) = match inner.split_once(':') {
+                Some((p, s)) => (p, Some(s)),
+                None => (inner, None),
+            };
+            let is_name = pos.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && pos.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if is_name {
+                let k = match names.iter().position(|n| *n == pos) {
+                    Some(k) => k,
+                    None => {
+                        names.push(pos);
+                        names.len() - 1
+                    }
+                };
+                out.push('{');
+                out.push_str(&(written + k).to_string());
+                if let Some(s) = spec {
+                    out.push(':');
+                    out.push_str(s);
+                }
+                out.push('}');
+            } else {
+                out.push_str(&tail[..=close]);
+            }
+            rest = &tail[close + 1..];
+        }
+        out.push_str(rest);
+        if names.is_empty() {
+            return;
+        }
+        let names: Vec<Name> = names.into_iter().map(Name::from).collect();
+        args[0].kind = ExprKind::Str(out.into());
+        for n in names {
+            let var = self.new_use(n);
+            args.push(Expr {
+                kind: ExprKind::Var(var),
+                span,
+            });
+        }
     }
 
     /// An index: an expression, or an open range (`a[1..]`, `a[..2]`). `a[1:]` is an error (D21).

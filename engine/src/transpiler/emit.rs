@@ -327,7 +327,7 @@ pub fn emit(
          #![allow(unused, unreachable_code, unreachable_patterns, non_snake_case, non_camel_case_types, unconditional_panic, arithmetic_overflow, clippy::all)]\n\n\
          use crate::rt::Show;\n\
          use std::cell::RefCell;\n\
-         use std::collections::BTreeMap;\n\
+         use std::collections::{BTreeMap, BTreeSet, VecDeque};\n\
          use std::rc::Rc;\n\n",
     );
     out.push_str(&items);
@@ -648,12 +648,15 @@ fn ident(name: &str) -> String {
     ];
     if RUST_ONLY.contains(&name) {
         format!("r#{name}")
-    } else if let Some(n) = name
-        .strip_prefix("(part ")
-        .and_then(|n| n.strip_suffix(')'))
-    {
-        // a destructuring assignment's parts (names no program can write)
-        format!("part_{n}_")
+    } else if let Some(n) = name.strip_prefix('(').and_then(|n| n.strip_suffix(')')) {
+        // the parser's own names, which no program can write (a destructuring assignment's
+        // `(part 0)`, the `(entry key)` of `*map.entry(k).or_insert(v) += 1`): `part_0_`
+        let mut id: String = n
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        id.push('_');
+        id
     } else {
         name.to_string()
     }
@@ -1514,6 +1517,10 @@ impl Emitter<'_> {
                 Ty::Vec(t) => Rc::unwrap_or_clone(t),
                 Ty::Str => Ty::Str,
                 Ty::Map(v) => Ty::Tuple(vec![Ty::Str, Rc::unwrap_or_clone(v)].into()),
+                Ty::Dict(k, v) => {
+                    Ty::Tuple(vec![Rc::unwrap_or_clone(k), Rc::unwrap_or_clone(v)].into())
+                }
+                Ty::Set(t) | Ty::Deque(t) => Rc::unwrap_or_clone(t),
                 _ => Ty::Int,
             },
         };
@@ -1552,14 +1559,27 @@ impl Emitter<'_> {
                 | ExprKind::Index(..)
                 | ExprKind::TupleField(..)
         );
-        if !place && matches!(t, Ty::Vec(_) | Ty::Map(_) | Ty::Range | Ty::RangeInclusive) {
+        if !place
+            && matches!(
+                t,
+                Ty::Vec(_)
+                    | Ty::Map(_)
+                    | Ty::Dict(..)
+                    | Ty::Set(_)
+                    | Ty::Deque(_)
+                    | Ty::Range
+                    | Ty::RangeInclusive
+            )
+        {
             // a temporary: iterated as it is
             return Ok(x);
         }
         Ok(match t {
             Ty::Vec(_) => format!("{}.clone()", paren(&x)),
             Ty::Str => format!("rt::chars(&{})", paren(&x)),
-            Ty::Map(_) => format!("{}.clone()", paren(&x)),
+            Ty::Map(_) | Ty::Dict(..) | Ty::Set(_) | Ty::Deque(_) => {
+                format!("{}.clone()", paren(&x))
+            }
             Ty::Range | Ty::RangeInclusive => format!("{}.clone()", paren(&x)),
             other => {
                 return Err(unsupported(
@@ -2569,6 +2589,10 @@ impl Emitter<'_> {
                 };
                 match self.ty(obj) {
                     Ty::Map(_) => format!("*{o}.entry({}).or_default()", self.value(idx)?),
+                    Ty::Dict(_, v) if has_default(&v) => {
+                        format!("*{o}.entry({}).or_default()", self.value(idx)?)
+                    }
+                    Ty::Deque(_) => format!("{o}[({}) as usize]", self.expr(idx)?),
                     Ty::Vec(_) => {
                         let i = self.expr(idx)?;
                         let k = format!("i{}", prelude.len());
@@ -2619,6 +2643,8 @@ impl Emitter<'_> {
                 paren(&o),
                 paren(&self.expr(idx)?)
             ),
+            (Ty::Dict(..), _) => format!("{}[&{}].clone()", paren(&o), paren(&self.value(idx)?)),
+            (Ty::Deque(_), _) => format!("{}[({}) as usize].clone()", paren(&o), self.expr(idx)?),
             (Ty::Record(_), ExprKind::Str(k)) => format!("{}.{}", paren(&o), ident(k)),
             (Ty::Tuple(_), ExprKind::Int(n)) => format!("{}.{n}", paren(&o)),
             (Ty::Vec(_), ExprKind::Int(n)) if *n >= 0 => format!("{}[{n}]", paren(&o)),
@@ -2711,6 +2737,33 @@ impl Emitter<'_> {
         Ok(format!("{f}({})", parts.join(", ")))
     }
 
+    /// `HashMap::new()`, `HashSet::from(xs)`, `VecDeque::with_capacity(n)`: both maps are an
+    /// `rt::Map` (a `BTreeMap`), both sets a `BTreeSet`, walked in key order as the
+    /// interpreter walks them.
+    fn collection_ctor(&mut self, name: &str, args: &[Expr], e: &Expr) -> EResult<String> {
+        let t = self.ty(e);
+        if let Ty::Dict(k, _) | Ty::Set(k) = &t {
+            if !orderable(k) {
+                return Err(unsupported(
+                    e.span,
+                    &format!(
+                        "a map or set whose keys are {} (Rust orders integers, strings, booleans and tuples or arrays of those)",
+                        super::types::describe(k)
+                    ),
+                ));
+            }
+        }
+        let made = match name.rsplit("::").next() {
+            Some("from") => {
+                let items = self.value(&args[0])?;
+                format!("{}.into_iter().collect::<{t}>()", paren(&items))
+            }
+            // (a capacity is a hint)
+            _ => format!("{t}::new()").replacen('<', "::<", 1),
+        };
+        Ok(made)
+    }
+
     fn builtin(&mut self, name: &str, args: &[Expr], e: &Expr) -> EResult<String> {
         if let (Some(method), Some((receiver, rest))) =
             (super::infer::method_alias(name), args.split_first())
@@ -2776,10 +2829,17 @@ impl Emitter<'_> {
                     _ => p,
                 }
             }
-            "typeof" | "type_of" => format!(
-                "{}.to_string()",
-                rust_str(type_name(&self.ty(&args[0]), self.typed))
-            ),
+            "typeof" | "type_of" => {
+                let t = self.ty(&args[0]);
+                if matches!(t, Ty::Dict(..) | Ty::Set(_)) {
+                    // (a HashMap and a BTreeMap are one Rust type here)
+                    return Err(unsupported(
+                        args[0].span,
+                        "`typeof` of a map or set (HashMap or BTreeMap is not known statically)",
+                    ));
+                }
+                format!("{}.to_string()", rust_str(type_name(&t, self.typed)))
+            }
             "int" => {
                 let x = self.value(&args[0])?;
                 match self.ty(&args[0]) {
@@ -2871,6 +2931,11 @@ impl Emitter<'_> {
             }
             "String::from" => format!("String::from({})", v(self, 0)?),
             "Box::new" => v(self, 0)?,
+            _ if crate::collection::Kind::named(name.split("::").next().unwrap_or(""))
+                .is_some() =>
+            {
+                self.collection_ctor(name, args, e)?
+            }
             "range" => {
                 if args.len() == 1 {
                     format!("(0..{}).collect::<Vec<i64>>()", v(self, 0)?)
@@ -3238,6 +3303,49 @@ impl Emitter<'_> {
                 M::Remove => format!("{r}.remove({}.as_str())", paren(&v(self, 0)?)),
                 M::Insert => format!("{r}.insert({}, {})", v(self, 0)?, v(self, 1)?),
                 _ => return Err(unsupported(e.span, &format!("the object method `{name}`"))),
+            },
+            Ty::Dict(..) => match id {
+                M::Len => format!("({r}.len() as i64)"),
+                M::IsEmpty | M::Clear => format!("{r}.{cname}()"),
+                M::Clone => format!("{r}.clone()"),
+                M::Keys => format!("{r}.keys().cloned().collect::<{et}>()"),
+                M::Values => format!("{r}.values().cloned().collect::<{et}>()"),
+                M::Iter | M::IntoIter | M::ToArray => {
+                    format!("{r}.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<{et}>()")
+                }
+                M::Get => format!("{r}.get(&{}).cloned()", paren(&v(self, 0)?)),
+                M::ContainsKey | M::Remove => format!("{r}.{cname}(&{})", paren(&v(self, 0)?)),
+                M::Insert => format!("{r}.insert({}, {})", v(self, 0)?, v(self, 1)?),
+                M::OrInsert => {
+                    format!("{r}.entry({}).or_insert({}).clone()", v(self, 0)?, v(self, 1)?)
+                }
+                _ => return Err(unsupported(e.span, &format!("the map method `{name}`"))),
+            },
+            Ty::Set(_) => match id {
+                M::Len => format!("({r}.len() as i64)"),
+                M::IsEmpty | M::Clear => format!("{r}.{cname}()"),
+                M::Clone => format!("{r}.clone()"),
+                M::Iter | M::IntoIter | M::ToArray => format!("{r}.iter().cloned().collect::<{et}>()"),
+                M::Contains | M::Remove | M::IsSubset | M::IsSuperset | M::IsDisjoint => {
+                    format!("{r}.{cname}(&{})", paren(&v(self, 0)?))
+                }
+                M::Insert => format!("{r}.insert({})", v(self, 0)?),
+                M::Union | M::Intersection | M::Difference | M::SymmetricDifference => format!(
+                    "{r}.{cname}(&{}).cloned().collect::<{et}>()",
+                    paren(&v(self, 0)?)
+                ),
+                _ => return Err(unsupported(e.span, &format!("the set method `{name}`"))),
+            },
+            Ty::Deque(_) => match id {
+                M::Len => format!("({r}.len() as i64)"),
+                M::IsEmpty | M::Clear | M::PopFront | M::PopBack => format!("{r}.{cname}()"),
+                M::Clone => format!("{r}.clone()"),
+                M::Front | M::Back => format!("{r}.{cname}().cloned()"),
+                M::Iter | M::IntoIter | M::ToArray => format!("{r}.iter().cloned().collect::<{et}>()"),
+                M::PushFront | M::PushBack => format!("{r}.{cname}({})", v(self, 0)?),
+                M::Get => format!("{r}.get(({}).max(0) as usize).cloned()", v(self, 0)?),
+                M::Contains => format!("{r}.contains(&{})", paren(&v(self, 0)?)),
+                _ => return Err(unsupported(e.span, &format!("the VecDeque method `{name}`"))),
             },
             Ty::Int => match id {
                 M::Abs => format!("{r}.checked_abs().expect(\"Integer overflow in abs\")"),
@@ -3696,11 +3804,35 @@ fn type_name(t: &Ty, typed: &Typed) -> &'static str {
         Ty::Vec(_) => "array",
         Ty::Tuple(_) => "tuple",
         Ty::Map(_) | Ty::Record(_) => "object",
+        Ty::Dict(..) => "HashMap",
+        Ty::Set(_) => "HashSet",
+        Ty::Deque(_) => "VecDeque",
         Ty::Named(n) if typed.structs.contains_key(n) => "struct",
         Ty::Named(_) | Ty::Option(_) | Ty::Result(..) => "enum_variant",
         Ty::Fn(..) => "function",
         Ty::Range | Ty::RangeInclusive => "range",
         Ty::Var(_) => "integer",
+    }
+}
+
+/// Whether Rust has a `Default` for the type (`map[k] = v` writes `entry(k).or_default()`).
+fn has_default(t: &Ty) -> bool {
+    match t {
+        Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Unit => true,
+        Ty::Vec(_) | Ty::Option(_) | Ty::Map(_) | Ty::Dict(..) | Ty::Set(_) | Ty::Deque(_) => true,
+        Ty::Tuple(items) => items.len() <= 12 && items.iter().all(has_default),
+        _ => false,
+    }
+}
+
+/// Whether Rust can order values of the type (a map's or set's key): `f64` and functions
+/// cannot; user structs and enums derive no `Ord` in the Rust `compile` writes.
+fn orderable(t: &Ty) -> bool {
+    match t {
+        Ty::Int | Ty::Bool | Ty::Str | Ty::Unit => true,
+        Ty::Vec(e) | Ty::Option(e) => orderable(e),
+        Ty::Tuple(items) => items.iter().all(orderable),
+        _ => false,
     }
 }
 

@@ -1447,6 +1447,10 @@ impl<'a> Infer<'a> {
                             Ty::Vec(t) => Rc::unwrap_or_clone(t),
                             Ty::Str => Ty::Str,
                             Ty::Map(v) => Ty::Tuple(vec![Ty::Str, Rc::unwrap_or_clone(v)].into()),
+                            Ty::Dict(k, v) => Ty::Tuple(
+                                vec![Rc::unwrap_or_clone(k), Rc::unwrap_or_clone(v)].into(),
+                            ),
+                            Ty::Set(t) | Ty::Deque(t) => Rc::unwrap_or_clone(t),
                             Ty::Var(_) => {
                                 return Err(unsupported(
                                     f.iter.span,
@@ -1593,6 +1597,14 @@ impl<'a> Infer<'a> {
                     Ty::Map(v) => {
                         self.unify(&ti, &Ty::Str, idx.span)?;
                         Rc::unwrap_or_clone(v)
+                    }
+                    Ty::Dict(k, v) => {
+                        self.unify(&ti, &k, idx.span)?;
+                        Rc::unwrap_or_clone(v)
+                    }
+                    Ty::Deque(t) => {
+                        self.unify(&ti, &Ty::Int, idx.span)?;
+                        Rc::unwrap_or_clone(t)
                     }
                     Ty::Record(r) => match &idx.kind {
                         ExprKind::Str(k) => self.record_field(r, k, span)?,
@@ -1985,6 +1997,28 @@ impl<'a> Infer<'a> {
         Ok(Ty::Named(name))
     }
 
+    /// The parameters and result of a collection's constructor (`HashMap::new`,
+    /// `HashSet::from`, `VecDeque::with_capacity`); `None` for any other name.
+    fn collection_ctor(&mut self, name: &str) -> Option<(Vec<Ty>, Ty)> {
+        let (owner, f) = name.split_once("::")?;
+        let kind = crate::collection::Kind::named(owner)?;
+        let (k, v) = (Rc::new(self.s.fresh()), Rc::new(self.s.fresh()));
+        use crate::collection::Kind as K;
+        let (ty, item) = match kind {
+            K::HashMap | K::BTreeMap => (
+                Ty::Dict(k.clone(), v.clone()),
+                Ty::Tuple(vec![(*k).clone(), (*v).clone()].into()),
+            ),
+            K::HashSet | K::BTreeSet => (Ty::Set(k.clone()), (*k).clone()),
+            K::VecDeque => (Ty::Deque(k.clone()), (*k).clone()),
+        };
+        Some(match f {
+            "new" => (vec![], ty),
+            "with_capacity" => (vec![Ty::Int], ty),
+            _ => (vec![Ty::Vec(Rc::new(item))], ty),
+        })
+    }
+
     fn path(&mut self, path: &[Name], span: Span) -> IResult<Ty> {
         let (Some(last), true) = (path.last(), path.len() >= 2) else {
             return Err(unsupported(span, "this path"));
@@ -1997,7 +2031,10 @@ impl<'a> Infer<'a> {
                 "Vec::with_capacity" => (vec![Ty::Int], Ty::Vec(Rc::new(a))),
                 "String::new" => (vec![], Ty::Str),
                 "String::from" => (vec![Ty::Str], Ty::Str),
-                _ => (vec![a.clone()], a),
+                _ => match self.collection_ctor(name) {
+                    Some(sig) => sig,
+                    None => (vec![a.clone()], a),
+                },
             };
             return Ok(Ty::Fn(params.into(), Rc::new(ret)));
         }
@@ -2270,6 +2307,16 @@ impl<'a> Infer<'a> {
                 self.unify(&Ty::Str, &ats[0], args[0].span)?;
                 Ty::Str
             }
+            _ if self.collection_ctor(name).is_some() => {
+                let Some((params, ret)) = self.collection_ctor(name) else {
+                    return Err(unsupported(span, name));
+                };
+                want(params.len())?;
+                for ((p, t), a) in params.iter().zip(&ats).zip(args) {
+                    self.unify(p, t, a.span)?;
+                }
+                ret
+            }
             "Box::new" => {
                 want(1)?;
                 ats[0].clone()
@@ -2298,7 +2345,13 @@ impl<'a> Infer<'a> {
             "len" => {
                 want(1)?;
                 match self.known(&ats[0]) {
-                    Ty::Str | Ty::Vec(_) | Ty::Map(_) | Ty::Tuple(_) => Ty::Int,
+                    Ty::Str
+                    | Ty::Vec(_)
+                    | Ty::Map(_)
+                    | Ty::Tuple(_)
+                    | Ty::Dict(..)
+                    | Ty::Set(_)
+                    | Ty::Deque(_) => Ty::Int,
                     other => {
                         return Err(unsupported(span, &format!("`len` of {}", describe(&other))))
                     }
@@ -2644,6 +2697,85 @@ impl<'a> Infer<'a> {
                 }
                 _ => return Err(bad()),
             },
+            Ty::Dict(k, v) => {
+                let (k, v) = ((**k).clone(), (**v).clone());
+                match (id, n) {
+                    (M::Len, 0) => Ty::Int,
+                    (M::IsEmpty, 0) => Ty::Bool,
+                    (M::Clear, 0) => Ty::Unit,
+                    (M::Clone, 0) => rt.clone(),
+                    (M::Keys, 0) => Ty::Vec(Rc::new(k)),
+                    (M::Values, 0) => Ty::Vec(Rc::new(v)),
+                    (M::Iter | M::IntoIter | M::ToArray, 0) => {
+                        Ty::Vec(Rc::new(Ty::Tuple(vec![k, v].into())))
+                    }
+                    (M::Get | M::Remove, 1) => {
+                        self.unify(&ats[0], &k, args[0].span)?;
+                        Ty::Option(Rc::new(v))
+                    }
+                    (M::ContainsKey, 1) => {
+                        self.unify(&ats[0], &k, args[0].span)?;
+                        Ty::Bool
+                    }
+                    (M::Insert | M::OrInsert, 2) => {
+                        self.unify(&ats[0], &k, args[0].span)?;
+                        self.unify(&ats[1], &v, args[1].span)?;
+                        if id == M::Insert {
+                            Ty::Option(Rc::new(v))
+                        } else {
+                            v
+                        }
+                    }
+                    _ => return Err(bad()),
+                }
+            }
+            Ty::Set(k) => {
+                let k = (**k).clone();
+                match (id, n) {
+                    (M::Len, 0) => Ty::Int,
+                    (M::IsEmpty, 0) => Ty::Bool,
+                    (M::Clear, 0) => Ty::Unit,
+                    (M::Clone, 0) => rt.clone(),
+                    (M::Iter | M::IntoIter | M::ToArray, 0) => Ty::Vec(Rc::new(k)),
+                    (M::Contains | M::Insert | M::Remove, 1) => {
+                        self.unify(&ats[0], &k, args[0].span)?;
+                        Ty::Bool
+                    }
+                    (M::Union | M::Intersection | M::Difference | M::SymmetricDifference, 1) => {
+                        self.unify(&ats[0], &rt, args[0].span)?;
+                        rt.clone()
+                    }
+                    (M::IsSubset | M::IsSuperset | M::IsDisjoint, 1) => {
+                        self.unify(&ats[0], &rt, args[0].span)?;
+                        Ty::Bool
+                    }
+                    _ => return Err(bad()),
+                }
+            }
+            Ty::Deque(t) => {
+                let t = (**t).clone();
+                match (id, n) {
+                    (M::Len, 0) => Ty::Int,
+                    (M::IsEmpty, 0) => Ty::Bool,
+                    (M::Clear, 0) => Ty::Unit,
+                    (M::Clone, 0) => rt.clone(),
+                    (M::Iter | M::IntoIter | M::ToArray, 0) => Ty::Vec(Rc::new(t)),
+                    (M::Front | M::Back | M::PopFront | M::PopBack, 0) => Ty::Option(Rc::new(t)),
+                    (M::PushFront | M::PushBack, 1) => {
+                        self.unify(&ats[0], &t, args[0].span)?;
+                        Ty::Unit
+                    }
+                    (M::Get, 1) => {
+                        self.unify(&ats[0], &Ty::Int, args[0].span)?;
+                        Ty::Option(Rc::new(t))
+                    }
+                    (M::Contains, 1) => {
+                        self.unify(&ats[0], &t, args[0].span)?;
+                        Ty::Bool
+                    }
+                    _ => return Err(bad()),
+                }
+            }
             Ty::Int => match id {
                 M::Abs | M::Signum => {
                     want(0)?;

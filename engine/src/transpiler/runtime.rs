@@ -10,7 +10,7 @@ pub const MARKER: &str = "// ---- Ruchy runtime";
 const PRELUDE: &str = r#"// ---- Ruchy runtime: how values are shown, and what Rust spells differently ----
 #[allow(dead_code)]
 mod rt {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
     /// Ruchy's display of a value: `show` is the notebook display (strings quoted), `plain`
     /// is what `println` and f-strings print (strings as they are).
@@ -82,6 +82,64 @@ mod rt {
         fn show(&self) -> String {
             let items: Vec<String> = self.iter().map(|(k, v)| format!("{k}: {}", v.show())).collect();
             format!("{{{}}}", items.join(", "))
+        }
+    }
+
+    /// A `HashMap` or `BTreeMap` of the program: a `BTreeMap` (keys in order, as the
+    /// interpreter walks both), shown as Rust's `{:?}` shows a map.
+    #[derive(Clone, PartialEq, Default)]
+    pub struct Map<K: Ord, V>(pub BTreeMap<K, V>);
+
+    impl<K: Ord, V> Map<K, V> {
+        pub fn new() -> Self {
+            Map(BTreeMap::new())
+        }
+    }
+
+    impl<K: Ord, V> std::ops::Deref for Map<K, V> {
+        type Target = BTreeMap<K, V>;
+        fn deref(&self) -> &BTreeMap<K, V> {
+            &self.0
+        }
+    }
+
+    impl<K: Ord, V> std::ops::DerefMut for Map<K, V> {
+        fn deref_mut(&mut self) -> &mut BTreeMap<K, V> {
+            &mut self.0
+        }
+    }
+
+    impl<K: Ord, V> IntoIterator for Map<K, V> {
+        type Item = (K, V);
+        type IntoIter = std::collections::btree_map::IntoIter<K, V>;
+        fn into_iter(self) -> Self::IntoIter {
+            self.0.into_iter()
+        }
+    }
+
+    impl<K: Ord, V> FromIterator<(K, V)> for Map<K, V> {
+        fn from_iter<I: IntoIterator<Item = (K, V)>>(items: I) -> Self {
+            Map(items.into_iter().collect())
+        }
+    }
+
+    impl<K: Ord + Show, V: Show> Show for Map<K, V> {
+        fn show(&self) -> String {
+            let items: Vec<String> =
+                self.0.iter().map(|(k, v)| format!("{}: {}", k.show(), v.show())).collect();
+            format!("{{{}}}", items.join(", "))
+        }
+    }
+
+    impl<T: Show> Show for BTreeSet<T> {
+        fn show(&self) -> String {
+            format!("{{{}}}", self.iter().map(Show::show).collect::<Vec<_>>().join(", "))
+        }
+    }
+
+    impl<T: Show> Show for VecDeque<T> {
+        fn show(&self) -> String {
+            format!("[{}]", self.iter().map(Show::show).collect::<Vec<_>>().join(", "))
         }
     }
 

@@ -58,6 +58,12 @@ pub enum Ty {
     Result(Rc<Ty>, Rc<Ty>),
     /// An object whose values share one type.
     Map(Rc<Ty>),
+    /// A `HashMap` or `BTreeMap` (`rt::Map`: a `BTreeMap` shown as Rust's `{:?}`).
+    Dict(Rc<Ty>, Rc<Ty>),
+    /// A `HashSet` or `BTreeSet` (`BTreeSet`).
+    Set(Rc<Ty>),
+    /// A `VecDeque`.
+    Deque(Rc<Ty>),
     /// An object literal of mixed value types: a generated struct (its number).
     Record(u32),
     /// A user struct or enum.
@@ -84,8 +90,8 @@ impl Ty {
     pub fn holds_fn(&self) -> bool {
         match self {
             Ty::Fn(..) => true,
-            Ty::Vec(t) | Ty::Option(t) | Ty::Map(t) => t.holds_fn(),
-            Ty::Result(a, b) => a.holds_fn() || b.holds_fn(),
+            Ty::Vec(t) | Ty::Option(t) | Ty::Map(t) | Ty::Set(t) | Ty::Deque(t) => t.holds_fn(),
+            Ty::Result(a, b) | Ty::Dict(a, b) => a.holds_fn() || b.holds_fn(),
             Ty::Tuple(items) => items.iter().any(Ty::holds_fn),
             _ => false,
         }
@@ -121,6 +127,9 @@ impl fmt::Display for Ty {
             Ty::Option(t) => write!(f, "Option<{t}>"),
             Ty::Result(t, e) => write!(f, "Result<{t}, {e}>"),
             Ty::Map(t) => write!(f, "BTreeMap<String, {t}>"),
+            Ty::Dict(k, v) => write!(f, "rt::Map<{k}, {v}>"),
+            Ty::Set(t) => write!(f, "BTreeSet<{t}>"),
+            Ty::Deque(t) => write!(f, "VecDeque<{t}>"),
             Ty::Record(n) => write!(f, "Record{n}"),
             Ty::Named(n) => write!(f, "{n}"),
             Ty::Fn(params, ret) => {
@@ -240,8 +249,12 @@ impl Subst {
             }
             *left -= 1;
             match s.shallow(t) {
-                Ty::Vec(e) | Ty::Option(e) | Ty::Map(e) => walk(s, &e, depth + 1, left),
-                Ty::Result(a, b) => walk(s, &a, depth + 1, left) || walk(s, &b, depth + 1, left),
+                Ty::Vec(e) | Ty::Option(e) | Ty::Map(e) | Ty::Set(e) | Ty::Deque(e) => {
+                    walk(s, &e, depth + 1, left)
+                }
+                Ty::Result(a, b) | Ty::Dict(a, b) => {
+                    walk(s, &a, depth + 1, left) || walk(s, &b, depth + 1, left)
+                }
                 Ty::Tuple(items) => items.iter().any(|i| walk(s, i, depth + 1, left)),
                 Ty::Fn(ps, r) => {
                     ps.iter().any(|p| walk(s, p, depth + 1, left)) || walk(s, &r, depth + 1, left)
@@ -258,6 +271,9 @@ impl Subst {
             Ty::Vec(e) => Ty::Vec(Rc::new(self.resolve(&e))),
             Ty::Option(e) => Ty::Option(Rc::new(self.resolve(&e))),
             Ty::Map(e) => Ty::Map(Rc::new(self.resolve(&e))),
+            Ty::Set(e) => Ty::Set(Rc::new(self.resolve(&e))),
+            Ty::Deque(e) => Ty::Deque(Rc::new(self.resolve(&e))),
+            Ty::Dict(k, v) => Ty::Dict(Rc::new(self.resolve(&k)), Rc::new(self.resolve(&v))),
             Ty::Result(t, e) => Ty::Result(Rc::new(self.resolve(&t)), Rc::new(self.resolve(&e))),
             Ty::Tuple(items) => Ty::Tuple(items.iter().map(|i| self.resolve(i)).collect()),
             Ty::Fn(ps, r) => Ty::Fn(
@@ -275,6 +291,9 @@ impl Subst {
             Ty::Vec(e) => Ty::Vec(Rc::new(self.finish(&e))),
             Ty::Option(e) => Ty::Option(Rc::new(self.finish(&e))),
             Ty::Map(e) => Ty::Map(Rc::new(self.finish(&e))),
+            Ty::Set(e) => Ty::Set(Rc::new(self.finish(&e))),
+            Ty::Deque(e) => Ty::Deque(Rc::new(self.finish(&e))),
+            Ty::Dict(k, v) => Ty::Dict(Rc::new(self.finish(&k)), Rc::new(self.finish(&v))),
             Ty::Result(t, e) => Ty::Result(Rc::new(self.finish(&t)), Rc::new(self.finish(&e))),
             Ty::Tuple(items) => Ty::Tuple(items.iter().map(|i| self.finish(i)).collect()),
             Ty::Fn(ps, r) => Ty::Fn(
@@ -288,8 +307,10 @@ impl Subst {
     fn occurs(&self, v: u32, t: &Ty) -> bool {
         match self.shallow(t) {
             Ty::Var(w) => v == w,
-            Ty::Vec(e) | Ty::Option(e) | Ty::Map(e) => self.occurs(v, &e),
-            Ty::Result(t, e) => self.occurs(v, &t) || self.occurs(v, &e),
+            Ty::Vec(e) | Ty::Option(e) | Ty::Map(e) | Ty::Set(e) | Ty::Deque(e) => {
+                self.occurs(v, &e)
+            }
+            Ty::Result(t, e) | Ty::Dict(t, e) => self.occurs(v, &t) || self.occurs(v, &e),
             Ty::Tuple(items) => items.iter().any(|i| self.occurs(v, i)),
             Ty::Fn(ps, r) => ps.iter().any(|p| self.occurs(v, p)) || self.occurs(v, &r),
             _ => false,
@@ -310,8 +331,10 @@ impl Subst {
             }
             (Ty::Vec(x), Ty::Vec(y))
             | (Ty::Option(x), Ty::Option(y))
-            | (Ty::Map(x), Ty::Map(y)) => self.unify(x, y),
-            (Ty::Result(t1, e1), Ty::Result(t2, e2)) => {
+            | (Ty::Map(x), Ty::Map(y))
+            | (Ty::Set(x), Ty::Set(y))
+            | (Ty::Deque(x), Ty::Deque(y)) => self.unify(x, y),
+            (Ty::Result(t1, e1), Ty::Result(t2, e2)) | (Ty::Dict(t1, e1), Ty::Dict(t2, e2)) => {
                 self.unify(t1, t2)?;
                 self.unify(e1, e2)
             }
@@ -350,6 +373,9 @@ pub fn describe(t: &Ty) -> String {
         Ty::Option(_) => "an Option".into(),
         Ty::Result(..) => "a Result".into(),
         Ty::Map(_) | Ty::Record(_) => "an object".into(),
+        Ty::Dict(..) => "a map".into(),
+        Ty::Set(_) => "a set".into(),
+        Ty::Deque(_) => "a VecDeque".into(),
         Ty::Named(n) => format!("a {n}"),
         Ty::Range | Ty::RangeInclusive => "a range".into(),
         Ty::Fn(..) => "a function".into(),
