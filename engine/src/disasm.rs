@@ -76,11 +76,17 @@ fn jump_target(op: &Op, at: usize) -> Option<i64> {
     Some(at as i64 + 1 + off as i64)
 }
 
+fn constant(v: &crate::value::Value) -> String {
+    crate::display::display(v, &Default::default())
+}
+
 fn note(p: &Proto, op: &Op) -> Option<String> {
     match op {
-        Op::LoadConst { idx, .. } => p.consts.get(*idx as usize).map(|v| format!("{v:?}")),
+        // (a constant is shown as the notebook shows it: a derived `Debug` of values reaches
+        // every function's code and definitions, and cost the component 20 KB and more)
+        Op::LoadConst { idx, .. } => p.consts.get(*idx as usize).map(constant),
         Op::ArithK { k, .. } | Op::UpdateGlobalK { k, .. } => {
-            p.consts.get(*k as usize).map(|v| format!("{v:?}"))
+            p.consts.get(*k as usize).map(constant)
         }
         Op::GetField { name, .. } | Op::CallMethod { name, .. } => {
             p.names.get(*name as usize).map(|n| n.to_string())

@@ -749,6 +749,51 @@ impl Vm {
                 }
                 Value::tuple(vec![Value::array(yes), Value::array(no)])
             }
+            // `xs.group_by(|x| key)`: a HashMap from each key to its elements, in order
+            M::GroupBy => {
+                want(name, args, 1)?;
+                let f = f0()?.clone();
+                let items = a.clone();
+                let mut groups = crate::collection::Table::default();
+                for x in items.iter() {
+                    let k = self.call_value(&f, std::slice::from_ref(x))?;
+                    let key = crate::collection::Key::new(&k)?;
+                    budget::values(1)?;
+                    match groups.get_mut(&key) {
+                        Some(Value::Array(g)) => Rc::make_mut(g).0.push(x.clone()),
+                        _ => {
+                            groups.insert(key, Value::array(vec![x.clone()]));
+                        }
+                    }
+                }
+                Value::Coll(Rc::new(crate::collection::Coll::Map(
+                    crate::collection::Kind::HashMap,
+                    groups,
+                )))
+            }
+            // `xs.chunk_by(|a, b| same)`: runs of neighbours, as Rust's `slice::chunk_by`
+            M::ChunkBy => {
+                want(name, args, 1)?;
+                let f = f0()?.clone();
+                let items = a.clone();
+                let mut runs = Vec::new();
+                let mut run: Vec<Value> = Vec::new();
+                for x in items.iter() {
+                    if let Some(prev) = run.last() {
+                        let pair = [prev.clone(), x.clone()];
+                        if !self.call_value(&f, &pair)?.truthy() {
+                            budget::grow(&mut runs, 1)?;
+                            runs.push(Value::array(std::mem::take(&mut run)));
+                        }
+                    }
+                    budget::grow(&mut run, 1)?;
+                    run.push(x.clone());
+                }
+                if !run.is_empty() {
+                    runs.push(Value::array(run));
+                }
+                Value::array(runs)
+            }
             M::BinarySearch => {
                 want(name, args, 1)?;
                 let x = &args[0];

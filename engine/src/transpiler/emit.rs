@@ -3431,6 +3431,19 @@ impl Emitter<'_> {
                 };
                 self.with_callback(&args[0], |f| format!("{r}.iter().cloned().partition::<{vt}, _>(|x| {f}(x.clone()))"))?
             }
+            M::GroupBy => {
+                let Ty::Dict(k, _) = &et else {
+                    return Err(unsupported(e.span, "this group_by"));
+                };
+                if !orderable(k) {
+                    return Err(unsupported(
+                        e.span,
+                        &format!("group_by with keys that are {} (Rust orders integers, strings, booleans and tuples or arrays of those)", super::types::describe(k)),
+                    ));
+                }
+                self.with_callback(&args[0], |f| format!("{r}.iter().cloned().fold({et}::new(), |mut g, x| {{\n    g.entry({f}(x.clone())).or_insert_with(Vec::new).push(x);\n    g\n}})").replacen("rt::Map<", "rt::Map::<", 1))?
+            }
+            M::ChunkBy => self.with_callback(&args[0], |f| format!("{r}.chunk_by(|a, b| {f}(a.clone(), b.clone())).map(|run| run.to_vec()).collect::<{et}>()"))?,
             M::BinarySearch => format!("{r}.binary_search(&{}).map(|i| i as i64).map_err(|i| i as i64)", v(self, 0)?),
             M::Filter => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().filter(|x| {f}(x.clone())).collect::<{et}>()"))?,
             M::Any | M::All => self.with_callback(&args[0], |f| format!("{r}.iter().cloned().{cname}(|x| {f}(x))"))?,

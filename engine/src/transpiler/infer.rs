@@ -3070,6 +3070,25 @@ impl<'a> Infer<'a> {
                 self.unify(&ats[0], &Ty::Int, args[0].span)?;
                 vec_of(vec_of(elem))
             }
+            M::GroupBy => {
+                want(1)?;
+                let k = self.s.fresh();
+                self.unify(
+                    &ats[0],
+                    &Ty::Fn(vec![elem.clone()].into(), Rc::new(k.clone())),
+                    args[0].span,
+                )?;
+                Ty::Dict(Rc::new(k), Rc::new(vec_of(elem)))
+            }
+            M::ChunkBy => {
+                want(1)?;
+                self.unify(
+                    &ats[0],
+                    &Ty::Fn(vec![elem.clone(), elem.clone()].into(), Rc::new(Ty::Bool)),
+                    args[0].span,
+                )?;
+                vec_of(vec_of(elem))
+            }
             M::Filter | M::Partition => {
                 want(1)?;
                 self.unify(
