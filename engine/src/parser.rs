@@ -34,6 +34,8 @@ pub fn parse(source: &str) -> Result<Program, Diagnostic> {
         no_arrow: false,
         ternaries: HashMap::new(),
         pending: Vec::new(),
+        statement_start: 0,
+        pattern_defaults: None,
         traits: HashMap::new(),
     };
     let mut exprs = Vec::new();
@@ -76,6 +78,11 @@ struct Parser<'s> {
     /// Items a statement brought along, placed after it: the `impl` of methods written in a
     /// struct's body.
     pending: Vec<Expr>,
+    /// Where the statement being parsed starts (a `let` with pattern defaults is one only there).
+    statement_start: u32,
+    /// While the top level of a `let`'s object pattern is parsed: its fields with defaults
+    /// (`{ a, b = 2 }`), which [`Parser::let_expr`] reads after the value.
+    pattern_defaults: Option<Vec<(Name, Binding, Expr)>>,
     /// The default methods of the traits parsed so far: name and the position of its `fun`.
     /// An `impl Trait for T` after the trait in the same source parses the defaults T lacks
     /// again, as its own methods (fresh names, spans in the trait's text).
@@ -402,6 +409,7 @@ impl Parser<'_> {
 
     /// A statement and the items it brought along.
     fn statement_into(&mut self, out: &mut Vec<Expr>) -> PResult<()> {
+        self.statement_start = self.span().start;
         let e = self.statement()?;
         out.push(e);
         out.append(&mut self.pending);
@@ -1452,7 +1460,14 @@ impl Parser<'_> {
     fn let_expr(&mut self, start: Span) -> PResult<Expr> {
         let kw = self.advance().tok;
         let mutable = self.eat(&Tok::Mut) || kw == Tok::Var;
-        let pat = self.pattern_with_mut(mutable)?;
+        // `let { a, b = 2 } = obj` as a statement: defaults are read below
+        let statement = start.start == self.statement_start;
+        if statement && self.at(&Tok::LBrace) {
+            self.pattern_defaults = Some(Vec::new());
+        }
+        let pat = self.pattern_with_mut(mutable);
+        let defaults = self.pattern_defaults.take().unwrap_or_default();
+        let pat = pat?;
         // (a bare uppercase name binds here: `let MAX = 10`, `const LIMIT = 3`)
         let ty = if self.eat(&Tok::Colon) {
             Some(self.type_ann()?)
@@ -1483,6 +1498,9 @@ impl Parser<'_> {
                 };
             }
         }
+        if !defaults.is_empty() {
+            return self.let_with_defaults(pat, ty, value, defaults, start);
+        }
         let mut body = None;
         let mut else_block = None;
         if self.at(&Tok::In) {
@@ -1502,6 +1520,93 @@ impl Parser<'_> {
             })),
             start,
         ))
+    }
+
+    /// `let { a, b = 2 } = obj`: `let (pattern value) = obj`, then `let { a, .. } = (pattern
+    /// value)` and `let b = (pattern value).get("b").unwrap_or(2)` after it in the block (the
+    /// default used when the key is missing). The statement's value is the object, as a
+    /// `let`'s is.
+    fn let_with_defaults(
+        &mut self,
+        pat: Pattern,
+        ty: Option<TypeAnn>,
+        value: Expr,
+        defaults: Vec<(Name, Binding, Expr)>,
+        start: Span,
+    ) -> PResult<Expr> {
+        if self.at(&Tok::In) || self.at(&Tok::Else) {
+            return Err(self.unexpected("the end of a `let` whose pattern has defaults"));
+        }
+        let span = start.to(self.prev_span());
+        let name: Name = "(pattern value)".into();
+        let b = self.new_binding(name.clone(), span, false)?;
+        let var = |p: &mut Parser| Expr {
+            kind: ExprKind::Var(p.new_use(name.clone())),
+            span,
+        };
+        let mk_let = |pat: Pattern, value: Expr| Expr {
+            kind: ExprKind::Let(Box::new(LetExpr {
+                pat,
+                ty: None,
+                value,
+                body: None,
+                else_block: None,
+            })),
+            span,
+        };
+        let first = mk_let(
+            Pattern {
+                kind: PatKind::Bind(b),
+                span,
+            },
+            value,
+        );
+        let first = match ty {
+            Some(t) => match first.kind {
+                ExprKind::Let(mut l) => {
+                    l.ty = Some(t);
+                    Expr {
+                        kind: ExprKind::Let(l),
+                        span,
+                    }
+                }
+                other => Expr { kind: other, span },
+            },
+            None => first,
+        };
+        let rest_value = var(self);
+        self.pending.push(mk_let(pat, rest_value));
+        for (key, binding, default) in defaults {
+            let get = Expr {
+                kind: ExprKind::MethodCall {
+                    receiver: Box::new(var(self)),
+                    method: "get".into(),
+                    args: vec![Expr {
+                        kind: ExprKind::Str(key.clone()),
+                        span,
+                    }],
+                    optional: false,
+                },
+                span,
+            };
+            let value = Expr {
+                kind: ExprKind::MethodCall {
+                    receiver: Box::new(get),
+                    method: "unwrap_or".into(),
+                    args: vec![default],
+                    optional: false,
+                },
+                span,
+            };
+            let pat = Pattern {
+                kind: PatKind::Bind(binding),
+                span,
+            };
+            self.pending.push(mk_let(pat, value));
+        }
+        let shown = var(self);
+        self.pending.push(shown);
+        Ok(first)
     }
 
     fn if_expr(&mut self, start: Span) -> PResult<Expr> {
@@ -2406,6 +2511,18 @@ impl Parser<'_> {
     /// to its name), `name: pattern`, and a final `..` (other fields allowed, as they are
     /// anyway in an object pattern).
     fn field_patterns(&mut self, mutable: bool) -> PResult<(Vec<(Name, Pattern)>, bool)> {
+        // defaults belong to the `let` pattern's own top level, not to patterns inside it
+        let mut defaults = self.pattern_defaults.take();
+        let r = self.field_patterns_with(mutable, &mut defaults);
+        self.pattern_defaults = defaults;
+        r
+    }
+
+    fn field_patterns_with(
+        &mut self,
+        mutable: bool,
+        defaults: &mut Option<Vec<(Name, Binding, Expr)>>,
+    ) -> PResult<(Vec<(Name, Pattern)>, bool)> {
         let mut fields = Vec::new();
         let mut rest = false;
         while !self.at(&Tok::RBrace) {
@@ -2416,10 +2533,20 @@ impl Parser<'_> {
             let fm = self.eat(&Tok::Mut);
             let (f, fspan) = self.ident("a field name")?;
             if self.at(&Tok::Eq) {
-                return Err(Diagnostic::parse(
-                    format!("a default in a pattern is not supported: read the key with `obj.get(\"{f}\").unwrap_or(default)`"),
-                    self.span(),
-                ));
+                let Some(list) = defaults.as_mut() else {
+                    return Err(Diagnostic::parse(
+                        format!("a default in a pattern is only for `let {{ {f} = default }} = obj` as a statement: here, read the key with `obj.get(\"{f}\").unwrap_or(default)`"),
+                        self.span(),
+                    ));
+                };
+                self.advance();
+                let default = self.expr_bp(BP_ASSIGN + 1)?;
+                let b = self.new_binding(f.clone(), fspan, fm || mutable)?;
+                list.push((f, b, default));
+                if !self.eat(&Tok::Comma) {
+                    break;
+                }
+                continue;
             }
             let p = if self.eat(&Tok::Colon) {
                 self.pattern_with_mut(mutable)?
