@@ -121,6 +121,7 @@ impl Compiler<'_> {
         let mut p = f.p;
         p.nregs = f.max.max(1);
         p.code = Rc::from(f.code);
+        p.field_cache = p.names.iter().map(|_| Default::default()).collect();
         p
     }
 
@@ -789,6 +790,7 @@ impl Compiler<'_> {
                     name: self.self_type(name),
                     fields: fields.iter().map(|(k, _)| k.clone()).collect(),
                     has_base: base.is_some(),
+                    cache: Default::default(),
                 });
                 self.window(&values, span, |s, base| {
                     let r = s.target(dst, span)?;

@@ -14,7 +14,7 @@ use crate::ast::SelfKind;
 use crate::catalogue::MethodId;
 use crate::diagnostic::Span;
 use crate::format::FormatSpec;
-use crate::value::Value;
+use crate::value::{TypeId, Value};
 use std::rc::Rc;
 
 pub type Reg = u16;
@@ -667,6 +667,9 @@ pub enum Desc {
         name: Rc<str>,
         fields: Vec<Rc<str>>,
         has_base: bool,
+        /// What the last run found, valid while the session's types are at that version:
+        /// the type's id and whether the literal gives every field in declaration order.
+        cache: std::cell::Cell<Option<(u32, TypeId, bool)>>,
     },
     FString(Vec<FSeg>),
     /// A variant or tuple-struct pattern: path and arity (`None`: a bare path).
@@ -701,6 +704,9 @@ pub enum Desc {
     },
 }
 
+/// A field found by name in a struct type: (types version, type, field index).
+pub type FieldSlot = (u32, TypeId, u32);
+
 /// A compiled function (or cell).
 #[derive(Debug)]
 pub struct Proto {
@@ -718,6 +724,9 @@ pub struct Proto {
     pub spans: Vec<Span>,
     pub consts: Vec<Value>,
     pub names: Vec<Rc<str>>,
+    /// For `GetField` with `names[i]`: the struct type it last read and that field's index,
+    /// valid while the session's types are at the version beside them.
+    pub field_cache: Box<[std::cell::Cell<Option<FieldSlot>>]>,
     pub descs: Vec<Desc>,
     /// Functions defined inside this one.
     pub protos: Vec<Rc<Proto>>,
@@ -739,6 +748,7 @@ impl Default for Proto {
             spans: Vec::new(),
             consts: Vec::new(),
             names: Vec::new(),
+            field_cache: Box::new([]),
             descs: Vec::new(),
             protos: Vec::new(),
             captures: Vec::new(),

@@ -282,7 +282,7 @@ impl Session {
         self.vm.undo.clear();
         self.globals.truncate(globals_before);
         self.vm.sync_globals(&self.globals.names);
-        self.vm.types.defs.truncate(types_before);
+        self.vm.types.truncate(types_before);
         timing.total_ns = self.clock.now_ns().saturating_sub(t0);
         CellOutput {
             display: None,

@@ -294,6 +294,9 @@ pub struct Types {
     /// A program gave a built-in type methods (`impl Trait for i32`): method calls on
     /// built-in values look for them (see `Vm::user_method`).
     pub builtin_impls: bool,
+    /// Changes whenever a type is added or a failed cell's types are taken back: what the
+    /// VM's caches of type lookups (`Proto::field_cache`, a struct literal's) are checked by.
+    pub version: u32,
 }
 
 impl Default for Types {
@@ -308,6 +311,7 @@ impl Default for Types {
             defs: Vec::new(),
             by_name: HashMap::new(),
             builtin_impls: false,
+            version: 0,
         };
         t.add(TypeDef {
             name: "Option".into(),
@@ -334,7 +338,14 @@ impl Types {
         let id = self.defs.len() as TypeId;
         self.by_name.insert(def.name.clone(), id);
         self.defs.push(def);
+        self.version = self.version.wrapping_add(1);
         id
+    }
+
+    /// Takes back the types added after the first `n` (a failed cell's).
+    pub fn truncate(&mut self, n: usize) {
+        self.defs.truncate(n);
+        self.version = self.version.wrapping_add(1);
     }
 
     pub fn get(&self, id: TypeId) -> Option<&TypeDef> {

@@ -121,6 +121,80 @@ pub struct Frame {
     kind: usize,
 }
 
+/// The index of the field `names[name]` in the struct type `ty`: from the function's cache
+/// when it last looked at the same type with the session's types unchanged, else by name
+/// (a string comparison per field) and remembered.
+#[inline]
+fn field_slot(proto: &Proto, types: &Types, ty: TypeId, name: u32) -> Option<usize> {
+    let cell = proto.field_cache.get(name as usize)?;
+    if let Some((version, t, i)) = cell.get() {
+        if version == types.version && t == ty {
+            return Some(i as usize);
+        }
+    }
+    let i = types
+        .get(ty)?
+        .field_index(proto.names.get(name as usize)?)?;
+    cell.set(Some((types.version, ty, i as u32)));
+    Some(i)
+}
+
+/// Whether [`Vm::fast`] has a case for the instruction (it may still leave a case it does
+/// not cover to the slow section).
+#[inline(always)]
+fn fast_handles(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Move { .. }
+            | Op::LoadNil { .. }
+            | Op::LoadBool { .. }
+            | Op::LoadInt { .. }
+            | Op::LoadConst { .. }
+            | Op::LoadUndef { .. }
+            | Op::GetGlobal { .. }
+            | Op::SetGlobal { .. }
+            | Op::UpdateGlobal { .. }
+            | Op::UpdateGlobalK { .. }
+            | Op::GetUpval { .. }
+            | Op::GetBox { .. }
+            | Op::GetField { .. }
+            | Op::GetIndex { .. }
+            | Op::GetIndexGlobal { .. }
+            | Op::StorePlace { .. }
+            | Op::Add { .. }
+            | Op::Sub { .. }
+            | Op::Mul { .. }
+            | Op::Div { .. }
+            | Op::Rem { .. }
+            | Op::AddImm { .. }
+            | Op::ArithK { .. }
+            | Op::Eq { .. }
+            | Op::Ne { .. }
+            | Op::Lt { .. }
+            | Op::Le { .. }
+            | Op::Gt { .. }
+            | Op::Ge { .. }
+            | Op::Not { .. }
+            | Op::Jump { .. }
+            | Op::Loop { .. }
+            | Op::JumpIfFalse { .. }
+            | Op::JumpIfTrue { .. }
+            | Op::JumpIfNotNil { .. }
+            | Op::JumpIfNotLt { .. }
+            | Op::JumpIfNotLe { .. }
+            | Op::JumpIfNotGt { .. }
+            | Op::JumpIfNotGe { .. }
+            | Op::JumpIfNotCmpImm { .. }
+            | Op::JumpIfNotEq { .. }
+            | Op::ForNext { .. }
+            | Op::IterNext { .. }
+            | Op::ArrayPush { .. }
+            | Op::Call { .. }
+            | Op::CallGlobal { .. }
+            | Op::Return { .. }
+    )
+}
+
 /// Where the dispatch loop is: the running function's code and its register window.
 struct Pos {
     proto: Rc<Proto>,
@@ -404,14 +478,17 @@ impl Vm {
                     *c.value.borrow_mut() = v;
                     c.logged.set(0);
                 }
-                Undo::TypeName(name, old) => match old {
-                    Some(id) => {
-                        self.types.by_name.insert(name, id);
+                Undo::TypeName(name, old) => {
+                    self.types.version = self.types.version.wrapping_add(1);
+                    match old {
+                        Some(id) => {
+                            self.types.by_name.insert(name, id);
+                        }
+                        None => {
+                            self.types.by_name.remove(&name);
+                        }
                     }
-                    None => {
-                        self.types.by_name.remove(&name);
-                    }
-                },
+                }
                 Undo::Method(ty, name, old) => {
                     if let Some(def) = self.types.defs.get_mut(ty as usize) {
                         match old {
@@ -938,11 +1015,10 @@ impl Vm {
                     Op::GetField { dst, obj, name } => {
                         let v = match &w!(obj) {
                             Value::Struct(st) => {
-                                let found = proto.names.get(name as usize).and_then(|f| {
-                                    let i = self.types.get(st.ty)?.field_index(f)?;
-                                    st.fields.get(i)
-                                });
-                                match found {
+                                let Some(i) = field_slot(&proto, &self.types, st.ty, name) else {
+                                    break op;
+                                };
+                                match st.fields.get(i) {
                                     Some(v) => v.dup(),
                                     None => break op,
                                 }
@@ -1383,27 +1459,35 @@ impl Vm {
         loop {
             // ---- the fast section: the common cases of the common instructions, on the
             // frame's register window and code as local slices. Anything else leaves the
-            // loop with its instruction for the slow section below.
-            let op = match self.fast(
-                Pos {
-                    proto,
-                    code,
-                    pc,
-                    base,
-                },
-                entry,
-            ) {
-                Exit::Slow(at, op) => {
+            // loop with its instruction for the slow section below. An instruction the fast
+            // section never handles is taken here directly (a method call after a method
+            // call costs no trip through it).
+            let op = match code.get(pc) {
+                Some(&op) if !fast_handles(&op) => {
+                    pc += 1;
+                    op
+                }
+                _ => match self.fast(
                     Pos {
                         proto,
                         code,
                         pc,
                         base,
-                    } = at;
-                    op
-                }
-                Exit::Done(v) => return Ok(v),
-                Exit::Failed(e) => return Err(e),
+                    },
+                    entry,
+                ) {
+                    Exit::Slow(at, op) => {
+                        Pos {
+                            proto,
+                            code,
+                            pc,
+                            base,
+                        } = at;
+                        op
+                    }
+                    Exit::Done(v) => return Ok(v),
+                    Exit::Failed(e) => return Err(e),
+                },
             };
             // ---- the slow section: everything else, with the whole VM at hand
             match op {
@@ -2504,12 +2588,29 @@ impl Vm {
             name,
             fields,
             has_base,
+            cache,
         }) = proto.descs.get(desc as usize)
         else {
             return Err(VmError::runtime("internal error: bad struct literal"));
         };
+        // the common literal, seen before with the same types: every field, in declaration
+        // order, no `..base`
+        if let Some((version, ty, true)) = cache.get() {
+            let n = fields.len();
+            if version == self.types.version
+                && self.regs[base..base + n]
+                    .iter()
+                    .all(|v| !matches!(v, Value::Undef))
+            {
+                let mut values = crate::budget::vec_with(n)?;
+                values.extend(self.regs[base..base + n].iter_mut().map(std::mem::take));
+                return Ok(Value::Struct(Rc::new(StructValue { ty, fields: values })));
+            }
+        }
         // `Shape::Rect { w: 1.0 }`: a struct-like enum variant
-        if let Some((ty_name, variant)) = name.split_once("::") {
+        if let Some((ty_name, variant)) =
+            name.contains(':').then(|| name.split_once("::")).flatten()
+        {
             let ty = self
                 .types
                 .lookup(ty_name)
@@ -2544,9 +2645,11 @@ impl Vm {
             return Err(VmError::type_error(format!("{name} is not a struct")));
         };
         // the common literal: every field, in declaration order, no `..base`
-        if !*has_base
+        let in_order = !*has_base
             && decl.len() == fields.len()
-            && decl.iter().zip(fields.iter()).all(|(d, f)| d == f)
+            && decl.iter().zip(fields.iter()).all(|(d, f)| d == f);
+        cache.set(Some((self.types.version, ty, in_order)));
+        if in_order
             && self.regs[base..base + fields.len()]
                 .iter()
                 .all(|v| !matches!(v, Value::Undef))
