@@ -120,7 +120,10 @@ impl Compiler<'_> {
         let f = self.fs.pop().expect("function state");
         let mut p = f.p;
         p.nregs = f.max.max(1);
-        p.code = Rc::from(f.code);
+        let mut code = f.code;
+        // (a method's `self`, register 0, is read again after its return to write it back)
+        shorten_returns(&mut code, p.self_kind.is_some());
+        p.code = Rc::from(code);
         p.field_cache = p.names.iter().map(|_| Default::default()).collect();
         p
     }
@@ -2264,10 +2267,11 @@ impl Compiler<'_> {
             _ => self.expr_to(&def.body, r)?,
         }
         self.emit_return(r, def.body.span);
+        // (before `pop_fn`, whose peephole pass keeps a method's `self`)
+        self.f().p.self_kind = if has_self { Some(def.self_kind) } else { None };
         let mut proto = self.pop_fn();
         proto.arity = arity as u16;
         proto.min_arity = min_arity;
-        proto.self_kind = if has_self { Some(def.self_kind) } else { None };
         Ok(proto)
     }
 
@@ -2596,4 +2600,30 @@ fn reads_root(target: &Expr, value: &Expr) -> bool {
         found |= matches!(&x.kind, ExprKind::Var(v) if &v.name == root);
     });
     found
+}
+
+/// A peephole pass over a finished function (same length, so no offset changes): a `Jump` to
+/// a `Return` becomes that `Return`, and a `Move` into the register the next instruction
+/// returns becomes a `Return` of its source. An `if` whose branch ends the function
+/// (`if n < 2 { n } else { .. }`) then returns at once instead of moving, jumping and
+/// returning: three instructions to one. `keep_self`: not when the source is register 0,
+/// a method's `self`, which a `Return` would take away before it is written back.
+fn shorten_returns(code: &mut [Op], keep_self: bool) {
+    for i in 0..code.len() {
+        if let Op::Jump { off } = code[i] {
+            let target = i as i64 + 1 + i64::from(off);
+            if let Some(&Op::Return { src }) =
+                usize::try_from(target).ok().and_then(|t| code.get(t))
+            {
+                code[i] = Op::Return { src };
+            }
+        }
+    }
+    for i in 1..code.len() {
+        if let (Op::Move { dst, src }, Op::Return { src: r }) = (code[i - 1], code[i]) {
+            if dst == r && !(keep_self && src == 0) {
+                code[i - 1] = Op::Return { src };
+            }
+        }
+    }
 }
