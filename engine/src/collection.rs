@@ -221,7 +221,7 @@ impl Table {
         self.iter().map(|(k, _)| k)
     }
 
-    /// The keys of both (`other`'s after this one's), each to nil.
+    /// A set of these keys (each to nil).
     fn nil_entries<'a>(keys: impl Iterator<Item = &'a Key>) -> Table {
         Table(keys.map(|k| (k.clone(), Value::Nil)).collect())
     }
@@ -417,7 +417,6 @@ pub fn method(c: &mut Rc<Coll>, id: M, name: &str, args: &[Value]) -> VResult<Va
         (_, M::Len) => return Ok(Value::Int(c.len() as i64)),
         (_, M::IsEmpty) => return Ok(Value::Bool(c.is_empty())),
         (_, M::Iter | M::IntoIter | M::ToArray) => return Ok(Value::array(items(c)?)),
-        (_, M::Clone) => return Ok(Value::Coll(c.clone())),
         (Coll::Map(_, m), M::Get) => {
             return Ok(Value::option(
                 m.get(&Key::new(arg(name, args, 0)?)?).cloned(),

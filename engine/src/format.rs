@@ -260,96 +260,110 @@ impl FormatSpec {
     }
 }
 
-/// A `{}`-style template as `println("x = {}", x)` and `format("{:>5}", x)` take it: `{}`,
-/// `{:spec}`, `{N}`, `{N:spec}` take arguments; `{{`/`}}` are braces; a placeholder without an
-/// argument stays as written; anything else in braces is literal text.
-pub fn template(fmt: &str, args: &[Value], types: &Types) -> String {
-    let mut out = String::with_capacity(fmt.len() + 8 * args.len());
-    let mut next = 0usize;
+/// A piece of a `{}`-style template, as [`pieces`] reads it.
+pub enum Piece<'a> {
+    /// Text without braces (or after an unclosed `{`, all of it).
+    Text(&'a str),
+    /// `{{`, `}}` or a lone `}`: the brace it stands for, and how it was written.
+    Brace(char, &'a str),
+    /// `{pos}` or `{pos:spec}`; `raw` as written, braces included.
+    Hole {
+        pos: &'a str,
+        spec: Option<&'a str>,
+        raw: &'a str,
+    },
+}
+
+/// The pieces of a template, in order: what [`template`], [`has_placeholder`] and the
+/// parser's inline format arguments (`println!("{name}")`) all read the same way.
+pub fn pieces(fmt: &str) -> impl Iterator<Item = Piece<'_>> {
     let mut rest = fmt;
-    while let Some(i) = rest.find(['{', '}']) {
-        // room is asked for before each piece; past the memory limit the text stops here and
-        // the VM ends the cell with the limit (crate::budget)
-        if !crate::budget::room(&mut out, i) {
-            return out;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
         }
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        if tail.starts_with("{{") {
-            out.push('{');
-            rest = &tail[2..];
-            continue;
+        let i = rest.find(['{', '}']).unwrap_or(rest.len());
+        if i > 0 {
+            let text = &rest[..i];
+            rest = &rest[i..];
+            return Some(Piece::Text(text));
         }
-        if tail.starts_with("}}") {
-            out.push('}');
-            rest = &tail[2..];
-            continue;
-        }
-        if tail.starts_with('}') {
-            out.push('}');
-            rest = &tail[1..];
-            continue;
+        let tail = rest;
+        for (written, brace) in [("{{", '{'), ("}}", '}'), ("}", '}')] {
+            if tail.starts_with(written) {
+                rest = &tail[written.len()..];
+                return Some(Piece::Brace(brace, written));
+            }
         }
         let Some(close) = tail.find('}') else {
-            out.push_str(tail);
             rest = "";
-            break;
+            return Some(Piece::Text(tail));
         };
         let inner = &tail[1..close];
         let (pos, spec) = match inner.split_once(':') {
             Some((p, s)) => (p, Some(s)),
             None => (inner, None),
         };
-        let index = if pos.is_empty() {
-            Some(next)
-        } else {
-            pos.parse::<usize>().ok()
-        };
-        let parsed = match spec {
-            Some(s) => FormatSpec::parse(s),
-            None => FormatSpec::parse(""),
-        };
-        match (index, parsed) {
-            (Some(idx), Some(spec)) if idx < args.len() => {
-                let text = spec.apply(&args[idx], types);
+        rest = &tail[close + 1..];
+        Some(Piece::Hole {
+            pos,
+            spec,
+            raw: &tail[..=close],
+        })
+    })
+}
+
+/// A `{}`-style template as `println("x = {}", x)` and `format("{:>5}", x)` take it: `{}`,
+/// `{:spec}`, `{N}`, `{N:spec}` take arguments; `{{`/`}}` are braces; a placeholder without an
+/// argument stays as written; anything else in braces is literal text.
+pub fn template(fmt: &str, args: &[Value], types: &Types) -> String {
+    let mut out = String::with_capacity(fmt.len() + 8 * args.len());
+    let mut next = 0usize;
+    for piece in pieces(fmt) {
+        match piece {
+            // room is asked for before each piece; past the memory limit the text stops here
+            // and the VM ends the cell with the limit (crate::budget)
+            Piece::Text(text) => {
                 if !crate::budget::room(&mut out, text.len()) {
                     return out;
                 }
-                out.push_str(&text);
-                if pos.is_empty() {
-                    next += 1;
+                out.push_str(text);
+            }
+            Piece::Brace(brace, _) => out.push(brace),
+            Piece::Hole { pos, spec, raw } => {
+                let index = if pos.is_empty() {
+                    Some(next)
+                } else {
+                    pos.parse::<usize>().ok()
+                };
+                match (index, FormatSpec::parse(spec.unwrap_or(""))) {
+                    (Some(idx), Some(spec)) if idx < args.len() => {
+                        let text = spec.apply(&args[idx], types);
+                        if !crate::budget::room(&mut out, text.len()) {
+                            return out;
+                        }
+                        out.push_str(&text);
+                        if pos.is_empty() {
+                            next += 1;
+                        }
+                    }
+                    _ => out.push_str(raw),
                 }
             }
-            _ => out.push_str(&tail[..=close]),
         }
-        rest = &tail[close + 1..];
     }
-    out.push_str(rest);
     out
 }
 
 /// Whether a string is a template with at least one placeholder.
 pub fn has_placeholder(s: &str) -> bool {
-    let mut rest = s;
-    while let Some(i) = rest.find('{') {
-        let tail = &rest[i..];
-        if tail.starts_with("{{") {
-            rest = &tail[2..];
-            continue;
+    pieces(s).any(|p| match p {
+        Piece::Hole { pos, spec, .. } => {
+            (pos.is_empty() || pos.parse::<usize>().is_ok())
+                && FormatSpec::parse(spec.unwrap_or("")).is_some()
         }
-        if let Some(close) = tail.find('}') {
-            let inner = &tail[1..close];
-            let (pos, spec) = inner.split_once(':').unwrap_or((inner, ""));
-            if (pos.is_empty() || pos.parse::<usize>().is_ok()) && FormatSpec::parse(spec).is_some()
-            {
-                return true;
-            }
-            rest = &tail[close + 1..];
-        } else {
-            return false;
-        }
-    }
-    false
+        _ => false,
+    })
 }
 
 #[cfg(test)]

@@ -295,19 +295,15 @@ impl Parser<'_> {
             kind: ExprKind::Var(p.new_use(name.clone())),
             span,
         };
-        let bind = Expr {
-            kind: ExprKind::Let(Box::new(LetExpr {
-                pat: Pattern {
-                    kind: PatKind::Bind(b),
-                    span,
-                },
-                ty: None,
-                value: args[0].clone(),
-                body: None,
-                else_block: None,
-            })),
+        let bind = plain_let(
+            Pattern {
+                kind: PatKind::Bind(b),
+                span,
+            },
+            None,
+            args[0].clone(),
             span,
-        };
+        );
         let insert = Expr {
             kind: ExprKind::MethodCall {
                 receiver: receiver.clone(),
@@ -344,16 +340,7 @@ impl Parser<'_> {
         let mut assigns = Vec::new();
         let pat = self.target_pattern(&target, &mut assigns)?;
         let span = start.to(self.prev_span());
-        let mut exprs = vec![Expr {
-            kind: ExprKind::Let(Box::new(LetExpr {
-                pat,
-                ty: None,
-                value,
-                body: None,
-                else_block: None,
-            })),
-            span,
-        }];
+        let mut exprs = vec![plain_let(pat, None, value, span)];
         exprs.extend(assigns);
         exprs.push(Expr {
             kind: ExprKind::Nil,
@@ -629,6 +616,7 @@ impl Parser<'_> {
     /// names a variable. Each becomes a numbered placeholder (`{1}`, `{2:>3}`) of an argument
     /// added after the others, so `{}` still takes the written arguments in order.
     fn inline_format_args(&mut self, args: &mut Vec<Expr>) {
+        use crate::format::Piece;
         let Some(Expr {
             kind: ExprKind::Str(t),
             span,
@@ -640,53 +628,34 @@ impl Parser<'_> {
         let written = args.len() - 1;
         let mut names: Vec<&str> = Vec::new();
         let mut out = String::with_capacity(template.len());
-        let mut rest = &*template;
-        while let Some(i) = rest.find(['{', '}']) {
-            out.push_str(&rest[..i]);
-            let tail = &rest[i..];
-            if tail.starts_with("{{") || tail.starts_with("}}") || tail.starts_with('}') {
-                let n = if tail.starts_with("{{") || tail.starts_with("}}") {
-                    2
-                } else {
-                    1
-                };
-                out.push_str(&tail[..n]);
-                rest = &tail[n..];
-                continue;
-            }
-            let Some(close) = tail.find('}') else {
-                out.push_str(tail);
-                rest = "";
-                break;
-            };
-            let inner = &tail[1..close];
-            let (pos, spec) = match inner.split_once(':') {
-                Some((p, s)) => (p, Some(s)),
-                None => (inner, None),
-            };
-            let is_name = pos.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && pos.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if is_name {
-                let k = match names.iter().position(|n| *n == pos) {
-                    Some(k) => k,
-                    None => {
-                        names.push(pos);
-                        names.len() - 1
+        for piece in crate::format::pieces(&template) {
+            match piece {
+                Piece::Text(text) => out.push_str(text),
+                Piece::Brace(_, as_written) => out.push_str(as_written),
+                Piece::Hole { pos, spec, raw } => {
+                    let is_name = pos.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                        && pos.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if !is_name {
+                        out.push_str(raw);
+                        continue;
                     }
-                };
-                out.push('{');
-                out.push_str(&(written + k).to_string());
-                if let Some(s) = spec {
-                    out.push(':');
-                    out.push_str(s);
+                    let k = match names.iter().position(|n| *n == pos) {
+                        Some(k) => k,
+                        None => {
+                            names.push(pos);
+                            names.len() - 1
+                        }
+                    };
+                    out.push('{');
+                    out.push_str(&(written + k).to_string());
+                    if let Some(s) = spec {
+                        out.push(':');
+                        out.push_str(s);
+                    }
+                    out.push('}');
                 }
-                out.push('}');
-            } else {
-                out.push_str(&tail[..=close]);
             }
-            rest = &tail[close + 1..];
         }
-        out.push_str(rest);
         if names.is_empty() {
             return;
         }
@@ -1544,38 +1513,17 @@ impl Parser<'_> {
             kind: ExprKind::Var(p.new_use(name.clone())),
             span,
         };
-        let mk_let = |pat: Pattern, value: Expr| Expr {
-            kind: ExprKind::Let(Box::new(LetExpr {
-                pat,
-                ty: None,
-                value,
-                body: None,
-                else_block: None,
-            })),
-            span,
-        };
-        let first = mk_let(
+        let first = plain_let(
             Pattern {
                 kind: PatKind::Bind(b),
                 span,
             },
+            ty,
             value,
+            span,
         );
-        let first = match ty {
-            Some(t) => match first.kind {
-                ExprKind::Let(mut l) => {
-                    l.ty = Some(t);
-                    Expr {
-                        kind: ExprKind::Let(l),
-                        span,
-                    }
-                }
-                other => Expr { kind: other, span },
-            },
-            None => first,
-        };
         let rest_value = var(self);
-        self.pending.push(mk_let(pat, rest_value));
+        self.pending.push(plain_let(pat, None, rest_value, span));
         for (key, binding, default) in defaults {
             let get = Expr {
                 kind: ExprKind::MethodCall {
@@ -1602,7 +1550,7 @@ impl Parser<'_> {
                 kind: PatKind::Bind(binding),
                 span,
             };
-            self.pending.push(mk_let(pat, value));
+            self.pending.push(plain_let(pat, None, value, span));
         }
         let shown = var(self);
         self.pending.push(shown);
@@ -3007,6 +2955,20 @@ fn infix_bp(t: &Tok) -> Option<(u8, bool)> {
 /// `collect::<Vec<_>>()` is `collect()` and `collect::<String>()` is `join("")`; `sum` and
 /// `product` take theirs as the type they already give. Anything else would be a type
 /// argument that changes nothing while the program says it should, so it is an error.
+/// `let pat: ty = value` as a statement the parser writes itself (a desugaring's).
+fn plain_let(pat: Pattern, ty: Option<TypeAnn>, value: Expr, span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Let(Box::new(LetExpr {
+            pat,
+            ty,
+            value,
+            body: None,
+            else_block: None,
+        })),
+        span,
+    }
+}
+
 /// The collection a `collect::<T>()` names (`HashSet<_>`, `BTreeMap<_, _>`).
 fn collection_named(method: &str, types: &[TypeAnn]) -> Option<crate::collection::Kind> {
     match (method, types) {

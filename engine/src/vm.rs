@@ -1350,23 +1350,6 @@ impl Vm {
                         {
                             break op;
                         }
-                        if depth == entry + 1 {
-                            // the end of a callback from a built-in: back to it
-                            let v = std::mem::take(&mut w!(src));
-                            let Some(done) = self.frames.pop() else {
-                                break op;
-                            };
-                            let end = (done.base + done.proto().nregs as usize).min(all.len());
-                            for r in &mut all[done.base..end] {
-                                if r.owns_heap() {
-                                    crate::value::release(std::mem::take(r));
-                                }
-                            }
-                            while self.handlers.last().is_some_and(|h| h.frame >= depth - 1) {
-                                self.handlers.pop();
-                            }
-                            return Exit::Done(v);
-                        }
                         let v = std::mem::take(&mut w!(src));
                         let Some(done) = self.frames.pop() else {
                             break op;
@@ -1379,6 +1362,10 @@ impl Vm {
                         }
                         while self.handlers.last().is_some_and(|h| h.frame >= depth - 1) {
                             self.handlers.pop();
+                        }
+                        if depth == entry + 1 {
+                            // the end of a callback from a built-in: back to it
+                            return Exit::Done(v);
                         }
                         put(&mut all[done.base - 1], v);
                         let Some(caller) = self.frames.last() else {
@@ -2593,50 +2580,45 @@ impl Vm {
         else {
             return Err(VmError::runtime("internal error: bad struct literal"));
         };
-        // the common literal, seen before with the same types: every field, in declaration
-        // order, no `..base`
-        if let Some((version, ty, true)) = cache.get() {
-            let n = fields.len();
-            if version == self.types.version
-                && self.regs[base..base + n]
-                    .iter()
-                    .all(|v| !matches!(v, Value::Undef))
-            {
-                let mut values = crate::budget::vec_with(n)?;
-                values.extend(self.regs[base..base + n].iter_mut().map(std::mem::take));
-                return Ok(Value::Struct(Rc::new(StructValue { ty, fields: values })));
+        // the type and whether the literal gives every field in declaration order, without
+        // `..base`: remembered from the last run while the session's types are unchanged
+        let (ty, in_order) = match cache.get() {
+            Some((version, ty, in_order)) if version == self.types.version => (ty, in_order),
+            _ => {
+                // `Shape::Rect { w: 1.0 }`: a struct-like enum variant
+                if let Some((ty_name, variant)) =
+                    name.contains(':').then(|| name.split_once("::")).flatten()
+                {
+                    return self.make_variant(ty_name, variant, name, fields, base);
+                }
+                let ty = self
+                    .types
+                    .lookup(name)
+                    .ok_or_else(|| VmError::runtime(format!("Undefined struct: {name}")))?;
+                let def = self
+                    .types
+                    .get(ty)
+                    .ok_or_else(|| VmError::runtime("Unknown type"))?;
+                let TypeKind::Struct { fields: decl, .. } = &def.kind else {
+                    return Err(VmError::type_error(format!("{name} is not a struct")));
+                };
+                let in_order = !*has_base
+                    && decl.len() == fields.len()
+                    && decl.iter().zip(fields.iter()).all(|(d, f)| d == f);
+                cache.set(Some((self.types.version, ty, in_order)));
+                (ty, in_order)
             }
-        }
-        // `Shape::Rect { w: 1.0 }`: a struct-like enum variant
-        if let Some((ty_name, variant)) =
-            name.contains(':').then(|| name.split_once("::")).flatten()
+        };
+        let n = fields.len();
+        if in_order
+            && self.regs[base..base + n]
+                .iter()
+                .all(|v| !matches!(v, Value::Undef))
         {
-            let ty = self
-                .types
-                .lookup(ty_name)
-                .ok_or_else(|| VmError::runtime(format!("Undefined type: {ty_name}")))?;
-            let def = self
-                .types
-                .get(ty)
-                .ok_or_else(|| VmError::runtime("Unknown type"))?;
-            let vi = def.variant_index(variant).ok_or_else(|| {
-                VmError::runtime(format!("{ty_name} has no variant named {variant}"))
-            })?;
-            let names = def
-                .variant(vi)
-                .and_then(|v| v.fields.clone())
-                .ok_or_else(|| VmError::runtime(format!("{name} is not a struct-like variant")))?;
-            let values = self.gather_fields(&names, &[], fields, base, None, name)?;
-            return Ok(Value::Variant(Rc::new(VariantValue {
-                ty,
-                variant: vi,
-                fields: values,
-            })));
+            let mut values = crate::budget::vec_with(n)?;
+            values.extend(self.regs[base..base + n].iter_mut().map(std::mem::take));
+            return Ok(Value::Struct(Rc::new(StructValue { ty, fields: values })));
         }
-        let ty = self
-            .types
-            .lookup(name)
-            .ok_or_else(|| VmError::runtime(format!("Undefined struct: {name}")))?;
         let def = self
             .types
             .get(ty)
@@ -2644,21 +2626,6 @@ impl Vm {
         let TypeKind::Struct { fields: decl, .. } = &def.kind else {
             return Err(VmError::type_error(format!("{name} is not a struct")));
         };
-        // the common literal: every field, in declaration order, no `..base`
-        let in_order = !*has_base
-            && decl.len() == fields.len()
-            && decl.iter().zip(fields.iter()).all(|(d, f)| d == f);
-        cache.set(Some((self.types.version, ty, in_order)));
-        if in_order
-            && self.regs[base..base + fields.len()]
-                .iter()
-                .all(|v| !matches!(v, Value::Undef))
-        {
-            let n = fields.len();
-            let mut values = crate::budget::vec_with(n)?;
-            values.extend(self.regs[base..base + n].iter_mut().map(std::mem::take));
-            return Ok(Value::Struct(Rc::new(StructValue { ty, fields: values })));
-        }
         let decl = decl.clone();
         let defaults = def.defaults.clone();
         let base_value = if *has_base {
@@ -2677,6 +2644,38 @@ impl Vm {
         let values =
             self.gather_fields(&decl, &defaults, fields, base, base_value.as_deref(), name)?;
         Ok(Value::Struct(Rc::new(StructValue { ty, fields: values })))
+    }
+
+    /// `Shape::Rect { w: 1.0 }`: a struct-like enum variant's literal.
+    fn make_variant(
+        &mut self,
+        ty_name: &str,
+        variant: &str,
+        name: &str,
+        fields: &[Rc<str>],
+        base: usize,
+    ) -> VResult<Value> {
+        let ty = self
+            .types
+            .lookup(ty_name)
+            .ok_or_else(|| VmError::runtime(format!("Undefined type: {ty_name}")))?;
+        let def = self
+            .types
+            .get(ty)
+            .ok_or_else(|| VmError::runtime("Unknown type"))?;
+        let vi = def
+            .variant_index(variant)
+            .ok_or_else(|| VmError::runtime(format!("{ty_name} has no variant named {variant}")))?;
+        let names = def
+            .variant(vi)
+            .and_then(|v| v.fields.clone())
+            .ok_or_else(|| VmError::runtime(format!("{name} is not a struct-like variant")))?;
+        let values = self.gather_fields(&names, &[], fields, base, None, name)?;
+        Ok(Value::Variant(Rc::new(VariantValue {
+            ty,
+            variant: vi,
+            fields: values,
+        })))
     }
 
     /// Orders literal fields (in registers from `base`) by the declaration `decl`; a field

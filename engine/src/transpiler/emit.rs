@@ -15,7 +15,7 @@ use crate::ast::*;
 use crate::catalogue::MethodId;
 use crate::catalogue::MethodId as M;
 use crate::diagnostic::{Diagnostic, Span};
-use crate::format::{FormatSpec, Kind};
+use crate::format::{FormatSpec, Kind, Piece};
 use crate::resolver::{CaptureSrc, Globals, Resolution, UseRes};
 use std::fmt::Write;
 use std::rc::Rc;
@@ -3683,45 +3683,32 @@ impl Emitter<'_> {
     fn template(&mut self, t: &str, args: &[Expr], _span: Span) -> EResult<(String, Vec<String>)> {
         let mut fmt = String::new();
         let mut vals = Vec::new();
-        let mut rest = t;
         let mut next = 0;
-        while let Some(i) = rest.find(['{', '}']) {
-            fmt.push_str(&fmt_text(&rest[..i]));
-            let tail = &rest[i..];
-            if tail.starts_with("{{") || tail.starts_with("}}") {
-                fmt.push_str(&tail[..2]);
-                rest = &tail[2..];
-                continue;
-            }
-            let close = match (tail.starts_with('{'), tail.find('}')) {
-                (true, Some(c)) => c,
-                _ => {
-                    fmt.push_str(if tail.starts_with('{') { "{{" } else { "}}" });
-                    rest = &tail[1..];
-                    continue;
-                }
-            };
-            let inner = &tail[1..close];
-            let (pos, spec) = inner.split_once(':').unwrap_or((inner, ""));
-            let index = if pos.is_empty() {
-                Some(next)
-            } else {
-                pos.parse::<usize>().ok()
-            };
-            match (index, FormatSpec::parse(spec)) {
-                (Some(idx), Some(s)) if idx < args.len() => {
-                    let (f, v) = self.hole(&args[idx], &s, spec)?;
-                    fmt.push_str(&f);
-                    vals.push(v);
-                    if pos.is_empty() {
-                        next += 1;
+        for piece in crate::format::pieces(t) {
+            match piece {
+                Piece::Text(text) => fmt.push_str(&fmt_text(text)),
+                Piece::Brace(brace, _) => fmt.push_str(&fmt_text(&brace.to_string())),
+                Piece::Hole { pos, spec, raw } => {
+                    let spec = spec.unwrap_or("");
+                    let index = if pos.is_empty() {
+                        Some(next)
+                    } else {
+                        pos.parse::<usize>().ok()
+                    };
+                    match (index, FormatSpec::parse(spec)) {
+                        (Some(idx), Some(s)) if idx < args.len() => {
+                            let (f, v) = self.hole(&args[idx], &s, spec)?;
+                            fmt.push_str(&f);
+                            vals.push(v);
+                            if pos.is_empty() {
+                                next += 1;
+                            }
+                        }
+                        _ => fmt.push_str(&fmt_text(raw)),
                     }
                 }
-                _ => fmt.push_str(&fmt_text(&tail[..=close])),
             }
-            rest = &tail[close + 1..];
         }
-        fmt.push_str(&fmt_text(rest));
         Ok((fmt, vals))
     }
 

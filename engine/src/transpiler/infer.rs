@@ -2282,6 +2282,13 @@ impl<'a> Infer<'a> {
                 ))
             }
         };
+        if let Some((params, ret)) = self.collection_ctor(name) {
+            want(params.len())?;
+            for ((p, t), a) in params.iter().zip(&ats).zip(args) {
+                self.unify(p, t, a.span)?;
+            }
+            return Ok(ret);
+        }
         Ok(match name {
             "println" | "print" => {
                 for (a, t) in args.iter().zip(&ats) {
@@ -2306,16 +2313,6 @@ impl<'a> Infer<'a> {
                 want(1)?;
                 self.unify(&Ty::Str, &ats[0], args[0].span)?;
                 Ty::Str
-            }
-            _ if self.collection_ctor(name).is_some() => {
-                let Some((params, ret)) = self.collection_ctor(name) else {
-                    return Err(unsupported(span, name));
-                };
-                want(params.len())?;
-                for ((p, t), a) in params.iter().zip(&ats).zip(args) {
-                    self.unify(p, t, a.span)?;
-                }
-                ret
             }
             "Box::new" => {
                 want(1)?;
