@@ -314,6 +314,9 @@ pub struct Vm {
     pub output_truncated: bool,
     /// State of the `random()` generator.
     pub rng: u64,
+    /// The generator's state when the running cell began: a failed cell gives back the
+    /// numbers it drew, so replaying a session's successful cells draws the same ones.
+    rng_at_start: u64,
     /// What the running cell showed with `display(v)`, in order.
     pub displays: Vec<crate::bundle::DisplayOutput>,
 }
@@ -347,6 +350,7 @@ impl Vm {
             last_caught: None,
             output_truncated: false,
             rng: 0x9E37_79B9_7F4A_7C15,
+            rng_at_start: 0x9E37_79B9_7F4A_7C15,
             displays: Vec::new(),
         }
     }
@@ -427,6 +431,7 @@ impl Vm {
         self.deadline_ns = deadline_ns;
         self.cell = cell;
         self.undo.clear();
+        self.rng_at_start = self.rng;
         self.steps_done = 0;
         self.chunk = CHECK_INTERVAL.min(self.limits.max_steps);
         self.steps_left = self.chunk;
@@ -464,6 +469,7 @@ impl Vm {
 
     /// Undoes every logged write of the running cell, newest first.
     pub fn rollback(&mut self) {
+        self.rng = self.rng_at_start;
         while let Some(u) = self.undo.pop() {
             match u {
                 Undo::Global(slot, v) => {
