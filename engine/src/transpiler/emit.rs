@@ -2873,6 +2873,7 @@ impl Emitter<'_> {
                 let m = if name == "log" { "ln" } else { name };
                 format!("{x}.{m}()")
             }
+            "random" => "rt::random()".to_string(),
             "floor" | "ceil" | "round" => {
                 let x = v(self, 0)?;
                 if self.ty(&args[0]) == Ty::Int {

@@ -2389,6 +2389,10 @@ impl<'a> Infer<'a> {
                     _ => return Err(unsupported(span, &format!("this `{name}()`"))),
                 }
             }
+            "random" => {
+                want(0)?;
+                Ty::Float
+            }
             "floor" | "ceil" | "round" => {
                 want(1)?;
                 match self.resolve(&ats[0]) {

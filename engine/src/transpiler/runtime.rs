@@ -205,6 +205,28 @@ mod rt {
 /// calls one of them), and its source.
 const ITEMS: &[(&[&str], &str)] = &[
     (
+        &["random"],
+        r#"
+    thread_local! {
+        /// The `random()` generator: the interpreter's seed and xorshift, so a program draws
+        /// the numbers its notebook drew.
+        static RNG: std::cell::Cell<u64> = const { std::cell::Cell::new(0x9E37_79B9_7F4A_7C15) };
+    }
+
+    /// `random()`: a float in [0, 1).
+    pub fn random() -> f64 {
+        RNG.with(|r| {
+            let mut x = r.get();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            r.set(x);
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        })
+    }
+"#,
+    ),
+    (
         &["throw", "catch"],
         r#"
     /// A thrown string, as the payload of the panic that carries it to `catch`.
