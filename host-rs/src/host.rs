@@ -47,18 +47,24 @@ pub const MAX_MEMORY_BYTES: usize = 4 << 30;
 /// optional features (no `component-model-async`: it makes every call slower), and the pooling
 /// allocator, which instantiates from pre-reserved slots.
 pub fn config() -> Config {
+    config_with_slots(POOL_SLOTS)
+}
+
+/// [`config`] with room for `slots` live instances (the service keeps one per shard, and
+/// one more while a trapped shard is rebuilt).
+pub fn config_with_slots(slots: u32) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     // the backstop of the engine's own time limit: a call that runs past its deadline traps
     config.epoch_interruption(true);
     let mut pool = PoolingAllocationConfig::default();
-    pool.total_component_instances(POOL_SLOTS)
-        .total_core_instances(POOL_SLOTS * 4)
-        .total_memories(POOL_SLOTS * 2)
-        .total_tables(POOL_SLOTS * 4)
+    pool.total_component_instances(slots)
+        .total_core_instances(slots * 4)
+        .total_memories(slots * 2)
+        .total_tables(slots * 4)
         // fiber stacks (wasmtime-wasi turns on wasmtime's `async`): the default 1,000 cost
         // 1,000 `mprotect` calls, 4 ms of every process start
-        .total_stacks(POOL_SLOTS)
+        .total_stacks(slots)
         .max_memory_size(MAX_MEMORY_BYTES);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     config
@@ -114,8 +120,17 @@ impl Runtime {
 
     /// Loads the component at `path` through the precompiled cache in `cache_dir`.
     pub fn load_with(path: &Path, cache_dir: &Path) -> Result<Runtime> {
+        Runtime::load_configured(path, cache_dir, &config())
+    }
+
+    /// Loads the component with room for `slots` live instances.
+    pub fn load_with_slots(path: &Path, slots: u32) -> Result<Runtime> {
+        Runtime::load_configured(path, &default_cache_dir(), &config_with_slots(slots))
+    }
+
+    fn load_configured(path: &Path, cache_dir: &Path, config: &Config) -> Result<Runtime> {
         let t = Instant::now();
-        let engine = Engine::new(&config())?;
+        let engine = Engine::new(config)?;
         let bytes = std::fs::read(path)
             .with_context(|| format!("reading the component {}", path.display()))?;
         let (component, how) = cache::load(&engine, &bytes, path, cache_dir)?;
@@ -205,6 +220,12 @@ impl Instance {
     /// the time limit plus [`BACKSTOP_MS`]). This is how the tests force a trap.
     pub fn set_backstop_override(&mut self, ms: Option<u64>) {
         self.backstop_override_ms = ms;
+    }
+
+    /// The time limit the next calls' backstop follows (an instance holding many sessions
+    /// sets it to the calling session's before each call).
+    pub fn set_time_ms(&mut self, ms: u64) {
+        self.time_ms = ms;
     }
 
     /// No backstop for calls that are bounded by their arguments (the benchmark).

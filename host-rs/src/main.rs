@@ -14,6 +14,8 @@
 //! host-rs build-component                   (re)build target/ruchy_notebook.wasm
 //! host-rs kernel install [--user | --sys-prefix | --prefix DIR]   the Jupyter kernelspec
 //! host-rs kernel --connection-file FILE     the Jupyter kernel (what the kernelspec runs)
+//! host-rs serve [--addr A] [--data-dir DIR] [--token T]   sessions as an HTTP/JSON service
+//! host-rs load [--url U] [--clients N] [--cells N] [--idle N]   drive a running service
 //! ```
 
 use anyhow::{Context, Result};
@@ -124,6 +126,29 @@ enum Cmd {
     Disasm { source: String },
     /// Build the component and copy it to target/ruchy_notebook.wasm.
     BuildComponent,
+    /// Serve notebook sessions over HTTP/JSON: many per process, every successful cell
+    /// journaled durably before its reply.
+    Serve(ServeArgs),
+    /// Drive a running service: idle sessions (memory), then concurrent clients (cells/s,
+    /// latency); exits non-zero if any reply was wrong.
+    Load {
+        #[arg(long, default_value = "http://127.0.0.1:8765")]
+        url: String,
+        #[arg(long, env = "RUCHY_SERVE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Idle sessions to open first, three bindings each.
+        #[arg(long, default_value_t = 0)]
+        idle: usize,
+        /// Concurrent clients, a session each.
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        /// Cells per client.
+        #[arg(long, default_value_t = 50)]
+        cells: usize,
+        /// Each client sends a cell every N ms (0: back to back, the saturation figure).
+        #[arg(long, default_value_t = 0)]
+        interval_ms: u64,
+    },
     /// The Jupyter kernel: `kernel --connection-file FILE` runs it, `kernel install` writes
     /// its kernelspec.
     Kernel {
@@ -133,6 +158,33 @@ enum Cmd {
         #[command(subcommand)]
         action: Option<KernelCmd>,
     },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Where to listen (loopback unless told otherwise; port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8765")]
+    addr: std::net::SocketAddr,
+    /// Where the journal store lives (created if missing).
+    #[arg(long, default_value = "ruchy-data")]
+    data_dir: PathBuf,
+    /// Every request must carry `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "RUCHY_SERVE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Instances sessions are spread over (each runs one call at a time; default: twice the
+    /// cores).
+    #[arg(long)]
+    shards: Option<usize>,
+    /// Sessions kept in memory at most; the least recently used beyond it are rebuilt from
+    /// their journal when next used.
+    #[arg(long, default_value_t = 20_000)]
+    resident_cap: usize,
+    /// Sessions that may exist at most.
+    #[arg(long, default_value_t = 100_000)]
+    max_sessions: usize,
+    /// Test hook: wasmtime interrupts any call after this many milliseconds.
+    #[arg(long, hide = true)]
+    test_backstop_ms: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -225,6 +277,46 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::BuildComponent => {
             build_component(&workspace_root())?;
             Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Serve(a) => {
+            let shards = a
+                .shards
+                .unwrap_or_else(|| 2 * std::thread::available_parallelism().map_or(2, |n| n.get()));
+            host_rs::serve::serve(
+                &component(&cli.component)?,
+                host_rs::serve::Options {
+                    addr: a.addr,
+                    data_dir: a.data_dir.clone(),
+                    token: a.token.clone(),
+                    shards,
+                    resident_cap: a.resident_cap,
+                    max_sessions: a.max_sessions,
+                    backstop_ms: a.test_backstop_ms,
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Load {
+            url,
+            token,
+            idle,
+            clients,
+            cells,
+            interval_ms,
+        } => {
+            let ok = host_rs::serve::load::run(host_rs::serve::load::Options {
+                url: url.clone(),
+                token: token.clone(),
+                idle: *idle,
+                clients: *clients,
+                cells: *cells,
+                interval_ms: *interval_ms,
+            })?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Cmd::Kernel {
             connection_file,

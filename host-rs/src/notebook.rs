@@ -186,7 +186,7 @@ impl Notebook {
     }
 }
 
-fn first_line(e: &anyhow::Error) -> String {
+pub fn first_line(e: &anyhow::Error) -> String {
     let text = format!("{e:#}");
     if text.contains("interrupt") {
         return "wasmtime interrupted it after the time limit".to_string();
@@ -195,7 +195,7 @@ fn first_line(e: &anyhow::Error) -> String {
 }
 
 /// A span over the whole cell.
-fn whole(source: &str) -> Span {
+pub fn whole(source: &str) -> Span {
     let lines = source.split('\n').count() as u32;
     let last = source.rsplit('\n').next().unwrap_or("");
     Span {

@@ -36,7 +36,7 @@ fn test() -> Result<(), String> {
         ],
     )?;
     step(
-        "Rust tests: engine units, native corpus, transpiler through rustc, wasmtime corpus, component size and cache, the Jupyter kernel with real Jupyter clients (makes target/jupyter-venv once), each criterion bench once",
+        "Rust tests: engine units, native corpus, transpiler through rustc, wasmtime corpus, component size and cache, the Jupyter kernel with real Jupyter clients (makes target/jupyter-venv once), the HTTP service with real HTTP clients and kill -9, each criterion bench once",
         &cargo,
         &["test", "--release", "--quiet", "--all-targets"],
     )?;
