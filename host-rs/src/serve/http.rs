@@ -14,7 +14,8 @@
 //! unknown session or path, 413 a body over [`MAX_BODY`], 503 the store failed (nothing was
 //! acknowledged) or the session cap is reached, 500 anything else.
 
-use super::sessions::{Failure, Service};
+use super::sessions::Service;
+use super::shards::Failure;
 use crate::json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;

@@ -2,8 +2,8 @@
 //! journaled durably before it is acknowledged.
 //!
 //! * [`http`]: routes, JSON, the bearer token, body limits.
-//! * [`sessions`]: where sessions live (shared instances, LRU), one cell at a time per
-//!   session, rebuild by replay.
+//! * [`sessions`]: which sessions exist, one cell at a time per session, the journal.
+//! * [`shards`]: where sessions live in memory (shared instances, LRU), rebuild by replay.
 //! * [`store`]: the journal in an embedded redb file, group commit.
 //! * [`metrics`]: `GET /metrics`.
 //! * [`load`]: `host-rs load`, the load generator the README's figures come from.
@@ -12,6 +12,7 @@ pub mod http;
 pub mod load;
 pub mod metrics;
 pub mod sessions;
+pub mod shards;
 pub mod store;
 
 use crate::host::Runtime;
