@@ -148,6 +148,14 @@ enum Cmd {
         /// Each client sends a cell every N ms (0: back to back, the saturation figure).
         #[arg(long, default_value_t = 0)]
         interval_ms: u64,
+        /// Drive `serve --restate` workers through these Restate ingress URLs (comma
+        /// separated) instead: --sessions sessions of --cells cells, every reply and final
+        /// state checked, retried across ingresses (what `cargo xtask cluster` runs).
+        #[arg(long, value_delimiter = ',')]
+        restate: Vec<String>,
+        /// With --restate: sessions.
+        #[arg(long, default_value_t = 200)]
+        sessions: usize,
     },
     /// The Jupyter kernel: `kernel --connection-file FILE` runs it, `kernel install` writes
     /// its kernelspec.
@@ -185,6 +193,10 @@ struct ServeArgs {
     /// Test hook: wasmtime interrupts any call after this many milliseconds.
     #[arg(long, hide = true)]
     test_backstop_ms: Option<u64>,
+    /// Serve the sessions as a Restate service (object `RuchySession`, journals in Restate's
+    /// state) for Restate to call; register this address with Restate's admin API.
+    #[arg(long, conflicts_with_all = ["token", "test_backstop_ms"])]
+    restate: bool,
 }
 
 #[derive(Subcommand)]
@@ -292,6 +304,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     resident_cap: a.resident_cap,
                     max_sessions: a.max_sessions,
                     backstop_ms: a.test_backstop_ms,
+                    restate: a.restate,
                 },
             )?;
             Ok(ExitCode::SUCCESS)
@@ -303,7 +316,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             clients,
             cells,
             interval_ms,
+            restate,
+            sessions,
         } => {
+            if !restate.is_empty() {
+                let ok =
+                    host_rs::serve::cluster_load::run(host_rs::serve::cluster_load::Options {
+                        ingress: restate.clone(),
+                        sessions: *sessions,
+                        cells: *cells,
+                        concurrency: *clients,
+                        deadline: std::time::Duration::from_secs(120),
+                    })?;
+                return Ok(if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                });
+            }
             let ok = host_rs::serve::load::run(host_rs::serve::load::Options {
                 url: url.clone(),
                 token: token.clone(),

@@ -1,10 +1,13 @@
 //! Project tasks that need more than one tool: `cargo xtask test` runs every test the
-//! project has (what CI runs), in order, failing on the first failure.
+//! project has (what CI runs), in order, failing on the first failure; `cargo xtask cluster`
+//! runs the sessions on a 3-node Restate cluster through kills ([`cluster`]).
+
+mod cluster;
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-fn step(title: &str, program: &str, args: &[&str]) -> Result<(), String> {
+pub(crate) fn step(title: &str, program: &str, args: &[&str]) -> Result<(), String> {
     eprintln!("\n==> {title}\n    $ {program} {}", args.join(" "));
     let t = Instant::now();
     let status = Command::new(program)
@@ -40,6 +43,10 @@ fn test() -> Result<(), String> {
         &cargo,
         &["test", "--release", "--quiet", "--all-targets"],
     )?;
+    eprintln!("\n==> sessions on a 3-node Restate cluster with 2 workers, one of each killed (SIGKILL) halfway: nothing lost or wrong (cargo xtask cluster; installs the Restate server from cluster/package-lock.json if missing)");
+    let t = Instant::now();
+    cluster::cluster()?;
+    eprintln!("    ({:.1} s)", t.elapsed().as_secs_f64());
     step(
         "jco corpus (installs host-js packages if missing)",
         "node",
@@ -94,8 +101,9 @@ fn main() -> ExitCode {
     let t = Instant::now();
     let result = match task.as_str() {
         "test" => test(),
+        "cluster" => cluster::cluster(),
         _ => {
-            eprintln!("usage: cargo xtask test");
+            eprintln!("usage: cargo xtask test | cargo xtask cluster");
             return ExitCode::from(2);
         }
     };

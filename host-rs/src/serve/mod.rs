@@ -6,11 +6,16 @@
 //! * [`shards`]: where sessions live in memory (shared instances, LRU), rebuild by replay.
 //! * [`store`]: the journal in an embedded redb file, group commit.
 //! * [`metrics`]: `GET /metrics`.
-//! * [`load`]: `host-rs load`, the load generator the README's figures come from.
+//! * [`restate`]: `serve --restate`, the sessions as a Restate Virtual Object (journal in its
+//!   state), for a cluster.
+//! * [`load`]: `host-rs load`, the load generator the README's figures come from;
+//!   [`cluster_load`]: its `--restate` mode, through Restate's ingress.
 
+pub mod cluster_load;
 pub mod http;
 pub mod load;
 pub mod metrics;
+pub mod restate;
 pub mod sessions;
 pub mod shards;
 pub mod store;
@@ -30,6 +35,9 @@ pub struct Options {
     pub resident_cap: usize,
     pub max_sessions: usize,
     pub backstop_ms: Option<u64>,
+    /// Serve the sessions as a Restate service instead (no data dir, no token: Restate
+    /// holds the journals and fronts the clients).
+    pub restate: bool,
 }
 
 /// Runs the service until SIGINT or SIGTERM. Prints `listening on http://ADDR` (the bound
@@ -37,6 +45,9 @@ pub struct Options {
 pub fn serve(component: &Path, opts: Options) -> Result<()> {
     // an instance per shard, and room for one being rebuilt after a trap
     let rt = Runtime::load_with_slots(component, opts.shards as u32 + 1)?;
+    if opts.restate {
+        return restate::serve(rt, opts.addr, opts.shards, opts.resident_cap);
+    }
     let store = store::Store::open(&opts.data_dir)?;
     let service = Arc::new(sessions::Service::new(
         rt,
@@ -67,7 +78,7 @@ pub fn serve(component: &Path, opts: Options) -> Result<()> {
 }
 
 /// Resolves on SIGINT or SIGTERM.
-async fn stopped() {
+pub(crate) async fn stopped() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
