@@ -182,18 +182,12 @@ pub fn cluster() -> Result<(), String> {
             &["ci", "--prefix", "cluster", "--no-audit", "--no-fund"],
         )?;
     }
+    // the workers build the component if it is missing or stale (the first one, before the
+    // second starts)
     crate::step(
-        "host-rs and the component",
+        "host-rs",
         &cargo,
-        &[
-            "run",
-            "--quiet",
-            "--release",
-            "-p",
-            "host-rs",
-            "--",
-            "build-component",
-        ],
+        &["build", "--quiet", "--release", "-p", "host-rs"],
     )?;
     let t0 = Instant::now();
     let deadline = t0 + BUDGET;
