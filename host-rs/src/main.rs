@@ -193,6 +193,9 @@ struct ServeArgs {
     /// Test hook: wasmtime interrupts any call after this many milliseconds.
     #[arg(long, hide = true)]
     test_backstop_ms: Option<u64>,
+    /// Test hook: the store refuses every N-th journal append.
+    #[arg(long, hide = true, default_value_t = 0)]
+    test_fail_every: u64,
     /// Serve the sessions as a Restate service (object `RuchySession`, journals in Restate's
     /// state) for Restate to call; register this address with Restate's admin API.
     #[arg(long, conflicts_with_all = ["token", "test_backstop_ms"])]
@@ -305,6 +308,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     max_sessions: a.max_sessions,
                     backstop_ms: a.test_backstop_ms,
                     restate: a.restate,
+                    fail_every: a.test_fail_every,
                 },
             )?;
             Ok(ExitCode::SUCCESS)

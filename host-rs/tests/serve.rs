@@ -304,6 +304,30 @@ fn evicted_and_trapped_sessions_come_back_by_replay() {
 }
 
 #[test]
+fn a_cell_the_store_refuses_is_not_acknowledged_and_leaves_nothing() {
+    // the store refuses every third journal append, as a full disk would
+    let dir = data_dir("refused");
+    let server = Server::start(&dir, &["--test-fail-every", "3"]);
+    let (c, url) = (client(), server.url.as_str());
+    let id = create(&c, url, json!({}));
+    display(&c, url, &id, "let mut n = 0"); // append 1
+    assert_eq!(display(&c, url, &id, "n += 1"), "1"); // append 2
+    let r = c
+        .post(format!("{url}/sessions/{id}/cells"))
+        .json(&json!({ "source": "n += 1" })) // append 3: refused
+        .send()
+        .expect("POST cells");
+    assert_eq!(r.status().as_u16(), 503);
+    let v: Value = r.json().expect("JSON");
+    assert!(v["error"].as_str().unwrap().contains("not recorded"), "{v}");
+    // the refused cell left nothing behind: n is what the journal says
+    assert_eq!(display(&c, url, &id, "n"), "1"); // append 4
+    assert_eq!(display(&c, url, &id, "n += 10"), "11"); // append 5
+    assert!(metric(&c, url, "ruchy_store_errors_total") >= 1.0);
+    assert!(metric(&c, url, "ruchy_replays_total") >= 1.0);
+}
+
+#[test]
 fn concurrent_clients_each_get_their_own_results() {
     let dir = data_dir("concurrent");
     let server = Server::start(&dir, &["--shards", "3", "--resident-cap", "8"]);

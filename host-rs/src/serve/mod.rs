@@ -38,6 +38,8 @@ pub struct Options {
     /// Serve the sessions as a Restate service instead (no data dir, no token: Restate
     /// holds the journals and fronts the clients).
     pub restate: bool,
+    /// Test hook: every N-th journal append is refused.
+    pub fail_every: u64,
 }
 
 /// Runs the service until SIGINT or SIGTERM. Prints `listening on http://ADDR` (the bound
@@ -48,7 +50,7 @@ pub fn serve(component: &Path, opts: Options) -> Result<()> {
     if opts.restate {
         return restate::serve(rt, opts.addr, opts.shards, opts.resident_cap);
     }
-    let store = store::Store::open(&opts.data_dir)?;
+    let store = store::Store::open_with(&opts.data_dir, opts.fail_every)?;
     let service = Arc::new(sessions::Service::new(
         rt,
         store,

@@ -57,6 +57,12 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store> {
+        Store::open_with(dir, 0)
+    }
+
+    /// [`Store::open`]; with `fail_every` N > 0 (a test hook), every N-th append is refused
+    /// as a failing disk would refuse it.
+    pub fn open_with(dir: &Path, fail_every: u64) -> Result<Store> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating the data directory {}", dir.display()))?;
         let path = dir.join("sessions.redb");
@@ -71,7 +77,7 @@ impl Store {
         let for_writer = db.clone();
         std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || write_loop(&for_writer, ops))?;
+            .spawn(move || write_loop(&for_writer, ops, fail_every))?;
         Ok(Store { db, writer })
     }
 
@@ -144,7 +150,8 @@ impl Store {
 
 /// The writer thread: takes what is waiting (up to [`BATCH`]), applies it in one transaction,
 /// commits (durably), then answers each caller.
-fn write_loop(db: &Database, ops: mpsc::Receiver<(Op, Reply)>) {
+fn write_loop(db: &Database, ops: mpsc::Receiver<(Op, Reply)>, fail_every: u64) {
+    let mut appends = 0u64;
     while let Ok(first) = ops.recv() {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -160,6 +167,13 @@ fn write_loop(db: &Database, ops: mpsc::Receiver<(Op, Reply)>) {
                 let mut sessions = tx.open_table(SESSIONS)?;
                 let mut cells = tx.open_table(CELLS)?;
                 for (op, _) in &batch {
+                    if matches!(op, Op::Append { .. }) {
+                        appends += 1;
+                        if fail_every > 0 && appends % fail_every == 0 {
+                            answers.push(Err("injected store failure (test hook)".into()));
+                            continue;
+                        }
+                    }
                     answers.push(apply(&mut sessions, &mut cells, op)?);
                 }
             }
