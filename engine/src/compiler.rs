@@ -19,6 +19,7 @@ use crate::value::Value;
 use std::rc::Rc;
 
 mod inline;
+mod promote;
 
 type CResult<T> = Result<T, Diagnostic>;
 
@@ -66,6 +67,12 @@ pub struct Compiler<'a> {
     inline: Vec<Vec<CaptureSrc>>,
     /// Above zero while compiling the ordinary path of an inlined call (no second copy inside).
     inline_off: u32,
+    /// The session's globals as the cell starts: which hold a value ([`promote`]).
+    bound: &'a [Value],
+    /// Globals the cell's top-level code has bound so far.
+    defined: Vec<u32>,
+    /// Globals kept in registers by the loops being compiled: slot, register ([`promote`]).
+    promoted: Vec<(u32, Reg)>,
 }
 
 /// Compiles a resolved cell into the prototype of its top-level code.
@@ -74,6 +81,7 @@ pub fn compile_cell(
     res: &Resolution,
     globals: &mut Globals,
     cell: u32,
+    bound: &[Value],
 ) -> CResult<Rc<Proto>> {
     let _stack = crate::stack::enter();
     let mut c = Compiler {
@@ -85,6 +93,9 @@ pub fn compile_cell(
         undeclared: vec![false; program.n_bindings as usize],
         inline: Vec::new(),
         inline_off: 0,
+        bound,
+        defined: Vec::new(),
+        promoted: Vec::new(),
     };
     c.push_fn("<cell>".into(), None);
     let ret = c.alloc(Span::default())?;
@@ -259,6 +270,9 @@ impl Compiler<'_> {
         let UseRes::Global(slot) = self.use_of(v) else {
             return None;
         };
+        if self.promoted(slot).is_some() {
+            return None;
+        }
         let plain = match &index.kind {
             ExprKind::Int(_) => true,
             ExprKind::Var(i) => match self.use_of(i) {
@@ -402,11 +416,20 @@ impl Compiler<'_> {
     /// A register holding the value of `e`: a plain local's own register, or a temporary.
     fn operand(&mut self, e: &Expr) -> CResult<Reg> {
         if let ExprKind::Var(v) = &e.kind {
-            if let UseRes::Local(b) = self.use_of(v) {
-                let r = self.bind_reg(b);
-                if r != NO_REG && !self.res.binding(self.res.canonical(b)).boxed() {
-                    return Ok(r);
+            match self.use_of(v) {
+                UseRes::Local(b) => {
+                    let r = self.bind_reg(b);
+                    if r != NO_REG && !self.res.binding(self.res.canonical(b)).boxed() {
+                        return Ok(r);
+                    }
                 }
+                // a global a loop keeps in a register ([`promote`])
+                UseRes::Global(slot) => {
+                    if let Some(r) = self.promoted(slot) {
+                        return Ok(r);
+                    }
+                }
+                _ => {}
             }
         }
         let r = self.alloc(e.span)?;
@@ -550,9 +573,12 @@ impl Compiler<'_> {
             }
             ExprKind::Match { scrutinee, arms } => self.match_expr(scrutinee, arms, dst, span)?,
             ExprKind::While { label, cond, body } => {
-                self.while_loop(label, cond, body, dst, span)?
+                let p = self.begin_promotion(&[cond, body], span)?;
+                self.while_loop(label, cond, body, dst, span)?;
+                self.end_promotion(p, span);
             }
             ExprKind::Loop { label, body } => {
+                let p = self.begin_promotion(&[body], span)?;
                 let result = self.loop_result(dst, span)?;
                 let start = self.here();
                 self.push_loop(label, result);
@@ -560,8 +586,14 @@ impl Compiler<'_> {
                 let j = self.emit(Op::Loop { off: 0 }, span);
                 self.patch_to(j, start);
                 self.pop_loop(start);
+                self.end_promotion(p, span);
             }
-            ExprKind::For(f) => self.for_loop(&f.label, &f.pat, &f.iter, &f.body, dst, span)?,
+            ExprKind::For(f) => {
+                // the iterable is evaluated after the globals are read: it must not run code either
+                let p = self.begin_promotion(&[&f.iter, &f.body], span)?;
+                self.for_loop(&f.label, &f.pat, &f.iter, &f.body, dst, span)?;
+                self.end_promotion(p, span);
+            }
             ExprKind::Comprehension(c) => {
                 let Comprehension {
                     expr,
@@ -896,6 +928,13 @@ impl Compiler<'_> {
                 let r = self.target(dst, span)?;
                 self.emit(Op::GetUpval { dst: r, idx }, span);
             }
+            UseRes::Global(slot) if !callee && self.promoted(slot).is_some() => {
+                let Dst::To(r) = dst else { return Ok(()) };
+                let src = self.promoted(slot).unwrap_or(r);
+                if src != r {
+                    self.emit(Op::Move { dst: r, src }, span);
+                }
+            }
             UseRes::Global(slot) => {
                 let slot = if slot == u32::MAX {
                     self.globals.slot(&v.name)
@@ -979,8 +1018,16 @@ impl Compiler<'_> {
                 return Ok(());
             }
         }
-        // `i % 3`, `x * 0.5`: a number constant is read from the constants, not a register
-        if let Some(k) = self.number_const(op, b) {
+        // `i % 3`, `x * 0.5`: a number constant is read from the constants, not a register;
+        // `s += "x"` too (appended in place when the instruction writes where it reads)
+        let k = match (&b.kind, op) {
+            (ExprKind::Str(t), BinOp::Add) => {
+                let k = self.konst(Value::Str(Rc::new(t.to_string())));
+                u16::try_from(k).ok()
+            }
+            _ => self.number_const(op, b),
+        };
+        if let Some(k) = k {
             let r = self.target(dst, span)?;
             self.emit(
                 Op::ArithK {
@@ -1199,6 +1246,9 @@ impl Compiler<'_> {
         let info = self.res.binding(id).clone();
         if let Some(slot) = info.global {
             self.emit(Op::SetGlobal { slot, src }, b.span);
+            if self.fs.len() == 1 && self.f().loops.is_empty() && !self.defined.contains(&slot) {
+                self.defined.push(slot);
+            }
             return Ok(());
         }
         let mut r = self.bind_reg(id);
@@ -1444,6 +1494,20 @@ impl Compiler<'_> {
                             target.span,
                         ));
                     }
+                    match op {
+                        None => self.expr_to(value, r)?,
+                        Some(op) => self.binary(op, target, value, Dst::To(r), span)?,
+                    }
+                    if let Dst::To(d) = dst {
+                        if d != r {
+                            self.emit(Op::Move { dst: d, src: r }, span);
+                        }
+                    }
+                    self.free_to(mark);
+                    return Ok(());
+                }
+                UseRes::Global(slot) if self.promoted(slot).is_some() => {
+                    let r = self.promoted(slot).unwrap_or(NO_REG);
                     match op {
                         None => self.expr_to(value, r)?,
                         Some(op) => self.binary(op, target, value, Dst::To(r), span)?,

@@ -215,7 +215,8 @@ pub enum Op {
         imm: i16,
         sub: bool,
     },
-    /// `R[dst] = R[a] op consts[k]` with a number constant: `i % 3`, `x * 0.5`; `op` is a
+    /// `R[dst] = R[a] op consts[k]` with a number constant: `i % 3`, `x * 0.5`, or a string
+    /// constant added: `s + "x"` (appended in place when `dst == a`); `op` is a
     /// [`crate::ast::BinOp`] as `u8` (`+ - * / % **`).
     ArithK {
         dst: Reg,

@@ -162,7 +162,13 @@ impl Session {
     fn compile(&mut self, source: &str) -> Result<Rc<Proto>, Diagnostic> {
         let program = parse(source)?;
         let res = resolve(&program, &mut self.globals)?;
-        compile_cell(&program, &res, &mut self.globals, self.cells + 1)
+        compile_cell(
+            &program,
+            &res,
+            &mut self.globals,
+            self.cells + 1,
+            &self.vm.globals,
+        )
     }
 
     fn run(&mut self, source: &str, script: bool) -> CellOutput {
@@ -183,7 +189,7 @@ impl Session {
 
         let cell = self.cells + 1;
         let proto = match resolve(&program, &mut self.globals)
-            .and_then(|res| compile_cell(&program, &res, &mut self.globals, cell))
+            .and_then(|res| compile_cell(&program, &res, &mut self.globals, cell, &self.vm.globals))
         {
             Ok(p) => p,
             Err(d) => {

@@ -1159,13 +1159,23 @@ impl Vm {
                         _ => break op,
                     },
                     Op::ArithK { dst, a, op: bop, k } => {
-                        let r = proto
-                            .consts
-                            .get(k as usize)
-                            .and_then(|y| number_op(bop, &w!(a), y));
-                        match r {
+                        let y = proto.consts.get(k as usize);
+                        match y.and_then(|y| number_op(bop, &w!(a), y)) {
                             Some(v) => put(&mut w!(dst), v),
-                            None => break op,
+                            None => {
+                                // `s += "x"` on a string with one owner: appended in place
+                                if let (ADD, true, Value::Str(s), Some(Value::Str(t))) =
+                                    (bop, dst == a, &mut w!(a), y)
+                                {
+                                    if let Some(s) = Rc::get_mut(s) {
+                                        if crate::budget::grow_str(s, t.len()).is_ok() {
+                                            s.push_str(t);
+                                            continue;
+                                        }
+                                    }
+                                }
+                                break op;
+                            }
                         }
                     }
                     Op::UpdateGlobalK { slot, op: bop, k } => {
@@ -1648,6 +1658,14 @@ impl Vm {
                 }
                 Op::ArithK { dst, a, op, k } => {
                     let y = proto.consts.get(k as usize).cloned().unwrap_or_default();
+                    if op == ADD && dst == a && matches!(r!(a), Value::Str(_)) {
+                        // `s += "x"`: append in place
+                        let mut x = std::mem::take(&mut r!(a));
+                        let res = arith::add_assign(&mut x, &y);
+                        r!(dst) = x;
+                        t!(res);
+                        continue;
+                    }
                     let v = t!(binary(op, &r!(a), &y));
                     r!(dst) = v;
                 }
