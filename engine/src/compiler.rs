@@ -1495,7 +1495,7 @@ impl Compiler<'_> {
                         ));
                     }
                     match op {
-                        None => self.expr_to(value, r)?,
+                        None => self.value_into(value, r)?,
                         Some(op) => self.binary(op, target, value, Dst::To(r), span)?,
                     }
                     if let Dst::To(d) = dst {
@@ -1509,7 +1509,7 @@ impl Compiler<'_> {
                 UseRes::Global(slot) if self.promoted(slot).is_some() => {
                     let r = self.promoted(slot).unwrap_or(NO_REG);
                     match op {
-                        None => self.expr_to(value, r)?,
+                        None => self.value_into(value, r)?,
                         Some(op) => self.binary(op, target, value, Dst::To(r), span)?,
                     }
                     if let Dst::To(d) = dst {
@@ -1628,6 +1628,23 @@ impl Compiler<'_> {
         }
         self.free_to(mark);
         Ok(())
+    }
+
+    /// `x = value` into `x`'s own register `r`. A loop starts by setting its result to nil,
+    /// so a loop that reads `x` (`x = loop { x += 1; .. break x }`) is run into a temporary
+    /// and moved.
+    fn value_into(&mut self, value: &Expr, r: Reg) -> CResult<()> {
+        if matches!(
+            value.kind,
+            ExprKind::While { .. } | ExprKind::Loop { .. } | ExprKind::For(_)
+        ) {
+            let t = self.alloc(value.span)?;
+            self.expr_to(value, t)?;
+            self.emit(Op::Move { dst: r, src: t }, value.span);
+            Ok(())
+        } else {
+            self.expr_to(value, r)
+        }
     }
 
     /// Builds the place for an assignment target or a method receiver; index expressions are
