@@ -247,12 +247,22 @@ pub fn cluster() -> Result<(), String> {
             .stderr(log(&format!("worker{w}.err"))?)
             .spawn()
             .map_err(|e| format!("starting a worker: {e}"))?;
-        let mut line = String::new();
-        if let Some(out) = child.stdout.take() {
-            let _ = BufReader::new(out).read_line(&mut line);
-        }
+        // its first line, within the time left (the first worker may build the component)
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = child.stdout.take();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            if let Some(out) = out {
+                let _ = BufReader::new(out).read_line(&mut line);
+            }
+            let _ = tx.send(line);
+        });
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx.recv_timeout(left).unwrap_or_default();
         if !line.starts_with("listening on") {
-            return Err(format!("worker {w} did not start: {line:?}"));
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("worker {w} did not start in time: {line:?}"));
         }
         procs.0.push((format!("worker{w}"), child));
         workers.push(port);
@@ -294,6 +304,23 @@ pub fn cluster() -> Result<(), String> {
         .spawn()
         .map_err(|e| format!("starting the load: {e}"))?;
     let out = load.stdout.take().ok_or("the load's stdout")?;
+    // a load that stops answering is killed at the deadline (its output then ends)
+    let finished = Arc::new(AtomicBool::new(false));
+    {
+        let (finished, pid) = (finished.clone(), load.id().to_string());
+        std::thread::spawn(move || {
+            while Instant::now() < deadline {
+                if finished.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            if !finished.load(Ordering::SeqCst) {
+                eprintln!("    the load passed the time budget: killed");
+                let _ = Command::new("kill").args(["-9", &pid]).status();
+            }
+        });
+    }
     let mut summary = String::new();
     for line in BufReader::new(out).lines() {
         let Ok(line) = line else { break };
@@ -304,12 +331,9 @@ pub fn cluster() -> Result<(), String> {
         } else if line.starts_with("cluster:") {
             summary = line;
         }
-        if Instant::now() > deadline {
-            let _ = load.kill();
-            break;
-        }
     }
     let status = load.wait().map_err(|e| e.to_string())?;
+    finished.store(true, Ordering::SeqCst);
     stop.store(true, Ordering::SeqCst);
     let _ = TcpStream::connect(("127.0.0.1", proxy_port));
     drop(procs);
