@@ -928,14 +928,16 @@ impl Compiler<'_> {
                 let r = self.target(dst, span)?;
                 self.emit(Op::GetUpval { dst: r, idx }, span);
             }
-            UseRes::Global(slot) if !callee && self.promoted(slot).is_some() => {
-                let Dst::To(r) = dst else { return Ok(()) };
-                let src = self.promoted(slot).unwrap_or(r);
-                if src != r {
-                    self.emit(Op::Move { dst: r, src }, span);
-                }
-            }
             UseRes::Global(slot) => {
+                // a global a loop keeps in a register ([`promote`])
+                if let Some(src) = self.promoted(slot).filter(|_| !callee) {
+                    if let Dst::To(r) = dst {
+                        if src != r {
+                            self.emit(Op::Move { dst: r, src }, span);
+                        }
+                    }
+                    return Ok(());
+                }
                 let slot = if slot == u32::MAX {
                     self.globals.slot(&v.name)
                 } else {
@@ -1484,7 +1486,9 @@ impl Compiler<'_> {
     ) -> CResult<()> {
         let mark = self.mark();
         if let ExprKind::Var(v) = &target.kind {
-            match self.use_of(v) {
+            // a variable in a register of its own: a plain local, or a global a loop keeps
+            // in a register ([`promote`])
+            let own = match self.use_of(v) {
                 UseRes::Local(b) if !self.res.binding(self.res.canonical(b)).boxed() => {
                     let r = self.bind_reg(b);
                     if r == NO_REG {
@@ -1494,32 +1498,25 @@ impl Compiler<'_> {
                             target.span,
                         ));
                     }
-                    match op {
-                        None => self.value_into(value, r)?,
-                        Some(op) => self.binary(op, target, value, Dst::To(r), span)?,
-                    }
-                    if let Dst::To(d) = dst {
-                        if d != r {
-                            self.emit(Op::Move { dst: d, src: r }, span);
-                        }
-                    }
-                    self.free_to(mark);
-                    return Ok(());
+                    Some(r)
                 }
-                UseRes::Global(slot) if self.promoted(slot).is_some() => {
-                    let r = self.promoted(slot).unwrap_or(NO_REG);
-                    match op {
-                        None => self.value_into(value, r)?,
-                        Some(op) => self.binary(op, target, value, Dst::To(r), span)?,
-                    }
-                    if let Dst::To(d) = dst {
-                        if d != r {
-                            self.emit(Op::Move { dst: d, src: r }, span);
-                        }
-                    }
-                    self.free_to(mark);
-                    return Ok(());
+                UseRes::Global(slot) => self.promoted(slot),
+                _ => None,
+            };
+            if let Some(r) = own {
+                match op {
+                    None => self.value_into(value, r)?,
+                    Some(op) => self.binary(op, target, value, Dst::To(r), span)?,
                 }
+                if let Dst::To(d) = dst {
+                    if d != r {
+                        self.emit(Op::Move { dst: d, src: r }, span);
+                    }
+                }
+                self.free_to(mark);
+                return Ok(());
+            }
+            match self.use_of(v) {
                 UseRes::Global(slot) if op.is_some() || self_update(v, value).is_some() => {
                     // `g op= e` and `g = g op e`: e first (Rust's order), then g in place
                     let slot = if slot == u32::MAX {
@@ -2665,16 +2662,23 @@ fn assigns(e: &Expr) -> bool {
 }
 
 /// Whether `value` reads the variable at the root of the place `target` (`a` of `a[i].x`).
-fn reads_root(target: &Expr, value: &Expr) -> bool {
+/// The variable a place is rooted at: `g` in `g[i].f.0`.
+fn place_root(target: &Expr) -> Option<&VarRef> {
     let mut t = target;
-    let root = loop {
+    loop {
         match &t.kind {
-            ExprKind::Var(v) => break &v.name,
+            ExprKind::Var(v) => return Some(v),
             ExprKind::Index(o, _) => t = o,
             ExprKind::Field { object, .. } => t = object,
             ExprKind::TupleField(o, _) => t = o,
-            _ => return true,
+            _ => return None,
         }
+    }
+}
+
+fn reads_root(target: &Expr, value: &Expr) -> bool {
+    let Some(root) = place_root(target).map(|v| &v.name) else {
+        return true;
     };
     let mut found = false;
     crate::ast::visit(value, &mut |x| {

@@ -1163,15 +1163,13 @@ impl Vm {
                         match y.and_then(|y| number_op(bop, &w!(a), y)) {
                             Some(v) => put(&mut w!(dst), v),
                             None => {
-                                // `s += "x"` on a string with one owner: appended in place
-                                if let (ADD, true, Value::Str(s), Some(Value::Str(t))) =
-                                    (bop, dst == a, &mut w!(a), y)
-                                {
-                                    if let Some(s) = Rc::get_mut(s) {
-                                        if crate::budget::grow_str(s, t.len()).is_ok() {
-                                            s.push_str(t);
-                                            continue;
-                                        }
+                                // `s += "x"`: appended in place (an error is the slow
+                                // section's to report: `add_assign` changes nothing then)
+                                if let (ADD, true, Some(y @ Value::Str(_))) = (bop, dst == a, y) {
+                                    if matches!(w!(a), Value::Str(_))
+                                        && arith::add_assign(&mut w!(a), y).is_ok()
+                                    {
+                                        continue;
                                     }
                                 }
                                 break op;
@@ -1658,14 +1656,6 @@ impl Vm {
                 }
                 Op::ArithK { dst, a, op, k } => {
                     let y = proto.consts.get(k as usize).cloned().unwrap_or_default();
-                    if op == ADD && dst == a && matches!(r!(a), Value::Str(_)) {
-                        // `s += "x"`: append in place
-                        let mut x = std::mem::take(&mut r!(a));
-                        let res = arith::add_assign(&mut x, &y);
-                        r!(dst) = x;
-                        t!(res);
-                        continue;
-                    }
                     let v = t!(binary(op, &r!(a), &y));
                     r!(dst) = v;
                 }

@@ -109,98 +109,65 @@ impl Compiler<'_> {
         }
     }
 
-    /// The root variable of a place (`g` in `g[i].f`).
-    fn root_var(e: &Expr) -> Option<&VarRef> {
-        match &e.kind {
-            ExprKind::Var(v) => Some(v),
-            ExprKind::Index(o, _) | ExprKind::TupleField(o, _) => Self::root_var(o),
-            ExprKind::Field { object, .. } => Self::root_var(object),
-            _ => None,
-        }
-    }
-
-    /// Walks a loop part; `false` when something in it rules the loop out.
+    /// Walks a loop part (every expression in it, [`crate::ast::visit`]); `false` when
+    /// something in it rules the loop out.
     fn scan(&self, e: &Expr, s: &mut Scan) -> bool {
-        let all = |c: &Self, es: &[Expr], s: &mut Scan| es.iter().all(|x| c.scan(x, s));
-        match &e.kind {
-            ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Str(_)
-            | ExprKind::Bool(_)
-            | ExprKind::Nil
-            | ExprKind::Path(_) => true,
+        let mut ok = true;
+        crate::ast::visit(e, &mut |x| match &x.kind {
             ExprKind::Var(v) => {
                 if let Some(slot) = self.global_slot(v) {
                     if !s.used.contains(&slot) {
                         s.used.push(slot);
                     }
                 }
-                true
             }
-            ExprKind::FStr(parts) => parts.iter().all(|p| match p {
-                FStrPart::Text(_) => true,
-                FStrPart::Hole { expr, .. } => self.scan(expr, s),
-            }),
-            ExprKind::Let(l) => {
-                self.scan(&l.value, s)
-                    && l.body.as_ref().is_none_or(|b| self.scan(b, s))
-                    && l.else_block.as_ref().is_none_or(|b| self.scan(b, s))
-            }
-            ExprKind::Assign { target, value, .. } => {
-                if let ExprKind::Var(v) = &target.kind {
-                    if let Some(slot) = self.global_slot(v) {
-                        if !s.assigned.contains(&slot) {
-                            s.assigned.push(slot);
-                        }
+            ExprKind::Assign { target, .. } => {
+                let whole = matches!(target.kind, ExprKind::Var(_));
+                if let Some(slot) = super::place_root(target).and_then(|v| self.global_slot(v)) {
+                    let list = if whole {
+                        &mut s.assigned
+                    } else {
+                        &mut s.in_place
+                    };
+                    if !list.contains(&slot) {
+                        list.push(slot);
                     }
-                } else if let Some(slot) = Self::root_var(target).and_then(|v| self.global_slot(v))
-                {
-                    s.in_place.push(slot);
                 }
-                self.scan(target, s) && self.scan(value, s)
             }
-            ExprKind::Unary(_, a) | ExprKind::Cast(a, _) | ExprKind::TupleField(a, _) => {
-                self.scan(a, s)
-            }
-            ExprKind::Field { object, .. } => self.scan(object, s),
-            ExprKind::Binary(_, a, b)
-            | ExprKind::Logic(_, a, b)
-            | ExprKind::Index(a, b)
-            | ExprKind::ArrayRepeat(a, b) => self.scan(a, s) && self.scan(b, s),
-            ExprKind::Ternary(a, b, c) => self.scan(a, s) && self.scan(b, s) && self.scan(c, s),
-            ExprKind::If { cond, then, else_ } => {
-                self.scan(cond, s)
-                    && self.scan(then, s)
-                    && else_.as_ref().is_none_or(|x| self.scan(x, s))
-            }
-            ExprKind::Match { scrutinee, arms } => {
-                self.scan(scrutinee, s)
-                    && arms.iter().all(|a| {
-                        a.guard.as_ref().is_none_or(|g| self.scan(g, s)) && self.scan(&a.body, s)
-                    })
-            }
-            ExprKind::While { label, cond, body } => {
-                label.is_none() && self.scan(cond, s) && self.scan(body, s)
-            }
-            ExprKind::Loop { label, body } => label.is_none() && self.scan(body, s),
-            ExprKind::For(f) => f.label.is_none() && self.scan(&f.iter, s) && self.scan(&f.body, s),
-            ExprKind::Break { label, value } => {
-                label.is_none() && value.as_ref().is_none_or(|v| self.scan(v, s))
-            }
-            ExprKind::Continue { label } => label.is_none(),
-            ExprKind::Block(b) => all(self, &b.exprs, s),
-            ExprKind::Array(items) | ExprKind::Tuple(items) => all(self, items, s),
-            ExprKind::Object(entries) => entries.iter().all(|(_, v)| self.scan(v, s)),
-            ExprKind::StructLit { fields, base, .. } => {
-                fields.iter().all(|(_, v)| self.scan(v, s))
-                    && base.as_ref().is_none_or(|b| self.scan(b, s))
-            }
-            ExprKind::Range { start, end, .. } => {
-                start.as_ref().is_none_or(|x| self.scan(x, s))
-                    && end.as_ref().is_none_or(|x| self.scan(x, s))
-            }
+            // a labelled `break`/`continue` could leave by a way the write-back is not on
+            ExprKind::While { label, .. }
+            | ExprKind::Loop { label, .. }
+            | ExprKind::Break { label, .. }
+            | ExprKind::Continue { label } => ok &= label.is_none(),
+            ExprKind::For(f) => ok &= f.label.is_none(),
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Nil
+            | ExprKind::Path(_)
+            | ExprKind::FStr(_)
+            | ExprKind::Let(_)
+            | ExprKind::Unary(..)
+            | ExprKind::Cast(..)
+            | ExprKind::TupleField(..)
+            | ExprKind::Field { .. }
+            | ExprKind::Binary(..)
+            | ExprKind::Logic(..)
+            | ExprKind::Index(..)
+            | ExprKind::ArrayRepeat(..)
+            | ExprKind::Ternary(..)
+            | ExprKind::If { .. }
+            | ExprKind::Match { .. }
+            | ExprKind::Block(_)
+            | ExprKind::Array(_)
+            | ExprKind::Tuple(_)
+            | ExprKind::Object(_)
+            | ExprKind::StructLit { .. }
+            | ExprKind::Range { .. } => {}
             // anything that runs other code, leaves the cell or catches an error
-            _ => false,
-        }
+            _ => ok = false,
+        });
+        ok
     }
 }
