@@ -125,26 +125,12 @@ impl Notebook {
                 } else {
                     format!("The engine was stopped ({})", first_line(&trap))
                 };
-                Ok(CellResult {
-                    display: None,
-                    bundle: None,
-                    outputs: Vec::new(),
-                    stdout: String::new(),
-                    diagnostic: Some(Diagnostic {
-                        kind: DiagnosticKind::Limit,
-                        message: format!(
-                            "{why}; the session was rebuilt in a fresh instance by replaying its {replayed} successful cells"
-                        ),
-                        span: whole(source),
-                    }),
-                    performance: Performance {
-                        total_us: 0.0,
-                        parse_us: 0.0,
-                        compile_us: 0.0,
-                        evaluate_us: 0.0,
-                        target_met: false,
-                    },
-                })
+                Ok(trap_result(
+                    source,
+                    format!(
+                        "{why}; the session was rebuilt in a fresh instance by replaying its {replayed} successful cells"
+                    ),
+                ))
             }
         }
     }
@@ -192,6 +178,29 @@ pub fn first_line(e: &anyhow::Error) -> String {
         return "wasmtime interrupted it after the time limit".to_string();
     }
     text.lines().next().unwrap_or("a trap").to_string()
+}
+
+/// The reply to a cell whose call trapped: a `limit` diagnostic over the whole cell saying
+/// what became of the session.
+pub fn trap_result(source: &str, message: String) -> CellResult {
+    CellResult {
+        display: None,
+        bundle: None,
+        outputs: Vec::new(),
+        stdout: String::new(),
+        diagnostic: Some(Diagnostic {
+            kind: DiagnosticKind::Limit,
+            message,
+            span: whole(source),
+        }),
+        performance: Performance {
+            total_us: 0.0,
+            parse_us: 0.0,
+            compile_us: 0.0,
+            evaluate_us: 0.0,
+            target_met: false,
+        },
+    }
 }
 
 /// A span over the whole cell.

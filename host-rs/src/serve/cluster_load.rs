@@ -5,6 +5,8 @@
 //! then), checks every reply and every session's final state, and ends with one line:
 //! `cluster: S sessions, C cells, lost L, wrong W, p50 .. ms, p99 .. ms`.
 
+use super::load::percentile;
+use super::shards::session_id;
 use anyhow::Result;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -72,13 +74,6 @@ impl Shared {
     }
 }
 
-fn new_id() -> String {
-    let mut b = [0u8; 16];
-    // the OS generator does not fail on Linux; a fixed-looking id is still unique per index
-    let _ = getrandom::fill(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// Runs the load; returns whether nothing was lost, wrong or unanswered.
 pub fn run(opts: Options) -> Result<bool> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -104,9 +99,8 @@ async fn run_async(opts: Options) -> Result<bool> {
     let t = Instant::now();
     let mut tasks = Vec::new();
     for s in 0..opts.sessions {
-        let (shared, cells) = (shared.clone(), opts.cells);
+        let (shared, cells, id) = (shared.clone(), opts.cells, session_id()?);
         tasks.push(tokio::spawn(async move {
-            let id = new_id();
             let (mut lat, mut wrong, mut unanswered) = (Vec::new(), 0usize, 0usize);
             let mut answered = 0u64;
             for i in 0..cells {
@@ -178,13 +172,7 @@ async fn run_async(opts: Options) -> Result<bool> {
         }
     }
     all.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        if all.is_empty() {
-            0.0
-        } else {
-            all[((all.len() as f64 - 1.0) * p).round() as usize]
-        }
-    };
+    let pct = |p: f64| percentile(&all, p);
     println!(
         "cluster: {} sessions, {} cells, lost {lost}, wrong {wrong}, p50 {:.1} ms, p99 {:.1} ms ({unanswered} unanswered, {:.1} s)",
         opts.sessions,

@@ -88,7 +88,8 @@ fn rand_fraction(id: &str) -> f64 {
         / (u32::MAX as f64 + 1.0)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p` quantile (0..=1) of sorted samples, nearest rank; 0 for none.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

@@ -14,8 +14,8 @@
 //! cells with an `idempotency-key` so a retried request is answered once.
 
 use super::metrics::Metrics;
-use super::shards::{apply_limits, Ask, Failure, Shards};
-use crate::host::{Limits, Runtime};
+use super::shards::{blocking, check_limits, fnv, Ask, Failure, Shards, FNV_START};
+use crate::host::Runtime;
 use crate::json;
 use anyhow::{Context, Result};
 use restate_sdk::prelude::*;
@@ -29,16 +29,12 @@ const LIMITS: &str = "limits";
 /// The journal's identity: a digest of its cells in order (and so of its length). A worker
 /// whose resident session has another digest rebuilds it: another worker moved it on.
 fn digest(journal: &[String]) -> u64 {
-    journal
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325, |h, c| chain(h, c))
+    journal.iter().fold(FNV_START, |h, c| chain(h, c))
 }
 
+/// The digest of a journal one cell longer: FNV over the cell's bytes and a separator.
 fn chain(h: u64, cell: &str) -> u64 {
-    // FNV-1a over the cell's bytes and a separator
-    cell.bytes()
-        .chain(std::iter::once(0xff))
-        .fold(h, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    fnv(h, cell.bytes().chain(std::iter::once(0xff)))
 }
 
 fn handler_error(f: Failure) -> HandlerError {
@@ -103,7 +99,7 @@ impl RuchySession {
         let reply = ctx
             .run(|| async move {
                 let metrics = shards.metrics.clone();
-                let result = tokio::task::spawn_blocking(move || {
+                let result = blocking(move || {
                     let ask = Ask {
                         id: &id,
                         limits: &limits,
@@ -112,7 +108,7 @@ impl RuchySession {
                     shards.run(&ask, || Ok(cells), &src, next)
                 })
                 .await
-                .map_err(|e| HandlerError::from(format!("the cell's worker failed: {e}")))?
+                .and_then(|r| r)
                 .map_err(handler_error)?;
                 metrics.cells.inc();
                 if result.diagnostic.is_some() {
@@ -134,7 +130,7 @@ impl RuchySession {
     async fn variables(&self, ctx: ObjectContext<'_>) -> Result<Json<Value>, HandlerError> {
         let (journal, limits) = Self::state(&ctx).await?;
         let (shards, id) = (self.shards.clone(), ctx.key().to_string());
-        let vars = tokio::task::spawn_blocking(move || {
+        let vars = blocking(move || {
             let ask = Ask {
                 id: &id,
                 limits: &limits,
@@ -143,7 +139,7 @@ impl RuchySession {
             shards.variables(&ask, || Ok(journal))
         })
         .await
-        .map_err(|e| HandlerError::from(format!("the worker failed: {e}")))?
+        .and_then(|r| r)
         .map_err(handler_error)?;
         Ok(Json(json!({ "variables": json::variables(&vars) })))
     }
@@ -157,13 +153,7 @@ impl RuchySession {
         limits: Json<Value>,
     ) -> Result<Json<Value>, HandlerError> {
         let limits = limits.into_inner();
-        let zero = Limits {
-            time_ms: 0,
-            memory_bytes: 0,
-            call_depth: 0,
-            output_bytes: 0,
-        };
-        apply_limits(zero, &limits).map_err(|m| TerminalError::new_with_code(400, m))?;
+        check_limits(&limits).map_err(|m| TerminalError::new_with_code(400, m))?;
         let (journal, _) = Self::state(&ctx).await?;
         if !journal.is_empty() {
             return Err(

@@ -14,10 +14,10 @@
 //!   so replay gives the same state.
 
 use super::metrics::Metrics;
-use super::shards::{apply_limits, lock, Ask, Failure, Shards};
+use super::shards::{blocking, check_limits, lock, session_id, Ask, Failure, Shards};
 use super::store::Store;
-use crate::host::{CellResult, Limits, Runtime, Variable};
-use anyhow::{anyhow, Result};
+use crate::host::{CellResult, Runtime, Variable};
+use anyhow::Result;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,13 +50,6 @@ pub struct Service {
     store: Store,
     sessions: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Meta>>>>,
     pub metrics: Arc<Metrics>,
-}
-
-/// 128 random bits from the OS, as 32 hex digits.
-fn new_id() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow!("no randomness for a session id: {e}"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 impl Service {
@@ -99,22 +92,12 @@ impl Service {
 
     /// A new session with `limits` (a JSON object, `{}` for the defaults); returns its id.
     pub async fn create(self: &Arc<Self>, limits: &Value) -> Result<String, Failure> {
-        // check the limits now, against the defaults, so a bad one is a 400 and not a
-        // session that can never be built
-        apply_limits(
-            Limits {
-                time_ms: 0,
-                memory_bytes: 0,
-                call_depth: 0,
-                output_bytes: 0,
-            },
-            limits,
-        )
-        .map_err(Failure::Bad)?;
+        // a bad limit is a 400 now, not a session that can never be built
+        check_limits(limits).map_err(Failure::Bad)?;
         if lock(&self.sessions).len() >= self.max_sessions {
             return Err(Failure::Full);
         }
-        let id = new_id()?;
+        let id = session_id()?;
         let limits = limits.to_string();
         self.store.create(&id, &limits).await.map_err(|e| {
             self.metrics.store_errors.inc();
@@ -143,32 +126,19 @@ impl Service {
         if meta.deleted {
             return Err(Failure::NotFound);
         }
-        let (this, sid, limits, cells) = (
-            self.clone(),
-            id.to_string(),
-            meta.limits.clone(),
-            meta.cells,
-        );
         let src = source.clone();
-        // a cell may run for its whole time limit: off the async workers
-        let result = tokio::task::spawn_blocking(move || {
-            let ask = Ask {
-                id: &sid,
-                limits: &limits,
-                version: cells,
-            };
-            let journal = || this.journal(&sid, cells);
-            this.shards.run(&ask, journal, &src, cells + 1)
-        })
-        .await
-        .map_err(|e| Failure::Internal(format!("the cell's worker failed: {e}")))??;
+        let result = self
+            .in_shard(id, &meta, move |this, ask| {
+                let journal = || this.journal(ask.id, ask.version);
+                this.shards.run(ask, journal, &src, ask.version + 1)
+            })
+            .await?;
         self.metrics.cells.inc();
         if result.diagnostic.is_none() {
             if let Err(e) = self.store.append(id, meta.cells, &source).await {
                 self.metrics.store_errors.inc();
                 // the instance holds a cell the journal does not: drop it from memory
-                let (this, sid) = (self.clone(), id.to_string());
-                let _ = tokio::task::spawn_blocking(move || this.shards.evict(&sid)).await;
+                self.evict(id).await;
                 return Err(Failure::Store(e));
             }
             meta.cells += 1;
@@ -186,22 +156,11 @@ impl Service {
         if meta.deleted {
             return Err(Failure::NotFound);
         }
-        let (this, sid, limits, cells) = (
-            self.clone(),
-            id.to_string(),
-            meta.limits.clone(),
-            meta.cells,
-        );
-        tokio::task::spawn_blocking(move || {
-            let ask = Ask {
-                id: &sid,
-                limits: &limits,
-                version: cells,
-            };
-            this.shards.variables(&ask, || this.journal(&sid, cells))
+        self.in_shard(id, &meta, |this, ask| {
+            this.shards
+                .variables(ask, || this.journal(ask.id, ask.version))
         })
         .await
-        .map_err(|e| Failure::Internal(format!("the worker failed: {e}")))?
     }
 
     /// Forgets a session: out of the store first, then out of memory.
@@ -221,9 +180,39 @@ impl Service {
             all.remove(id);
             self.metrics.sessions_open.set(all.len() as i64);
         }
-        let (this, sid) = (self.clone(), id.to_string());
-        let _ = tokio::task::spawn_blocking(move || this.shards.evict(&sid)).await;
+        self.evict(id).await;
         Ok(())
+    }
+
+    /// Runs `f` on the shards, off the async workers, with the session as `meta` knows it
+    /// (its journal's length is the version).
+    async fn in_shard<R: Send + 'static>(
+        self: &Arc<Self>,
+        id: &str,
+        meta: &Meta,
+        f: impl FnOnce(&Service, &Ask) -> Result<R, Failure> + Send + 'static,
+    ) -> Result<R, Failure> {
+        let (this, id, limits, cells) = (
+            self.clone(),
+            id.to_string(),
+            meta.limits.clone(),
+            meta.cells,
+        );
+        blocking(move || {
+            let ask = Ask {
+                id: &id,
+                limits: &limits,
+                version: cells,
+            };
+            f(&this, &ask)
+        })
+        .await?
+    }
+
+    /// Drops a session from memory (its journal stays).
+    async fn evict(self: &Arc<Self>, id: &str) {
+        let (this, id) = (self.clone(), id.to_string());
+        let _ = blocking(move || this.shards.evict(&id)).await;
     }
 
     /// A session's journal from the store, which must hold the `cells` acknowledged.

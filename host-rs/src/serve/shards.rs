@@ -14,9 +14,9 @@
 //! session on): a resident session with another version is rebuilt from the journal.
 
 use super::metrics::Metrics;
-use crate::host::{CellResult, Diagnostic, DiagnosticKind, Instance, Limits, Performance};
+use crate::host::{CellResult, Instance, Limits};
 use crate::host::{Runtime, SessionHandle, Variable};
-use crate::notebook::{first_line, whole};
+use crate::notebook::{first_line, trap_result};
 use anyhow::Result;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -149,11 +149,8 @@ impl Shards {
 
     fn shard_of(&self, id: &str) -> &Mutex<Shard> {
         // ids are random: any 64 of their bits spread them evenly (FNV for other keys)
-        let h = u64::from_str_radix(id.get(..16).unwrap_or(""), 16).unwrap_or_else(|_| {
-            id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-                (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-            })
-        });
+        let h = u64::from_str_radix(id.get(..16).unwrap_or(""), 16)
+            .unwrap_or_else(|_| fnv(FNV_START, id.bytes()));
         &self.shards[(h % self.shards.len() as u64) as usize]
     }
 
@@ -167,13 +164,8 @@ impl Shards {
         next_version: u64,
     ) -> Result<CellResult, Failure> {
         let mut shard = lock(self.shard_of(ask.id));
-        let (handle, time_ms) = self.resident(&mut shard, ask, journal)?;
-        let inst = shard
-            .inst
-            .as_mut()
-            .ok_or_else(|| Failure::Internal("no instance".into()))?;
-        inst.set_time_ms(time_ms);
-        match inst.execute_cell(handle, source) {
+        let handle = self.resident(&mut shard, ask, journal)?;
+        match instance(&mut shard)?.execute_cell(handle, source) {
             Ok(r) => {
                 if r.diagnostic.is_none() {
                     if let Some(res) = shard.resident.get_mut(ask.id) {
@@ -186,7 +178,13 @@ impl Shards {
                 // the instance and every session in it are gone from memory; they come back
                 // from their journals on their next request
                 self.lose_instance(&mut shard);
-                Ok(trapped(source, &trap))
+                Ok(trap_result(
+                    source,
+                    format!(
+                        "The engine was stopped ({}); the session is rebuilt in a fresh instance from its journal of successful cells",
+                        first_line(&trap)
+                    ),
+                ))
             }
         }
     }
@@ -198,13 +196,8 @@ impl Shards {
         journal: impl FnOnce() -> Result<Vec<String>, Failure>,
     ) -> Result<Vec<Variable>, Failure> {
         let mut shard = lock(self.shard_of(ask.id));
-        let (handle, time_ms) = self.resident(&mut shard, ask, journal)?;
-        let inst = shard
-            .inst
-            .as_mut()
-            .ok_or_else(|| Failure::Internal("no instance".into()))?;
-        inst.set_time_ms(time_ms);
-        match inst.variables(handle) {
+        let handle = self.resident(&mut shard, ask, journal)?;
+        match instance(&mut shard)?.variables(handle) {
             Ok(v) => Ok(v),
             Err(trap) => {
                 self.lose_instance(&mut shard);
@@ -241,13 +234,13 @@ impl Shards {
     }
 
     /// The session in memory at `ask.version` (rebuilt from its journal if it is not), at
-    /// the front of the LRU order; with the time limit its calls are armed with.
+    /// the front of the LRU order, with the instance's calls armed with its time limit.
     fn resident(
         &self,
         shard: &mut Shard,
         ask: &Ask,
         journal: impl FnOnce() -> Result<Vec<String>, Failure>,
-    ) -> Result<(SessionHandle, u64), Failure> {
+    ) -> Result<SessionHandle, Failure> {
         shard.tick += 1;
         let tick = shard.tick;
         if let Some(r) = shard.resident.get_mut(ask.id) {
@@ -256,7 +249,8 @@ impl Shards {
             shard.order.remove(&old);
             if version == ask.version {
                 shard.order.insert(tick, ask.id.to_string());
-                return Ok((handle, time_ms));
+                instance(shard)?.set_time_ms(time_ms);
+                return Ok(handle);
             }
             // its memory is not its journal's state (moved on elsewhere): rebuild
             shard.resident.remove(ask.id);
@@ -287,10 +281,7 @@ impl Shards {
         // a failed wasmtime call (`Err` from the instance) leaves the instance unusable
         let mut trapped = false;
         let built = (|| -> Result<(SessionHandle, u64), Failure> {
-            let inst = shard
-                .inst
-                .as_mut()
-                .ok_or_else(|| Failure::Internal("no instance".into()))?;
+            let inst = instance(shard)?;
             let handle = call(inst.new_session(), &mut trapped)?;
             let wanted: Value =
                 serde_json::from_str(ask.limits).unwrap_or(Value::Object(Default::default()));
@@ -335,32 +326,52 @@ impl Shards {
         );
         shard.order.insert(tick, ask.id.to_string());
         self.metrics.sessions_resident.inc();
-        Ok((handle, time_ms))
+        Ok(handle)
     }
 }
 
-/// The reply to a cell whose call trapped: a `limit` diagnostic saying the session comes
-/// back from its journal.
-fn trapped(source: &str, trap: &anyhow::Error) -> CellResult {
-    CellResult {
-        display: None,
-        bundle: None,
-        outputs: Vec::new(),
-        stdout: String::new(),
-        diagnostic: Some(Diagnostic {
-            kind: DiagnosticKind::Limit,
-            message: format!(
-                "The engine was stopped ({}); the session is rebuilt in a fresh instance from its journal of successful cells",
-                first_line(trap)
-            ),
-            span: whole(source),
-        }),
-        performance: Performance {
-            total_us: 0.0,
-            parse_us: 0.0,
-            compile_us: 0.0,
-            evaluate_us: 0.0,
-            target_met: false,
-        },
-    }
+/// The shard's instance (there is one once a session is resident).
+fn instance(shard: &mut Shard) -> Result<&mut Instance, Failure> {
+    shard
+        .inst
+        .as_mut()
+        .ok_or_else(|| Failure::Internal("no instance".into()))
 }
+
+/// Runs `f` off the async workers (a cell may run for its whole time limit).
+pub async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, Failure> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Failure::Internal(format!("a worker thread failed: {e}")))
+}
+
+/// Checks a limits object before it is kept: a bad one is refused now, not when the session
+/// is built.
+pub fn check_limits(json: &Value) -> Result<(), String> {
+    let zero = Limits {
+        time_ms: 0,
+        memory_bytes: 0,
+        call_depth: 0,
+        output_bytes: 0,
+    };
+    apply_limits(zero, json).map(|_| ())
+}
+
+/// A session id: 128 random bits from the OS, as 32 hex digits.
+pub fn session_id() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("no randomness for a session id: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// FNV-1a of `bytes`, continuing from `h` (start from [`FNV_START`]).
+pub fn fnv(h: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes
+        .into_iter()
+        .fold(h, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+pub const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;

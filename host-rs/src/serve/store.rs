@@ -169,7 +169,7 @@ fn write_loop(db: &Database, ops: mpsc::Receiver<(Op, Reply)>, fail_every: u64) 
                 for (op, _) in &batch {
                     if matches!(op, Op::Append { .. }) {
                         appends += 1;
-                        if fail_every > 0 && appends % fail_every == 0 {
+                        if fail_every > 0 && appends.is_multiple_of(fail_every) {
                             answers.push(Err("injected store failure (test hook)".into()));
                             continue;
                         }
