@@ -52,7 +52,7 @@ export function protocolQuery(text) {
 }
 
 /** Times each cell's `executeCell` round trip from JavaScript. */
-export function roundTrips(engine, report, iterations) {
+export function roundTrips(engine, compiler, report, iterations) {
   const cats = report.categories;
   const samples = cats.map(() => []);
   const failed = cats.map(() => false);
@@ -66,7 +66,7 @@ export function roundTrips(engine, report, iterations) {
     const session = new engine.Session();
     for (const i of seed) session.executeCell(cats[i].cell);
     session[Symbol.dispose]?.();
-    for (const c of cats.filter((c) => c.group === 'compile')) engine.compile(compileProgram(c));
+    for (const c of cats.filter((c) => c.group === 'compile')) compiler.compile(compileProgram(c));
   }
   for (let it = 0; it < Math.max(iterations, 1); it++) {
     const session = new engine.Session();
@@ -87,7 +87,7 @@ export function roundTrips(engine, report, iterations) {
       const t0 = performance.now();
       let rust;
       try {
-        rust = engine.compile(program);
+        rust = compiler.compile(program);
       } catch {
         failed[i] = true; // jco throws a result's error
         continue;

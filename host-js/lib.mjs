@@ -1,5 +1,9 @@
 // Shared by the Node host's commands: makes sure the npm packages, the component and its jco
-// transpilation exist and are current, then loads the component's `engine` interface.
+// transpilation exist and are current, then loads the component's `engine` interface (and,
+// from the full component, its `compiler` interface: Rust export).
+//
+// Which component: RUCHY_COMPONENT=kernel (target/ruchy_kernel.wasm, world `kernel`, no Rust
+// export) or full (target/ruchy_notebook.wasm, the default), for every command.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,13 +12,25 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const here = dirname(fileURLToPath(import.meta.url));
 export const root = join(here, '..');
-/** The component, at its fixed path (built by `host-rs build-component`). */
-export const componentPath = join(root, 'target', 'ruchy_notebook.wasm');
-const genDir = join(here, 'gen');
+/** `kernel` or `full`, from RUCHY_COMPONENT (default `full`). */
+export const flavor = (() => {
+  const f = process.env.RUCHY_COMPONENT || 'full';
+  if (f !== 'full' && f !== 'kernel') throw new Error(`RUCHY_COMPONENT must be full or kernel, not ${f}`);
+  return f;
+})();
+/** Both components' paths (built together by `host-rs build-component`). */
+export const componentPaths = {
+  full: join(root, 'target', 'ruchy_notebook.wasm'),
+  kernel: join(root, 'target', 'ruchy_kernel.wasm'),
+};
+/** The component this process uses. */
+export const componentPath = componentPaths[flavor];
+const suffix = flavor === 'full' ? '' : `-${flavor}`;
+const genDir = join(here, `gen${suffix}`);
 const genEntry = join(genDir, 'ruchy_notebook.js');
 /** The same component transpiled with `instantiation: 'async'`, so that compiling its core
  * modules and instantiating them can be timed apart (the Node host's bench and eval). */
-const genAsyncDir = join(here, 'gen-async');
+const genAsyncDir = join(here, `gen-async${suffix}`);
 const genAsyncEntry = join(genAsyncDir, 'ruchy_notebook.js');
 
 function run(cmd, args, opts = {}) {
@@ -34,9 +50,9 @@ export function ensureDeps() {
   }
 }
 
-/** Builds the component with the Rust host if it is missing. */
+/** Builds the components with the Rust host if one is missing. */
 export function ensureComponent() {
-  if (!existsSync(componentPath)) {
+  if (!Object.values(componentPaths).every((p) => existsSync(p))) {
     process.stderr.write('no component yet: building it (cargo run --release -p host-rs -- build-component)...\n');
     run('cargo', ['run', '--quiet', '--release', '-p', 'host-rs', '--', 'build-component'], { cwd: root });
   }
@@ -96,17 +112,18 @@ export async function loadEngineTimed() {
     names.map(async (n) => [n, await WebAssembly.compile(await readFile(join(genAsyncDir, n)))]),
   ));
   const t1 = performance.now();
-  const { engine } = await mod.instantiate((n) => modules[n], imports);
+  const { engine, compiler } = await mod.instantiate((n) => modules[n], imports);
   const t2 = performance.now();
-  return { engine, loadMs: t1 - t0, instantiateMs: t2 - t1 };
+  return { engine, compiler, loadMs: t1 - t0, instantiateMs: t2 - t1 };
 }
 
-/** Everything above, then the component's `engine` interface (and how long loading took). */
+/** Everything above, then the component's `engine` interface, its `compiler` interface
+ * (`undefined` in the kernel) and how long loading took. */
 export async function loadEngine() {
   ensureDeps();
   ensureComponent();
   await ensureTranspiled();
   const t0 = performance.now();
   const mod = await import(pathToFileURL(genEntry).href);
-  return { engine: mod.engine, loadMs: performance.now() - t0 };
+  return { engine: mod.engine, compiler: mod.compiler, loadMs: performance.now() - t0 };
 }

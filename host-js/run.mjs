@@ -25,13 +25,13 @@ if (!Number.isInteger(iterations) || iterations < 1) {
 }
 
 const check = args.includes('--check');
-const { engine, loadMs, instantiateMs } = await loadEngineTimed();
+const { engine, compiler, loadMs, instantiateMs } = await loadEngineTimed();
 let t = performance.now();
 new engine.Session().executeCell('let x = 42');
 const firstCellMs = performance.now() - t;
 const inside = engine.benchmark(iterations);
 const worstSeedP99 = (h) => Math.max(...h.rows.filter((r) => r.group === 'seed').map((r) => r.stats.p99));
-let host = roundTrips(engine, inside, iterations);
+let host = roundTrips(engine, compiler, inside, iterations);
 // A p99 is the 10th-slowest of 1,000 round trips: one burst of noise (a GC, another process)
 // takes it over the goal. A miss is measured once more and both are reported; a real
 // regression misses twice (as the wasmtime host does).
@@ -40,7 +40,7 @@ const protocolMissed = (h) => h.rows.some((r) => r.group === 'protocol' && !r.me
 let p99FirstTry = null;
 if (worstSeedP99(host) > P99_GOAL_US || protocolMissed(host)) {
   p99FirstTry = worstSeedP99(host);
-  host = roundTrips(engine, inside, iterations);
+  host = roundTrips(engine, compiler, inside, iterations);
 }
 // The seed's working set is measured in an instance of its own that runs the seed cells as the
 // bench does: the compute rows build arrays of 200,000 values, and a WebAssembly memory never

@@ -9,32 +9,36 @@ use std::cell::RefCell;
 #[global_allocator]
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
+/// The full component (world `notebook`) with the `compile` feature (default), the kernel
+/// (world `kernel`: no Rust export) without it.
+#[cfg(feature = "compile")]
 mod bindings {
     wit_bindgen::generate!({
         path: "../wit",
         world: "notebook",
     });
 }
+#[cfg(not(feature = "compile"))]
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "kernel",
+    });
+}
+
+#[cfg(feature = "compile")]
+mod compiler;
 
 use bindings::exports::ruchy::notebook::engine as wit;
-use engine::assist;
+use ruchy_notebook::assist;
 
-struct Component;
+pub(crate) struct Component;
 
 impl wit::Guest for Component {
     type Session = Session;
 
-    fn compile(source: String) -> Result<String, Vec<wit::Diagnostic>> {
-        engine::compile(&source).map_err(|ds| ds.iter().map(|d| diagnostic(d, &source)).collect())
-    }
-
-    fn compile_cells(cells: Vec<String>) -> Result<String, Vec<wit::CellError>> {
-        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
-        engine::compile_cells(&cells).map_err(cell_errors)
-    }
-
     fn benchmark(iterations: u32) -> wit::BenchmarkReport {
-        let r = engine::bench::run(iterations);
+        let r = ruchy_notebook::bench::run(iterations);
         wit::BenchmarkReport {
             categories: r
                 .categories
@@ -42,10 +46,10 @@ impl wit::Guest for Component {
                 .map(|c| wit::BenchmarkCategory {
                     name: c.name,
                     group: match c.group {
-                        engine::bench::Group::Seed => wit::BenchmarkGroup::Seed,
-                        engine::bench::Group::Compile => wit::BenchmarkGroup::Compile,
-                        engine::bench::Group::Compute => wit::BenchmarkGroup::Compute,
-                        engine::bench::Group::Protocol => wit::BenchmarkGroup::Protocol,
+                        ruchy_notebook::bench::Group::Seed => wit::BenchmarkGroup::Seed,
+                        ruchy_notebook::bench::Group::Compile => wit::BenchmarkGroup::Compile,
+                        ruchy_notebook::bench::Group::Compute => wit::BenchmarkGroup::Compute,
+                        ruchy_notebook::bench::Group::Protocol => wit::BenchmarkGroup::Protocol,
                     },
                     setup: c.setup,
                     cell: c.cell,
@@ -79,12 +83,12 @@ impl wit::Guest for Component {
     }
 }
 
-struct Session(RefCell<engine::Session>);
+pub(crate) struct Session(RefCell<ruchy_notebook::Session>);
 
 impl wit::GuestSession for Session {
     fn new() -> Self {
-        engine::budget::set_memory_probe(counting_alloc::allocated);
-        Session(RefCell::new(engine::Session::new()))
+        ruchy_notebook::runtime::budget::set_memory_probe(counting_alloc::allocated);
+        Session(RefCell::new(ruchy_notebook::Session::new()))
     }
 
     fn get_limits(&self) -> wit::Limits {
@@ -100,7 +104,7 @@ impl wit::GuestSession for Session {
     fn set_limits(&self, limits: wit::Limits) {
         let mut s = self.0.borrow_mut();
         let old = s.limits().clone();
-        s.set_limits(engine::vm::Limits {
+        s.set_limits(ruchy_notebook::runtime::vm::Limits {
             max_time_ms: limits.time_ms,
             max_memory: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
             max_depth: limits.call_depth as usize,
@@ -117,10 +121,6 @@ impl wit::GuestSession for Session {
     fn run_script(&self, source: String) -> wit::CellResult {
         let out = self.0.borrow_mut().run_script(&source);
         cell_result(out, &source)
-    }
-
-    fn export_rust(&self) -> Result<String, Vec<wit::CellError>> {
-        self.0.borrow().export_rust().map_err(cell_errors)
     }
 
     fn complete(&self, source: String, cursor: u32) -> wit::Completions {
@@ -200,7 +200,7 @@ fn us(ns: u64) -> f64 {
     ns as f64 / 1000.0
 }
 
-fn bundle(b: engine::bundle::Bundle) -> Vec<wit::MimeData> {
+fn bundle(b: ruchy_notebook::runtime::bundle::Bundle) -> Vec<wit::MimeData> {
     b.into_iter()
         .map(|m| wit::MimeData {
             mime: m.mime.to_string(),
@@ -209,7 +209,7 @@ fn bundle(b: engine::bundle::Bundle) -> Vec<wit::MimeData> {
         .collect()
 }
 
-fn cell_result(out: engine::CellOutput, source: &str) -> wit::CellResult {
+fn cell_result(out: ruchy_notebook::CellOutput, source: &str) -> wit::CellResult {
     let total = us(out.timing.total_ns);
     wit::CellResult {
         display: out.display,
@@ -229,24 +229,13 @@ fn cell_result(out: engine::CellOutput, source: &str) -> wit::CellResult {
             parse_us: us(out.timing.parse_ns),
             compile_us: us(out.timing.compile_ns),
             evaluate_us: us(out.timing.evaluate_ns),
-            target_met: total < engine::bench::CELL_TARGET_US,
+            target_met: total < ruchy_notebook::bench::CELL_TARGET_US,
         },
     }
 }
 
-fn cell_errors(errors: Vec<engine::CellError>) -> Vec<wit::CellError> {
-    errors
-        .into_iter()
-        .map(|e| wit::CellError {
-            cell: e.cell,
-            diagnostic: diagnostic(&e.diagnostic, &e.source),
-            source: e.source,
-        })
-        .collect()
-}
-
-fn span(s: engine::Span, source: &str) -> wit::Span {
-    let lc = engine::LineCol::of(source, s);
+fn span(s: ruchy_notebook::Span, source: &str) -> wit::Span {
+    let lc = ruchy_notebook::LineCol::of(source, s);
     wit::Span {
         start: s.start,
         end: s.end,
@@ -257,13 +246,13 @@ fn span(s: engine::Span, source: &str) -> wit::Span {
     }
 }
 
-fn diagnostic(d: &engine::Diagnostic, source: &str) -> wit::Diagnostic {
+pub(crate) fn diagnostic(d: &ruchy_notebook::Diagnostic, source: &str) -> wit::Diagnostic {
     wit::Diagnostic {
         kind: match d.kind {
-            engine::DiagnosticKind::Parse => wit::DiagnosticKind::Parse,
-            engine::DiagnosticKind::Type => wit::DiagnosticKind::Type,
-            engine::DiagnosticKind::Runtime => wit::DiagnosticKind::Runtime,
-            engine::DiagnosticKind::Limit => wit::DiagnosticKind::Limit,
+            ruchy_notebook::DiagnosticKind::Parse => wit::DiagnosticKind::Parse,
+            ruchy_notebook::DiagnosticKind::Type => wit::DiagnosticKind::Type,
+            ruchy_notebook::DiagnosticKind::Runtime => wit::DiagnosticKind::Runtime,
+            ruchy_notebook::DiagnosticKind::Limit => wit::DiagnosticKind::Limit,
         },
         message: d.message.clone(),
         span: span(d.span, source),

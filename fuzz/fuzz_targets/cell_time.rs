@@ -2,13 +2,13 @@
 //! its allocator counting the bytes (256 MB, counted from what the fuzzer itself holds when
 //! the session starts), 10,000 nested calls, 1 MB of output, and a time limit of 1 s instead
 //! of 10. Every cell must end within its time limit plus a margin ([`MARGIN_MS`]), whatever
-//! it does: a built-in that loops or allocates outside the meter (`engine::budget`) is a
+//! it does: a built-in that loops or allocates outside the meter (`ruchy_notebook::runtime::budget`) is a
 //! finding. Time is this thread's CPU time, for the limit and for the check alike, so a
 //! machine busy with other work does not make findings.
 #![no_main]
 
-use engine::vm::Limits;
-use engine::{Clock, Session};
+use ruchy_notebook::runtime::vm::Limits;
+use ruchy_notebook::{Clock, Session};
 use libfuzzer_sys::fuzz_target;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,7 +45,7 @@ impl Clock for CpuClock {
 }
 
 fuzz_target!(|data: &[u8]| {
-    engine::budget::set_memory_probe(session_bytes);
+    ruchy_notebook::runtime::budget::set_memory_probe(session_bytes);
     BASE.store(counting_alloc::allocated(), Ordering::Relaxed);
     let clock = Rc::new(CpuClock);
     let mut s = Session::with_clock(clock.clone());

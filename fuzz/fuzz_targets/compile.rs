@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect();
         let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
-        if let Err(errs) = engine::compile_cells(&refs) {
+        if let Err(errs) = ruchy_notebook::compile_cells(&refs) {
             for e in &errs {
                 assert!(e.cell >= 1 && e.cell as usize <= refs.len(), "{e:?}");
             }
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(source) = std::str::from_utf8(data) else {
         return;
     };
-    if let Err(ds) = engine::compile(source) {
+    if let Err(ds) = ruchy_notebook::compile(source) {
         assert!(!ds.is_empty(), "compile failed without a diagnostic");
         for d in &ds {
             let _ = d.render(source);

@@ -4,8 +4,8 @@
 //! cell are what they were after the last cell that succeeded (invariant 7).
 #![no_main]
 
-use engine::vm::Limits;
-use engine::Session;
+use ruchy_notebook::runtime::vm::Limits;
+use ruchy_notebook::Session;
 use libfuzzer_sys::fuzz_target;
 
 /// The component's allocator, so the memory limit holds here as it does there (counted from
@@ -29,7 +29,7 @@ fn probe(s: &mut Session, name: &str) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    engine::budget::set_memory_probe(session_bytes);
+    ruchy_notebook::runtime::budget::set_memory_probe(session_bytes);
     BASE.store(counting_alloc::allocated(), std::sync::atomic::Ordering::Relaxed);
     let mut s = Session::new();
     s.set_limits(Limits {

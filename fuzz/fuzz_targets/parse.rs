@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let len = source.len() as u32;
-    let check = |d: &engine::Diagnostic| {
+    let check = |d: &ruchy_notebook::Diagnostic| {
         assert!(
             d.span.start <= d.span.end && d.span.start <= len,
             "span {:?} outside a source of {len} bytes: {d:?}",
@@ -17,10 +17,10 @@ fuzz_target!(|data: &[u8]| {
         );
         let _ = d.render(source);
     };
-    if let Err(d) = engine::lexer::lex(source, 0) {
+    if let Err(d) = ruchy_notebook::syntax::lexer::lex(source, 0) {
         check(&d);
     }
-    if let Err(d) = engine::parser::parse(source) {
+    if let Err(d) = ruchy_notebook::syntax::parser::parse(source) {
         check(&d);
     }
 });

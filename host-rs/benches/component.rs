@@ -13,10 +13,10 @@
 //! `cargo test --release --benches` runs each once (what the test command does).
 
 use criterion::{criterion_group, BenchmarkId, Criterion};
-use engine::bench::{compile_categories, compile_program, COMPUTE_CELLS, SEED_CELLS};
-use engine::session::Session;
 use host_rs::build::{ensure_component, workspace_root};
 use host_rs::host::{Instance, Runtime, SessionHandle};
+use ruchy_notebook::bench::{compile_categories, compile_program, COMPUTE_CELLS, SEED_CELLS};
+use ruchy_notebook::session::Session;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -70,7 +70,7 @@ fn compile(c: &mut Criterion) {
             b.iter(|| inst.compile(black_box(p)).expect("compile"))
         });
         g.bench_with_input(BenchmarkId::new("native", &name), &program, |b, p| {
-            b.iter(|| engine::transpiler::compile(black_box(p)))
+            b.iter(|| ruchy_notebook::transpiler::compile(black_box(p)))
         });
     }
     g.finish();

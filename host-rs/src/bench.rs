@@ -382,10 +382,15 @@ pub const SIZE_BUDGET: u64 = 204_800;
 /// (issue 15: 61 KB in the interpreter, where a `BTreeMap` of their own had cost 85 KB, and
 /// 20 KB in the transpiler; with inline format arguments, 1,672,249 bytes), less the 43.7 KB
 /// of derived `Debug` code the disassembler pulled in by printing constants with `{:?}`
-/// (1,635,294 bytes with `group_by`/`chunk_by`), plus 1%. The
-/// interpreter, the transpiler and Rust's formatting and allocation code do not fit in 200 KB
-/// (ARCHITECTURE.md, "Builds"; issue 17 makes a kernel without the transpiler).
-pub const SIZE_GUARD: u64 = 1_652_000;
+/// (1,635,294 bytes with `group_by`/`chunk_by`), plus 1%; then the engine in four crates
+/// (issue 17: 1,682,632 bytes, +33 KB for the same code: LTO inlines differently across
+/// crates) plus 1%. The interpreter, the transpiler and Rust's formatting and allocation code
+/// do not fit in 200 KB (ARCHITECTURE.md, "Builds"); the kernel ([`KERNEL_SIZE_GUARD`]) is
+/// what aims at it.
+pub const SIZE_GUARD: u64 = 1_700_000;
+/// The kernel component's guard (`target/ruchy_kernel.wasm`, no transpiler): its measured
+/// size plus 5% (1,185,367 bytes when it was first built, with the full component's settings).
+pub const KERNEL_SIZE_GUARD: u64 = 1_245_000;
 /// The seed's working-set budget, checked against the guest's linear memory (10 MB).
 pub const MEMORY_BUDGET: u64 = 10 * 1024 * 1024;
 /// Our goal for process start to the first cell's result with a warm cache, in milliseconds.

@@ -1,8 +1,10 @@
-//! Finding and (re)building the component at its fixed path, `target/ruchy_notebook.wasm`.
+//! Finding and (re)building the components at their fixed paths: the full component
+//! `target/ruchy_notebook.wasm` (world `notebook`) and the kernel `target/ruchy_kernel.wasm`
+//! (world `kernel`: the same sources without Rust export, built size-first).
 //!
-//! The hosts never guess: if the component is missing or older than any source it is built
-//! from, it is rebuilt with plain cargo for `wasm32-wasip2` (installing that target with rustup
-//! first if needed) in its own target directory, then copied to the fixed path.
+//! The hosts never guess: if a component is missing or older than any source it is built
+//! from, both are rebuilt with plain cargo for `wasm32-wasip2` (installing that target with
+//! rustup first if needed) in their own target directory, then copied to the fixed paths.
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -17,22 +19,71 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Where the component lives: `target/ruchy_notebook.wasm` under the workspace.
-pub fn component_path(root: &Path) -> PathBuf {
-    root.join("target").join("ruchy_notebook.wasm")
+/// The two components built from the same sources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// World `notebook`: everything, Rust export included.
+    Full,
+    /// World `kernel`: no `compile`, `compile-cells` or `export-rust`; what a page loads first.
+    Kernel,
 }
+
+impl Flavor {
+    pub const ALL: [Flavor; 2] = [Flavor::Kernel, Flavor::Full];
+
+    /// The file under `target/`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Flavor::Full => "ruchy_notebook.wasm",
+            Flavor::Kernel => "ruchy_kernel.wasm",
+        }
+    }
+
+    /// The cargo profile (root Cargo.toml): the full component speed-first, the kernel
+    /// size-first but for the runtime.
+    pub fn profile(self) -> &'static str {
+        match self {
+            Flavor::Full => "component",
+            Flavor::Kernel => "kernel",
+        }
+    }
+
+    /// What `--component` and the CLI call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::Full => "full",
+            Flavor::Kernel => "kernel",
+        }
+    }
+}
+
+/// Where the full component lives: `target/ruchy_notebook.wasm` under the workspace.
+pub fn component_path(root: &Path) -> PathBuf {
+    flavor_path(root, Flavor::Full)
+}
+
+/// Where a component lives: `target/<file name>` under the workspace.
+pub fn flavor_path(root: &Path, flavor: Flavor) -> PathBuf {
+    root.join("target").join(flavor.file_name())
+}
+
+/// The engine's crates, bottom layer first (engine/<name>).
+const ENGINE_CRATES: [&str; 4] = ["syntax", "runtime", "transpiler", "notebook"];
 
 /// Inputs of the component build.
 fn sources(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for dir in ["wit", "engine/src", "component/src"] {
+    for dir in ["wit", "component/src"] {
         collect(&root.join(dir), &mut out);
+    }
+    for layer in ENGINE_CRATES {
+        collect(&root.join("engine").join(layer).join("src"), &mut out);
+        out.push(root.join("engine").join(layer).join("Cargo.toml"));
     }
     for file in [
         "Cargo.toml",
         "Cargo.lock",
         "rust-toolchain.toml",
-        "engine/Cargo.toml",
         "component/Cargo.toml",
         "host-js/opt.mjs",
     ] {
@@ -73,7 +124,17 @@ pub fn is_stale(root: &Path, out: &Path) -> bool {
 /// Returns the component's path, building it first if it is missing or stale. Without the
 /// sources (a host installed elsewhere) an existing component is used as it is.
 pub fn ensure_component(root: &Path) -> Result<PathBuf> {
-    let out = component_path(root);
+    ensure_flavor(root, Flavor::Full)
+}
+
+/// The kernel's path, building both components first if either is missing or stale.
+pub fn ensure_kernel(root: &Path) -> Result<PathBuf> {
+    ensure_flavor(root, Flavor::Kernel)
+}
+
+/// A component's path, building both first if either is missing or stale.
+pub fn ensure_flavor(root: &Path, flavor: Flavor) -> Result<PathBuf> {
+    let out = flavor_path(root, flavor);
     let have_sources = root.join("component").join("Cargo.toml").exists();
     if !have_sources {
         if out.exists() {
@@ -84,17 +145,37 @@ pub fn ensure_component(root: &Path) -> Result<PathBuf> {
             out.display()
         );
     }
-    if is_stale(root, &out) {
+    if Flavor::ALL
+        .iter()
+        .any(|&f| is_stale(root, &flavor_path(root, f)))
+    {
         build_component(root)?;
     }
     Ok(out)
 }
 
-/// Builds the component and copies it to the fixed path. Progress goes to stderr.
+/// Builds both components and copies them to their fixed paths; returns the full one's path.
+/// Progress goes to stderr.
 pub fn build_component(root: &Path) -> Result<PathBuf> {
     ensure_wasm_target(root)?;
+    for flavor in Flavor::ALL {
+        build_flavor(root, flavor)?;
+    }
+    Ok(component_path(root))
+}
+
+fn build_flavor(root: &Path, flavor: Flavor) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("building the component (cargo build --target wasm32-wasip2 --profile component)...");
+    let profile = flavor.profile();
+    let features: &[&str] = match flavor {
+        Flavor::Full => &[],
+        Flavor::Kernel => &["--no-default-features"],
+    };
+    eprintln!(
+        "building the {} component (cargo build --target wasm32-wasip2 --profile {profile} {})...",
+        flavor.name(),
+        features.join(" ")
+    );
     let status = clean_env(Command::new(&cargo))
         .current_dir(root)
         .args([
@@ -105,25 +186,30 @@ pub fn build_component(root: &Path) -> Result<PathBuf> {
             "--target",
             "wasm32-wasip2",
             "--profile",
-            "component",
-            "--target-dir",
+            profile,
         ])
+        .args(features)
+        .arg("--target-dir")
         .arg(root.join("target").join("wasm"))
         .status()
         .with_context(|| format!("running {cargo}"))?;
     if !status.success() {
-        bail!("building the component failed ({status})");
+        bail!("building the {} component failed ({status})", flavor.name());
     }
     let built = root
         .join("target")
         .join("wasm")
         .join("wasm32-wasip2")
-        .join("component")
+        .join(profile)
         .join("ruchy_notebook_component.wasm");
-    let out = component_path(root);
+    let out = flavor_path(root, flavor);
     optimize(root, &built, &out)?;
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
-    eprintln!("component: {} ({size} bytes)", out.display());
+    eprintln!(
+        "{} component: {} ({size} bytes)",
+        flavor.name(),
+        out.display()
+    );
     Ok(out)
 }
 

@@ -5,7 +5,7 @@ use crate::cache::{self, Load};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use wasmtime::component::{Linker, ResourceAny, ResourceTable};
+use wasmtime::component::{InstancePre, Linker, ResourceAny, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -13,6 +13,8 @@ wasmtime::component::bindgen!({
     path: "../wit",
     world: "notebook",
 });
+
+use exports::ruchy::notebook::{compiler, engine};
 
 pub use exports::ruchy::notebook::engine::{
     BenchmarkCategory, BenchmarkGroup, BenchmarkReport, CellError, CellResult, Completeness,
@@ -108,7 +110,10 @@ pub struct LoadInfo {
 #[derive(Clone)]
 pub struct Runtime {
     engine: Engine,
-    pre: NotebookPre<State>,
+    pre: InstancePre<State>,
+    engine_api: engine::GuestIndices,
+    /// `None` for the kernel component (world `kernel`), which has no Rust export.
+    compiler_api: Option<compiler::GuestIndices>,
     pub load: LoadInfo,
 }
 
@@ -136,12 +141,17 @@ impl Runtime {
         let (component, how) = cache::load(&engine, &bytes, path, cache_dir)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        let pre = NotebookPre::new(linker.instantiate_pre(&component)?)?;
+        let pre = linker.instantiate_pre(&component)?;
+        // either world: the engine interface always, the compiler only in the full component
+        let engine_api = engine::GuestIndices::new(&pre)?;
+        let compiler_api = compiler::GuestIndices::new(&pre).ok();
         start_ticker(&engine);
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         Ok(Runtime {
             engine,
             pre,
+            engine_api,
+            compiler_api,
             load: LoadInfo { how, ms },
         })
     }
@@ -161,10 +171,16 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.set_epoch_deadline(u64::MAX / 2);
-        let bindings = self.pre.instantiate(&mut store)?;
+        let instance = self.pre.instantiate(&mut store)?;
+        let api = self.engine_api.load(&mut store, &instance)?;
+        let compiler = match &self.compiler_api {
+            Some(c) => Some(c.load(&mut store, &instance)?),
+            None => None,
+        };
         Ok(Instance {
             store,
-            bindings,
+            api,
+            compiler,
             time_ms: DEFAULT_TIME_MS,
             backstop_override_ms: None,
         })
@@ -193,7 +209,9 @@ impl Interrupter {
 /// One instance of the component.
 pub struct Instance {
     store: Store<State>,
-    bindings: Notebook,
+    api: engine::Guest,
+    /// The Rust export interface; `None` in the kernel component.
+    compiler: Option<compiler::Guest>,
     /// The time limit set last on a session of this instance: every call gets this plus
     /// [`BACKSTOP_MS`] before wasmtime interrupts it (the benchmark excepted).
     time_ms: u64,
@@ -235,7 +253,7 @@ impl Instance {
 
     pub fn get_limits(&mut self, s: SessionHandle) -> Result<Limits> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(api.session().call_get_limits(&mut self.store, s.0)?)
     }
 
@@ -243,7 +261,7 @@ impl Instance {
     pub fn set_limits(&mut self, s: SessionHandle, limits: Limits) -> Result<()> {
         self.time_ms = limits.time_ms;
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(api
             .session()
             .call_set_limits(&mut self.store, s.0, limits)?)
@@ -251,7 +269,7 @@ impl Instance {
 
     pub fn new_session(&mut self) -> Result<SessionHandle> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(SessionHandle(
             api.session().call_constructor(&mut self.store)?,
         ))
@@ -264,7 +282,7 @@ impl Instance {
 
     pub fn execute_cell(&mut self, s: SessionHandle, source: &str) -> Result<CellResult> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(api
             .session()
             .call_execute_cell(&mut self.store, s.0, source)?)
@@ -272,7 +290,7 @@ impl Instance {
 
     pub fn run_script(&mut self, s: SessionHandle, source: &str) -> Result<CellResult> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(api
             .session()
             .call_run_script(&mut self.store, s.0, source)?)
@@ -280,7 +298,7 @@ impl Instance {
 
     pub fn complete(&mut self, s: SessionHandle, source: &str, cursor: u32) -> Result<Completions> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(api
             .session()
             .call_complete(&mut self.store, s.0, source, cursor)?)
@@ -293,7 +311,7 @@ impl Instance {
         cursor: u32,
     ) -> Result<Option<Inspection>> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(api
             .session()
             .call_inspect(&mut self.store, s.0, source, cursor)?)
@@ -301,7 +319,7 @@ impl Instance {
 
     pub fn is_complete(&mut self, s: SessionHandle, source: &str) -> Result<Completeness> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(api
             .session()
             .call_is_complete(&mut self.store, s.0, source)?)
@@ -309,7 +327,7 @@ impl Instance {
 
     pub fn variables(&mut self, s: SessionHandle) -> Result<Vec<Variable>> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(api.session().call_variables(&mut self.store, s.0)?)
     }
 
@@ -319,7 +337,7 @@ impl Instance {
         generation: u64,
     ) -> Result<VariablesUpdate> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(api
             .session()
             .call_variables_since(&mut self.store, s.0, generation)?)
@@ -331,39 +349,51 @@ impl Instance {
         source: &str,
     ) -> Result<Result<String, Diagnostic>> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(api
             .session()
             .call_disassemble(&mut self.store, s.0, source)?)
     }
 
+    /// Whether this is the full component (Rust export), not the kernel.
+    pub fn has_compiler(&self) -> bool {
+        self.compiler.is_some()
+    }
+
     pub fn compile(&mut self, source: &str) -> Result<Result<String, Vec<Diagnostic>>> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = compiler_of(&self.compiler)?;
         Ok(api.call_compile(&mut self.store, source)?)
     }
 
     pub fn compile_cells(&mut self, cells: &[String]) -> Result<Result<String, Vec<CellError>>> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = compiler_of(&self.compiler)?;
         Ok(api.call_compile_cells(&mut self.store, cells)?)
     }
 
     pub fn export_rust(&mut self, s: SessionHandle) -> Result<Result<String, Vec<CellError>>> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
-        Ok(api.session().call_export_rust(&mut self.store, s.0)?)
+        let api = compiler_of(&self.compiler)?;
+        Ok(api.call_export_rust(&mut self.store, s.0)?)
     }
 
     pub fn memory_bytes(&mut self) -> Result<u64> {
         self.arm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(api.call_memory_bytes(&mut self.store)?)
     }
 
     pub fn benchmark(&mut self, iterations: u32) -> Result<BenchmarkReport> {
         self.disarm();
-        let api = self.bindings.ruchy_notebook_engine();
+        let api = &self.api;
         Ok(api.call_benchmark(&mut self.store, iterations)?)
     }
+}
+
+/// The Rust export interface, or why there is none.
+fn compiler_of(c: &Option<compiler::Guest>) -> Result<&compiler::Guest> {
+    c.as_ref().context(
+        "this component is the kernel (world `kernel`): it has no Rust export; use the full component, target/ruchy_notebook.wasm",
+    )
 }

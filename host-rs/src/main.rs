@@ -11,7 +11,7 @@
 //! host-rs compile FILE [-o OUT.rs]           a program or notebook to Rust (stdout or OUT.rs)
 //! host-rs compile --check FILE              ... then build it, run it, compare with the interpreter
 //! host-rs disasm 'SOURCE'                   the bytecode a cell compiles to
-//! host-rs build-component                   (re)build target/ruchy_notebook.wasm
+//! host-rs build-component                   (re)build target/ruchy_notebook.wasm and ruchy_kernel.wasm
 //! host-rs kernel install [--user | --sys-prefix | --prefix DIR]   the Jupyter kernelspec
 //! host-rs kernel --connection-file FILE     the Jupyter kernel (what the kernelspec runs)
 //! host-rs serve [--addr A] [--data-dir DIR] [--token T]   sessions as an HTTP/JSON service
@@ -21,7 +21,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use host_rs::bench;
-use host_rs::build::{build_component, ensure_component, workspace_root};
+use host_rs::build::{build_component, ensure_component, ensure_kernel, workspace_root};
 use host_rs::check;
 use host_rs::host::{Instance, Runtime};
 use host_rs::render;
@@ -34,7 +34,8 @@ use std::process::ExitCode;
     about = "wasmtime host for the ruchy:notebook component"
 )]
 struct Cli {
-    /// Use this component instead of building/finding target/ruchy_notebook.wasm.
+    /// The component to use: a path, or `kernel` (target/ruchy_kernel.wasm, no Rust export) or
+    /// `full` (target/ruchy_notebook.wasm, the default), built first if missing or stale.
     #[arg(long, global = true)]
     component: Option<PathBuf>,
     #[command(subcommand)]
@@ -124,7 +125,7 @@ enum Cmd {
     },
     /// Show the bytecode a cell compiles to.
     Disasm { source: String },
-    /// Build the component and copy it to target/ruchy_notebook.wasm.
+    /// Build both components: target/ruchy_notebook.wasm (full) and target/ruchy_kernel.wasm.
     BuildComponent,
     /// Serve notebook sessions over HTTP/JSON: many per process, every successful cell
     /// journaled durably before its reply.
@@ -252,6 +253,8 @@ fn quiet_on_closed_stdout() {
 
 fn component(cli_path: &Option<PathBuf>) -> Result<PathBuf> {
     match cli_path {
+        Some(p) if p.as_os_str() == "kernel" => ensure_kernel(&workspace_root()),
+        Some(p) if p.as_os_str() == "full" => ensure_component(&workspace_root()),
         Some(p) => Ok(p.clone()),
         None => ensure_component(&workspace_root()),
     }

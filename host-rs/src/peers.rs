@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(slug("matrix product 200x200"), "matrix-product-200x200");
         let root = crate::build::workspace_root();
         for peer in &PEERS {
-            for (name, _, _) in engine::bench::COMPUTE_CELLS {
+            for (name, _, _) in ruchy_notebook::bench::COMPUTE_CELLS {
                 let file = root
                     .join(peer.dir)
                     .join(format!("{}.{}", slug(name), peer.ext));

@@ -1,7 +1,7 @@
 //! `compile`, `compile-cells` and `export-rust` through the component in wasmtime, and the
 //! `host-rs compile --check` command on the examples.
 
-use host_rs::build::{ensure_component, workspace_root};
+use host_rs::build::{ensure_component, ensure_kernel, workspace_root};
 use host_rs::host::{Instance, Runtime};
 use std::process::Command;
 
@@ -136,4 +136,30 @@ fn a_reader_that_stops_early_gets_no_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(141), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_kernel_has_no_rust_export_and_says_so() {
+    let path = ensure_kernel(&workspace_root()).expect("the kernel");
+    let mut inst = Runtime::load(&path)
+        .expect("loading the kernel")
+        .instantiate()
+        .expect("an instance");
+    assert!(!inst.has_compiler());
+    let s = inst.new_session().unwrap();
+    let r = inst.execute_cell(s, "let x = 42").unwrap();
+    assert!(r.diagnostic.is_none());
+    for err in [
+        inst.compile("1").err(),
+        inst.compile_cells(&["1".to_string()]).err(),
+        inst.export_rust(s).err(),
+    ] {
+        let message = err.expect("an error, not a result").to_string();
+        assert!(message.contains("kernel"), "{message}");
+    }
+    // the instance is still usable after the refusals
+    assert_eq!(
+        inst.execute_cell(s, "x + 1").unwrap().display.as_deref(),
+        Some("43")
+    );
 }

@@ -1,9 +1,10 @@
-//! The conformance corpus (`tests/cases`), run through the component in wasmtime.
+//! The conformance corpus (`tests/cases`), run through both components in wasmtime: the full
+//! one and the kernel (the corpus runs cells and asks questions; it needs no Rust export).
 
 use conformance::{
     assert_corpus, Actual, ActualError, Answer, CaseLimits, Position, Query, Runner,
 };
-use host_rs::build::{ensure_component, workspace_root};
+use host_rs::build::{ensure_component, ensure_kernel, workspace_root};
 use host_rs::host::{CellResult, Completeness, Instance, MimeData, Runtime, SessionHandle};
 use host_rs::json::completion_kind;
 use host_rs::render::kind_name;
@@ -127,9 +128,27 @@ impl Runner for Wasmtime {
 
 #[test]
 fn corpus_through_wasmtime() {
-    let path = ensure_component(&workspace_root()).expect("the component");
-    let rt = Runtime::load(&path).expect("loading the component");
+    corpus_through(
+        &ensure_component(&workspace_root()).expect("the component"),
+        "wasmtime",
+    );
+}
+
+#[test]
+fn corpus_through_wasmtime_on_the_kernel() {
+    let path = ensure_kernel(&workspace_root()).expect("the kernel");
+    corpus_through(&path, "wasmtime (kernel)");
+}
+
+fn corpus_through(path: &std::path::Path, name: &str) {
+    let rt = Runtime::load(path).expect("loading the component");
     let mut inst = rt.instantiate().expect("an instance");
+    assert_eq!(
+        inst.has_compiler(),
+        !name.contains("kernel"),
+        "{}",
+        path.display()
+    );
     let session = inst.new_session().expect("a session");
-    assert_corpus(&mut Wasmtime { inst, session }, "wasmtime");
+    assert_corpus(&mut Wasmtime { inst, session }, name);
 }

@@ -22,11 +22,19 @@ pub(crate) fn step(title: &str, program: &str, args: &[&str]) -> Result<(), Stri
     }
 }
 
+/// A Node step run against the kernel component (`RUCHY_COMPONENT=kernel`).
+fn kernel_step(title: &str, args: &[&str]) -> Result<(), String> {
+    std::env::set_var("RUCHY_COMPONENT", "kernel");
+    let r = step(title, "node", args);
+    std::env::remove_var("RUCHY_COMPONENT");
+    r
+}
+
 fn test() -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     step("formatting", &cargo, &["fmt", "--all", "--", "--check"])?;
     step(
-        "component (wasm32-wasip2, installs the target if missing)",
+        "both components, full and kernel (wasm32-wasip2, installs the target if missing)",
         &cargo,
         &[
             "run",
@@ -50,6 +58,10 @@ fn test() -> Result<(), String> {
     step(
         "jco corpus (installs host-js packages if missing)",
         "node",
+        &["host-js/conformance.mjs"],
+    )?;
+    kernel_step(
+        "jco corpus on the kernel component (RUCHY_COMPONENT=kernel; Rust export skipped)",
         &["host-js/conformance.mjs"],
     )?;
     step(

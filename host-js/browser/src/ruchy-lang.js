@@ -1,6 +1,6 @@
 // Ruchy syntax highlighting for CodeMirror 6: a stream tokenizer, for colours only. It never
 // decides what a program means (the component does); it only has to agree with the engine's
-// lexer (engine/src/lexer.rs) on where comments, strings and numbers start and end.
+// lexer (engine/syntax/src/lexer.rs) on where comments, strings and numbers start and end.
 import { StreamLanguage, LanguageSupport, indentUnit } from '@codemirror/language';
 
 /** The words the editor shows as keywords. */

@@ -10,7 +10,7 @@
 // Messages out: { type: 'ready', loadMs, memoryBytes }  once the component is loaded
 //               { type: 'fatal', message }              when it cannot be loaded
 //               { id, ok: true, value, workerUs } | { id, ok: false, message }
-import { engine } from '../../gen/ruchy_notebook.js';
+import { compiler, engine } from '../../gen/ruchy_notebook.js';
 import { roundTrips } from '../../bench.mjs';
 
 const loadMs = performance.now();
@@ -93,7 +93,7 @@ const ops = {
     const report = engine.benchmark(iterations);
     const insideMs = performance.now() - t0;
     const t1 = performance.now();
-    const worker = roundTrips(engine, report, iterations);
+    const worker = roundTrips(engine, compiler, report, iterations);
     return {
       iterations,
       insideMs,

@@ -1,5 +1,5 @@
 //! The conformance corpus: reading `tests/cases/*.cases`, comparing a runner's results with
-//! them. Used by the native runner (`engine/tests/conformance.rs`) and the wasmtime runner
+//! them. Used by the native runner (`engine/notebook/tests/conformance.rs`) and the wasmtime runner
 //! (`host-rs/tests/conformance.rs`); the jco runner (`host-js/conformance.mjs`) reads the same
 //! files with the same rules.
 //!

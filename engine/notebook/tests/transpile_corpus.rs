@@ -1,0 +1,172 @@
+//! Differential test of `compile` over the whole conformance corpus.
+//!
+//! Every case becomes a program: a `@script` case as it is, a notebook case as its cells that
+//! succeeded (what `export-rust` of the session gives), printing what the notebook showed.
+//! Every program that transpiles is built with `rustc` (all of them in one crate, one build)
+//! and run; its output must equal the interpreter's. A program `compile` refuses must be on the
+//! written list `tests/transpile-limitations.txt`, with the reason `compile` gave; the list
+//! must be exactly the refused programs, and they must be at most 5% of all programs.
+//! `UPDATE_TRANSPILE_LIMITATIONS=1` rewrites the list (review the diff).
+
+use conformance::{load, Case};
+use ruchy_notebook::transpiler::{compile, compile_notebook};
+use ruchy_notebook::Session;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+mod support;
+use support::{build, scratch};
+
+/// A program of the corpus: its Rust (or why there is none) and the output to reproduce.
+struct Program {
+    name: String,
+    expected: String,
+    rust: Result<String, String>,
+}
+
+/// The corpus file about notebook output (MIME bundles, `display`, charts, completion): a Rust
+/// program has no rich output, so `compile` refuses those built-ins (tested in transpile.rs)
+/// and these cases are not programs to compare.
+const NOTEBOOK_ONLY: &str = "25-notebook-protocol.cases";
+
+fn program_of(case: &Case) -> Option<Program> {
+    // a case with `@limits` is about what a session does at its limits: a Rust program has none
+    if case.file.ends_with(NOTEBOOK_ONLY) || !case.limits.is_empty() {
+        return None;
+    }
+    let mut session = Session::new();
+    let name = format!(
+        "{}:{} {}",
+        case.file
+            .file_name()
+            .map_or(String::new(), |f| f.to_string_lossy().into_owned()),
+        case.line,
+        case.name
+    );
+    if case.script {
+        let source = &case.cells[0].source;
+        let out = session.run_script(source);
+        let rust = compile(source).map_err(|ds| first_reason(&ds));
+        return Some(Program {
+            name,
+            expected: out.stdout,
+            rust,
+        });
+    }
+    let mut expected = String::new();
+    let mut cells: Vec<&str> = Vec::new();
+    for cell in &case.cells {
+        let out = session.execute_cell(&cell.source);
+        if out.diagnostic.is_some() {
+            continue;
+        }
+        expected.push_str(&out.stdout);
+        if let Some(d) = &out.display {
+            expected.push_str(d);
+            expected.push('\n');
+        }
+        cells.push(&cell.source);
+    }
+    if cells.is_empty() {
+        return None; // a case whose every cell fails has no program
+    }
+    let rust = compile_notebook(&cells).map_err(|ds| first_reason(&ds));
+    Some(Program {
+        name,
+        expected,
+        rust,
+    })
+}
+
+fn first_reason(ds: &[ruchy_notebook::Diagnostic]) -> String {
+    ds.first().map_or_else(
+        || "no diagnostic".to_string(),
+        |d| format!("{}: {}", d.kind.as_str(), d.message),
+    )
+}
+
+#[test]
+fn transpiled_corpus_prints_what_the_interpreter_prints() {
+    let cases = load(&conformance::corpus_dir()).expect("the corpus");
+    let programs: Vec<Program> = cases.iter().filter_map(program_of).collect();
+    let mut compiled: Vec<(usize, String)> = Vec::new();
+    let mut refused: Vec<(usize, String)> = Vec::new();
+    for (i, p) in programs.iter().enumerate() {
+        match &p.rust {
+            Ok(r) => compiled.push((i, r.clone())),
+            Err(why) => refused.push((i, why.clone())),
+        }
+    }
+    let dir = scratch("corpus");
+    let mut broken = BTreeMap::new();
+    let bin = build(&dir, &mut compiled, &mut broken);
+    let mut differ = Vec::new();
+    let mut agree = 0usize;
+    for (i, _) in &compiled {
+        let run = Command::new("timeout")
+            .arg("20")
+            .arg(&bin)
+            .arg(i.to_string())
+            .output()
+            .expect("running a compiled program");
+        let got = String::from_utf8_lossy(&run.stdout);
+        if got == programs[*i].expected {
+            agree += 1;
+        } else {
+            differ.push(format!(
+                "{}\n  expected {:?}\n  got      {:?}",
+                programs[*i].name, programs[*i].expected, got
+            ));
+        }
+    }
+    let total = programs.len();
+    let share = agree as f64 / total as f64;
+    eprintln!(
+        "transpiled corpus: {total} programs; {agree} agree ({:.1}%); {} refused with a diagnostic; {} differ; {} do not build",
+        share * 100.0,
+        refused.len(),
+        differ.len(),
+        broken.len()
+    );
+    // the written list of limitations
+    let mut list = String::from(
+        "# Corpus programs `compile` refuses, with the reason it gives.\n\
+         # Generated by engine/notebook/tests/transpile_corpus.rs (UPDATE_TRANSPILE_LIMITATIONS=1); review changes.\n",
+    );
+    for (i, why) in &refused {
+        let _ = writeln!(list, "{} | {}", programs[*i].name, why);
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/transpile-limitations.txt");
+    if std::env::var("UPDATE_TRANSPILE_LIMITATIONS").is_ok() {
+        std::fs::write(&path, &list).expect("writing the limitations list");
+    }
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut problems = String::new();
+    for (i, line) in &broken {
+        let _ = writeln!(problems, "does not build: {}\n  {line}", programs[*i].name);
+    }
+    for d in &differ {
+        let _ = writeln!(problems, "differs: {d}");
+    }
+    if written != list {
+        let _ = writeln!(
+            problems,
+            "tests/transpile-limitations.txt is not the list of refused programs (run with UPDATE_TRANSPILE_LIMITATIONS=1 and review)"
+        );
+    }
+    if share < 0.95 {
+        let _ = writeln!(
+            problems,
+            "only {:.1}% of the programs transpile and agree (at least 95% must)",
+            share * 100.0
+        );
+    }
+    if problems.is_empty() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        let _ = writeln!(problems, "(the batch is kept in {})", dir.display());
+    }
+    assert!(problems.is_empty(), "{problems}");
+}
