@@ -25,13 +25,16 @@ export const componentPaths = {
 };
 /** The component this process uses. */
 export const componentPath = componentPaths[flavor];
-const suffix = flavor === 'full' ? '' : `-${flavor}`;
-const genDir = join(here, `gen${suffix}`);
-const genEntry = join(genDir, 'ruchy_notebook.js');
-/** The same component transpiled with `instantiation: 'async'`, so that compiling its core
- * modules and instantiating them can be timed apart (the Node host's bench and eval). */
-const genAsyncDir = join(here, `gen-async${suffix}`);
-const genAsyncEntry = join(genAsyncDir, 'ruchy_notebook.js');
+/** Where a component's jco transpilation goes (`mode` 'async': instantiation 'async', so that
+ * compiling its core modules and instantiating them can be timed apart, as the Node host's bench
+ * and eval do). The kernel's files are named ruchy_kernel.* so that a page can serve both. */
+export function genOf(f = flavor, mode = 'sync') {
+  const name = f === 'kernel' ? 'ruchy_kernel' : 'ruchy_notebook';
+  const dir = join(here, `gen${mode === 'async' ? '-async' : ''}${f === 'full' ? '' : `-${f}`}`);
+  return { name, dir, entry: join(dir, `${name}.js`), core: join(dir, `${name}.core.wasm`) };
+}
+const { entry: genEntry } = genOf();
+const { dir: genAsyncDir, entry: genAsyncEntry } = genOf(flavor, 'async');
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
@@ -58,23 +61,24 @@ export function ensureComponent() {
   }
 }
 
-/** Transpiles the component with jco (twice: the default mode in `gen/`, the async
- * instantiation mode in `gen-async/`) when the output is missing or older than the component. */
-export async function ensureTranspiled() {
-  for (const [dir, entry, instantiation] of [[genDir, genEntry, undefined], [genAsyncDir, genAsyncEntry, 'async']]) {
-    const stale = !existsSync(entry) || statSync(entry).mtimeMs < statSync(componentPath).mtimeMs;
+/** Transpiles a component with jco (twice: the default mode in `gen`, the async
+ * instantiation mode in `gen-async`, `-kernel` after either for the kernel) when the output is missing or older than the component. */
+export async function ensureTranspiled(f = flavor) {
+  for (const mode of ['sync', 'async']) {
+    const { name, dir, entry } = genOf(f, mode);
+    const stale = !existsSync(entry) || statSync(entry).mtimeMs < statSync(componentPaths[f]).mtimeMs;
     if (!stale) continue;
-    process.stderr.write(`transpiling the component with jco${instantiation ? ` (${instantiation} instantiation)` : ''}...\n`);
+    process.stderr.write(`transpiling the ${f} component with jco${mode === 'async' ? ' (async instantiation)' : ''}...\n`);
     const { transpile } = await import('@bytecodealliance/jco');
-    const { files } = await transpile(await readFile(componentPath), {
-      name: 'ruchy_notebook',
+    const { files } = await transpile(await readFile(componentPaths[f]), {
+      name,
       noTypescript: true,
-      ...(instantiation ? { instantiation } : {}),
+      ...(mode === 'async' ? { instantiation: 'async' } : {}),
     });
     await rm(dir, { recursive: true, force: true });
-    for (const [name, bytes] of Object.entries(files)) {
-      if (name.endsWith('.d.ts')) continue;
-      const path = join(dir, name);
+    for (const [file, bytes] of Object.entries(files)) {
+      if (file.endsWith('.d.ts')) continue;
+      const path = join(dir, file);
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, bytes);
     }

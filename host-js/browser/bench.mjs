@@ -150,8 +150,9 @@ async function main() {
     } else {
       const f = (x) => x.toFixed(1).padStart(8);
       const line = (name, s) => `${name.padEnd(34)} ${f(s.firstResultMs.p50)} ${f(s.engineReadyMs.p50)} ${f(s.pageScriptMs.p50)} ${f(s.componentLoadMs.p50)}   first result per load: ${s.firstResultMs.runs.map((x) => x.toFixed(0)).join(', ')}`;
-      const size = statSync(new URL('../../target/ruchy_notebook.wasm', import.meta.url)).size;
-      console.log(`ruchy notebook browser bench: Chromium ${version} (headless), the page at ${srv.url}, component ${size} bytes`);
+      const size = statSync(new URL('../../target/ruchy_kernel.wasm', import.meta.url)).size;
+      const full = statSync(new URL('../../target/ruchy_notebook.wasm', import.meta.url)).size;
+      console.log(`ruchy notebook browser bench: Chromium ${version} (headless), the page at ${srv.url}, the kernel component ${size} bytes (the full one, ${full} bytes, loads only for Rust export)`);
       console.log(`machine: ${cpus().length} CPUs, load average ${loadStart.toFixed(2)} before and ${loadavg()[0].toFixed(2)} after (1 min)`);
       console.log('');
       console.log(`Navigation to the first cell's result, ms after navigation start (p50 of ${loads} loads; the seed notebook runs on load)`);

@@ -1,6 +1,8 @@
 // Builds the notebook page into host-js/browser/dist/ (git-ignored): the page and its Web
-// Worker bundled by esbuild (CodeMirror, markdown-it, the jco output of the component and the
-// browser builds of preview2-shim), the HTML and CSS, and the component's core module.
+// Worker bundled by esbuild (CodeMirror, markdown-it, the jco output of the kernel component
+// and the browser builds of preview2-shim), the HTML and CSS, the kernel's core module; and,
+// loaded only when the user asks for Rust export, rust_export.js with the full component's
+// jco output and its core module.
 //
 //   node host-js/browser/build.mjs [--force]
 //
@@ -50,9 +52,7 @@ function inputs(lib) {
     join(hostDir, 'render.mjs'),
     join(hostDir, 'bench.mjs'),
     join(hostDir, 'package-lock.json'),
-    join(hostDir, 'gen', 'ruchy_notebook.js'),
-    join(hostDir, 'gen', 'ruchy_notebook.core.wasm'),
-    lib.componentPath,
+    ...['kernel', 'full'].flatMap((f) => [lib.genOf(f).entry, lib.genOf(f).core, lib.componentPaths[f]]),
   ];
 }
 
@@ -79,7 +79,8 @@ async function build(force, quiet) {
   ensureNpm();
   const lib = await import('../lib.mjs');
   lib.ensureComponent();
-  await lib.ensureTranspiled();
+  await lib.ensureTranspiled('kernel');
+  await lib.ensureTranspiled('full');
   const why = force ? 'forced' : stale(lib);
   if (!why) return distDir;
   const t0 = performance.now();
@@ -92,7 +93,12 @@ async function build(force, quiet) {
   try {
     const result = await esbuild.build({
       absWorkingDir: browserDir,
-      entryPoints: { boot: join(srcDir, 'boot.js'), main: join(srcDir, 'main.js'), worker: join(srcDir, 'worker.js') },
+      entryPoints: {
+        boot: join(srcDir, 'boot.js'),
+        main: join(srcDir, 'main.js'),
+        worker: join(srcDir, 'worker.js'),
+        rust_export: join(srcDir, 'rust-export.js'),
+      },
       outdir: tmp,
       bundle: true,
       format: 'esm',
@@ -108,13 +114,17 @@ async function build(force, quiet) {
     for (const w of result.warnings) process.stderr.write(`esbuild warning: ${w.text}\n`);
     cpSync(join(srcDir, 'index.html'), join(tmp, 'index.html'));
     cpSync(join(srcDir, 'style.css'), join(tmp, 'style.css'));
-    // jco's output fetches its core module next to itself: new URL('./ruchy_notebook.core.wasm', import.meta.url)
-    cpSync(join(hostDir, 'gen', 'ruchy_notebook.core.wasm'), join(tmp, 'ruchy_notebook.core.wasm'));
-    const component = statSync(lib.componentPath);
+    // jco's output fetches its core module next to itself: new URL('./ruchy_kernel.core.wasm', import.meta.url)
+    for (const f of ['kernel', 'full']) {
+      const { core, name } = lib.genOf(f);
+      cpSync(core, join(tmp, `${name}.core.wasm`));
+    }
+    const component = statSync(lib.componentPaths.kernel);
     sizes = Object.fromEntries(readdirSync(tmp).map((f) => [f, statSync(join(tmp, f)).size]));
     writeFileSync(join(tmp, 'build.json'), JSON.stringify({
       builtAt: new Date().toISOString(),
-      component: { path: lib.componentPath, bytes: component.size, mtime: component.mtime.toISOString() },
+      component: { path: lib.componentPaths.kernel, bytes: component.size, mtime: component.mtime.toISOString() },
+      full: { path: lib.componentPaths.full, bytes: statSync(lib.componentPaths.full).size },
       esbuild: esbuild.version,
       files: sizes,
     }, null, 2) + '\n');
@@ -126,7 +136,7 @@ async function build(force, quiet) {
   }
   if (!quiet) {
     const kb = (f) => `${(sizes[f] / 1024).toFixed(0)} KiB`;
-    process.stderr.write(`built ${distDir.slice(hostDir.length + 1)}/ in ${(performance.now() - t0).toFixed(0)} ms: main.js ${kb('main.js')}, worker.js ${kb('worker.js')}, ruchy_notebook.core.wasm ${kb('ruchy_notebook.core.wasm')}\n`);
+    process.stderr.write(`built ${distDir.slice(hostDir.length + 1)}/ in ${(performance.now() - t0).toFixed(0)} ms: main.js ${kb('main.js')}, worker.js ${kb('worker.js')}, ruchy_kernel.core.wasm ${kb('ruchy_kernel.core.wasm')}; on demand: rust_export.js ${kb('rust_export.js')}, ruchy_notebook.core.wasm ${kb('ruchy_notebook.core.wasm')}\n`);
   }
   return distDir;
 }

@@ -217,6 +217,15 @@ export class Kernel extends EventTarget {
     return this.request({ op: 'benchmark', iterations }, this.benchTimeoutMs);
   }
 
+  /**
+   * The session's successful cells as one Rust program: the worker fetches the full component
+   * on first use (the page runs on the kernel, which has no Rust export). Resolves with
+   * `{ ok: true, rust, loadMs }` or `{ ok: false, errors: [{ cell, source, diagnostic }], loadMs }`.
+   */
+  exportRust() {
+    return this.request({ op: 'exportRust', cells: [...this.succeeded] }, this.loadTimeoutMs).then((r) => r.value);
+  }
+
   get busy() {
     return this.current !== null || this.rebuilding !== null;
   }

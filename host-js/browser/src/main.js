@@ -590,6 +590,33 @@ function fileName() {
   return base.endsWith('.ipynb') ? base : `${base}.ipynb`;
 }
 
+/** Downloads the session as a Rust program (compile-cells of the cells that succeeded). */
+async function exportRust() {
+  const button = $('#btn-export-rust');
+  button.disabled = true;
+  try {
+    const r = await kernel.exportRust();
+    app.lastRustExport = r;
+    if (!r.ok) {
+      const e = r.errors[0];
+      notice(`Cell ${e.cell} of the ${kernel.succeeded.length} that ran cannot be exported to Rust: ${e.diagnostic.message}`, 'error', 'export-error');
+      return;
+    }
+    const base = fileName().replace(/\.ipynb$/, '');
+    const url = URL.createObjectURL(new Blob([r.rust], { type: 'text/x-rust' }));
+    const a = h('a', { href: url, download: `${base}.rs` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    notice(`Exported ${kernel.succeeded.length} cells as ${base}.rs (${r.rust.split('\n').length} lines of Rust).`, 'info', 'exported');
+  } catch (e) {
+    notice(`Rust export failed: ${e.message}`, 'error', 'export-error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function save() {
   const text = serializeIpynb(app);
   const url = URL.createObjectURL(new Blob([text], { type: 'application/x-ipynb+json' }));
@@ -695,6 +722,7 @@ $('#file-input').addEventListener('change', (e) => {
   if (file) open(file);
 });
 $('#btn-save').addEventListener('click', save);
+$('#btn-export-rust').addEventListener('click', exportRust);
 $('#btn-add-code').addEventListener('click', () => addCell('code'));
 $('#btn-add-markdown').addEventListener('click', () => addCell('markdown'));
 $('#btn-run-all').addEventListener('click', () => runAll());
@@ -770,6 +798,8 @@ window.notebookApp = {
   runAll,
   run: (index) => run([app.cells[index].id]),
   runBenchmark,
+  exportRust,
+  get lastRustExport() { return app.lastRustExport; },
   toIpynb: () => toIpynb(app),
   serialize: () => serializeIpynb(app),
   get cells() { return app.cells; },

@@ -1,7 +1,12 @@
 // The engine's Web Worker: loads the jco-transpiled component and keeps one notebook session.
 // It only converts and calls: everything about Ruchy happens inside the component.
 //
+// It runs the kernel component (world `kernel`: no Rust export); the full component is fetched
+// and instantiated the first time Rust export is asked for.
+//
 // Messages in:  { id, op: 'execute', source }   run a cell in the session
+//               { id, op: 'exportRust', cells }   the cells as one Rust program (compile-cells of
+//                                                 the full component, loaded on first use)
 //               { id, op: 'complete' | 'inspect', source, cursor }   cursor: a UTF-8 byte offset
 //               { id, op: 'isComplete', source }
 //               { id, op: 'variables' }   every binding (asked of the session as changes since the last time)
@@ -10,7 +15,7 @@
 // Messages out: { type: 'ready', loadMs, memoryBytes }  once the component is loaded
 //               { type: 'fatal', message }              when it cannot be loaded
 //               { id, ok: true, value, workerUs } | { id, ok: false, message }
-import { compiler, engine } from '../../gen/ruchy_notebook.js';
+import { engine } from '../../gen-kernel/ruchy_kernel.js';
 import { roundTrips } from '../../bench.mjs';
 
 const loadMs = performance.now();
@@ -44,6 +49,7 @@ function stopWarmup() {
 }
 
 let session = new engine.Session();
+const rustExport = { loading: null, loadMs: undefined };
 
 // The variables panel's list, kept current with variables-since: after a cell only the bindings
 // it bound or changed cross the boundary, however many the session has. A Map keeps each name
@@ -93,7 +99,7 @@ const ops = {
     const report = engine.benchmark(iterations);
     const insideMs = performance.now() - t0;
     const t1 = performance.now();
-    const worker = roundTrips(engine, compiler, report, iterations);
+    const worker = roundTrips(engine, undefined, report, iterations);
     return {
       iterations,
       insideMs,
@@ -112,17 +118,36 @@ const ops = {
   memory() {
     return engine.memoryBytes();
   },
+  // Rust export: the full component, fetched and instantiated on first use (its URL is built
+  // at run time so that the bundler leaves it a separate file)
+  async exportRust({ cells }) {
+    const t0 = performance.now();
+    rustExport.loading ??= import(new URL('./rust_export.js', import.meta.url).href);
+    const { compiler } = await rustExport.loading;
+    const loadMs = rustExport.loadMs ??= performance.now() - t0;
+    try {
+      return { ok: true, rust: compiler.compileCells(cells), loadMs };
+    } catch (e) {
+      // jco throws a result's error as { payload }: here the cells' diagnostics
+      if (!Array.isArray(e?.payload)) throw e;
+      return {
+        ok: false,
+        loadMs,
+        errors: e.payload.map((c) => ({ cell: c.cell, source: c.source, diagnostic: { kind: c.diagnostic.kind, message: c.diagnostic.message, span: span(c.diagnostic.span) } })),
+      };
+    }
+  },
   warmup() {
     return { cells: warmup.next, ms: warmup.ms };
   },
 };
 
-self.onmessage = (event) => {
+self.onmessage = async (event) => {
   stopWarmup();
   const { id, op } = event.data;
   const t0 = performance.now();
   try {
-    const value = ops[op](event.data);
+    const value = await ops[op](event.data);
     self.postMessage({ id, ok: true, value, workerUs: (performance.now() - t0) * 1000 });
   } catch (e) {
     self.postMessage({ id, ok: false, message: String(e?.message ?? e) });
