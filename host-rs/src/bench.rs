@@ -447,6 +447,80 @@ pub struct Report {
     pub peers: Vec<crate::peers::Found>,
     /// The compute rows (round trips) beside the same algorithms in each of them.
     pub compared: Vec<crate::peers::Comparison>,
+    /// The full component and the kernel component side by side.
+    pub components: Components,
+}
+
+/// How much slower the seed cells may be on the kernel component than on the full one.
+pub const KERNEL_COMPONENT_SLOWDOWN: f64 = 1.10;
+
+/// Both components side by side: their sizes, and the seed cells' round trips on each,
+/// measured interleaved (a round of the five cells on one, then on the other) so that the
+/// machine's drift falls on both alike.
+pub struct Components {
+    pub full: PathBuf,
+    pub full_bytes: u64,
+    pub kernel: PathBuf,
+    pub kernel_bytes: u64,
+    /// Sum over the seed cells of each cell's p50 round trip, microseconds.
+    pub full_seed_us: f64,
+    pub kernel_seed_us: f64,
+}
+
+impl Components {
+    pub fn ratio(&self) -> f64 {
+        self.kernel_seed_us / self.full_seed_us.max(f64::MIN_POSITIVE)
+    }
+
+    /// The kernel's seed cells at most [`KERNEL_COMPONENT_SLOWDOWN`] times the full one's.
+    pub fn met(&self) -> bool {
+        self.ratio() <= KERNEL_COMPONENT_SLOWDOWN
+    }
+}
+
+fn seed_rounds(insts: &mut [(Instance, Vec<Vec<f64>>)], seed: &[&str], rounds: u32) -> Result<()> {
+    for _ in 0..rounds {
+        for (inst, samples) in insts.iter_mut() {
+            let s = inst.new_session()?;
+            for (cell, out) in seed.iter().zip(samples.iter_mut()) {
+                let t = Instant::now();
+                inst.execute_cell(s, cell)?;
+                out.push(t.elapsed().as_secs_f64() * 1e6);
+            }
+            inst.drop_session(s)?;
+        }
+    }
+    Ok(())
+}
+
+/// The seed cells on the full component and on the kernel, interleaved, `iterations` rounds
+/// each after as many untimed ones.
+pub fn components(seed: &[&str], iterations: u32) -> Result<Components> {
+    let root = crate::build::workspace_root();
+    let full = crate::build::ensure_component(&root)?;
+    let kernel = crate::build::ensure_kernel(&root)?;
+    let mut insts = Vec::new();
+    for p in [&full, &kernel] {
+        insts.push((
+            Runtime::load(p)?.instantiate()?,
+            vec![Vec::new(); seed.len()],
+        ));
+    }
+    seed_rounds(&mut insts, seed, iterations)?;
+    for (_, samples) in insts.iter_mut() {
+        samples.iter_mut().for_each(Vec::clear);
+    }
+    seed_rounds(&mut insts, seed, iterations)?;
+    let sum = |samples: &[Vec<f64>]| samples.iter().map(|v| Stats::of(v).p50).sum::<f64>();
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    Ok(Components {
+        full_bytes: size(&full),
+        kernel_bytes: size(&kernel),
+        full_seed_us: sum(&insts[0].1),
+        kernel_seed_us: sum(&insts[1].1),
+        full,
+        kernel,
+    })
 }
 
 /// The kernel rows' goal: p50 of the round trip under this many microseconds.
@@ -574,6 +648,7 @@ pub fn run(path: &Path, iterations: u32) -> Result<Report> {
         after_more: inst.memory_bytes()?,
         host_rss: host_rss(),
     };
+    let components = components(&seed, iterations)?;
     let process = process_start(path)?;
     let kernel = kernel_rows(path, &inside, iterations)?;
     crate::peers::install_missing();
@@ -603,7 +678,25 @@ pub fn run(path: &Path, iterations: u32) -> Result<Report> {
         kernel,
         peers,
         compared,
+        components,
     })
+}
+
+/// The file's size gzip-compressed (level 9), as text; "?" when it cannot be read.
+fn gzipped(p: &Path) -> String {
+    match std::fs::read(p).map(|b| gzip_len(&b)) {
+        Ok(n) => format!("{n} bytes"),
+        Err(_) => "?".into(),
+    }
+}
+
+/// Bytes of `data` gzip-compressed at level 9: what a browser receives from a server that
+/// compresses.
+pub fn gzip_len(data: &[u8]) -> usize {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = e.write_all(data);
+    e.finish().map_or(0, |v| v.len())
 }
 
 fn met(ok: bool) -> &'static str {
@@ -618,6 +711,7 @@ impl Report {
     /// The seed's targets and criteria, and the session-state checks: what `bench` exits on.
     pub fn seed_met(&self) -> bool {
         self.host.criteria_met
+            && self.components.met()
             && self.inside_met()
             && self.state.memory_met
             && self.state.bindings_met
@@ -678,6 +772,23 @@ impl Report {
             self.bytes,
             met(self.bytes <= SIZE_BUDGET)
         );
+        let c = &self.components;
+        out.push_str(&format!(
+            "Components\nfull   {}: {} bytes, {} gzipped\nkernel {}: {} bytes, {} gzipped; the seed's 200 KB budget: {}\n\
+             seed cells, sum of the p50 round trips ({} rounds each, interleaved): full {:.2} us, kernel {:.2} us ({:.2}x, at most {KERNEL_COMPONENT_SLOWDOWN}x)  {}\n\n",
+            c.full.display(),
+            c.full_bytes,
+            gzipped(&c.full),
+            c.kernel.display(),
+            c.kernel_bytes,
+            gzipped(&c.kernel),
+            met(c.kernel_bytes <= SIZE_BUDGET),
+            self.iterations,
+            c.full_seed_us,
+            c.kernel_seed_us,
+            c.ratio(),
+            met(c.met())
+        ));
         let st = &self.startup;
         let how = match &st.load {
             Load::Compiled => "compiled with Cranelift, cache written".to_string(),
@@ -785,6 +896,12 @@ impl Report {
         serde_json::json!({
             "component": { "path": self.component.display().to_string(), "bytes": self.bytes,
                            "size_budget_bytes": SIZE_BUDGET, "size_met": self.bytes <= SIZE_BUDGET },
+            "components": {
+                "full_bytes": self.components.full_bytes, "kernel_bytes": self.components.kernel_bytes,
+                "full_seed_p50_sum_us": self.components.full_seed_us,
+                "kernel_seed_p50_sum_us": self.components.kernel_seed_us,
+                "ratio": self.components.ratio(), "met": self.components.met(),
+            },
             "host": "wasmtime",
             "peers": self.peers.iter().enumerate().map(|(i, f)| serde_json::json!({
                 "name": f.peer.name, "version": f.version,
