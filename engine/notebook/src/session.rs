@@ -10,10 +10,11 @@
 use ruchy_runtime::bundle::{bundle_with, Bundle, DisplayOutput};
 use ruchy_runtime::compiler::compile_cell;
 use ruchy_runtime::display::display;
+use ruchy_runtime::error::VmError;
 use ruchy_runtime::opcode::Proto;
 use ruchy_runtime::resolver::{resolve, Globals};
 use ruchy_runtime::value::Value;
-use ruchy_runtime::vm::{Limits, Vm, VmError};
+use ruchy_runtime::vm::{Limits, Vm};
 use ruchy_syntax::diagnostic::{Diagnostic, Span};
 use ruchy_syntax::parser::parse;
 #[cfg(feature = "compile")]

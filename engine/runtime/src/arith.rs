@@ -5,8 +5,8 @@
 //! and every integer operator is checked: overflow is `Integer overflow in <operation>`.
 
 use crate::budget;
+use crate::error::VmError;
 use crate::value::{List, Value};
-use crate::vm::VmError;
 use ruchy_syntax::diagnostic::DiagnosticKind;
 use std::cmp::Ordering;
 use std::rc::Rc;

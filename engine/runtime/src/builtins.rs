@@ -7,10 +7,11 @@ use crate::arith;
 use crate::catalogue::MethodId;
 use crate::chart::ChartKind;
 use crate::display::{display, display_plain};
+use crate::error::VmError;
 use crate::format::template;
 use crate::rich::Rich;
 use crate::value::{Value, ERR, NONE, OK, OPTION, RESULT, SOME};
-use crate::vm::{Vm, VmError};
+use crate::vm::Vm;
 use ruchy_syntax::template::has_placeholder;
 use std::rc::Rc;
 

@@ -56,8 +56,8 @@
 //! axis around its value: `v ± 1` for `1 <= |v| < 10`, `v ± |v|/10` above, `0..2v` below, `-1..1` for 0.
 
 use crate::display::display_plain;
+use crate::error::VmError;
 use crate::value::{RangeValue, Types, Value};
-use crate::vm::VmError;
 use std::fmt::{self, Write};
 
 /// The most numbers one sequence may hold.

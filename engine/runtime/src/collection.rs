@@ -10,8 +10,8 @@
 
 use crate::budget;
 use crate::catalogue::MethodId as M;
+use crate::error::VmError;
 use crate::value::Value;
-use crate::vm::VmError;
 use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
 use std::collections::VecDeque;

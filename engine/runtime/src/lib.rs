@@ -16,6 +16,7 @@ pub mod collection;
 pub mod compiler;
 pub mod disasm;
 pub mod display;
+pub mod error;
 pub mod format;
 pub mod methods;
 pub mod object;
