@@ -222,11 +222,12 @@ export const PROCESS_RUNS = 10;
 /** Wall time of fresh `node host-js/eval.mjs 'let x = 42'` processes, and of `node -e 0`
  * (Node's own start, which no host code can go below). */
 export function processStart(spawnSync, evalScript) {
-  const time = (args, check) => {
+  const time = (args, check, component) => {
     const ms = [];
+    const env = component ? { ...process.env, RUCHY_COMPONENT: component } : process.env;
     for (let i = 0; i < PROCESS_RUNS; i++) {
       const t = performance.now();
-      const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', env });
       ms.push(performance.now() - t);
       if (check && (r.status !== 0 || r.stdout !== '42\n')) {
         throw new Error(`node ${args.join(' ')} printed ${JSON.stringify(r.stdout)} (status ${r.status})`);
@@ -234,7 +235,13 @@ export function processStart(spawnSync, evalScript) {
     }
     return stats(ms);
   };
-  return { evalMs: time([evalScript, 'let x = 42'], true), nodeMs: time(['-e', '0'], false) };
+  return {
+    evalMs: time([evalScript, 'let x = 42'], true),
+    // the other component too: the kernel's start-up beside the full one's
+    fullMs: time([evalScript, 'let x = 42'], true, 'full'),
+    kernelMs: time([evalScript, 'let x = 42'], true, 'kernel'),
+    nodeMs: time(['-e', '0'], false),
+  };
 }
 
 /** Guest memory after the bench and after MORE_CELLS more seed cells; the host's RSS. */
