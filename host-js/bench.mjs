@@ -10,6 +10,13 @@ export const BINDINGS = 10_000;
 export const WARM_UP_RUNS = 100;
 const MAX_RATIO = 2;
 
+/** The key jco's resources are disposed with: `Symbol.dispose`, or where the engine has none
+ * (JavaScriptCore: WebKit, Safari) `Symbol.for('dispose')`, as jco's output falls back to.
+ * Without it a session is only dropped by the garbage collector's finalizer, and in WebKit that
+ * intermittently broke a live session of the same instance (the protocol rows' `v7 += 1`:
+ * "Undefined variable: v7", about 1 run in 3 of `engine.benchmark(1000)` and the round trips). */
+export const DISPOSE = Symbol.dispose ?? Symbol.for('dispose');
+
 const shareUnder = (s) => (s.length ? s.filter((x) => x < CELL_TARGET_US).length / s.length : 0);
 const utf8Length = (s) => new TextEncoder().encode(s).length;
 
@@ -65,7 +72,7 @@ export function roundTrips(engine, compiler, report, iterations) {
   for (let it = 0; it < WARM_UP_RUNS || performance.now() < warmUntil; it++) {
     const session = new engine.Session();
     for (const i of seed) session.executeCell(cats[i].cell);
-    session[Symbol.dispose]?.();
+    session[DISPOSE]?.();
     for (const c of cats.filter((c) => c.group === 'compile')) compiler.compile(compileProgram(c));
   }
   for (let it = 0; it < Math.max(iterations, 1); it++) {
@@ -77,7 +84,7 @@ export function roundTrips(engine, compiler, report, iterations) {
       if (r.diagnostic !== undefined) failed[i] = true;
       results[i] = r.display ?? '';
     }
-    session[Symbol.dispose]?.();
+    session[DISPOSE]?.();
   }
   // compile rows: `compile` of the setup and the cell as one program
   cats.forEach((c, i) => {
@@ -106,7 +113,7 @@ export function roundTrips(engine, compiler, report, iterations) {
       samples[i].push((performance.now() - t0) * 1000);
       if (r.diagnostic !== undefined) failed[i] = true;
       results[i] = r.display ?? '';
-      session[Symbol.dispose]?.();
+      session[DISPOSE]?.();
     }
   });
   // protocol rows: the questions asked of one session made by the category's setup
@@ -131,7 +138,7 @@ export function roundTrips(engine, compiler, report, iterations) {
         results[i] = answer;
       }
     }
-    session[Symbol.dispose]?.();
+    session[DISPOSE]?.();
   }
   const rows = cats.map((c, i) => {
     const st = stats(samples[i]);
@@ -189,15 +196,15 @@ export function sessionState(engine) {
   const memoryAfter1k = engine.memoryBytes();
   for (let i = 1000; i < REPEATS; i++) s.executeCell('let x = 42');
   const memoryAfter100k = engine.memoryBytes();
-  s[Symbol.dispose]?.();
+  s[DISPOSE]?.();
   const one = new engine.Session();
   one.executeCell('let v0 = 0');
   const p50One = simpleCellP50(one);
-  one[Symbol.dispose]?.();
+  one[DISPOSE]?.();
   const many = new engine.Session();
   for (let i = 0; i < BINDINGS; i++) many.executeCell(`let v${i} = ${i}`);
   const p50Many = simpleCellP50(many);
-  many[Symbol.dispose]?.();
+  many[DISPOSE]?.();
   return {
     memoryAfter1k, memoryAfter100k, memoryMet: memoryAfter100k === memoryAfter1k,
     p50OneBindingUs: p50One, p50ManyBindingsUs: p50Many, bindingsMet: p50Many <= MAX_RATIO * p50One,
@@ -249,7 +256,7 @@ export function memory(engine, seedCells) {
   const afterRun = Number(engine.memoryBytes());
   const s = new engine.Session();
   for (let i = 0; i < MORE_CELLS; i++) s.executeCell(seedCells[i % seedCells.length]);
-  s[Symbol.dispose]?.();
+  s[DISPOSE]?.();
   const afterMore = Number(engine.memoryBytes());
   return { afterRun, afterMore, hostRss: process.memoryUsage().rss, met: afterMore <= MEMORY_BUDGET };
 }

@@ -16,16 +16,24 @@ function run(cmd, args) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with status ${r.status}`);
 }
 
-/** Installs Debian's `chromium` package (apt-get, as root or through sudo) if it is missing. */
-export function ensureChromium() {
-  if (existsSync(chromiumPath)) return chromiumPath;
-  process.stderr.write(`no browser at ${chromiumPath}: installing Debian's chromium package...\n`);
+/**
+ * Installs Debian `packages` with apt-get (as root, or through `sudo -n`) unless `path` exists;
+ * returns `path`. The other browsers' installers (browsers.mjs) use it too.
+ */
+export function aptInstall(path, packages) {
+  if (existsSync(path)) return path;
+  process.stderr.write(`${path} is missing: installing Debian's ${packages.join(', ')}...\n`);
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   const [cmd, pre] = root ? ['apt-get', []] : ['sudo', ['-n', 'apt-get']];
   run(cmd, [...pre, 'update', '-q']);
-  run(cmd, [...pre, 'install', '-y', '-q', '--no-install-recommends', 'chromium', 'fonts-liberation']);
-  if (!existsSync(chromiumPath)) throw new Error(`apt-get installed chromium but ${chromiumPath} is still missing`);
-  return chromiumPath;
+  run(cmd, [...pre, 'install', '-y', '-q', '--no-install-recommends', ...packages]);
+  if (!existsSync(path)) throw new Error(`apt-get installed ${packages.join(', ')} but ${path} is still missing`);
+  return path;
+}
+
+/** Installs Debian's `chromium` package (apt-get, as root or through sudo) if it is missing. */
+export function ensureChromium() {
+  return aptInstall(chromiumPath, ['chromium', 'fonts-liberation']);
 }
 
 /** Flags without which Chromium hangs on refused connections on these machines. */

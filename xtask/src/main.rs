@@ -75,6 +75,17 @@ fn test() -> Result<(), String> {
         &["host-js/browser/test.mjs"],
     )?;
     step(
+        "the page in Firefox ESR (SpiderMonkey, WebDriver BiDi) and WebKitGTK (JavaScriptCore, WebKitWebDriver on Xvfb): the cross-engine end-to-end tests (installs firefox-esr, webkit2gtk-driver and xvfb if missing)",
+        "node",
+        &[
+            "host-js/browser/engines.mjs",
+            "--engine",
+            "firefox",
+            "--engine",
+            "webkit",
+        ],
+    )?;
+    step(
         "the page and Jupyter exchange notebooks: the page's .ipynb run by nbclient with the kernel (same outputs), a Jupyter-run notebook opened in the page (same bundles)",
         "node",
         &["host-js/browser/jupyter.mjs"],

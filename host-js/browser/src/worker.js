@@ -16,7 +16,7 @@
 //               { type: 'fatal', message }              when it cannot be loaded
 //               { id, ok: true, value, workerUs } | { id, ok: false, message }
 import { engine } from '../../gen-kernel/ruchy_kernel.js';
-import { roundTrips } from '../../bench.mjs';
+import { DISPOSE, roundTrips } from '../../bench.mjs';
 
 const loadMs = performance.now();
 
@@ -44,7 +44,7 @@ function warmStep() {
 
 function stopWarmup() {
   warmup.on = false;
-  warmup.session?.[Symbol.dispose]?.();
+  warmup.session?.[DISPOSE]?.(); // (JavaScriptCore has no Symbol.dispose: bench.mjs)
   warmup.session = null;
 }
 
