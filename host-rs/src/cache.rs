@@ -103,20 +103,32 @@ fn store(file: &Path, compiled: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Removes the other cache files in `file`'s directory (older components or settings), so the
-/// cache holds one file per component build, not one per build ever made.
+/// Removes the older cache files in `file`'s directory (older components or settings), so the
+/// cache holds the newest files, one per component the hosts load (the full one and the
+/// kernel: keeping only one would make them evict each other), not one per build ever made.
 fn prune(file: &Path) {
+    /// Files kept: `file` and the newest other (the other component).
+    const KEEP: usize = 2;
     let (Some(dir), Some(keep)) = (file.parent(), file.file_name()) else {
         return;
     };
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let n = name.to_string_lossy();
-        if name != keep && n.starts_with("ruchy_notebook-") && n.ends_with(".cwasm") {
-            let _ = std::fs::remove_file(e.path());
-        }
+    let mut others: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let n = name.to_string_lossy();
+            name != keep && n.starts_with("ruchy_notebook-") && n.ends_with(".cwasm")
+        })
+        .map(|e| {
+            let t = e.metadata().and_then(|m| m.modified());
+            (t.unwrap_or(std::time::UNIX_EPOCH), e.path())
+        })
+        .collect();
+    others.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, p) in others.into_iter().skip(KEEP - 1) {
+        let _ = std::fs::remove_file(p);
     }
 }
