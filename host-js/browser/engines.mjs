@@ -22,6 +22,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { browserDir, distDir, ensureBuilt } from './build.mjs';
 import { ENGINES, ensureEngines, killAll, launchEngine, withTimeout } from './browsers.mjs';
+import { outputOf, svgOf } from './harness.mjs';
 import { startServer } from './server.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -92,23 +93,6 @@ async function typeInto(page, i, text) {
   await page.type(text);
 }
 
-/** The outputs of cell `i` as text. */
-const outputOf = (page, i) => page.evaluate((i) => {
-  const el = document.querySelectorAll('#cells > .cell')[i];
-  const text = (sel) => el.querySelector(sel)?.textContent;
-  const badge = el.querySelector('.timing');
-  return {
-    prompt: text('.prompt'),
-    state: el.dataset.state,
-    display: text('.display'),
-    outPrompt: text('.out-prompt'),
-    stdout: text('.stdout'),
-    error: text('.error'),
-    errorKind: el.querySelector('.diagnostic')?.dataset.kind,
-    timing: badge ? { text: badge.textContent, totalUs: Number(badge.dataset.totalUs), targetMet: badge.dataset.targetMet === 'true' } : undefined,
-  };
-}, i);
-
 /** Types `text` in cell `i`, presses Shift+Enter and waits for execution count `count`. */
 async function runTyped(page, i, text, count) {
   await typeInto(page, i, text);
@@ -136,10 +120,6 @@ const outputParts = (page, i) => page.evaluate((i) => {
   });
 }, i);
 
-const svgOf = (src) => {
-  assert.match(src, /^data:image\/svg\+xml;charset=utf-8,/);
-  return decodeURIComponent(src.slice(src.indexOf(',') + 1));
-};
 
 // ---------------------------------------------------------------------------------------------
 // The tests: the same functions in every engine.

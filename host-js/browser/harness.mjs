@@ -44,6 +44,25 @@ export async function waitForCount(page, i, count) {
   }, [i, count]);
 }
 
+/** The outputs of cell `i` as text (any driver whose `page.evaluate(fn, arg)` runs `fn` in the page: test.mjs's and engines.mjs's). */
+export async function outputOf(page, i) {
+  return page.evaluate((i) => {
+    const el = document.querySelectorAll('#cells > .cell')[i];
+    const text = (sel) => el.querySelector(sel)?.textContent;
+    const badge = el.querySelector('.timing');
+    return {
+      prompt: text('.prompt'),
+      state: el.dataset.state,
+      display: text('.display'),
+      outPrompt: text('.out-prompt'),
+      stdout: text('.stdout'),
+      error: text('.error'),
+      errorKind: el.querySelector('.diagnostic')?.dataset.kind,
+      timing: badge ? { text: badge.textContent, totalUs: Number(badge.dataset.totalUs), targetMet: badge.dataset.targetMet === 'true' } : undefined,
+    };
+  }, i);
+}
+
 /** The SVG inside an `<img>`'s data: URL. */
 export const svgOf = (src) => {
   assert.match(src, /^data:image\/svg\+xml;charset=utf-8,/);

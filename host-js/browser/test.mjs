@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { artifactsDir, cell, cells, openPage, runTests, svgOf, waitForCount, waitIdle } from './harness.mjs';
+import { artifactsDir, cell, cells, openPage, outputOf, runTests, svgOf, waitForCount, waitIdle } from './harness.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: they wait for conditions in the page, never for fixed times.
@@ -34,25 +34,6 @@ async function pasteInto(page, i, text) {
 }
 
 const editorText = (page, i) => page.evaluate((i) => window.notebookApp.cells[i].source, i);
-
-/** The outputs of cell `i` as text. */
-async function outputOf(page, i) {
-  return page.evaluate((i) => {
-    const el = document.querySelectorAll('#cells > .cell')[i];
-    const text = (sel) => el.querySelector(sel)?.textContent;
-    const badge = el.querySelector('.timing');
-    return {
-      prompt: text('.prompt'),
-      state: el.dataset.state,
-      display: text('.display'),
-      outPrompt: text('.out-prompt'),
-      stdout: text('.stdout'),
-      error: text('.error'),
-      errorKind: el.querySelector('.diagnostic')?.dataset.kind,
-      timing: badge ? { text: badge.textContent, totalUs: Number(badge.dataset.totalUs), targetMet: badge.dataset.targetMet === 'true' } : undefined,
-    };
-  }, i);
-}
 
 /** Types `text` in cell `i`, presses Shift+Enter and waits for execution count `count`. */
 async function runTyped(page, i, text, count) {
