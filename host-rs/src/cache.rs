@@ -10,6 +10,14 @@
 //! crash never leaves half a file under a valid name. (A checksum of the whole file on every
 //! load was measured at 5 ms, doubling the start time, since it means reading the file instead
 //! of mapping it; the atomic write is what keeps files whole.)
+//!
+//! Hashing the component itself means reading it: 1.7 MB read and hashed was measured at more
+//! than half of a warm `host-rs eval`'s CPU time. So the content hash is remembered in a stamp
+//! beside the cache files, keyed by the component's path and its file metadata (size,
+//! modification time to the nanosecond, inode and device): a warm start stats the component
+//! instead of reading it. A component rewritten in any way a build or a copy does changes its
+//! time, so its stamp no longer matches and it is read and hashed again (the trust `make` and
+//! cargo place in modification times, with the size and inode besides).
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -34,9 +42,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The cache file for `component` (its bytes) under `engine` in `dir`.
-pub fn cache_file(dir: &Path, engine: &Engine, component: &[u8]) -> PathBuf {
-    let content = Sha256::digest(component);
+/// The cache file for a component whose content hash is `content`.
+fn cache_file_of(dir: &Path, engine: &Engine, content: &[u8]) -> PathBuf {
     // `DefaultHasher::new()` has fixed keys: the same engine settings give the same name.
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
@@ -47,14 +54,95 @@ pub fn cache_file(dir: &Path, engine: &Engine, component: &[u8]) -> PathBuf {
     ))
 }
 
-/// Loads `component` (bytes read from `origin`) through the cache in `dir`.
-pub fn load(
+/// The cache file for `component` (its bytes) under `engine` in `dir`.
+pub fn cache_file(dir: &Path, engine: &Engine, component: &[u8]) -> PathBuf {
+    cache_file_of(dir, engine, &Sha256::digest(component))
+}
+
+/// What identifies one version of the file at `path` without reading it: the path itself,
+/// its size, modification time in nanoseconds, inode and device.
+fn metadata_key(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let path = std::fs::canonicalize(path).ok()?;
+    let m = std::fs::metadata(&path).ok()?;
+    Some(format!(
+        "{} {} {}.{:09} {} {}",
+        path.display(),
+        m.len(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ino(),
+        m.dev()
+    ))
+}
+
+/// The stamp file that remembers the content hash of the component at the path in `key`.
+fn stamp_file(dir: &Path, key: &str) -> PathBuf {
+    let path = key.rsplitn(5, ' ').last().unwrap_or(key);
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut h);
+    dir.join(format!("ruchy_notebook-{:016x}.stamp", h.finish()))
+}
+
+/// The content hash a stamp remembers for exactly this version of the component.
+fn stamped_hash(dir: &Path, key: &str) -> Option<Vec<u8>> {
+    let text = std::fs::read_to_string(stamp_file(dir, key)).ok()?;
+    let (stamped_key, hash) = text.trim_end().rsplit_once('\n')?;
+    if stamped_key != key || hash.len() != 64 {
+        return None;
+    }
+    (0..32)
+        .map(|i| u8::from_str_radix(hash.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+fn write_stamp(dir: &Path, key: &str, content: &[u8]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let file = stamp_file(dir, key);
+    let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, format!("{key}\n{}\n", hex(content)))
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &file).with_context(|| format!("renaming to {}", file.display()))?;
+    prune_files(&file, ".stamp", STAMPS_KEPT);
+    Ok(())
+}
+
+/// Stamps kept: one per component path a host loads (the full component, the kernel, and a
+/// few a test or a user points at).
+const STAMPS_KEPT: usize = 8;
+
+/// Loads the component at `origin` through the cache in `dir`. On a hit whose stamp matches
+/// the component's metadata the component is not read at all.
+pub fn load(engine: &Engine, origin: &Path, dir: &Path) -> Result<(Component, Load)> {
+    let key = metadata_key(origin);
+    if let Some(content) = key.as_deref().and_then(|k| stamped_hash(dir, k)) {
+        let file = cache_file_of(dir, engine, &content);
+        if file.exists() {
+            if let Ok(c) = check(engine, &file) {
+                return Ok((c, Load::CacheHit));
+            }
+        }
+    }
+    let bytes = std::fs::read(origin)
+        .with_context(|| format!("reading the component {}", origin.display()))?;
+    let content = Sha256::digest(&bytes);
+    if let Some(k) = &key {
+        if let Err(e) = write_stamp(dir, k, &content) {
+            eprintln!("warning: cannot write the component cache's stamp: {e:#}");
+        }
+    }
+    load_bytes(engine, &bytes, &content, origin, dir)
+}
+
+/// Loads `component` (bytes read from `origin`, whose SHA-256 is `content`) through the cache.
+fn load_bytes(
     engine: &Engine,
     component: &[u8],
+    content: &[u8],
     origin: &Path,
     dir: &Path,
 ) -> Result<(Component, Load)> {
-    let file = cache_file(dir, engine, component);
+    let file = cache_file_of(dir, engine, content);
     let mut how = Load::Compiled;
     if file.exists() {
         match check(engine, &file) {
@@ -107,8 +195,12 @@ fn store(file: &Path, compiled: &[u8]) -> Result<()> {
 /// cache holds the newest files, one per component the hosts load (the full one and the
 /// kernel: keeping only one would make them evict each other), not one per build ever made.
 fn prune(file: &Path) {
-    /// Files kept: `file` and the newest other (the other component).
-    const KEEP: usize = 2;
+    // Files kept: `file` and the newest other (the other component).
+    prune_files(file, ".cwasm", 2);
+}
+
+/// Keeps `file` and the newest others ending in `ext` in its directory, `keep` in all.
+fn prune_files(file: &Path, ext: &str, keep_n: usize) {
     let (Some(dir), Some(keep)) = (file.parent(), file.file_name()) else {
         return;
     };
@@ -120,7 +212,7 @@ fn prune(file: &Path) {
         .filter(|e| {
             let name = e.file_name();
             let n = name.to_string_lossy();
-            name != keep && n.starts_with("ruchy_notebook-") && n.ends_with(".cwasm")
+            name != keep && n.starts_with("ruchy_notebook-") && n.ends_with(ext)
         })
         .map(|e| {
             let t = e.metadata().and_then(|m| m.modified());
@@ -128,7 +220,7 @@ fn prune(file: &Path) {
         })
         .collect();
     others.sort_by(|a, b| b.0.cmp(&a.0));
-    for (_, p) in others.into_iter().skip(KEEP - 1) {
+    for (_, p) in others.into_iter().skip(keep_n.saturating_sub(1)) {
         let _ = std::fs::remove_file(p);
     }
 }

@@ -136,9 +136,7 @@ impl Runtime {
     fn load_configured(path: &Path, cache_dir: &Path, config: &Config) -> Result<Runtime> {
         let t = Instant::now();
         let engine = Engine::new(config)?;
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("reading the component {}", path.display()))?;
-        let (component, how) = cache::load(&engine, &bytes, path, cache_dir)?;
+        let (component, how) = cache::load(&engine, path, cache_dir)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         let pre = linker.instantiate_pre(&component)?;

@@ -1,7 +1,7 @@
 //! The precompiled-component cache: a second load is a cache hit, and a damaged or foreign
 //! file under the right name is refused, compiled afresh and replaced.
 
-use host_rs::build::{ensure_component, workspace_root};
+use host_rs::build::{ensure_component, ensure_kernel, workspace_root};
 use host_rs::cache::{cache_file, Load};
 use host_rs::host::{config, Runtime};
 use wasmtime::Engine;
@@ -64,5 +64,64 @@ fn cache_hits_and_refuses_damaged_or_foreign_files() {
         other => panic!("a foreign file was used: {other:?}"),
     }
     assert_eq!(eval(&rt).as_deref(), Some("42"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The content hash is remembered by the component's metadata (a warm start does not read the
+/// component): a different component written to the same path must not be served the old
+/// one's compiled code, and a stamp that lies is not trusted either.
+#[test]
+fn a_changed_component_at_the_same_path_is_compiled_afresh() {
+    let full = ensure_component(&workspace_root()).expect("the component");
+    let kernel = ensure_kernel(&workspace_root()).expect("the kernel");
+    let dir = std::env::temp_dir().join(format!("ruchy-stamp-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let path = dir.join("component.wasm");
+    let cache = dir.join("cache");
+
+    std::fs::copy(&kernel, &path).expect("copying the kernel");
+    let rt = Runtime::load_with(&path, &cache).expect("the kernel");
+    assert_eq!(rt.load.how, Load::Compiled);
+    assert!(
+        !rt.instantiate().expect("an instance").has_compiler(),
+        "the kernel has no compiler interface"
+    );
+    assert_eq!(
+        Runtime::load_with(&path, &cache).expect("again").load.how,
+        Load::CacheHit
+    );
+
+    // the full component over the same path (a new file, as a build's copy makes)
+    replace(&path, &std::fs::read(&full).expect("the full component"));
+    let rt = Runtime::load_with(&path, &cache).expect("the full component");
+    assert_eq!(rt.load.how, Load::Compiled);
+    assert!(
+        rt.instantiate().expect("an instance").has_compiler(),
+        "the full component was loaded, not the kernel's code"
+    );
+    assert_eq!(eval(&rt).as_deref(), Some("42"));
+
+    // a stamp that names the kernel's hash for the full component's metadata is not enough to
+    // load the wrong code: stamps are rewritten whole, and here one is forged
+    let stamps: Vec<_> = std::fs::read_dir(&cache)
+        .expect("the cache")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "stamp"))
+        .collect();
+    assert_eq!(stamps.len(), 1, "one stamp per component path: {stamps:?}");
+    let text = std::fs::read_to_string(&stamps[0]).expect("the stamp");
+    replace(
+        &stamps[0],
+        format!("{}garbage\n", text.lines().next().unwrap_or("")).as_bytes(),
+    );
+    let rt = Runtime::load_with(&path, &cache).expect("after a damaged stamp");
+    assert_eq!(
+        rt.load.how,
+        Load::CacheHit,
+        "a damaged stamp means reading and hashing"
+    );
+    assert!(rt.instantiate().expect("an instance").has_compiler());
     let _ = std::fs::remove_dir_all(&dir);
 }
