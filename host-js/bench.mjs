@@ -58,8 +58,9 @@ export function protocolQuery(text) {
   return null;
 }
 
-/** Times each cell's `executeCell` round trip from JavaScript. */
-export function roundTrips(engine, compiler, report, iterations) {
+/** Times each cell's `executeCell` round trip from JavaScript; the compute rows only if
+ * `compute` (a re-measurement of the tails keeps the first one's). */
+export function roundTrips(engine, compiler, report, iterations, compute = true) {
   const cats = report.categories;
   const samples = cats.map(() => []);
   const failed = cats.map(() => false);
@@ -104,7 +105,7 @@ export function roundTrips(engine, compiler, report, iterations) {
     }
   });
   cats.forEach((c, i) => {
-    if (c.group !== 'compute') return;
+    if (c.group !== 'compute' || !compute) return;
     for (let k = 0; k < Math.max(c.samples, 1); k++) {
       const session = new engine.Session();
       if (c.setup && session.executeCell(c.setup).diagnostic !== undefined) failed[i] = true;

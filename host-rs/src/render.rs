@@ -125,6 +125,7 @@ impl Stats {
 }
 
 /// One row of a benchmark table.
+#[derive(Clone, Debug)]
 pub struct Row {
     pub category: String,
     /// Seed, compile or compute (a compute row is outside the 10 ms rule, with no target).
