@@ -184,10 +184,16 @@ export function insideRows(report) {
   }));
 }
 
-function simpleCellP50(session) {
-  const inside = [];
-  for (let i = 0; i < 2000; i++) inside.push(session.executeCell('let x = 42').performance.totalUs);
-  return stats(inside).p50;
+/** The inside p50 of `let x = 42` in each of two sessions, their runs alternating so that both
+ * see the same machine (its speed swings 2-3x between tenths of a second: README, "Noise"). */
+function simpleCellP50s(a, b) {
+  const inA = [];
+  const inB = [];
+  for (let i = 0; i < 2000; i++) {
+    inA.push(a.executeCell('let x = 42').performance.totalUs);
+    inB.push(b.executeCell('let x = 42').performance.totalUs);
+  }
+  return [stats(inA).p50, stats(inB).p50];
 }
 
 /** Session state that must not grow: re-running a cell, and many bindings. */
@@ -200,11 +206,10 @@ export function sessionState(engine) {
   s[DISPOSE]?.();
   const one = new engine.Session();
   one.executeCell('let v0 = 0');
-  const p50One = simpleCellP50(one);
-  one[DISPOSE]?.();
   const many = new engine.Session();
   for (let i = 0; i < BINDINGS; i++) many.executeCell(`let v${i} = ${i}`);
-  const p50Many = simpleCellP50(many);
+  const [p50One, p50Many] = simpleCellP50s(one, many);
+  one[DISPOSE]?.();
   many[DISPOSE]?.();
   return {
     memoryAfter1k, memoryAfter100k, memoryMet: memoryAfter100k === memoryAfter1k,

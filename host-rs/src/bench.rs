@@ -311,12 +311,19 @@ pub const REPEATS: usize = 100_000;
 pub const BINDINGS: usize = 10_000;
 const MAX_RATIO: f64 = 2.0;
 
-fn simple_cell_p50(inst: &mut Instance, s: crate::host::SessionHandle) -> Result<f64> {
-    let mut inside = Vec::with_capacity(2000);
+/// The inside p50 of `let x = 42` in each of two sessions, their runs alternating so that both
+/// see the same machine (its speed swings 2-3x between tenths of a second: README, "Noise").
+fn simple_cell_p50s(
+    inst: &mut Instance,
+    a: crate::host::SessionHandle,
+    b: crate::host::SessionHandle,
+) -> Result<(f64, f64)> {
+    let (mut in_a, mut in_b) = (Vec::with_capacity(2000), Vec::with_capacity(2000));
     for _ in 0..2000 {
-        inside.push(inst.execute_cell(s, "let x = 42")?.performance.total_us);
+        in_a.push(inst.execute_cell(a, "let x = 42")?.performance.total_us);
+        in_b.push(inst.execute_cell(b, "let x = 42")?.performance.total_us);
     }
-    Ok(Stats::of(&inside).p50)
+    Ok((Stats::of(&in_a).p50, Stats::of(&in_b).p50))
 }
 
 pub fn session_state(inst: &mut Instance) -> Result<SessionState> {
@@ -333,13 +340,12 @@ pub fn session_state(inst: &mut Instance) -> Result<SessionState> {
 
     let one = inst.new_session()?;
     inst.execute_cell(one, "let v0 = 0")?;
-    let p50_one_binding_us = simple_cell_p50(inst, one)?;
-    inst.drop_session(one)?;
     let many = inst.new_session()?;
     for i in 0..BINDINGS {
         inst.execute_cell(many, &format!("let v{i} = {i}"))?;
     }
-    let p50_10k_bindings_us = simple_cell_p50(inst, many)?;
+    let (p50_one_binding_us, p50_10k_bindings_us) = simple_cell_p50s(inst, one, many)?;
+    inst.drop_session(one)?;
     inst.drop_session(many)?;
     Ok(SessionState {
         memory_met: memory_after_100k == memory_after_1k,
