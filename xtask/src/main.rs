@@ -51,6 +51,20 @@ fn test() -> Result<(), String> {
         &cargo,
         &["test", "--release", "--quiet", "--all-targets"],
     )?;
+    step(
+        "native corpus on the kernel's engine (ruchy-notebook without its `compile` feature, as the kernel component is built)",
+        &cargo,
+        &[
+            "test",
+            "--release",
+            "--quiet",
+            "-p",
+            "ruchy-notebook",
+            "--no-default-features",
+            "--test",
+            "conformance",
+        ],
+    )?;
     eprintln!("\n==> sessions on a 3-node Restate cluster with 2 workers, one of each killed (SIGKILL) halfway: nothing lost or wrong (cargo xtask cluster; installs the Restate server from cluster/package-lock.json if missing)");
     let t = Instant::now();
     cluster::cluster()?;

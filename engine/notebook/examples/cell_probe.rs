@@ -1,5 +1,5 @@
 //! Native latency of the seed's cells and of `compile`, for profiling (`perf record`):
-//! `cargo run --release -p ruchy-notebook --example cell_probe [cells|compile] [N]`.
+//! `cargo run --release -p ruchy-notebook --example cell_probe [cells|compile|complete] [N]`.
 use ruchy_notebook::session::Session;
 use std::hint::black_box;
 use std::time::Instant;
@@ -18,6 +18,20 @@ fn main() {
         .nth(2)
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
+    if what == "complete" {
+        let mut s = Session::new();
+        s.execute_cell(&ruchy_notebook::bench::protocol_setup());
+        let src = "let y = v99";
+        let t = Instant::now();
+        for _ in 0..n {
+            black_box(s.complete(black_box(src), src.len()));
+        }
+        eprintln!(
+            "{:.2} us  complete {src}",
+            t.elapsed().as_secs_f64() * 1e6 / n as f64
+        );
+        return;
+    }
     if what == "compile" {
         let program = "fun double(n: Int) -> Int { n * 2 }\nlet result = double(21)";
         let t = Instant::now();

@@ -11,6 +11,7 @@ use crate::session::Session;
 use ruchy_runtime::bundle::shorten;
 use ruchy_runtime::catalogue::{self, Entry, Recv};
 use ruchy_runtime::display::display;
+use ruchy_runtime::resolver::Globals;
 use ruchy_runtime::value::{TypeKind, Types, Value};
 use ruchy_syntax::diagnostic::Span;
 use ruchy_syntax::lexer::KEYWORDS;
@@ -113,6 +114,47 @@ fn word_end(s: &str, start: usize) -> usize {
         .char_indices()
         .find(|(_, c)| !is_ident(*c))
         .map_or(s.len(), |(i, _)| start + i)
+}
+
+/// The session's global names in sorted order, so that completing a name is a binary search
+/// and the names that share the prefix, not a comparison with every binding (on a session of
+/// 1,000 bindings the scan was three quarters of a completion's time, in `memcmp`). Brought up
+/// to date when a completion asks: the names new since then are sorted in; after a failed
+/// cell's names were forgotten ([`Globals::truncations`]) it is built again.
+#[derive(Clone, Debug, Default)]
+pub struct NameIndex {
+    sorted: Vec<(std::rc::Rc<str>, u32)>,
+    indexed: usize,
+    truncations: u64,
+}
+
+impl NameIndex {
+    pub fn refresh(&mut self, g: &Globals) {
+        if self.truncations != g.truncations || self.indexed > g.names.len() {
+            *self = NameIndex {
+                truncations: g.truncations,
+                ..NameIndex::default()
+            };
+        }
+        if self.indexed == g.names.len() {
+            return;
+        }
+        let new = g.names.iter().enumerate().skip(self.indexed);
+        self.sorted
+            .extend(new.map(|(slot, name)| (name.clone(), slot as u32)));
+        // a sorted run and a short new one: the stable sort merges them in linear time
+        self.sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        self.indexed = g.names.len();
+    }
+
+    /// The names that start with `prefix`, with their slots, in sorted order.
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, u32)> {
+        let start = self.sorted.partition_point(|(n, _)| &**n < prefix);
+        self.sorted[start..]
+            .iter()
+            .take_while(move |(n, _)| n.starts_with(prefix))
+            .map(|(n, s)| (&**n, *s))
+    }
 }
 
 /// Whether `at` (on its line) is code: not inside a string or after `//`. An f-string's
@@ -329,8 +371,11 @@ impl Session {
         let types = &self.vm.types;
         let builtins = self.builtin_globals;
         let mut users = Vec::new();
-        for (slot, name) in self.globals.names.iter().enumerate().skip(builtins) {
-            if !name.starts_with(prefix) {
+        let mut index = self.name_index.borrow_mut();
+        index.refresh(&self.globals);
+        for (name, slot) in index.with_prefix(prefix) {
+            let slot = slot as usize;
+            if slot < builtins {
                 continue;
             }
             let Some(v) = self.vm.globals.get(slot) else {
@@ -341,7 +386,7 @@ impl Session {
                 Value::Func(_) | Value::Builtin(_) => (
                     CompletionKind::Function,
                     self.signatures
-                        .get(&**name)
+                        .get(name)
                         .map_or_else(|| "function".to_string(), |s| s.to_string()),
                 ),
                 Value::Type(_) => (CompletionKind::Type, type_label(v, types)),
@@ -765,6 +810,36 @@ mod tests {
         assert_eq!(labels(&c)[0], "inner");
         assert_eq!(c.items[0].kind, CompletionKind::Field);
         assert!(labels(&c).contains(&"insert"), "{:?}", labels(&c));
+    }
+
+    #[test]
+    fn a_name_completes_from_the_index_as_the_session_changes() {
+        let mut s = session(&["let alpha1 = 1", "let alpha2 = 2", "let beta = 3"]);
+        assert_eq!(labels(&complete(&s, "alp|")), ["alpha1", "alpha2"]);
+        // a failed cell's new name is forgotten, and so not offered
+        assert!(s
+            .execute_cell("let alpha3 = 3\nalpha3 + nope")
+            .diagnostic
+            .is_some());
+        assert_eq!(labels(&complete(&s, "alp|")), ["alpha1", "alpha2"]);
+        // names made after the index was built are sorted in
+        s.execute_cell("let alpha0 = 0");
+        s.execute_cell("fun alphabet() { 1 }");
+        let c = complete(&s, "alp|");
+        assert_eq!(labels(&c), ["alpha0", "alpha1", "alpha2", "alphabet"]);
+        assert_eq!(c.items[3].kind, CompletionKind::Function);
+        // a prefix past every name, and one that matches nothing
+        assert!(complete(&s, "zzz|").items.is_empty());
+        assert_eq!(labels(&complete(&s, "beta|")), ["beta"]);
+        // the index is rebuilt when names were forgotten under it
+        let before = s.globals.truncations;
+        let n = s.globals.names.len();
+        s.globals.truncate(n - 1);
+        assert_eq!(s.globals.truncations, before + 1);
+        assert_eq!(
+            labels(&complete(&s, "alp|")),
+            ["alpha0", "alpha1", "alpha2"]
+        );
     }
 
     #[test]

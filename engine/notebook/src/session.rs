@@ -65,6 +65,8 @@ pub struct Session {
     /// right after itself adds a repeat, not a copy (so a session that runs one cell many
     /// times keeps a flat memory).
     history: Vec<(String, u32)>,
+    /// The global names sorted, for completing a name by its prefix ([`crate::assist`]).
+    pub(crate) name_index: std::cell::RefCell<crate::assist::NameIndex>,
 }
 
 impl Default for Session {
@@ -99,6 +101,7 @@ impl Session {
             cells: 0,
             clock,
             history: Vec::new(),
+            name_index: Default::default(),
         }
     }
 

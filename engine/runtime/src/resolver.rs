@@ -106,6 +106,9 @@ impl Resolution {
 pub struct Globals {
     pub slots: HashMap<Rc<str>, u32>,
     pub names: Vec<Rc<str>>,
+    /// How many times names were forgotten ([`Globals::truncate`]): an index of the names
+    /// kept elsewhere is rebuilt when this changes.
+    pub truncations: u64,
 }
 
 impl Globals {
@@ -125,6 +128,9 @@ impl Globals {
 
     /// Forgets slots made at or after `len` (a failed cell's new names).
     pub fn truncate(&mut self, len: usize) {
+        if len < self.names.len() {
+            self.truncations += 1;
+        }
         for name in self.names.drain(len..) {
             self.slots.remove(&name);
         }
