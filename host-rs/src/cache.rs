@@ -97,12 +97,8 @@ fn stamped_hash(dir: &Path, key: &str) -> Option<Vec<u8>> {
 }
 
 fn write_stamp(dir: &Path, key: &str, content: &[u8]) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let file = stamp_file(dir, key);
-    let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, format!("{key}\n{}\n", hex(content)))
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &file).with_context(|| format!("renaming to {}", file.display()))?;
+    write_whole(&file, format!("{key}\n{}\n", hex(content)).as_bytes())?;
     prune_files(&file, ".stamp", STAMPS_KEPT);
     Ok(())
 }
@@ -181,14 +177,20 @@ fn check(engine: &Engine, file: &Path) -> std::result::Result<Component, String>
 }
 
 fn store(file: &Path, compiled: &[u8]) -> Result<()> {
+    write_whole(file, compiled)?;
+    prune(file);
+    Ok(())
+}
+
+/// Writes `bytes` to a temporary name and renames it to `file`, so a crash never leaves half
+/// a file under a valid name (cache files and stamps alike).
+fn write_whole(file: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, compiled).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, file).with_context(|| format!("renaming to {}", file.display()))?;
-    prune(file);
-    Ok(())
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, file).with_context(|| format!("renaming to {}", file.display()))
 }
 
 /// Removes the older cache files in `file`'s directory (older components or settings), so the
