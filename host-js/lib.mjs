@@ -9,6 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { WASI_PARTS, wasiImports as wasiImportsOf } from './wasi.mjs';
 
 export const here = dirname(fileURLToPath(import.meta.url));
 export const root = join(here, '..');
@@ -85,21 +86,10 @@ export async function ensureTranspiled(f = flavor) {
   }
 }
 
-/** WASI for the async instantiation mode: `wasi:cli/terminal-input` is the shim's
- * `cli.terminalInput`, and so on. */
+/** WASI for the async instantiation mode (wasi.mjs). */
 async function wasiImports() {
-  // the four parts the component imports, not the shim's index (which also loads its
-  // filesystem, sockets and http parts: 25 ms of start-up)
-  const parts = ['cli', 'clocks', 'io', 'random'];
-  const shims = await Promise.all(parts.map((p) => import(`@bytecodealliance/preview2-shim/${p}`)));
-  const imports = {};
-  parts.forEach((ns, i) => {
-    for (const [name, value] of Object.entries(shims[i])) {
-      if (name.startsWith('_')) continue;
-      imports[`wasi:${ns}/${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`] = value;
-    }
-  });
-  return imports;
+  const shims = await Promise.all(WASI_PARTS.map((p) => import(`@bytecodealliance/preview2-shim/${p}`)));
+  return wasiImportsOf(Object.fromEntries(WASI_PARTS.map((p, i) => [p, shims[i]])));
 }
 
 /** The component's `engine` interface with the start-up split as the bench reports it:

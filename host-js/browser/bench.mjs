@@ -39,12 +39,15 @@ async function timeline(page) {
   return page.evaluate(() => {
     const m = window.notebookApp.metrics;
     const nav = performance.getEntriesByType('navigation')[0];
+    const info = window.notebookApp.kernel.info;
     const outputs = window.notebookApp.cells.filter((c) => c.type === 'code').map((c) => c.output?.display ?? c.output?.diagnostic?.message);
     return {
       firstResultMs: m.firstResultAt,
       engineReadyMs: m.kernelReadyAt,
       pageScriptMs: m.mainStartAt,
-      componentLoadMs: window.notebookApp.kernel.info.loadMs,
+      componentLoadMs: info.loadMs,
+      workerStartMs: info.timeline.origin - performance.timeOrigin,
+      coreCompiledMs: window.__ruchyBoot.core.compiledAt ?? NaN,
       responseEndMs: nav.responseEnd,
       firstCellUs: m.cells[0]?.totalUs,
       outputs,
@@ -126,9 +129,10 @@ async function main() {
     const ok = pageMet && insideMet;
     const version = browser.version();
     const summarize = (ts, key) => ({ p50: median(ts.map((t) => t[key])), min: Math.min(...ts.map((t) => t[key])), max: Math.max(...ts.map((t) => t[key])), runs: ts.map((t) => t[key]) });
+    const keys = ['firstResultMs', 'engineReadyMs', 'pageScriptMs', 'workerStartMs', 'coreCompiledMs', 'componentLoadMs'];
     const nav = {
-      cold: Object.fromEntries(['firstResultMs', 'engineReadyMs', 'pageScriptMs', 'componentLoadMs'].map((k) => [k, summarize(cold, k)])),
-      warm: Object.fromEntries(['firstResultMs', 'engineReadyMs', 'pageScriptMs', 'componentLoadMs'].map((k) => [k, summarize(warm, k)])),
+      cold: Object.fromEntries(keys.map((k) => [k, summarize(cold, k)])),
+      warm: Object.fromEntries(keys.map((k) => [k, summarize(warm, k)])),
     };
 
     if (json) {
@@ -149,17 +153,17 @@ async function main() {
       }, null, 2));
     } else {
       const f = (x) => x.toFixed(1).padStart(8);
-      const line = (name, s) => `${name.padEnd(34)} ${f(s.firstResultMs.p50)} ${f(s.engineReadyMs.p50)} ${f(s.pageScriptMs.p50)} ${f(s.componentLoadMs.p50)}   first result per load: ${s.firstResultMs.runs.map((x) => x.toFixed(0)).join(', ')}`;
+      const line = (name, s) => `${name.padEnd(34)} ${f(s.firstResultMs.p50)} ${f(s.engineReadyMs.p50)} ${f(s.pageScriptMs.p50)} ${f(s.workerStartMs.p50)} ${f(s.coreCompiledMs.p50)} ${f(s.componentLoadMs.p50)}   first result per load: ${s.firstResultMs.runs.map((x) => x.toFixed(0)).join(', ')}`;
       const size = statSync(new URL('../../target/ruchy_kernel.wasm', import.meta.url)).size;
       const full = statSync(new URL('../../target/ruchy_notebook.wasm', import.meta.url)).size;
       console.log(`ruchy notebook browser bench: Chromium ${version} (headless), the page at ${srv.url}, the kernel component ${size} bytes (the full one, ${full} bytes, loads only for Rust export)`);
       console.log(`machine: ${cpus().length} CPUs, load average ${loadStart.toFixed(2)} before and ${loadavg()[0].toFixed(2)} after (1 min)`);
       console.log('');
       console.log(`Navigation to the first cell's result, ms after navigation start (p50 of ${loads} loads; the seed notebook runs on load)`);
-      console.log(`${''.padEnd(34)} ${'result'.padStart(8)} ${'ready'.padStart(8)} ${'script'.padStart(8)} ${'load'.padStart(8)}`);
+      console.log(`${''.padEnd(34)} ${'result'.padStart(8)} ${'ready'.padStart(8)} ${'script'.padStart(8)} ${'worker'.padStart(8)} ${'compiled'.padStart(8)} ${'load'.padStart(8)}`);
       console.log(line('cold: new browser profile', nav.cold));
       console.log(line('warm: reload, HTTP cache revalidated', nav.warm));
-      console.log('(result: the first cell\'s output on screen; ready: the engine worker reported the component loaded; script: the page script started; load: the component\'s import inside the worker, from the worker\'s start)');
+      console.log('(result: the first cell\'s output on screen; ready: the engine worker reported the component loaded; script: the page script started; worker: the engine worker started; compiled: the page had compiled the component\'s core module, which it hands to the worker; load: from the worker\'s start to the component instantiated in it)');
       console.log('');
       process.stdout.write(table(`Per-cell latency in the page: performance.now() around the worker round trip, ${iterations} runs of the seed notebook (Run all), microseconds`, rows));
       console.log(`${'inside the component, p50 (us):'.padEnd(34)} ${rows.map((r) => `${r.category} ${r.insideP50Us.toFixed(1)}`).join('; ')}`);

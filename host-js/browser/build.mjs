@@ -1,5 +1,5 @@
 // Builds the notebook page into host-js/browser/dist/ (git-ignored): the page and its Web
-// Worker bundled by esbuild (CodeMirror, markdown-it, the jco output of the kernel component
+// Worker bundled by esbuild, boot.js inlined into the HTML (CodeMirror, markdown-it, the jco output of the kernel component
 // and the browser builds of preview2-shim), the HTML and CSS, the kernel's core module; and,
 // loaded only when the user asks for Rust export, rust_export.js with the full component's
 // jco output and its core module.
@@ -52,7 +52,8 @@ function inputs(lib) {
     join(hostDir, 'render.mjs'),
     join(hostDir, 'bench.mjs'),
     join(hostDir, 'package-lock.json'),
-    ...['kernel', 'full'].flatMap((f) => [lib.genOf(f).entry, lib.genOf(f).core, lib.componentPaths[f]]),
+    join(hostDir, 'wasi.mjs'),
+    ...['kernel', 'full'].flatMap((f) => [lib.genOf(f).entry, lib.genOf(f).core, lib.genOf(f, 'async').entry, lib.componentPaths[f]]),
   ];
 }
 
@@ -91,14 +92,8 @@ async function build(force, quiet) {
   mkdirSync(tmp, { recursive: true });
   let sizes;
   try {
-    const result = await esbuild.build({
+    const common = {
       absWorkingDir: browserDir,
-      entryPoints: {
-        boot: join(srcDir, 'boot.js'),
-        main: join(srcDir, 'main.js'),
-        worker: join(srcDir, 'worker.js'),
-        rust_export: join(srcDir, 'rust-export.js'),
-      },
       outdir: tmp,
       bundle: true,
       format: 'esm',
@@ -110,17 +105,40 @@ async function build(force, quiet) {
       // jco's loader reads the core module with node:fs only when it runs in Node
       external: ['node:*'],
       logLevel: 'silent',
+    };
+    // The page's script is split: main.js carries what shows the notebook and runs its cells;
+    // the editors (CodeMirror, editor.js) and markdown-it are chunks it imports after it has
+    // started (cell-editor.js, markdown.js), so they do not delay the first results.
+    const page = await esbuild.build({
+      ...common,
+      entryPoints: { main: join(srcDir, 'main.js') },
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
     });
-    for (const w of result.warnings) process.stderr.write(`esbuild warning: ${w.text}\n`);
-    cpSync(join(srcDir, 'index.html'), join(tmp, 'index.html'));
+    // The worker and the Rust exporter each in one file (a shared chunk would be one more
+    // request before the worker can start loading the component).
+    const worker = await esbuild.build({
+      ...common,
+      entryPoints: { worker: join(srcDir, 'worker.js'), rust_export: join(srcDir, 'rust-export.js') },
+      loader: { '.wasm': 'binary' },
+    });
+    for (const w of [...page.warnings, ...worker.warnings]) process.stderr.write(`esbuild warning: ${w.text}\n`);
+    // boot.js inlined as the page's first script (see boot.js)
+    const boot = await esbuild.transform(readFileSync(join(srcDir, 'boot.js'), 'utf8'), { minify: true, target: 'es2022', legalComments: 'none' });
+    const html = readFileSync(join(srcDir, 'index.html'), 'utf8');
+    if (!html.includes('/*BOOT*/')) throw new Error('index.html has no /*BOOT*/ placeholder for boot.js');
+    writeFileSync(join(tmp, 'index.html'), html.replace('/*BOOT*/', () => boot.code.trim()));
     cpSync(join(srcDir, 'style.css'), join(tmp, 'style.css'));
-    // jco's output fetches its core module next to itself: new URL('./ruchy_kernel.core.wasm', import.meta.url)
+    // the core modules fetched at run time, beside the scripts: the kernel's main one (the page
+    // compiles it, boot.js; the worker runs jco's async-instantiation output, its two small
+    // modules bundled) and the full component's (Rust export: jco's default output, which
+    // fetches new URL('./ruchy_notebook.core.wasm', import.meta.url) and inlines the others)
     for (const f of ['kernel', 'full']) {
       const { core, name } = lib.genOf(f);
       cpSync(core, join(tmp, `${name}.core.wasm`));
     }
     const component = statSync(lib.componentPaths.kernel);
-    sizes = Object.fromEntries(readdirSync(tmp).map((f) => [f, statSync(join(tmp, f)).size]));
+    sizes = Object.fromEntries(files(tmp).map((f) => [f.slice(tmp.length + 1), statSync(f).size]));
     writeFileSync(join(tmp, 'build.json'), JSON.stringify({
       builtAt: new Date().toISOString(),
       component: { path: lib.componentPaths.kernel, bytes: component.size, mtime: component.mtime.toISOString() },
@@ -136,7 +154,9 @@ async function build(force, quiet) {
   }
   if (!quiet) {
     const kb = (f) => `${(sizes[f] / 1024).toFixed(0)} KiB`;
-    process.stderr.write(`built ${distDir.slice(hostDir.length + 1)}/ in ${(performance.now() - t0).toFixed(0)} ms: main.js ${kb('main.js')}, worker.js ${kb('worker.js')}, ruchy_kernel.core.wasm ${kb('ruchy_kernel.core.wasm')}; on demand: rust_export.js ${kb('rust_export.js')}, ruchy_notebook.core.wasm ${kb('ruchy_notebook.core.wasm')}\n`);
+    const chunks = Object.keys(sizes).filter((f) => f.startsWith('chunks/') && f.endsWith('.js'));
+    const chunkBytes = chunks.reduce((n, f) => n + sizes[f], 0);
+    process.stderr.write(`built ${distDir.slice(hostDir.length + 1)}/ in ${(performance.now() - t0).toFixed(0)} ms: main.js ${kb('main.js')}, worker.js ${kb('worker.js')}, ruchy_kernel.core.wasm ${kb('ruchy_kernel.core.wasm')}; after main.js: ${chunks.length} chunks ${(chunkBytes / 1024).toFixed(0)} KiB (editors, markdown); on demand: rust_export.js ${kb('rust_export.js')}, ruchy_notebook.core.wasm ${kb('ruchy_notebook.core.wasm')}\n`);
   }
   return distDir;
 }

@@ -75,7 +75,7 @@ async function openPage(ctx, query = 'example=empty') {
   return page;
 }
 
-const waitIdle = (page, timeout) => page.waitFor(() => document.body.dataset.kernel === 'idle' && document.body.dataset.running === 'false', [], { timeout, what: 'the engine to be idle' });
+const waitIdle = (page, timeout) => page.waitFor(() => document.body.dataset.kernel === 'idle' && document.body.dataset.running === 'false' && document.body.dataset.editors === 'ready', [], { timeout, what: 'the engine to be idle and the editors loaded' });
 
 /** Waits for cell `i` to show execution count `count` and to be finished. */
 const waitForCount = (page, i, count, timeout) => page.waitFor((i, count) => {

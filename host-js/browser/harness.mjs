@@ -31,9 +31,9 @@ export async function openPage(ctx, query = 'example=empty') {
   return page;
 }
 
-/** Waits until the engine is idle and no cell is running or queued. */
+/** Waits until the engine is idle, no cell is running or queued and the editors have loaded. */
 export async function waitIdle(page) {
-  await page.waitForFunction(() => document.body.dataset.kernel === 'idle' && document.body.dataset.running === 'false');
+  await page.waitForFunction(() => document.body.dataset.kernel === 'idle' && document.body.dataset.running === 'false' && document.body.dataset.editors === 'ready');
 }
 
 /** Waits for cell `i` to show execution count `count` and to be finished. */

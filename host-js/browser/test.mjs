@@ -88,6 +88,30 @@ test('the page loads the kernel component in a worker', async (ctx) => {
   assert.deepEqual(await fetchedWasm(page), ['ruchy_kernel.core.wasm'], 'only the kernel is fetched on load');
 });
 
+test('on load the first results come before the editors, and the page compiles the kernel for its worker', async (ctx) => {
+  const page = await openPage(ctx, 'example=seed&autorun');
+  const t = await page.evaluate(() => {
+    const resources = performance.getEntriesByType('resource');
+    const started = (part) => resources.find((e) => e.name.includes(part))?.startTime;
+    return {
+      firstResultAt: window.notebookApp.metrics.firstResultAt,
+      editorsAt: started('/chunks/editor-'),
+      pageFetchedCore: started('ruchy_kernel.core.wasm') !== undefined,
+      coreCompiledAt: window.__ruchyBoot.core.compiledAt,
+      mainBytes: resources.find((e) => e.name.endsWith('/main.js'))?.decodedBodySize,
+      outputs: window.notebookApp.cells.filter((c) => c.type === 'code').map((c) => c.output?.display),
+    };
+  });
+  assert.deepEqual(t.outputs, ['42', '85', '<function>', '42', '42']);
+  assert.ok(t.editorsAt > t.firstResultAt, `the editors' chunk was asked for at ${t.editorsAt} ms, after the first result at ${t.firstResultAt} ms`);
+  assert.ok(t.pageFetchedCore && t.coreCompiledAt > 0, 'the page fetched and compiled the core module');
+  const workerFetched = await page.workers()[0].evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.wasm')));
+  assert.deepEqual(workerFetched, [], 'the worker fetched no WebAssembly: it was handed the compiled module');
+  assert.ok(t.mainBytes < 100_000, `the page's first script is small (${t.mainBytes} bytes): no editors or markdown in it`);
+  assert.equal(await cells(page).locator('.cm-editor').count(), 6, 'every cell has its editor once loaded');
+  ctx.log(`first result at ${t.firstResultAt.toFixed(0)} ms after navigation; the editors' chunk asked for at ${t.editorsAt.toFixed(0)} ms`);
+});
+
 /** The WebAssembly files the page and its worker have fetched, by name. */
 async function fetchedWasm(page) {
   const names = [];

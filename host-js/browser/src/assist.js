@@ -94,7 +94,7 @@ function inspectionTooltip(assist, text, r) {
     create() {
       const dom = document.createElement('div');
       dom.className = 'inspect-tooltip';
-      dom.innerHTML = assist.renderMarkdown(r.markdown);
+      assist.renderMarkdownInto(dom, r.markdown);
       return { dom };
     },
   };
@@ -138,7 +138,7 @@ function kindLabel(completion) {
  * @param {object} assist
  * @param {(source: string, cursor: number) => Promise<object|null>} assist.complete   the worker's complete (cursor in bytes)
  * @param {(source: string, cursor: number) => Promise<object|null>} assist.inspect    the worker's inspect
- * @param {(markdown: string) => string} assist.renderMarkdown   safe HTML (markdown-it, html: false)
+ * @param {(el: HTMLElement, markdown: string) => void} assist.renderMarkdownInto   fills el with safe HTML (markdown.js)
  */
 export function assistExtensions(assist) {
   return [

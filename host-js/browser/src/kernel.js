@@ -100,7 +100,7 @@ export class Kernel extends EventTarget {
           clearTimeout(timer);
           this.pendingStart = null;
           this.loaded = true;
-          this.info = { loadMs: m.loadMs, startMs: performance.now() - started, readyAt: performance.now(), memoryBytes: m.memoryBytes };
+          this.info = { loadMs: m.loadMs, startMs: performance.now() - started, readyAt: performance.now(), memoryBytes: m.memoryBytes, timeline: m.timeline };
           worker.onmessage = (e) => this.onReply(worker, e.data);
           this.update();
           this.dispatchEvent(new CustomEvent('ready', { detail: this.info }));

@@ -1,9 +1,9 @@
 // The notebook page: cells with editors, the engine worker behind a watchdog, .ipynb files,
 // the variables panel and the benchmark panel. The page renders the component's typed records
 // (values as MIME bundles, display outputs, completions, inspections); it has no Ruchy logic.
-import MarkdownIt from 'markdown-it';
 import { Kernel, Interrupted } from './kernel.js';
-import { createEditor, markError, setText } from './editor.js';
+import { CellEditor, editorsLoaded, loadEditors } from './cell-editor.js';
+import { renderMarkdownInto } from './markdown.js';
 import { EXAMPLES } from './examples.js';
 import { diagnosticText, diagnosticTitle, interleave, newCellId, parseIpynb, richBundle, serializeIpynb, toIpynb } from './ipynb.js';
 import { forgetOutputs, renderBundle, richest } from './outputs.js';
@@ -66,21 +66,11 @@ function h(tag, attrs = {}, ...children) {
 
 const fmtUs = (us) => (us < 10 ? us.toFixed(2) : us < 100 ? us.toFixed(1) : Math.round(us).toLocaleString('en-US'));
 
-const markdown = new MarkdownIt({ html: false, linkify: true });
-const defaultLinkOpen = markdown.renderer.rules.link_open ?? ((tokens, idx, options, env, self) => self.renderToken(tokens, idx, options));
-markdown.renderer.rules.link_open = (tokens, idx, options, env, self) => {
-  tokens[idx].attrSet('target', '_blank');
-  tokens[idx].attrSet('rel', 'noopener noreferrer');
-  return defaultLinkOpen(tokens, idx, options, env, self);
-};
-
-const renderMarkdown = (text) => markdown.render(text);
-
 /** What a code cell's editor asks the session (completion, inspection): through the worker. */
 const assist = {
   complete: (source, cursor) => kernel.complete(source, cursor),
   inspect: (source, cursor) => kernel.inspect(source, cursor),
-  renderMarkdown,
+  renderMarkdownInto,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -135,7 +125,7 @@ class CellView {
         focusNeighbour(this.cell.id, e.key === 'ArrowUp' ? -1 : 1);
       }
     });
-    this.editor = createEditor({
+    this.editor = new CellEditor({
       parent: this.editorEl,
       doc: cell.source,
       kind: cell.type,
@@ -164,9 +154,7 @@ class CellView {
       this.root.focus();
       return;
     }
-    this.editor.focus();
-    const pos = atEnd ? this.editor.state.doc.length : 0;
-    this.editor.dispatch({ selection: { anchor: pos }, scrollIntoView: true });
+    this.editor.focus(atEnd);
   }
 
   setState(state) {
@@ -195,7 +183,8 @@ class CellView {
     this.root.classList.toggle('editing', this.editing);
     if (!this.editing) {
       const src = this.cell.source.trim();
-      this.rendered.innerHTML = src ? markdown.render(this.cell.source) : '<p class="placeholder">Empty markdown cell: double-click to edit</p>';
+      if (src) renderMarkdownInto(this.rendered, this.cell.source);
+      else this.rendered.innerHTML = '<p class="placeholder">Empty markdown cell: double-click to edit</p>';
     }
     this.renderPrompt();
   }
@@ -214,12 +203,12 @@ class CellView {
     this.outputEl.replaceChildren();
     this.root.classList.toggle('has-error', Boolean(out && (out.diagnostic || out.interrupted || out.foreignError)));
     if (!out) {
-      markError(this.editor, null, '');
+      this.editor.markError(null, '');
       return;
     }
     for (const part of interleave(out.stdout ?? '', out.outputs)) {
       this.outputEl.append(part.output
-        ? h('div', { class: 'display-output' }, renderBundle(part.output.bundle, renderMarkdown))
+        ? h('div', { class: 'display-output' }, renderBundle(part.output.bundle, renderMarkdownInto))
         : h('pre', { class: 'stdout', text: part.text }));
     }
     if (out.diagnostic) {
@@ -236,7 +225,7 @@ class CellView {
         value));
     }
     if (out.performance) this.outputEl.append(timingBadge(out));
-    markError(this.editor, out.diagnostic, out.source);
+    this.editor.markError(out.diagnostic, out.source);
   }
 
   destroy() {
@@ -250,7 +239,7 @@ class CellView {
 function renderValue(out) {
   const bundle = out.bundle ?? [{ mime: 'text/plain', data: out.display }];
   if (richest(bundle).mime === 'text/plain') return h('pre', { class: 'display', text: out.display });
-  return h('div', { class: 'rich-value', title: out.display.length <= 500 ? out.display : undefined }, renderBundle(bundle, renderMarkdown));
+  return h('div', { class: 'rich-value', title: out.display.length <= 500 ? out.display : undefined }, renderBundle(bundle, renderMarkdownInto));
 }
 
 /** The diagnostic as the terminal hosts print it (render.mjs), with the caret line marked up. */
@@ -460,7 +449,10 @@ async function runOne(id) {
     const t0 = performance.now();
     if (app.views.get(id) === view) view.renderOutput();
     const renderedAt = performance.now();
-    if (metrics.firstResultAt === undefined) metrics.firstResultAt = renderedAt;
+    if (metrics.firstResultAt === undefined) {
+      metrics.firstResultAt = renderedAt;
+      loadEditors();
+    }
     metrics.cells.push({ source, roundTripMs: r.roundTripMs, workerUs: r.workerUs, totalUs: v.performance.totalUs, renderMs: renderedAt - t0 });
     if (metrics.cells.length > 20000) metrics.cells.splice(0, 10000);
   } catch (e) {
@@ -790,6 +782,16 @@ function initialNotebook() {
 loadNotebook(initialNotebook(), { restartSession: false });
 updateToolbar();
 if (params.has('autorun')) runAll();
+// The editors load once the first result is on screen, or now when no cell waits to run, or
+// when the user starts to use the page (cell-editor.js); a cell that fails before any result
+// (an engine that does not load) ends the wait too.
+if (!app.draining) loadEditors();
+else drainPromise.finally(loadEditors);
+for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, loadEditors, { once: true, capture: true });
+editorsLoaded.then(
+  () => { document.body.dataset.editors = 'ready'; },
+  (e) => notice(`The editors could not be loaded (${e?.message ?? e}): cells show their text but cannot be edited; reload the page.`, 'error'),
+);
 
 /** For the end-to-end tests and the browser benchmark. */
 window.notebookApp = {
@@ -805,5 +807,5 @@ window.notebookApp = {
   get cells() { return app.cells; },
   idle: async () => { await drainPromise; while (kernel.rebuilding) await kernel.rebuilding; },
   refreshVariables,
-  setText: (index, text) => setText(app.views.get(app.cells[index].id).editor, text),
+  setText: (index, text) => app.views.get(app.cells[index].id).editor.setText(text),
 };

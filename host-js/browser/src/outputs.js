@@ -80,10 +80,10 @@ function image(src, alt, mime) {
 }
 
 /**
- * The element showing `bundle`: its richest form. `renderMarkdown` turns Markdown into safe
- * HTML (markdown-it with html: false).
+ * The element showing `bundle`: its richest form. `renderMarkdownInto(el, text)` fills an
+ * element with Markdown as safe HTML (markdown.js: markdown-it with html: false).
  */
-export function renderBundle(bundle, renderMarkdown) {
+export function renderBundle(bundle, renderMarkdownInto) {
   const form = richest(bundle);
   const plain = bundle.find((m) => m.mime === 'text/plain')?.data ?? '';
   let el;
@@ -96,7 +96,7 @@ export function renderBundle(bundle, renderMarkdown) {
   } else if (form.mime === 'text/markdown') {
     el = document.createElement('div');
     el.className = 'markdown-output';
-    el.innerHTML = renderMarkdown(form.data);
+    renderMarkdownInto(el, form.data);
   } else {
     el = document.createElement('pre');
     el.className = 'plain-output';

@@ -4,7 +4,9 @@
 // It runs the kernel component (world `kernel`: no Rust export); the full component is fetched
 // and instantiated the first time Rust export is asked for.
 //
-// Messages in:  { id, op: 'execute', source }   run a cell in the session
+// Messages in:  { type: 'core-module', module }   the kernel's compiled core module from the page
+//                                                 (with ?core=page; null: fetch it here)
+//               { id, op: 'execute', source }   run a cell in the session
 //               { id, op: 'exportRust', cells }   the cells as one Rust program (compile-cells of
 //                                                 the full component, loaded on first use)
 //               { id, op: 'complete' | 'inspect', source, cursor }   cursor: a UTF-8 byte offset
@@ -12,12 +14,42 @@
 //               { id, op: 'variables' }   every binding (asked of the session as changes since the last time)
 //               { id, op: 'benchmark', iterations }   the component's benchmark and JS round trips
 //               { id, op: 'memory' }
-// Messages out: { type: 'ready', loadMs, memoryBytes }  once the component is loaded
+// Messages out: { type: 'ready', loadMs, memoryBytes, timeline }  once the component is loaded
 //               { type: 'fatal', message }              when it cannot be loaded
 //               { id, ok: true, value, workerUs } | { id, ok: false, message }
-import { engine } from '../../gen-kernel/ruchy_kernel.js';
+import { instantiate } from '../../gen-async-kernel/ruchy_kernel.js';
+import * as cli from '@bytecodealliance/preview2-shim/cli';
+import * as clocks from '@bytecodealliance/preview2-shim/clocks';
+import * as io from '@bytecodealliance/preview2-shim/io';
+import * as random from '@bytecodealliance/preview2-shim/random';
 import { DISPOSE, roundTrips } from '../../bench.mjs';
+import { wasiImports } from '../../wasi.mjs';
+// jco's two small core modules (adapters of a few hundred bytes), bundled as bytes (build.mjs)
+import core2 from '../../gen-async-kernel/ruchy_kernel.core2.wasm';
+import core3 from '../../gen-async-kernel/ruchy_kernel.core3.wasm';
 
+// The kernel's main core module. The worker the page starts first (boot.js, `?core=page`) gets
+// it from the page, which fetched and compiled it while this worker was starting: a worker takes
+// 40-90 ms to start and to run its script, and the compile no longer waits for that. Any other
+// worker (after an interrupt, a restart) or a page that could not compile it fetches it here.
+const CORE = 'ruchy_kernel.core.wasm';
+const fromPage = new URL(self.location.href).searchParams.get('core') === 'page'
+  ? new Promise((resolve) => {
+    const take = (event) => {
+      if (event.data?.type !== 'core-module') return;
+      self.removeEventListener('message', take);
+      resolve(event.data.module ?? null);
+    };
+    self.addEventListener('message', take);
+  })
+  : Promise.resolve(null);
+const BUNDLED = { 'ruchy_kernel.core2.wasm': core2, 'ruchy_kernel.core3.wasm': core3 };
+const getCoreModule = async (name) => {
+  if (BUNDLED[name]) return WebAssembly.compile(BUNDLED[name]);
+  return (name === CORE && (await fromPage)) || WebAssembly.compileStreaming(fetch(new URL(name, import.meta.url)));
+};
+
+const { engine } = await instantiate(getCoreModule, wasiImports({ cli, clocks, io, random }));
 const loadMs = performance.now();
 
 // The browser compiles a WebAssembly function when it first runs, so the first cells of a
@@ -143,6 +175,7 @@ const ops = {
 };
 
 self.onmessage = async (event) => {
+  if (event.data?.type === 'core-module') return; // (taken above)
   stopWarmup();
   const { id, op } = event.data;
   const t0 = performance.now();
@@ -154,5 +187,13 @@ self.onmessage = async (event) => {
   }
 };
 
-self.postMessage({ type: 'ready', loadMs, memoryBytes: engine.memoryBytes() });
+// where the load went, for the page's bench: the worker's start and the core module's fetch,
+// in ms on the worker's clock, and the worker's time origin (to put them on the page's clock)
+const wasm = performance.getEntriesByType('resource').find((e) => e.name.endsWith(CORE));
+self.postMessage({
+  type: 'ready',
+  loadMs,
+  memoryBytes: engine.memoryBytes(),
+  timeline: { origin: performance.timeOrigin, wasmFetchStart: wasm?.startTime, wasmResponseEnd: wasm?.responseEnd },
+});
 setTimeout(warmStep, 0);
