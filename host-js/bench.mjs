@@ -157,15 +157,27 @@ export function roundTrips(engine, compiler, report, iterations, compute = true)
     shareUnderCellTarget: shareUnder(seedSamples),
     simpleShareUnderCellTarget: seed.length ? shareUnder(samples[seed[0]]) : 0,
   };
-  // the protocol rows are a goal of ours, not a seed criterion (protocolMet)
-  out.criteriaMet = out.simpleShareUnderCellTarget >= 0.95 && out.overallMeanUs < MEAN_TARGET_US && rows.every((r) => r.met || r.group === 'protocol');
+  out.criteriaMet = hostCriteria(out);
   return out;
 }
 
-/** The component's own report met its criteria and every target but the protocol rows' (a goal
- * of ours: protocolMet). */
-export function insideMet(report) {
-  return report.criteriaMet && report.categories.every((c) => c.targetMet || c.group === 'protocol');
+/** The seed's criteria over round trips (`roundTrips`' result): the simple cells 95% under
+ * 10 ms, the mean under its target, every row's target met but those of the `exempt` groups
+ * (the protocol rows are a goal of ours, not a seed criterion: protocolMet). */
+export function hostCriteria(h, exempt = ['protocol']) {
+  return h.simpleShareUnderCellTarget >= 0.95 && h.overallMeanUs < MEAN_TARGET_US && h.rows.every((r) => r.met || exempt.includes(r.group));
+}
+
+/** The seed's criteria of the component's report, as the engine works them out, again after
+ * some of its categories were replaced by a later run's. */
+export function insideCriteria(report) {
+  return report.simpleShareUnderCellTarget >= 0.95 && report.overallMeanUs < MEAN_TARGET_US && report.categories.every((c) => c.targetMet || c.group !== 'seed');
+}
+
+/** The component's own report met its criteria and every target but those of the `exempt`
+ * groups (by default the protocol rows': a goal of ours, protocolMet). */
+export function insideMet(report, exempt = ['protocol']) {
+  return report.criteriaMet && report.categories.every((c) => c.targetMet || exempt.includes(c.group));
 }
 
 /** Every notebook-protocol question answered with a p99 under its target, in round trips from

@@ -59,13 +59,20 @@ pub fn cache_file(dir: &Path, engine: &Engine, component: &[u8]) -> PathBuf {
     cache_file_of(dir, engine, &Sha256::digest(component))
 }
 
-/// What identifies one version of the file at `path` without reading it: the path itself,
-/// its size, modification time in nanoseconds, inode and device.
-fn metadata_key(path: &Path) -> Option<String> {
+/// One version of the file at a path, identified without reading it.
+struct Version {
+    /// The canonical path: one stamp file per path.
+    path: PathBuf,
+    /// The path, size, modification time in nanoseconds, inode and device, as the stamp keeps
+    /// them.
+    key: String,
+}
+
+fn version(path: &Path) -> Option<Version> {
     use std::os::unix::fs::MetadataExt;
     let path = std::fs::canonicalize(path).ok()?;
     let m = std::fs::metadata(&path).ok()?;
-    Some(format!(
+    let key = format!(
         "{} {} {}.{:09} {} {}",
         path.display(),
         m.len(),
@@ -73,22 +80,22 @@ fn metadata_key(path: &Path) -> Option<String> {
         m.mtime_nsec(),
         m.ino(),
         m.dev()
-    ))
+    );
+    Some(Version { path, key })
 }
 
-/// The stamp file that remembers the content hash of the component at the path in `key`.
-fn stamp_file(dir: &Path, key: &str) -> PathBuf {
-    let path = key.rsplitn(5, ' ').last().unwrap_or(key);
+/// The stamp file that remembers the content hash of the component at `path`.
+fn stamp_file(dir: &Path, path: &Path) -> PathBuf {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     path.hash(&mut h);
     dir.join(format!("ruchy_notebook-{:016x}.stamp", h.finish()))
 }
 
 /// The content hash a stamp remembers for exactly this version of the component.
-fn stamped_hash(dir: &Path, key: &str) -> Option<Vec<u8>> {
-    let text = std::fs::read_to_string(stamp_file(dir, key)).ok()?;
+fn stamped_hash(dir: &Path, v: &Version) -> Option<Vec<u8>> {
+    let text = std::fs::read_to_string(stamp_file(dir, &v.path)).ok()?;
     let (stamped_key, hash) = text.trim_end().rsplit_once('\n')?;
-    if stamped_key != key || hash.len() != 64 {
+    if stamped_key != v.key || hash.len() != 64 {
         return None;
     }
     (0..32)
@@ -96,9 +103,9 @@ fn stamped_hash(dir: &Path, key: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn write_stamp(dir: &Path, key: &str, content: &[u8]) -> Result<()> {
-    let file = stamp_file(dir, key);
-    write_whole(&file, format!("{key}\n{}\n", hex(content)).as_bytes())?;
+fn write_stamp(dir: &Path, v: &Version, content: &[u8]) -> Result<()> {
+    let file = stamp_file(dir, &v.path);
+    write_whole(&file, format!("{}\n{}\n", v.key, hex(content)).as_bytes())?;
     prune_files(&file, ".stamp", STAMPS_KEPT);
     Ok(())
 }
@@ -110,8 +117,8 @@ const STAMPS_KEPT: usize = 8;
 /// Loads the component at `origin` through the cache in `dir`. On a hit whose stamp matches
 /// the component's metadata the component is not read at all.
 pub fn load(engine: &Engine, origin: &Path, dir: &Path) -> Result<(Component, Load)> {
-    let key = metadata_key(origin);
-    if let Some(content) = key.as_deref().and_then(|k| stamped_hash(dir, k)) {
+    let version = version(origin);
+    if let Some(content) = version.as_ref().and_then(|v| stamped_hash(dir, v)) {
         let file = cache_file_of(dir, engine, &content);
         if file.exists() {
             if let Ok(c) = check(engine, &file) {
@@ -122,8 +129,8 @@ pub fn load(engine: &Engine, origin: &Path, dir: &Path) -> Result<(Component, Lo
     let bytes = std::fs::read(origin)
         .with_context(|| format!("reading the component {}", origin.display()))?;
     let content = Sha256::digest(&bytes);
-    if let Some(k) = &key {
-        if let Err(e) = write_stamp(dir, k, &content) {
+    if let Some(v) = &version {
+        if let Err(e) = write_stamp(dir, v, &content) {
             eprintln!("warning: cannot write the component cache's stamp: {e:#}");
         }
     }
