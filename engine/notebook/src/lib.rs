@@ -9,6 +9,7 @@
 
 pub mod assist;
 pub mod bench;
+pub mod names;
 pub mod session;
 
 pub use ruchy_runtime as runtime;

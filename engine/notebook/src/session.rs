@@ -66,7 +66,7 @@ pub struct Session {
     /// times keeps a flat memory).
     history: Vec<(String, u32)>,
     /// The global names sorted, for completing a name by its prefix ([`crate::assist`]).
-    pub(crate) name_index: std::cell::RefCell<crate::assist::NameIndex>,
+    pub(crate) name_index: std::cell::RefCell<crate::names::NameIndex>,
 }
 
 impl Default for Session {

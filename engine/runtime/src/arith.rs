@@ -62,7 +62,7 @@ pub fn add(a: &Value, b: &Value) -> OpResult {
             None => return Err(type_error("add", a, b)),
         },
         (Array(x), Array(y)) => {
-            budget::values(x.len() + y.len())?;
+            crate::value::budget_values(x.len() + y.len())?;
             budget::burn(x.len() + y.len())?;
             let mut v = Vec::with_capacity(x.len() + y.len());
             v.extend(x.iter().cloned());
@@ -141,7 +141,7 @@ pub fn mul(a: &Value, b: &Value) -> OpResult {
         return repeat_str(s, *n);
     }
     if let (Value::Array(items), Value::Int(n)) = (a, b) {
-        let n = copies(items.len(), *n, VALUE_BYTES)?;
+        let n = copies(items.len(), *n, crate::value::VALUE_BYTES)?;
         let mut out = Vec::with_capacity(items.len() * n);
         for _ in 0..n {
             out.extend(items.iter().cloned());
@@ -159,20 +159,6 @@ pub fn mul(a: &Value, b: &Value) -> OpResult {
         },
         |x, y| Ok(Value::Float(x * y)),
     )
-}
-
-/// The bytes of one value in an array (the size a value of `n` elements is asked for with).
-pub const VALUE_BYTES: usize = std::mem::size_of::<Value>();
-
-/// An `Int` used as a count or an index: a negative one is 0, and one past `usize` (32 bits in
-/// WebAssembly, where `as usize` would wrap 2^32 to 0) saturates, so it is refused as too big
-/// or out of bounds instead of meaning something small.
-pub fn count(n: i64) -> usize {
-    if n <= 0 {
-        0
-    } else {
-        usize::try_from(n).unwrap_or(usize::MAX)
-    }
 }
 
 /// `n` copies of something `per` elements long of `size` bytes each (`"ab" * n`, `[x; n]`,

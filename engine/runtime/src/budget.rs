@@ -316,11 +316,6 @@ pub fn elements(n: u64, size: usize) -> Result<(), Exceeded> {
     Ok(())
 }
 
-/// [`elements`] for `n` values.
-pub fn values(n: usize) -> Result<(), Exceeded> {
-    elements(n as u64, std::mem::size_of::<crate::value::Value>())
-}
-
 /// [`elements`] for a string of `n` bytes.
 pub fn bytes(n: usize) -> Result<(), Exceeded> {
     elements(n as u64, 1)

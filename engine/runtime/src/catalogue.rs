@@ -23,7 +23,99 @@
 //! them. `Option` and `Result` share their methods at run time (`Some(1).is_ok()` is false);
 //! the catalogue lists for each the ones that make sense for it.
 
-use crate::value::{Value, OPTION, RESULT};
+macro_rules! builtins {
+    ($($variant:ident => $name:literal),* $(,)?) => {
+        /// A built-in function.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Builtin { $($variant),* }
+
+        impl Builtin {
+            pub const ALL: &'static [Builtin] = &[$(Builtin::$variant),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Builtin::$variant => $name),* }
+            }
+        }
+    };
+}
+
+builtins! {
+    Println => "println",
+    Print => "print",
+    Dbg => "dbg",
+    Len => "len",
+    TypeOf => "typeof",
+    TypeOf2 => "type_of",
+    Assert => "assert",
+    AssertEq => "assert_eq",
+    AssertNe => "assert_ne",
+    Range => "range",
+    Int => "int",
+    Float => "float",
+    Str => "str",
+    Bool => "bool",
+    Sqrt => "sqrt",
+    Pow => "pow",
+    Abs => "abs",
+    Min => "min",
+    Max => "max",
+    Floor => "floor",
+    Ceil => "ceil",
+    Round => "round",
+    Sin => "sin",
+    Cos => "cos",
+    Tan => "tan",
+    Log => "log",
+    Log10 => "log10",
+    Exp => "exp",
+    Random => "random",
+    Sort => "sort",
+    Reverse => "reverse",
+    Sorted => "sorted",
+    Reversed => "reversed",
+    Zip => "zip",
+    Enumerate => "enumerate",
+    IsNil => "is_nil",
+    ParseInt => "parse_int",
+    ParseFloat => "parse_float",
+    ToString => "to_string",
+    Sum => "sum",
+    Product => "product",
+    Unique => "unique",
+    Flatten => "flatten",
+    Join => "join",
+    Split => "split",
+    Format => "format",
+    Panic => "panic",
+    Html => "html",
+    Markdown => "markdown",
+    Svg => "svg",
+    Display => "display",
+    LineChart => "line_chart",
+    ScatterChart => "scatter_chart",
+    BarChart => "bar_chart",
+    Histogram => "histogram",
+    // Rust's standard constructors, reached by path (not session globals)
+    VecNew => "Vec::new",
+    VecWithCapacity => "Vec::with_capacity",
+    StringNew => "String::new",
+    StringFrom => "String::from",
+    BoxNew => "Box::new",
+    // Rust's collections (crate::collection)
+    HashMapNew => "HashMap::new",
+    HashMapFrom => "HashMap::from",
+    BTreeMapNew => "BTreeMap::new",
+    BTreeMapFrom => "BTreeMap::from",
+    HashSetNew => "HashSet::new",
+    HashSetFrom => "HashSet::from",
+    BTreeSetNew => "BTreeSet::new",
+    BTreeSetFrom => "BTreeSet::from",
+    VecDequeNew => "VecDeque::new",
+    VecDequeFrom => "VecDeque::from",
+    HashMapWithCapacity => "HashMap::with_capacity",
+    HashSetWithCapacity => "HashSet::with_capacity",
+    VecDequeWithCapacity => "VecDeque::with_capacity",
+}
 
 /// The receiver of a built-in method: a kind of value (`Any`: every value).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -864,37 +956,9 @@ pub fn methods_of(recv: Recv) -> impl Iterator<Item = &'static Entry> {
     })
 }
 
-/// The receiver kind of a value; `None` for values with no built-in methods of their own
-/// (nil, functions, types, structs and user enums: only the [`Recv::Any`] methods apply).
-pub fn recv_of(v: &Value) -> Option<Recv> {
-    Some(match v {
-        Value::Str(_) => Recv::Str,
-        Value::Array(_) => Recv::Array,
-        Value::Range(_) => Recv::Range,
-        Value::Tuple(_) => Recv::Tuple,
-        Value::Object(_) => Recv::Object,
-        Value::Coll(c) => match &**c {
-            crate::collection::Coll::Map(..) => Recv::Map,
-            crate::collection::Coll::Set(..) => Recv::Set,
-            crate::collection::Coll::Deque(_) => Recv::Deque,
-        },
-        Value::Int(_) => Recv::Int,
-        Value::Float(_) => Recv::Float,
-        Value::Bool(_) => Recv::Bool,
-        Value::Variant(_) | Value::Unit(..) => match v.as_variant() {
-            Some((OPTION, ..)) => Recv::Option,
-            Some((RESULT, ..)) => Recv::Result,
-            _ => return None,
-        },
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builtins::Builtin;
-    use crate::value::Value;
     use std::collections::HashSet;
 
     #[test]
@@ -1033,13 +1097,7 @@ mod tests {
     }
 
     #[test]
-    fn receivers_of_values() {
-        assert_eq!(recv_of(&Value::str("a")), Some(Recv::Str));
-        assert_eq!(recv_of(&Value::Int(1)), Some(Recv::Int));
-        assert_eq!(recv_of(&Value::some(Value::Int(1))), Some(Recv::Option));
-        assert_eq!(recv_of(&Value::none()), Some(Recv::Option));
-        assert_eq!(recv_of(&Value::err(Value::Int(1))), Some(Recv::Result));
-        assert_eq!(recv_of(&Value::Nil), None);
+    fn methods_of_receivers() {
         let any: Vec<&str> = methods_of(Recv::Any).map(|e| e.name).collect();
         assert_eq!(any, ["to_string", "clone"]);
         assert!(methods_of(Recv::Range).any(|e| e.name == "map"));

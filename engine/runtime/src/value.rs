@@ -6,7 +6,7 @@
 //! copy-on-write: every mutation goes through `Rc::make_mut`, which copies only when the data
 //! is shared.
 
-use crate::builtins::Builtin;
+use crate::catalogue::{Builtin, Recv};
 use crate::opcode::Proto;
 use ruchy_syntax::ast::SelfKind;
 use std::cell::{Cell, RefCell};
@@ -105,7 +105,7 @@ impl RangeValue {
             Some(e) => e,
             None => len as i64,
         };
-        if start < 0 || end < start || crate::arith::count(end) > len {
+        if start < 0 || end < start || count(end) > len {
             return None;
         }
         Some((start as usize, end as usize))
@@ -603,9 +603,45 @@ impl PartialEq for Value {
     }
 }
 
+/// The receiver kind of a value; `None` for values with no built-in methods of their own
+/// (nil, functions, types, structs and user enums: only the [`Recv::Any`] methods apply).
+pub fn recv_of(v: &Value) -> Option<Recv> {
+    Some(match v {
+        Value::Str(_) => Recv::Str,
+        Value::Array(_) => Recv::Array,
+        Value::Range(_) => Recv::Range,
+        Value::Tuple(_) => Recv::Tuple,
+        Value::Object(_) => Recv::Object,
+        Value::Coll(c) => match &**c {
+            crate::collection::Coll::Map(..) => Recv::Map,
+            crate::collection::Coll::Set(..) => Recv::Set,
+            crate::collection::Coll::Deque(_) => Recv::Deque,
+        },
+        Value::Int(_) => Recv::Int,
+        Value::Float(_) => Recv::Float,
+        Value::Bool(_) => Recv::Bool,
+        Value::Variant(_) | Value::Unit(..) => match v.as_variant() {
+            Some((OPTION, ..)) => Recv::Option,
+            Some((RESULT, ..)) => Recv::Result,
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn receivers_of_values() {
+        assert_eq!(recv_of(&Value::str("a")), Some(Recv::Str));
+        assert_eq!(recv_of(&Value::Int(1)), Some(Recv::Int));
+        assert_eq!(recv_of(&Value::some(Value::Int(1))), Some(Recv::Option));
+        assert_eq!(recv_of(&Value::none()), Some(Recv::Option));
+        assert_eq!(recv_of(&Value::err(Value::Int(1))), Some(Recv::Result));
+        assert_eq!(recv_of(&Value::Nil), None);
+    }
 
     #[test]
     fn dropping_a_million_deep_nest_does_not_overflow() {
@@ -645,5 +681,24 @@ mod tests {
         assert!(Value::str("").truthy());
         assert!(!Value::Nil.truthy());
         assert!(!Value::Bool(false).truthy());
+    }
+}
+
+/// The bytes of one value in an array (the size a value of `n` elements is asked for with).
+pub const VALUE_BYTES: usize = std::mem::size_of::<Value>();
+
+/// [`crate::budget::elements`] for `n` values.
+pub fn budget_values(n: usize) -> Result<(), crate::budget::Exceeded> {
+    crate::budget::elements(n as u64, VALUE_BYTES)
+}
+
+/// An `Int` used as a count or an index: a negative one is 0, and one past `usize` (32 bits in
+/// WebAssembly, where `as usize` would wrap 2^32 to 0) saturates, so it is refused as too big
+/// or out of bounds instead of meaning something small.
+pub fn count(n: i64) -> usize {
+    if n <= 0 {
+        0
+    } else {
+        usize::try_from(n).unwrap_or(usize::MAX)
     }
 }

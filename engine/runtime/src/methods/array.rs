@@ -26,7 +26,7 @@ impl Vm {
                 want(name, args, 1)?;
                 let i = int_arg(name, &args[0])?;
                 Value::option(if i >= 0 {
-                    a.get(arith::count(i)).cloned()
+                    a.get(crate::value::count(i)).cloned()
                 } else {
                     None
                 })
@@ -48,7 +48,7 @@ impl Vm {
             M::Insert => {
                 want(name, args, 2)?;
                 let i = int_arg(name, &args[0])?;
-                if i < 0 || arith::count(i) > a.len() {
+                if i < 0 || crate::value::count(i) > a.len() {
                     return Err(VmError::runtime(format!(
                         "Insert index {i} out of bounds for array of length {}",
                         a.len()
@@ -78,7 +78,7 @@ impl Vm {
             }
             M::Truncate => {
                 want(name, args, 1)?;
-                let n = arith::count(int_arg(name, &args[0])?);
+                let n = crate::value::count(int_arg(name, &args[0])?);
                 Rc::make_mut(a).truncate(n);
                 Value::Nil
             }
@@ -180,7 +180,7 @@ impl Vm {
                 for x in items.iter() {
                     let k = self.call_value(&f, std::slice::from_ref(x))?;
                     let key = crate::collection::Key::new(&k)?;
-                    budget::values(1)?;
+                    crate::value::budget_values(1)?;
                     match groups.get_mut(&key) {
                         Some(Value::Array(g)) => Rc::make_mut(g).0.push(x.clone()),
                         _ => {
@@ -403,12 +403,12 @@ impl Vm {
             }
             M::Take => {
                 want(name, args, 1)?;
-                let n = arith::count(int_arg(name, &args[0])?);
+                let n = crate::value::count(int_arg(name, &args[0])?);
                 Value::array(budget::collect(a.iter().take(n).cloned())?)
             }
             M::Skip => {
                 want(name, args, 1)?;
-                let n = arith::count(int_arg(name, &args[0])?);
+                let n = crate::value::count(int_arg(name, &args[0])?);
                 Value::array(budget::collect(a.iter().skip(n).cloned())?)
             }
             M::StepBy => {
@@ -417,7 +417,9 @@ impl Vm {
                 if n <= 0 {
                     return Err(VmError::runtime("step_by() needs a positive step"));
                 }
-                Value::array(budget::collect(a.iter().step_by(arith::count(n)).cloned())?)
+                Value::array(budget::collect(
+                    a.iter().step_by(crate::value::count(n)).cloned(),
+                )?)
             }
             M::Slice => {
                 want(name, args, 2)?;
@@ -574,7 +576,7 @@ impl Vm {
                 if n <= 0 {
                     return Err(VmError::runtime(format!("{name}() needs a positive size")));
                 }
-                let n = arith::count(n);
+                let n = crate::value::count(n);
                 // every window is a copy: (len - n + 1) * n values in all, asked for first
                 let total = if id == M::Windows {
                     (a.len().saturating_sub(n) as u64 + u64::from(a.len() >= n))
@@ -582,7 +584,7 @@ impl Vm {
                 } else {
                     a.len() as u64
                 };
-                budget::elements(total, arith::VALUE_BYTES)?;
+                budget::elements(total, crate::value::VALUE_BYTES)?;
                 budget::burn(usize::try_from(total).unwrap_or(usize::MAX))?;
                 let parts: Vec<Value> = if id == M::Windows {
                     a.windows(n).map(|w| Value::array(w.to_vec())).collect()

@@ -21,6 +21,7 @@ use std::cmp::Ordering;
 use std::rc::Rc;
 
 mod array;
+pub mod collection;
 mod number;
 mod object;
 mod string;
@@ -108,7 +109,7 @@ pub fn index(obj: &Value, idx: &Value) -> VResult<Value> {
             .get(k.as_str())
             .cloned()
             .ok_or_else(|| VmError::runtime(format!("Key not found: \"{k}\""))),
-        (Value::Coll(c), k) => crate::collection::index(c, k),
+        (Value::Coll(c), k) => collection::index(c, k),
         (o, i) => Err(VmError::type_error(format!(
             "Cannot index {} with {}",
             o.type_name(),
@@ -182,13 +183,13 @@ pub(crate) fn range_items(r: &RangeValue) -> VResult<Vec<Value>> {
     let (lo, hi) = r
         .bounds()
         .ok_or_else(|| VmError::runtime("An open range cannot be turned into an array"))?;
-    arith::copies(1, hi.saturating_sub(lo), arith::VALUE_BYTES)?;
+    arith::copies(1, hi.saturating_sub(lo), crate::value::VALUE_BYTES)?;
     Ok(budget::collect((lo..hi.max(lo)).map(Value::Int))?)
 }
 
 /// A copy of `items`, asked for first.
 fn to_vec(items: &[Value]) -> VResult<Vec<Value>> {
-    budget::values(items.len())?;
+    crate::value::budget_values(items.len())?;
     budget::burn(items.len())?;
     Ok(items.to_vec())
 }
@@ -342,7 +343,7 @@ impl Vm {
                 _ => Err(unknown(recv, name)),
             },
             Value::Object(_) => self.object_method(recv, id, name, args),
-            Value::Coll(c) => crate::collection::method(c, id, name, args),
+            Value::Coll(c) => collection::method(c, id, name, args),
             Value::Int(_) | Value::Float(_) => self.number_method(recv, id, name, args),
             Value::Variant(_) | Value::Unit(..) => self.variant_method(recv, id, name, args),
             Value::Bool(b) => match id {

@@ -162,7 +162,7 @@ impl Vm {
             M::StripSuffix => Value::option(s.strip_suffix(a0(name)?).map(Value::str)),
             M::PadLeft | M::PadRight => {
                 crate::builtins::arity(name, args, 1, 2)?;
-                let width = arith::count(int_arg(name, &args[0])?);
+                let width = crate::value::count(int_arg(name, &args[0])?);
                 let fill = match args.get(1) {
                     None => ' ',
                     Some(v) => {

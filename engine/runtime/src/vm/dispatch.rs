@@ -417,7 +417,7 @@ impl Vm {
                     },
                     Op::GetIndex { dst, obj, index } => match (&w!(obj), &w!(index)) {
                         (Value::Array(a), Value::Int(i))
-                            if *i >= 0 && crate::arith::count(*i) < a.len() =>
+                            if *i >= 0 && crate::value::count(*i) < a.len() =>
                         {
                             let v = a[*i as usize].dup();
                             put(&mut w!(dst), v)
@@ -438,7 +438,7 @@ impl Vm {
                         // returning an Option made the matrix row 12% slower natively)
                         let v = match (self.globals.get(slot as usize), &w!(index)) {
                             (Some(Value::Array(a)), Value::Int(i))
-                                if *i >= 0 && crate::arith::count(*i) < a.len() =>
+                                if *i >= 0 && crate::value::count(*i) < a.len() =>
                             {
                                 a[*i as usize].dup()
                             }
@@ -1166,7 +1166,7 @@ impl Vm {
                 }
                 Op::ArrayRepeat { dst, value, count } => {
                     let n = match &r!(count) {
-                        Value::Int(n) => t!(arith::copies(1, *n, arith::VALUE_BYTES)),
+                        Value::Int(n) => t!(arith::copies(1, *n, crate::value::VALUE_BYTES)),
                         other => bail!(VmError::type_error(format!(
                             "Array length must be an integer, found {}",
                             other.type_name()
@@ -1224,7 +1224,7 @@ impl Vm {
                 Op::GetIndex { dst, obj, index } => {
                     let v = match (&r!(obj), &r!(index)) {
                         (Value::Array(a), Value::Int(i))
-                            if *i >= 0 && crate::arith::count(*i) < a.len() =>
+                            if *i >= 0 && crate::value::count(*i) < a.len() =>
                         {
                             a[*i as usize].clone()
                         }
@@ -1338,7 +1338,7 @@ impl Vm {
                         Value::Array(a) => {
                             let hi = a.len().saturating_sub(end as usize);
                             let lo = (start as usize).min(hi);
-                            t!(crate::budget::values(hi - lo).map_err(VmError::from));
+                            t!(crate::value::budget_values(hi - lo).map_err(VmError::from));
                             t!(crate::budget::burn(hi - lo).map_err(VmError::from));
                             Value::array(a[lo..hi].to_vec())
                         }

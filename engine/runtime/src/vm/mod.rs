@@ -901,7 +901,7 @@ impl Vm {
     /// come before a trait's in Rust.
     #[cold]
     fn builtin_type_method(&self, recv: &Value, name: &str) -> Option<Method> {
-        let kind = crate::catalogue::recv_of(recv)?;
+        let kind = crate::value::recv_of(recv)?;
         if crate::catalogue::method(kind, name).is_some() {
             return None;
         }
@@ -1050,7 +1050,7 @@ fn store_index(
 /// An index counted from the end when negative; `None` if out of bounds.
 pub fn norm_index(i: i64, len: usize) -> Option<usize> {
     let idx = if i < 0 { len as i64 + i } else { i };
-    if idx >= 0 && crate::arith::count(idx) < len {
+    if idx >= 0 && crate::value::count(idx) < len {
         Some(idx as usize)
     } else {
         None

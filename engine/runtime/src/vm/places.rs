@@ -202,7 +202,9 @@ pub(super) fn step_mut<'v>(
             m.get_mut(key)
                 .ok_or_else(|| VmError::runtime(format!("Key not found: \"{k}\"")))
         }
-        (Value::Coll(c), Key::Index(k)) => crate::collection::place(Rc::make_mut(c), k, create),
+        (Value::Coll(c), Key::Index(k)) => {
+            crate::methods::collection::place(Rc::make_mut(c), k, create)
+        }
         (Value::Tuple(t), Key::Tuple(_) | Key::Index(Value::Int(_))) => {
             let i = match key {
                 Key::Tuple(i) => *i as i64,

@@ -4,7 +4,7 @@
 //! Methods (`"abc".len()`, `xs.map(f)`) live in [`crate::methods`].
 
 use crate::arith;
-use crate::catalogue::MethodId;
+use crate::catalogue::{Builtin, MethodId};
 use crate::chart::ChartKind;
 use crate::display::{display, display_plain};
 use crate::error::VmError;
@@ -15,101 +15,9 @@ use crate::vm::Vm;
 use ruchy_syntax::template::has_placeholder;
 use std::rc::Rc;
 
+pub(crate) mod charts;
+
 type VResult<T> = Result<T, VmError>;
-
-macro_rules! builtins {
-    ($($variant:ident => $name:literal),* $(,)?) => {
-        /// A built-in function.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum Builtin { $($variant),* }
-
-        impl Builtin {
-            pub const ALL: &'static [Builtin] = &[$(Builtin::$variant),*];
-
-            pub fn name(self) -> &'static str {
-                match self { $(Builtin::$variant => $name),* }
-            }
-        }
-    };
-}
-
-builtins! {
-    Println => "println",
-    Print => "print",
-    Dbg => "dbg",
-    Len => "len",
-    TypeOf => "typeof",
-    TypeOf2 => "type_of",
-    Assert => "assert",
-    AssertEq => "assert_eq",
-    AssertNe => "assert_ne",
-    Range => "range",
-    Int => "int",
-    Float => "float",
-    Str => "str",
-    Bool => "bool",
-    Sqrt => "sqrt",
-    Pow => "pow",
-    Abs => "abs",
-    Min => "min",
-    Max => "max",
-    Floor => "floor",
-    Ceil => "ceil",
-    Round => "round",
-    Sin => "sin",
-    Cos => "cos",
-    Tan => "tan",
-    Log => "log",
-    Log10 => "log10",
-    Exp => "exp",
-    Random => "random",
-    Sort => "sort",
-    Reverse => "reverse",
-    Sorted => "sorted",
-    Reversed => "reversed",
-    Zip => "zip",
-    Enumerate => "enumerate",
-    IsNil => "is_nil",
-    ParseInt => "parse_int",
-    ParseFloat => "parse_float",
-    ToString => "to_string",
-    Sum => "sum",
-    Product => "product",
-    Unique => "unique",
-    Flatten => "flatten",
-    Join => "join",
-    Split => "split",
-    Format => "format",
-    Panic => "panic",
-    Html => "html",
-    Markdown => "markdown",
-    Svg => "svg",
-    Display => "display",
-    LineChart => "line_chart",
-    ScatterChart => "scatter_chart",
-    BarChart => "bar_chart",
-    Histogram => "histogram",
-    // Rust's standard constructors, reached by path (not session globals)
-    VecNew => "Vec::new",
-    VecWithCapacity => "Vec::with_capacity",
-    StringNew => "String::new",
-    StringFrom => "String::from",
-    BoxNew => "Box::new",
-    // Rust's collections (crate::collection)
-    HashMapNew => "HashMap::new",
-    HashMapFrom => "HashMap::from",
-    BTreeMapNew => "BTreeMap::new",
-    BTreeMapFrom => "BTreeMap::from",
-    HashSetNew => "HashSet::new",
-    HashSetFrom => "HashSet::from",
-    BTreeSetNew => "BTreeSet::new",
-    BTreeSetFrom => "BTreeSet::from",
-    VecDequeNew => "VecDeque::new",
-    VecDequeFrom => "VecDeque::from",
-    HashMapWithCapacity => "HashMap::with_capacity",
-    HashSetWithCapacity => "HashSet::with_capacity",
-    VecDequeWithCapacity => "VecDeque::with_capacity",
-}
 
 /// The collection a constructor's name (`HashSet::from`) makes.
 fn collection_kind(name: &str) -> crate::collection::Kind {
@@ -360,7 +268,7 @@ impl Vm {
                 arith::copies(
                     1,
                     i64::try_from(count).unwrap_or(i64::MAX),
-                    arith::VALUE_BYTES,
+                    crate::value::VALUE_BYTES,
                 )?;
                 let mut out = crate::budget::vec_with(count as usize)?;
                 let mut i = lo;
@@ -559,7 +467,7 @@ impl Vm {
                     BarChart => ChartKind::Bar,
                     _ => ChartKind::Histogram,
                 };
-                let chart = crate::chart::build(kind, name, args, &self.types)?;
+                let chart = charts::build(kind, name, args, &self.types)?;
                 Ok(Value::Rich(Rc::new(Rich::Chart(Box::new(chart)))))
             }
             VecNew | StringNew => {
@@ -616,7 +524,7 @@ impl Vm {
             HashMapFrom | BTreeMapFrom | HashSetFrom | BTreeSetFrom | VecDequeFrom => {
                 arity(name, args, 1, 1)?;
                 let from = std::mem::take(&mut args[0]);
-                let c = crate::collection::Coll::build(collection_kind(name), from)?;
+                let c = crate::methods::collection::build(collection_kind(name), from)?;
                 Ok(Value::Coll(Rc::new(c)))
             }
         }
