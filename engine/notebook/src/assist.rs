@@ -287,7 +287,7 @@ impl Session {
                 }
                 if let Some(d) = user_type(&v).and_then(|ty| types.get(ty)) {
                     let mut names: Vec<_> = d.methods.keys().collect();
-                    names.sort();
+                    ruchy_runtime::sort::sort_by(&mut names, |a, b| a < b);
                     for m in names {
                         if wanted(m) {
                             let detail = self
@@ -307,7 +307,9 @@ impl Session {
             Some(r) => catalogue::methods_of(r).collect(),
             None => catalogue::methods().iter().collect(),
         };
-        entries.sort_by_key(|e| e.name);
+        // by name, then in the catalogue's order (where entries lie in memory)
+        let at = |e: &&Entry| *e as *const Entry as usize;
+        ruchy_runtime::sort::sort_by(&mut entries, |a, b| (a.name, at(a)) < (b.name, at(b)));
         for e in &entries {
             if wanted(e.name) {
                 items.push(candidate(e.name, CompletionKind::Method, e.signature()));
@@ -356,7 +358,7 @@ impl Session {
                 detail,
             });
         }
-        users.sort_by(|a, b| (a.kind, &a.label).cmp(&(b.kind, &b.label)));
+        ruchy_runtime::sort::sort_by(&mut users, |a, b| (a.kind, &a.label) < (b.kind, &b.label));
         items.extend(users);
         let shadowed = |n: &str| {
             self.globals

@@ -282,7 +282,7 @@ impl Stats {
             return Stats::default();
         }
         let mut s = samples.to_vec();
-        s.sort_by(f64::total_cmp);
+        ruchy_runtime::sort::sort_by(&mut s, |a, b| a.total_cmp(b).is_lt());
         let rank = |p: f64| {
             let i = ((p / 100.0) * s.len() as f64).ceil() as usize;
             s[i.clamp(1, s.len()) - 1]

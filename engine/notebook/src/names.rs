@@ -29,8 +29,8 @@ impl NameIndex {
         let new = g.names.iter().enumerate().skip(self.indexed);
         self.sorted
             .extend(new.map(|(slot, name)| (name.clone(), slot as u32)));
-        // a sorted run and a short new one: the stable sort merges them in linear time
-        self.sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        // (a name has one slot: the names tell the entries apart)
+        ruchy_runtime::sort::sort_by(&mut self.sorted, |a, b| a.0 < b.0);
         self.indexed = g.names.len();
     }
 

@@ -178,7 +178,7 @@ impl Table {
     /// The entries in key order.
     pub fn iter(&self) -> std::vec::IntoIter<(&Key, &Value)> {
         let mut entries: Vec<(&Key, &Value)> = self.0.iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        crate::sort::sort_by(&mut entries, |a, b| a.0 < b.0);
         entries.into_iter()
     }
 

@@ -23,5 +23,6 @@ pub mod object;
 pub mod opcode;
 pub mod resolver;
 pub mod rich;
+pub mod sort;
 pub mod value;
 pub mod vm;

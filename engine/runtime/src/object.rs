@@ -56,7 +56,7 @@ impl ObjMap {
     /// The entries in key order.
     pub fn iter(&self) -> std::vec::IntoIter<(&Rc<str>, &Value)> {
         let mut entries: Vec<(&Rc<str>, &Value)> = self.0.iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        crate::sort::sort_by(&mut entries, |a, b| a.0 < b.0);
         entries.into_iter()
     }
 

@@ -229,7 +229,7 @@ pub fn emit(
     }
     // notebook globals that functions read
     let mut shared: Vec<&u32> = typed.shared_globals.iter().collect();
-    shared.sort();
+    ruchy_runtime::sort::sort_by(&mut shared, |a, b| a < b);
     for slot in shared {
         let (Some(name), Some(t)) = (globals.names.get(*slot as usize), typed.globals.get(slot))
         else {

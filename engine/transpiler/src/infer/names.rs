@@ -840,7 +840,8 @@ impl<'a> Infer<'a> {
             return Ok(Ty::Map(Rc::new(first)));
         }
         let mut fields = tys;
-        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        // (equal keys end side by side, refused below)
+        ruchy_runtime::sort::sort_by(&mut fields, |a, b| a.0 < b.0);
         if fields.windows(2).any(|w| w[0].0 == w[1].0) {
             return Err(unsupported(span, "an object with a key twice"));
         }
