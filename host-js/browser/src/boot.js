@@ -12,10 +12,15 @@
   // compilation runs in the browser's background threads) while the worker starts, then handed
   // to it; null tells the worker to fetch it itself.
   const core = { startedAt: performance.now(), compiledAt: undefined };
-  WebAssembly.compileStreaming(fetch('ruchy_kernel.core.wasm')).then((module) => {
-    core.compiledAt = performance.now();
-    worker.postMessage({ type: 'core-module', module });
-  }, () => worker.postMessage({ type: 'core-module', module: null }));
+  const fetchItself = () => worker.postMessage({ type: 'core-module', module: null });
+  try {
+    WebAssembly.compileStreaming(fetch('ruchy_kernel.core.wasm')).then((module) => {
+      core.compiledAt = performance.now();
+      worker.postMessage({ type: 'core-module', module });
+    }, fetchItself);
+  } catch {
+    fetchItself(); // a browser without streaming compilation
+  }
   const early = [];
   const keep = (e) => {
     if (e.type === 'error') e.preventDefault();
