@@ -1,8 +1,9 @@
-// Builds the notebook page into host-js/browser/dist/ (git-ignored): the page and its Web
-// Worker bundled by esbuild, boot.js inlined into the HTML (CodeMirror, markdown-it, the jco output of the kernel component
-// and the browser builds of preview2-shim), the HTML and CSS, the kernel's core module; and,
-// loaded only when the user asks for Rust export, rust_export.js with the full component's
-// jco output and its core module.
+// Builds the notebook page into host-js/browser/dist/ (git-ignored), bundled by esbuild: the
+// page's script (main.js, and as chunks it loads after it, CodeMirror and markdown-it), its Web
+// Worker (worker.js: the jco output of the kernel component and the browser builds of
+// preview2-shim), the HTML with boot.js inlined, the CSS, the kernel's core module; and, loaded
+// only when the user asks for Rust export, rust_export.js with the full component's jco output
+// and its core module.
 //
 //   node host-js/browser/build.mjs [--force]
 //
