@@ -307,7 +307,11 @@ impl Session {
             Some(r) => catalogue::methods_of(r).collect(),
             None => catalogue::methods().iter().collect(),
         };
-        // by name, then in the catalogue's order (where entries lie in memory)
+        // only those a name or an alias of which is offered, then by name and in the
+        // catalogue's order (where entries lie in memory)
+        entries.retain(|e| {
+            e.name.starts_with(prefix) || e.aliases.iter().any(|a| a.starts_with(prefix))
+        });
         let at = |e: &&Entry| *e as *const Entry as usize;
         ruchy_runtime::sort::sort_by(&mut entries, |a, b| (a.name, at(a)) < (b.name, at(b)));
         for e in &entries {
