@@ -11,7 +11,7 @@
   // The component's core module is fetched and compiled here (off the page's thread: streaming
   // compilation runs in the browser's background threads) while the worker starts, then handed
   // to it; null tells the worker to fetch it itself.
-  const core = { startedAt: performance.now(), compiledAt: undefined };
+  const core = { compiledAt: undefined };
   const fetchItself = () => worker.postMessage({ type: 'core-module', module: null });
   try {
     WebAssembly.compileStreaming(fetch('ruchy_kernel.core.wasm')).then((module) => {
