@@ -2,12 +2,15 @@
 //! that builds with plain `rustc` and prints what the interpreter prints when it runs the
 //! program as a script.
 //!
-//! Two passes over the syntax tree, with the engine's own resolver deciding what each name
-//! refers to: [`infer`] gives every expression and binding a Rust type ([`types`]);
-//! [`emit`] writes typed, readable Rust. What cannot be written as typed Rust that behaves
+//! Passes over the syntax tree, with the engine's own resolver deciding what each name refers
+//! to: [`infer`] gives every expression and binding a Rust type ([`types`]) and refuses what
+//! no Rust type says; [`check`] refuses what typed Rust cannot say about the program as a
+//! whole; [`emit`] writes typed, readable Rust (and still refuses some constructs as it meets
+//! them: the shapes of values it cannot show or assign). What cannot be written as typed Rust that behaves
 //! the same is refused with a diagnostic that points at the construct and says why: `compile`
 //! never returns Rust that fails to build.
 
+mod check;
 mod emit;
 mod infer;
 pub mod runtime;
@@ -114,6 +117,7 @@ fn translate(source: &str, cell_ends: &[u32], time_ms: u64) -> Result<String, Ve
     let mut globals = Globals::default();
     let res = resolve(&program, &mut globals).map_err(|d| vec![d])?;
     let typed = infer::infer(&program, &res, &globals)?;
+    check::check(&program, &res, &globals, &typed, !cell_ends.is_empty()).map_err(|d| vec![d])?;
     let mut display = types::HashSet::default();
     for &end in cell_ends {
         if let Some(i) = program.exprs.iter().rposition(|e| e.span.end <= end) {

@@ -233,13 +233,7 @@ impl Emitter<'_> {
             "min" | "max" => {
                 let (a, b) = (v(self, 0)?, v(self, 1)?);
                 match self.ty(e) {
-                    // the interpreter gives back the int or the float itself
-                    Ty::Float if self.ty(&args[0]) != self.ty(&args[1]) => {
-                        return Err(unsupported(
-                            e.span,
-                            &format!("`{name}` of an int and a float"),
-                        ))
-                    }
+                    // (an int and a float were refused by inference)
                     // NaN is an error, as in the interpreter (`f64::max` would skip it)
                     Ty::Float => format!("rt::f{name}({a}, {b})"),
                     _ => format!("{}.{name}({b})", paren(&a)),

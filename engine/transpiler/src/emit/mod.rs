@@ -164,20 +164,6 @@ pub fn emit(
             _ => None,
         })
         .collect();
-    for imp in &nested {
-        for m in &imp.methods {
-            let captures = res
-                .fns
-                .get(m.id as usize)
-                .is_some_and(|f| !f.captures.is_empty());
-            if captures {
-                return Err(unsupported(
-                    m.span,
-                    "a method that uses a variable of the function its `impl` is in",
-                ));
-            }
-        }
-    }
     for x in defs.iter().copied() {
         if let ExprKind::Impl(imp) = &x.kind {
             for m in &imp.methods {
@@ -195,29 +181,7 @@ pub fn emit(
         items.push_str(&e.impl_item(imp)?);
         items.push('\n');
     }
-    // types
-    let fn_struct = typed
-        .structs
-        .iter()
-        .find(|(_, s)| s.fields.iter().any(|(_, t)| t.holds_fn()))
-        .map(|(n, _)| n.clone());
-    let fn_record = typed.records.iter().flatten().any(|(_, t)| t.holds_fn());
-    if fn_struct.is_some() || fn_record {
-        // at the struct's definition (an object literal has no type of its own to point at)
-        let span = fn_struct.map_or(Span::default(), |n| type_def_span(program, &n));
-        return Err(unsupported(
-            span,
-            "a function stored in a struct or an object (its Rust type has no Debug or PartialEq)",
-        ));
-    }
-    for name in typed.structs.keys().chain(typed.enums.keys()) {
-        if holds_itself(typed, name) {
-            return Err(unsupported(
-                type_def_span(program, name),
-                &format!("the type `{name}`, which holds a value of its own type (Rust needs a `Box` there)"),
-            ));
-        }
-    }
+    // types (those Rust cannot write were refused before emission: check.rs)
     for (name, info) in &typed.structs {
         items.push_str(&struct_item(name, info));
     }
@@ -235,12 +199,7 @@ pub fn emit(
         else {
             continue;
         };
-        if matches!(t, Ty::Fn(..)) {
-            return Err(unsupported(
-                Span::default(),
-                &format!("the notebook global `{name}` holding a function"),
-            ));
-        }
+        // (one holding a function was refused before emission: check.rs)
         let _ = write!(
             items,
             "thread_local! {{\n    /// The notebook global `{name}`: functions read it when they run (D4).\n    static {cell}: RefCell<Option<{t}>> = const {{ RefCell::new(None) }};\n}}\n\nfn {name}() -> {t} {{\n    {cell}.with_borrow(|v| v.clone().expect(\"Undefined variable: {name}\"))\n}}\n\n",
@@ -249,37 +208,6 @@ pub fn emit(
     }
     let mut body = String::new();
     let main_slot = globals.get("main").filter(|s| typed.global_fns.contains(s));
-    // Rust hoists `fn` items; Ruchy defines a function where its `fun` runs, so a call before
-    // that is an error in the interpreter and must not quietly work here
-    let mut first_fun: HashMap<Name, usize> = HashMap::default();
-    for (i, x) in program.exprs.iter().enumerate() {
-        if let ExprKind::Fn(def) = &x.kind {
-            if let Some(b) = &def.name {
-                first_fun.entry(b.name.clone()).or_insert(i);
-            }
-        }
-    }
-    for (i, x) in program.exprs.iter().enumerate() {
-        let mut early = None;
-        ruchy_syntax::ast::visit(x, &mut |y: &Expr| {
-            if let ExprKind::Call { callee, .. } = &y.kind {
-                if let ExprKind::Var(v) = &callee.kind {
-                    let global = matches!(res.use_of(v), UseRes::Global(_));
-                    if global && early.is_none() && first_fun.get(&v.name).is_some_and(|&j| j > i) {
-                        early = Some((v.name.clone(), y.span));
-                    }
-                }
-            }
-        });
-        if let Some((name, span)) = early {
-            return Err(unsupported(
-                span,
-                &format!(
-                    "a call of `{name}` before its `fun` (it is defined where its `fun` runs)"
-                ),
-            ));
-        }
-    }
     for (i, x) in program.exprs.iter().enumerate() {
         match &x.kind {
             ExprKind::Fn(def) if def.name.is_some() => {
@@ -315,17 +243,6 @@ pub fn emit(
     }
     if main_slot.is_some() && !notebook {
         // a script calls its `main` at the end (D16); in a notebook it is just a function
-        let main_def = program.exprs.iter().rev().find_map(|x| match &x.kind {
-            ExprKind::Fn(def) if def.name.as_ref().is_some_and(|b| &*b.name == "main") => Some(def),
-            _ => None,
-        });
-        if let Some(def) = main_def.filter(|d| d.params.iter().any(|p| p.default.is_none())) {
-            // the interpreter calls it without arguments and stops with an arity error
-            return Err(unsupported(
-                def.span,
-                "a `main` that needs arguments (a script calls its `main` with none)",
-            ));
-        }
         indented(&mut body, "ruchy_main();");
     }
     let mut out = String::from(
@@ -432,78 +349,6 @@ fn collect_names(exprs: &[Expr], out: &mut HashMap<BindId, Name>) {
 
 /// `#[derive]`s every generated type gets.
 const DERIVE: &str = "#[derive(Clone, Debug, PartialEq)]";
-
-/// Where the struct or enum `name` is defined (nowhere known: the start).
-fn type_def_span(program: &Program, name: &str) -> Span {
-    program
-        .exprs
-        .iter()
-        .find(|x| match &x.kind {
-            ExprKind::Struct(s) => &*s.name == name,
-            ExprKind::Enum(en) => &*en.name == name,
-            _ => false,
-        })
-        .map_or(Span::default(), |x| x.span)
-}
-
-/// Whether a value of the struct or enum `name` holds one of its own type by value, directly
-/// or through an `Option`, a tuple or another struct (an infinitely large type in Rust; a
-/// `Vec` is fine).
-fn holds_itself(typed: &Typed, name: &str) -> bool {
-    fn inline<'t>(typed: &'t Typed, t: &'t Ty, out: &mut Vec<&'t Ty>) {
-        match t {
-            Ty::Option(x) => inline(typed, x, out),
-            Ty::Result(a, b) => {
-                inline(typed, a, out);
-                inline(typed, b, out);
-            }
-            Ty::Tuple(items) => items.iter().for_each(|x| inline(typed, x, out)),
-            Ty::Named(_) => out.push(t),
-            Ty::Record(i) => {
-                if let Some(fields) = typed.records.get(*i as usize) {
-                    fields.iter().for_each(|(_, x)| inline(typed, x, out));
-                }
-            }
-            _ => {}
-        }
-    }
-    let fields_of = |n: &str| -> Vec<&Ty> {
-        let mut out = Vec::new();
-        if let Some(s) = typed.structs.get(n) {
-            s.fields
-                .iter()
-                .for_each(|(_, t)| inline(typed, t, &mut out));
-        }
-        if let Some(e) = typed.enums.get(n) {
-            for (_, kind, _) in &e.variants {
-                match kind {
-                    VariantKind::Unit => {}
-                    VariantKind::Tuple(ts) => ts.iter().for_each(|t| inline(typed, t, &mut out)),
-                    VariantKind::Struct(fs) => {
-                        fs.iter().for_each(|(_, t)| inline(typed, t, &mut out))
-                    }
-                }
-            }
-        }
-        out
-    };
-    let mut seen: Vec<Rc<str>> = Vec::new();
-    let mut todo: Vec<Rc<str>> = vec![name.into()];
-    while let Some(n) = todo.pop() {
-        for t in fields_of(&n) {
-            if let Ty::Named(m) = t {
-                if &**m == name {
-                    return true;
-                }
-                if !seen.contains(m) {
-                    seen.push(m.clone());
-                    todo.push(m.clone());
-                }
-            }
-        }
-    }
-    false
-}
 
 fn struct_item(name: &str, info: &StructInfo) -> String {
     let mut s = String::from(DERIVE);

@@ -264,7 +264,18 @@ impl<'a> Infer<'a> {
                     _ => return Err(unsupported(span, &format!("this `{name}()`"))),
                 }
             }
-            "min" | "max" if n == 2 => self.numeric_result(&ats[0], &ats[1], span, name)?,
+            "min" | "max" if n == 2 => {
+                // the interpreter gives back the int or the float itself: no one Rust type
+                // (only here can the two end as different numbers: otherwise they are unified)
+                let (a, b) = (self.s.shallow(&ats[0]), self.s.shallow(&ats[1]));
+                if matches!((&a, &b), (Ty::Int, Ty::Float) | (Ty::Float, Ty::Int)) {
+                    return Err(unsupported(
+                        span,
+                        &format!("`{name}` of an int and a float"),
+                    ));
+                }
+                self.numeric_result(&ats[0], &ats[1], span, name)?
+            }
             "pow" => {
                 want(2)?;
                 let r = self.numeric_result(&ats[0], &ats[1], span, "pow")?;
