@@ -1,5 +1,6 @@
 //! The dispatch loop: the fast section (`fast`: the common cases of the common instructions, on the frame's registers) and the slow section (`dispatch`: every instruction, errors, calls, `try`).
 
+use super::calls::Called;
 use super::*;
 
 impl Vm {
@@ -926,23 +927,8 @@ impl Vm {
                 }
 
                 Op::Call { base: cb, argc } => {
-                    let abs = base + cb as usize;
-                    if let Value::Func(c) = &self.regs[abs] {
-                        let c = c.clone();
-                        t!(self.tick());
-                        if let Some(f) = self.frames.last_mut() {
-                            f.pc = pc;
-                        }
-                        t!(self.push_frame(c, abs + 1, argc as usize, None));
+                    if let Called::Entered = t!(self.op_call(base + cb as usize, argc, pc)) {
                         enter_top!();
-                    } else {
-                        let f = std::mem::take(&mut self.regs[abs]);
-                        let mut args = self.take_args(abs + 1, argc as usize);
-                        if let Some(fr) = self.frames.last_mut() {
-                            fr.pc = pc;
-                        }
-                        let v = t!(self.call_native_args(&f, &mut args));
-                        self.regs[abs] = v;
                     }
                 }
                 Op::CallGlobal {
@@ -951,37 +937,8 @@ impl Vm {
                     slot,
                 } => {
                     let abs = base + cb as usize;
-                    match self.globals.get(slot as usize) {
-                        Some(Value::Func(c)) => {
-                            let c = c.clone();
-                            t!(self.tick());
-                            if let Some(f) = self.frames.last_mut() {
-                                f.pc = pc;
-                            }
-                            t!(self.push_frame(c, abs + 1, argc as usize, None));
-                            enter_top!();
-                        }
-                        Some(Value::Undef) | None => {
-                            let name = self.global_name(slot);
-                            let mut e = VmError::runtime(format!("Undefined function: {name}"));
-                            // the call starts with the callee's name: point at the name
-                            if proto.cell == self.cell {
-                                if let Some(sp) = proto.spans.get(pc - 1) {
-                                    e.span =
-                                        Some(Span::new(sp.start, sp.start + name.len() as u32));
-                                }
-                            }
-                            bail!(e)
-                        }
-                        Some(f) => {
-                            let f = f.clone();
-                            let mut args = self.take_args(abs + 1, argc as usize);
-                            if let Some(fr) = self.frames.last_mut() {
-                                fr.pc = pc;
-                            }
-                            let v = t!(self.call_native_args(&f, &mut args));
-                            self.regs[abs] = v;
-                        }
+                    if let Called::Entered = t!(self.op_call_global(&proto, abs, argc, slot, pc)) {
+                        enter_top!();
                     }
                 }
                 Op::CallMethod {
@@ -991,21 +948,11 @@ impl Vm {
                     name,
                 } => {
                     let abs = base + cb as usize;
-                    let recv = std::mem::take(&mut self.regs[abs + 1]);
-                    if let Some(fr) = self.frames.last_mut() {
-                        fr.pc = pc;
-                    }
-                    let mname: &str = proto.names.get(name as usize).map_or("", |n| n);
-                    if let Some(m) = self.user_method(&recv, mname) {
-                        self.regs[abs + 1] = recv;
-                        t!(self.tick());
-                        t!(self.push_frame(m.func, abs + 1, argc as usize + 1, None));
+                    if let Called::Entered =
+                        t!(self.op_call_method(&proto, abs, argc, id, name, pc))
+                    {
                         enter_top!();
-                        continue;
                     }
-                    let mut recv = recv;
-                    let v = t!(self.call_method_in(&mut recv, id, mname, abs + 2, argc));
-                    self.regs[abs] = v;
                 }
                 Op::CallMethodPlace {
                     base: cb,
@@ -1014,109 +961,40 @@ impl Vm {
                     place,
                 } => {
                     let abs = base + cb as usize;
-                    if let Some(fr) = self.frames.last_mut() {
-                        fr.pc = pc;
-                    }
-                    let Some(Desc::MethodPlace { place: pl, name }) =
-                        proto.descs.get(place as usize)
-                    else {
-                        bail!(VmError::runtime("internal error: bad place"))
-                    };
                     // `xs.push(x)` on a variable: straight onto the array
-                    if id == MethodId::Push && argc == 1 && pl.steps.is_empty() {
-                        let x = std::mem::take(&mut self.regs[abs + 2]);
-                        let target = match pl.root {
-                            Root::Local(r) => self.regs.get_mut(base + r as usize),
-                            Root::Global(s) => {
-                                self.log_global(s as usize);
-                                self.globals.get_mut(s as usize)
-                            }
-                            _ => None,
-                        };
-                        if let Some(Value::Array(a)) = target {
-                            t!(crate::budget::push(&mut Rc::make_mut(a).0, x)
-                                .map_err(VmError::from));
-                            self.regs[abs] = Value::Nil;
-                            continue;
-                        }
-                        self.regs[abs + 2] = x;
-                    }
-                    // `xs.len()`, `s.is_empty()`, `m.contains_key(k)` on a variable: answered
-                    // where the value is (no copy of it, no argument list; the built-in method
-                    // is the one these receivers have)
-                    if pl.steps.is_empty()
-                        && matches!(
-                            id,
-                            MethodId::Len | MethodId::IsEmpty | MethodId::ContainsKey
-                        )
-                    {
-                        let recv = match pl.root {
-                            Root::Local(r) => self.regs.get(base + r as usize),
-                            Root::Global(s) => self.globals.get(s as usize),
-                            _ => None,
-                        };
-                        let quick = match (id, recv, argc) {
-                            (MethodId::Len, Some(Value::Str(s)), 0) => {
-                                Some(Value::Int(s.len() as i64))
-                            }
-                            (MethodId::Len, Some(Value::Array(a)), 0) => {
-                                Some(Value::Int(a.len() as i64))
-                            }
-                            (MethodId::Len, Some(Value::Object(m)), 0) => {
-                                Some(Value::Int(m.len() as i64))
-                            }
-                            (MethodId::IsEmpty, Some(Value::Str(s)), 0) => {
-                                Some(Value::Bool(s.is_empty()))
-                            }
-                            (MethodId::IsEmpty, Some(Value::Array(a)), 0) => {
-                                Some(Value::Bool(a.is_empty()))
-                            }
-                            (MethodId::ContainsKey, Some(Value::Object(m)), 1) => {
-                                match self.regs.get(abs + 2) {
-                                    Some(Value::Str(k)) => Some(Value::Bool(m.contains_key(k))),
+                    if id == MethodId::Push && argc == 1 {
+                        if let Some(Desc::MethodPlace { place: pl, .. }) =
+                            proto.descs.get(place as usize)
+                        {
+                            if pl.steps.is_empty() {
+                                let x = std::mem::take(&mut self.regs[abs + 2]);
+                                let target = match pl.root {
+                                    Root::Local(r) => self.regs.get_mut(base + r as usize),
+                                    Root::Global(s) => {
+                                        self.log_global(s as usize);
+                                        self.globals.get_mut(s as usize)
+                                    }
                                     _ => None,
+                                };
+                                if let Some(Value::Array(a)) = target {
+                                    if let Some(f) = self.frames.last_mut() {
+                                        f.pc = pc;
+                                    }
+                                    t!(crate::budget::push(&mut Rc::make_mut(a).0, x)
+                                        .map_err(VmError::from));
+                                    self.regs[abs] = Value::Nil;
+                                    continue;
                                 }
+                                self.regs[abs + 2] = x;
                             }
-                            _ => None,
-                        };
-                        if let Some(v) = quick {
-                            self.regs[abs] = v;
-                            continue;
                         }
                     }
-                    let mname: &str = proto.names.get(*name as usize).map_or("", |n| n);
-                    let recv = t!(self.read_place(pl, base));
-                    if let Some(m) = self.user_method(&recv, mname) {
-                        let wb = if m.self_kind == SelfKind::Mut {
-                            drop(recv);
-                            self.regs[abs + 1] = t!(self.take_place(pl, base));
-                            Some(place)
-                        } else {
-                            self.regs[abs + 1] = recv;
-                            None
-                        };
-                        t!(self.tick());
-                        if let Err(e) = self.push_frame(m.func, abs + 1, argc as usize + 1, wb) {
-                            if wb.is_some() {
-                                let v = std::mem::take(&mut self.regs[abs + 1]);
-                                t!(self.put_place(pl, base, v));
-                            }
-                            bail!(e);
-                        }
+                    let at = (base, abs);
+                    if let Called::Entered =
+                        t!(self.op_call_method_place(&proto, at, argc, id, place, pc))
+                    {
                         enter_top!();
-                        continue;
                     }
-                    let v = if id.mutates() {
-                        drop(recv);
-                        let mut v = t!(self.take_place(pl, base));
-                        let res = self.call_method_in(&mut v, id, mname, abs + 2, argc);
-                        t!(self.put_place(pl, base, v));
-                        t!(res)
-                    } else {
-                        let mut recv = recv;
-                        t!(self.call_method_in(&mut recv, id, mname, abs + 2, argc))
-                    };
-                    self.regs[abs] = v;
                 }
                 Op::Return { src } => {
                     let v = std::mem::take(&mut r!(src));
@@ -1187,30 +1065,7 @@ impl Vm {
                     end,
                     flags,
                 } => {
-                    let bound = |v: &Value, what: &str| -> VResult<i64> {
-                        match v {
-                            Value::Int(n) => Ok(*n),
-                            other => Err(VmError::type_error(format!(
-                                "Range {what} must be an integer, found {}",
-                                other.type_name()
-                            ))),
-                        }
-                    };
-                    let s = if flags & 2 != 0 {
-                        Some(t!(bound(&r!(start), "start")))
-                    } else {
-                        None
-                    };
-                    let e = if flags & 4 != 0 {
-                        Some(t!(bound(&r!(end), "end")))
-                    } else {
-                        None
-                    };
-                    r!(dst) = Value::Range(Rc::new(RangeValue {
-                        start: s,
-                        end: e,
-                        inclusive: flags & 1 != 0,
-                    }));
+                    r!(dst) = t!(iteration::make_range(&r!(start), &r!(end), flags));
                 }
                 Op::MakeClosure { dst, proto: pi } => {
                     let v = t!(self.make_closure(&proto, pi, base));
@@ -1377,38 +1232,9 @@ impl Vm {
                     _ => jump!(off),
                 },
                 Op::IterNext { src, dst, off } => {
-                    let pos = match r!(src + 1) {
-                        Value::Int(p) => p,
-                        _ => 0,
-                    };
-                    let next = match &r!(src) {
-                        Value::Array(a) => a.get(pos as usize).cloned().map(|v| (v, pos + 1)),
-                        Value::Range(rg) => match rg.bounds() {
-                            Some((lo, hi)) => {
-                                let i = lo.checked_add(pos);
-                                i.filter(|&i| i < hi).map(|i| (Value::Int(i), pos + 1))
-                            }
-                            None => match rg.start {
-                                // an open range `a..` counts up without end
-                                Some(lo) => lo.checked_add(pos).map(|i| (Value::Int(i), pos + 1)),
-                                None => None,
-                            },
-                        },
-                        Value::Str(s) => {
-                            let p = pos as usize;
-                            s.get(p..)
-                                .and_then(|rest| rest.chars().next())
-                                .map(|c| (Value::str(c.to_string()), (p + c.len_utf8()) as i64))
-                        }
-                        _ => None,
-                    };
-                    match next {
-                        Some((v, p)) => {
-                            r!(dst) = v;
-                            r!(src + 1) = Value::Int(p);
-                            t!(self.tick());
-                        }
-                        None => jump!(off),
+                    let (src, dst) = (base + src as usize, base + dst as usize);
+                    if !t!(self.iter_next(src, dst)) {
+                        jump!(off)
                     }
                 }
                 Op::ForPrep {

@@ -22,7 +22,9 @@ use ruchy_syntax::diagnostic::{DiagnosticKind, Span};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+mod calls;
 mod dispatch;
+mod iteration;
 mod places;
 mod types;
 
