@@ -358,6 +358,18 @@ struct Lexer<'a> {
     newline: bool,
 }
 
+/// A number's text without its `_` separators (borrowed when it has none, as most have).
+fn without_underscores(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('_') {
+        text.chars()
+            .filter(|&c| c != '_')
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
+}
+
 /// Splits `src` into tokens, ending with `Tok::Eof`. `base` is added to every span (non-zero
 /// when lexing an f-string hole in place).
 pub fn lex(src: &str, base: u32) -> Result<Vec<Token>, Diagnostic> {
@@ -759,10 +771,7 @@ impl<'a> Lexer<'a> {
             while self.peek(0).is_ascii_alphanumeric() || self.peek(0) == b'_' {
                 self.pos += 1;
             }
-            let digits: String = self.src[digits_start..self.pos]
-                .chars()
-                .filter(|&c| c != '_')
-                .collect();
+            let digits = without_underscores(&self.src[digits_start..self.pos]);
             let digits = strip_int_suffix(&digits);
             return match i64::from_str_radix(digits, radix) {
                 Ok(v) => {
@@ -787,10 +796,7 @@ impl<'a> Lexer<'a> {
             self.pos += 2;
             self.digits();
         }
-        let text: String = self.src[start..self.pos]
-            .chars()
-            .filter(|&c| c != '_')
-            .collect();
+        let text = without_underscores(&self.src[start..self.pos]);
         // type suffixes: 42i32, 7u8, 2.0f64, 1f32
         let suffix_start = self.pos;
         if is_ident_start(self.peek(0)) {

@@ -539,32 +539,51 @@ const ITEMS: &[(&[&str], &str)] = &[
     ),
 ];
 
+/// Room for the runtime a program gets: the prelude and some of the items.
+pub const RUNTIME_CAPACITY: usize = PRELUDE.len() + 2048;
+
 /// The line between the runtime's prelude and the items a program uses.
 pub const ITEMS_MARKER: &str = "    // ---- the operations this program uses";
 
-/// The runtime for a program whose code is `code`: the prelude and the items it calls.
-pub fn source_for(code: &str) -> String {
-    // the names after `rt::` in the code (called, or passed as `sort_by(rt::cmp_f64)`)
+/// Appends to `code` (a program) the runtime: the prelude and the items the program calls
+/// from byte `from` on (what comes before, the program's fixed header, calls none).
+pub fn append_runtime(code: &mut String, from: usize) {
+    // the names after `rt::` in the code (called, or passed as `sort_by(rt::cmp_f64)`): found
+    // from its `::`s (memchr for ':' is several times cheaper than a substring search)
     let mut used: Vec<&str> = Vec::new();
-    for (at, _) in code.match_indices("rt::") {
-        let rest = &code[at + 4..];
-        let end = rest
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
-        used.push(&rest[..end]);
-    }
-    let mut out = String::with_capacity(PRELUDE.len() + 1024);
-    out.push_str(PRELUDE);
-    out.push('\n');
-    out.push_str(ITEMS_MARKER);
-    out.push('\n');
-    for (names, src) in ITEMS {
-        if names.iter().any(|n| used.contains(n)) {
-            out.push_str(src);
+    let bytes = code.as_bytes();
+    let mut from = from.min(code.len());
+    while let Some(at) = code[from..].find(':').map(|i| from + i) {
+        from = at + 1;
+        if at >= 2 && &bytes[at - 2..at] == b"rt" && bytes.get(at + 1) == Some(&b':') {
+            let word_start =
+                at < 3 || !(bytes[at - 3].is_ascii_alphanumeric() || bytes[at - 3] == b'_');
+            if word_start {
+                let rest = &code[at + 2..];
+                let end = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                used.push(&rest[..end]);
+            }
         }
     }
-    out.push_str("}\n");
-    out
+    let mut items: Vec<&str> = Vec::new();
+    for (names, src) in ITEMS {
+        if names.iter().any(|n| used.contains(n)) {
+            items.push(src);
+        }
+    }
+    let more =
+        PRELUDE.len() + ITEMS_MARKER.len() + 4 + items.iter().map(|s| s.len()).sum::<usize>();
+    code.reserve(more);
+    code.push_str(PRELUDE);
+    code.push('\n');
+    code.push_str(ITEMS_MARKER);
+    code.push('\n');
+    for src in items {
+        code.push_str(src);
+    }
+    code.push_str("}\n");
 }
 
 /// The runtime's prelude as a module of its own (what a batch of programs shares).

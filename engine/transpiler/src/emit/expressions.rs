@@ -66,7 +66,7 @@ impl Emitter<'_> {
             Some(slot) if self.typed.shared_globals.contains(&slot) => {
                 format!("{}()", ident(&b.name))
             }
-            Some(_) => ident(&b.name),
+            Some(_) => ident(&b.name).into_owned(),
             None => self.read_binding(id, &b.name),
         }
     }
@@ -77,7 +77,7 @@ impl Emitter<'_> {
             // a function, so that no `Ref` outlives the block it ends
             format!("rt::get(&{})", ident(name))
         } else {
-            ident(name)
+            ident(name).into_owned()
         }
     }
 
@@ -86,7 +86,7 @@ impl Emitter<'_> {
             UseRes::Local(b) => self.read_binding(self.res.canonical(b), &v.name),
             UseRes::Upval(i) => match self.upval_binding(i) {
                 Some(b) => self.read_binding(b, &v.name),
-                None => ident(&v.name),
+                None => ident(&v.name).into_owned(),
             },
             UseRes::SelfFn => fn_name(&v.name),
             UseRes::Global(slot) => {
@@ -112,7 +112,7 @@ impl Emitter<'_> {
                         _ => "None".into(),
                     }
                 } else {
-                    ident(&v.name)
+                    ident(&v.name).into_owned()
                 }
             }
         })
@@ -751,7 +751,7 @@ impl Emitter<'_> {
                     self.global_root = Some(v.name.clone());
                     global_local(&v.name)
                 }
-                _ => ident(&v.name),
+                _ => ident(&v.name).into_owned(),
             },
             ExprKind::Field { object, field, .. } => {
                 let o = self.place_with(object, prelude)?;

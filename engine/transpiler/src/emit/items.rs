@@ -109,7 +109,10 @@ impl Emitter<'_> {
         self.impl_type = Some(imp.type_name.clone());
         let mut out = format!("impl {} {{\n", imp.type_name);
         for m in &imp.methods {
-            let name = m.name.as_ref().map_or("f".to_string(), |b| ident(&b.name));
+            let name = m
+                .name
+                .as_ref()
+                .map_or("f".to_string(), |b| ident(&b.name).into_owned());
             let sig = self.signature(m, &name)?;
             let body = self.item_body(m)?;
             indented(&mut out, &format!("{sig} {body}\n"));

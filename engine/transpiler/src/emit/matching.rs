@@ -39,7 +39,7 @@ impl Emitter<'_> {
                 match &arm.pat.kind {
                     PatKind::Bind(b) => {
                         let n = ident(&b.name);
-                        pat = n.clone();
+                        pat = n.to_string();
                         let _ = writeln!(rebind, "let {n}: String = {n}.to_string();");
                     }
                     PatKind::Lit(_) | PatKind::Wild | PatKind::Or(_) => {}
