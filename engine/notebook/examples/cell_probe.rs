@@ -1,7 +1,5 @@
 //! Native latency of the seed's cells and of `compile`, for profiling (`perf record`):
-//! `cargo run --release -p ruchy-notebook --example cell_probe [cells|compile|complete|compute] [N]`.
-//! `compute` runs each of the benchmark's compute rows once in a fresh session (N: how many
-//! rows, from the first), for instruction counts under `valgrind --tool=cachegrind`.
+//! `cargo run --release -p ruchy-notebook --example cell_probe [cells|compile|complete] [N]`.
 use ruchy_notebook::session::Session;
 use std::hint::black_box;
 use std::time::Instant;
@@ -32,24 +30,6 @@ fn main() {
             "{:.2} us  complete {src}",
             t.elapsed().as_secs_f64() * 1e6 / n as f64
         );
-        return;
-    }
-    if what == "compute" {
-        let rows = std::env::args()
-            .nth(2)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(ruchy_notebook::bench::COMPUTE_CELLS.len());
-        for (name, setup, cell) in ruchy_notebook::bench::COMPUTE_CELLS.iter().take(rows) {
-            let mut s = Session::new();
-            s.execute_cell(setup);
-            let t = Instant::now();
-            let r = s.execute_cell(cell);
-            eprintln!(
-                "{:.2} ms  {name} = {}",
-                t.elapsed().as_secs_f64() * 1e3,
-                r.display.as_deref().unwrap_or("(error)")
-            );
-        }
         return;
     }
     if what == "compile" {
