@@ -64,7 +64,7 @@ const ENGINE_CRATES: [&str; 4] = ["syntax", "runtime", "transpiler", "notebook"]
 /// Inputs of the component build.
 fn sources(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for dir in ["wit", "component/src"] {
+    for dir in ["wit", "component/src", "counting-alloc/src"] {
         collect(&root.join(dir), &mut out);
     }
     for layer in ENGINE_CRATES {
@@ -76,6 +76,7 @@ fn sources(root: &Path) -> Vec<PathBuf> {
         "Cargo.lock",
         "rust-toolchain.toml",
         "component/Cargo.toml",
+        "counting-alloc/Cargo.toml",
         "host-js/opt.mjs",
     ] {
         out.push(root.join(file));
