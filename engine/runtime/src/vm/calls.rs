@@ -23,18 +23,12 @@ impl Vm {
     /// `Op::Call`: `R[abs]` called with the `argc` registers after it.
     #[inline(always)]
     pub(super) fn op_call(&mut self, abs: usize, argc: u8, pc: usize) -> VResult<Called> {
-        if let Value::Func(c) = &self.regs[abs] {
-            let c = c.clone();
-            self.tick()?;
-            self.set_pc(pc);
-            self.push_frame(c, abs + 1, argc as usize, None)?;
-            return Ok(Called::Entered);
-        }
-        let f = std::mem::take(&mut self.regs[abs]);
-        let mut args = self.take_args(abs + 1, argc as usize);
-        self.set_pc(pc);
-        self.regs[abs] = self.call_native_args(&f, &mut args)?;
-        Ok(Called::Next)
+        // a Ruchy function stays in its register during the call; a built-in is taken out
+        let f = match &self.regs[abs] {
+            Value::Func(c) => Value::Func(c.clone()),
+            _ => std::mem::take(&mut self.regs[abs]),
+        };
+        self.enter_or_call(f, abs, argc, pc)
     }
 
     /// `Op::CallGlobal`: the top-level function in `slot`; an unset one is `Undefined
@@ -49,13 +43,6 @@ impl Vm {
         pc: usize,
     ) -> VResult<Called> {
         match self.globals.get(slot as usize) {
-            Some(Value::Func(c)) => {
-                let c = c.clone();
-                self.tick()?;
-                self.set_pc(pc);
-                self.push_frame(c, abs + 1, argc as usize, None)?;
-                Ok(Called::Entered)
-            }
             Some(Value::Undef) | None => {
                 let name = self.global_name(slot);
                 let mut e = VmError::runtime(format!("Undefined function: {name}"));
@@ -69,6 +56,24 @@ impl Vm {
             }
             Some(f) => {
                 let f = f.clone();
+                self.enter_or_call(f, abs, argc, pc)
+            }
+        }
+    }
+
+    /// Calls `f` with the `argc` registers after `abs`: a Ruchy function gets a frame (its
+    /// value will be put in `R[abs]` when it returns), anything else is called now and its
+    /// value put in `R[abs]`.
+    #[inline(always)]
+    fn enter_or_call(&mut self, f: Value, abs: usize, argc: u8, pc: usize) -> VResult<Called> {
+        match f {
+            Value::Func(c) => {
+                self.tick()?;
+                self.set_pc(pc);
+                self.push_frame(c, abs + 1, argc as usize, None)?;
+                Ok(Called::Entered)
+            }
+            f => {
                 let mut args = self.take_args(abs + 1, argc as usize);
                 self.set_pc(pc);
                 self.regs[abs] = self.call_native_args(&f, &mut args)?;
