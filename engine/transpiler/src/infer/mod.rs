@@ -85,7 +85,8 @@ pub struct MethodInfo {
 
 /// The types of a program, final (no variables left).
 pub struct Typed {
-    pub exprs: HashMap<*const Expr, Ty>,
+    /// Each expression's type, and where the expression is.
+    pub exprs: HashMap<*const Expr, (Ty, Span)>,
     pub binds: HashMap<BindId, Ty>,
     pub globals: HashMap<u32, Ty>,
     /// Top-level bindings assigned after they are made.
@@ -109,8 +110,7 @@ impl Typed {
     pub fn of(&self, e: &Expr) -> Ty {
         self.exprs
             .get(&(e as *const Expr))
-            .cloned()
-            .unwrap_or(Ty::Unit)
+            .map_or(Ty::Unit, |(t, _)| t.clone())
     }
 }
 
@@ -201,15 +201,14 @@ pub fn infer<'a>(
     let fin = |t: &Ty| s.finish(t);
     // a type may have grown after its expression was inferred: each is checked again (in
     // bounded time) before it is written out in full
-    let mut exprs = HashMap::default();
-    exprs.reserve(inf.exprs.len());
-    for (e, (t, span)) in std::mem::take(&mut inf.exprs) {
-        if s.too_large(&t) {
-            return Err(vec![too_large(span)]);
-        }
-        exprs.insert(e, fin(&t));
-    }
     // (the big maps are finished in place)
+    let mut exprs = std::mem::take(&mut inf.exprs);
+    for (t, span) in exprs.values_mut() {
+        if s.too_large(t) {
+            return Err(vec![too_large(*span)]);
+        }
+        *t = fin(t);
+    }
     let mut binds = std::mem::take(&mut inf.binds);
     for t in binds.values_mut() {
         *t = fin(t);
