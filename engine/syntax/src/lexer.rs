@@ -846,78 +846,75 @@ impl<'a> Lexer<'a> {
     fn punct(&mut self) -> Result<(), Diagnostic> {
         use Tok::*;
         let start = self.pos;
-        let three = self.src.get(self.pos..self.pos + 3).unwrap_or("");
-        let two = self.src.get(self.pos..self.pos + 2).unwrap_or("");
-        let (tok, len) = match three {
-            "**=" => (StarStarEq, 3),
-            "<<=" => (ShlEq, 3),
-            ">>=" => (ShrEq, 3),
-            "..=" => (DotDotEq, 3),
-            "..." => (DotDotDot, 3),
-            _ => match two {
-                "**" => (StarStar, 2),
-                "==" => (EqEq, 2),
-                "!=" => (NotEq, 2),
-                "<=" => (Le, 2),
-                ">=" => (Ge, 2),
-                "&&" => (AndAnd, 2),
-                "||" => (OrOr, 2),
-                "<<" => (Shl, 2),
-                ">>" => (Shr, 2),
-                "+=" => (PlusEq, 2),
-                "-=" => (MinusEq, 2),
-                "*=" => (StarEq, 2),
-                "/=" => (SlashEq, 2),
-                "%=" => (PercentEq, 2),
-                "&=" => (AmpEq, 2),
-                "|=" => (PipeEq, 2),
-                "^=" => (CaretEq, 2),
-                "++" => (PlusPlus, 2),
-                "--" => (MinusMinus, 2),
-                "|>" => (PipeGt, 2),
-                "->" => (Arrow, 2),
-                "=>" => (FatArrow, 2),
-                ".." => (DotDot, 2),
-                "??" => (QuestionQuestion, 2),
-                "?." => (QuestionDot, 2),
-                "::" => (ColonColon, 2),
-                _ => {
-                    let tok = match self.bytes[self.pos] {
-                        b'+' => Plus,
-                        b'-' => Minus,
-                        b'*' => Star,
-                        b'/' => Slash,
-                        b'%' => Percent,
-                        b'<' => Lt,
-                        b'>' => Gt,
-                        b'!' => Bang,
-                        b'&' => Amp,
-                        b'|' => Pipe,
-                        b'^' => Caret,
-                        b'~' => Tilde,
-                        b'=' => Eq,
-                        b'?' => Question,
-                        b'(' => LParen,
-                        b')' => RParen,
-                        b'[' => LBracket,
-                        b']' => RBracket,
-                        b'{' => LBrace,
-                        b'}' => RBrace,
-                        b',' => Comma,
-                        b'.' => Dot,
-                        b':' => Colon,
-                        b';' => Semi,
-                        b'#' => Hash,
-                        b'@' => At,
-                        _ => {
-                            let ch = self.src[self.pos..].chars().next().unwrap_or('?');
-                            self.pos += ch.len_utf8();
-                            return Err(self.error(format!("unexpected character `{ch}`"), start));
-                        }
-                    };
-                    (tok, 1)
-                }
-            },
+        // operators by their bytes (a `match` on string slices compared them one after another)
+        let (tok, len) = match (self.peek(0), self.peek(1), self.peek(2)) {
+            (b'*', b'*', b'=') => (StarStarEq, 3),
+            (b'<', b'<', b'=') => (ShlEq, 3),
+            (b'>', b'>', b'=') => (ShrEq, 3),
+            (b'.', b'.', b'=') => (DotDotEq, 3),
+            (b'.', b'.', b'.') => (DotDotDot, 3),
+            (b'*', b'*', _) => (StarStar, 2),
+            (b'=', b'=', _) => (EqEq, 2),
+            (b'!', b'=', _) => (NotEq, 2),
+            (b'<', b'=', _) => (Le, 2),
+            (b'>', b'=', _) => (Ge, 2),
+            (b'&', b'&', _) => (AndAnd, 2),
+            (b'|', b'|', _) => (OrOr, 2),
+            (b'<', b'<', _) => (Shl, 2),
+            (b'>', b'>', _) => (Shr, 2),
+            (b'+', b'=', _) => (PlusEq, 2),
+            (b'-', b'=', _) => (MinusEq, 2),
+            (b'*', b'=', _) => (StarEq, 2),
+            (b'/', b'=', _) => (SlashEq, 2),
+            (b'%', b'=', _) => (PercentEq, 2),
+            (b'&', b'=', _) => (AmpEq, 2),
+            (b'|', b'=', _) => (PipeEq, 2),
+            (b'^', b'=', _) => (CaretEq, 2),
+            (b'+', b'+', _) => (PlusPlus, 2),
+            (b'-', b'-', _) => (MinusMinus, 2),
+            (b'|', b'>', _) => (PipeGt, 2),
+            (b'-', b'>', _) => (Arrow, 2),
+            (b'=', b'>', _) => (FatArrow, 2),
+            (b'.', b'.', _) => (DotDot, 2),
+            (b'?', b'?', _) => (QuestionQuestion, 2),
+            (b'?', b'.', _) => (QuestionDot, 2),
+            (b':', b':', _) => (ColonColon, 2),
+            _ => {
+                let tok = match self.bytes[self.pos] {
+                    b'+' => Plus,
+                    b'-' => Minus,
+                    b'*' => Star,
+                    b'/' => Slash,
+                    b'%' => Percent,
+                    b'<' => Lt,
+                    b'>' => Gt,
+                    b'!' => Bang,
+                    b'&' => Amp,
+                    b'|' => Pipe,
+                    b'^' => Caret,
+                    b'~' => Tilde,
+                    b'=' => Eq,
+                    b'?' => Question,
+                    b'(' => LParen,
+                    b')' => RParen,
+                    b'[' => LBracket,
+                    b']' => RBracket,
+                    b'{' => LBrace,
+                    b'}' => RBrace,
+                    b',' => Comma,
+                    b'.' => Dot,
+                    b':' => Colon,
+                    b';' => Semi,
+                    b'#' => Hash,
+                    b'@' => At,
+                    _ => {
+                        let ch = self.src[self.pos..].chars().next().unwrap_or('?');
+                        self.pos += ch.len_utf8();
+                        return Err(self.error(format!("unexpected character `{ch}`"), start));
+                    }
+                };
+                (tok, 1)
+            }
         };
         self.pos += len;
         self.push(tok, start);
