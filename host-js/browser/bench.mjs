@@ -2,11 +2,14 @@
 // cell's result, and each seed cell's latency in the page (performance.now() around the round
 // trip to the engine worker), then the component's own benchmark run in the browser.
 //
-//   node host-js/browser/bench.mjs [--iterations N] [--loads N] [--json]
+//   node host-js/browser/bench.mjs [--iterations N] [--loads N] [--network MBIT,MS] [--json]
 //
 // --iterations: how many times Run all runs the seed notebook (default 1000, so 1000 samples
 // of each cell) and the iterations of the component's benchmark; --loads: page loads measured
-// cold (each in a new browser profile) and warm (reloads), default 5 each.
+// cold (each in a new browser profile) and warm (reloads), default 5 each; --network: the page
+// loads over a link Chromium emulates (DevTools' network conditions, in compressed bytes as
+// sent): MBIT megabits a second down and MS ms of latency, e.g. `--network 10,20`. Localhost
+// alone moves a megabyte in a millisecond, so it cannot show what a file's size costs.
 // Exits 1 when a seed cell's p95 in the page misses its target or the component's benchmark
 // in the browser misses the seed's criteria.
 import { statSync } from 'node:fs';
@@ -25,8 +28,10 @@ const numArg = (flag, fallback) => {
 };
 const iterations = numArg('--iterations', 1000);
 const loads = numArg('--loads', 5);
-if (!Number.isInteger(iterations) || iterations < 1 || !Number.isInteger(loads) || loads < 1) {
-  console.error('usage: node host-js/browser/bench.mjs [--iterations N] [--loads N] [--json]');
+const network = args.includes('--network') ? args[args.indexOf('--network') + 1]?.split(',').map(Number) : null;
+if (!Number.isInteger(iterations) || iterations < 1 || !Number.isInteger(loads) || loads < 1
+  || (network && !(network.length === 2 && network.every((x) => x >= 0) && network[0] > 0))) {
+  console.error('usage: node host-js/browser/bench.mjs [--iterations N] [--loads N] [--network MBIT,MS] [--json]');
   process.exit(2);
 }
 
@@ -50,12 +55,30 @@ async function timeline(page) {
       coreCompiledMs: window.__ruchyBoot.core.compiledAt ?? NaN,
       responseEndMs: nav.responseEnd,
       firstCellUs: m.cells[0]?.totalUs,
+      // bytes the page received so far (the HTML, scripts, styles, the kernel), as sent: a
+      // compressed file counts compressed; 0 for what the HTTP cache answered
+      bytesReceived: [nav, ...performance.getEntriesByType('resource')].reduce((n, e) => n + (e.encodedBodySize ?? 0), 0),
+      kernelSent: performance.getEntriesByType('resource').find((e) => e.name.endsWith('/ruchy_kernel.core.wasm'))?.encodedBodySize ?? NaN,
       outputs,
     };
   });
 }
 
 const median = (xs) => stats(xs).p50;
+
+/** A new page in `context`, on the emulated link of `--network` when given. */
+async function newPage(context) {
+  const page = await context.newPage();
+  if (network) {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    const [mbit, latency] = network;
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false, latency, downloadThroughput: (mbit * 1e6) / 8, uploadThroughput: (mbit * 1e6) / 8,
+    });
+  }
+  return page;
+}
 
 async function main() {
   ensureChromium();
@@ -71,13 +94,13 @@ async function main() {
     const cold = [];
     for (let i = 0; i < loads; i++) {
       const context = await browser.newContext();
-      const page = await context.newPage();
+      const page = await newPage(context);
       await page.goto(url);
       cold.push(await timeline(page));
       await context.close();
     }
     const context = await browser.newContext();
-    const page = await context.newPage();
+    const page = await newPage(context);
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
@@ -129,7 +152,7 @@ async function main() {
     const ok = pageMet && insideMet;
     const version = browser.version();
     const summarize = (ts, key) => ({ p50: median(ts.map((t) => t[key])), min: Math.min(...ts.map((t) => t[key])), max: Math.max(...ts.map((t) => t[key])), runs: ts.map((t) => t[key]) });
-    const keys = ['firstResultMs', 'engineReadyMs', 'pageScriptMs', 'workerStartMs', 'coreCompiledMs', 'componentLoadMs'];
+    const keys = ['firstResultMs', 'engineReadyMs', 'pageScriptMs', 'workerStartMs', 'coreCompiledMs', 'componentLoadMs', 'bytesReceived', 'kernelSent'];
     const nav = {
       cold: Object.fromEntries(keys.map((k) => [k, summarize(cold, k)])),
       warm: Object.fromEntries(keys.map((k) => [k, summarize(warm, k)])),
@@ -137,7 +160,7 @@ async function main() {
 
     if (json) {
       console.log(JSON.stringify({
-        browser: `Chromium ${version}`, url, iterations, loads, load_average: { before: loadStart, after: loadavg()[0] },
+        browser: `Chromium ${version}`, url, iterations, loads, network: network && { mbit_per_s: network[0], latency_ms: network[1] }, load_average: { before: loadStart, after: loadavg()[0] },
         navigation_to_first_result: nav,
         per_cell_in_page: rows.map((r) => ({
           category: r.category, cell: r.cell, target_us: r.targetUs, samples: r.stats.samples, mean_us: r.stats.mean,
@@ -157,12 +180,14 @@ async function main() {
       const size = statSync(new URL('../../target/ruchy_kernel.wasm', import.meta.url)).size;
       const full = statSync(new URL('../../target/ruchy_notebook.wasm', import.meta.url)).size;
       console.log(`ruchy notebook browser bench: Chromium ${version} (headless), the page at ${srv.url}, the kernel component ${size} bytes (the full one, ${full} bytes, loads only for Rust export)`);
+      if (network) console.log(`network: emulated, ${network[0]} Mbit/s, ${network[1]} ms latency`);
       console.log(`machine: ${cpus().length} CPUs, load average ${loadStart.toFixed(2)} before and ${loadavg()[0].toFixed(2)} after (1 min)`);
       console.log('');
       console.log(`Navigation to the first cell's result, ms after navigation start (p50 of ${loads} loads; the seed notebook runs on load)`);
       console.log(`${''.padEnd(34)} ${'result'.padStart(8)} ${'ready'.padStart(8)} ${'script'.padStart(8)} ${'worker'.padStart(8)} ${'compiled'.padStart(8)} ${'load'.padStart(8)}`);
       console.log(line('cold: new browser profile', nav.cold));
       console.log(line('warm: reload, HTTP cache revalidated', nav.warm));
+      console.log(`bytes received by the page on a new profile (p50, compressed as sent): ${nav.cold.bytesReceived.p50}, of them the kernel's core module ${nav.cold.kernelSent.p50}`);
       console.log('(result: the first cell\'s output on screen; ready: the engine worker reported the component loaded; script: the page script started; worker: the engine worker started; compiled: the page had compiled the component\'s core module, which it hands to the worker; load: from the worker\'s start to the component instantiated in it)');
       console.log('');
       process.stdout.write(table(`Per-cell latency in the page: performance.now() around the worker round trip, ${iterations} runs of the seed notebook (Run all), microseconds`, rows));

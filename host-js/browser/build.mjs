@@ -7,12 +7,19 @@
 //
 //   node host-js/browser/build.mjs [--force]
 //
+// Every file a browser fetches is also written compressed beside it, `F.br` (brotli, quality
+// 11) and `F.gz` (gzip -9), when that is smaller: server.mjs sends the one the browser accepts
+// (a static host would do the same with its precompressed-file setting). build.json records
+// each file's size as it is and as each encoding sends it.
+//
 // `ensureBuilt()` rebuilds only when the component, its jco transpilation, the page sources or
 // the lockfile are newer than the last build; serve.mjs, test.mjs and bench.mjs call it.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 
 export const browserDir = dirname(fileURLToPath(import.meta.url));
 export const hostDir = join(browserDir, '..');
@@ -39,6 +46,33 @@ export function ensureNpm() {
   process.stderr.write(`installing host-js packages (npm ci): ${missing.map(([n, v]) => `${n}@${v}`).join(', ')} missing\n`);
   const r = spawnSync('npm', ['ci', '--include=dev', '--no-audit', '--no-fund', '--prefix', hostDir], { stdio: ['ignore', process.stderr, 'inherit'] });
   if (r.error || r.status !== 0) throw new Error(`npm ci failed${r.error ? `: ${r.error.message}` : ` with status ${r.status}`}`);
+}
+
+/** The encodings the build writes, in the order a server prefers them: `[name, suffix, compress]`. */
+export const ENCODINGS = [
+  ['br', '.br', (b) => promisify(brotliCompress)(b, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_LGWIN]: 24, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: b.length } })],
+  ['gzip', '.gz', (b) => promisify(gzip)(b, { level: 9 })],
+];
+const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.wasm', '.json', '.map', '.svg', '.txt']);
+
+/**
+ * Writes `F.br` and `F.gz` beside every compressible file under `dir` that they make smaller
+ * (zlib's thread pool compresses them in parallel). Returns `{ file: { br, gzip } }`, the
+ * encoded sizes written.
+ */
+async function precompress(dir) {
+  const jobs = files(dir)
+    .filter((f) => COMPRESSIBLE.has(extname(f)))
+    .flatMap((f) => ENCODINGS.map(([name, suffix, compress]) => ({ f, name, suffix, compress })));
+  const out = {};
+  await Promise.all(jobs.map(async ({ f, name, suffix, compress }) => {
+    const raw = readFileSync(f);
+    const packed = await compress(raw);
+    if (packed.length >= raw.length) return;
+    writeFileSync(f + suffix, packed);
+    (out[f.slice(dir.length + 1)] ??= {})[name] = packed.length;
+  }));
+  return out;
 }
 
 function files(dir) {
@@ -140,12 +174,15 @@ async function build(force, quiet) {
     }
     const component = statSync(lib.componentPaths.kernel);
     sizes = Object.fromEntries(files(tmp).map((f) => [f.slice(tmp.length + 1), statSync(f).size]));
+    const encoded = Object.fromEntries(Object.entries(await precompress(tmp)).sort(([a], [b]) => (a < b ? -1 : 1)));
     writeFileSync(join(tmp, 'build.json'), JSON.stringify({
       builtAt: new Date().toISOString(),
       component: { path: lib.componentPaths.kernel, bytes: component.size, mtime: component.mtime.toISOString() },
       full: { path: lib.componentPaths.full, bytes: statSync(lib.componentPaths.full).size },
       esbuild: esbuild.version,
       files: sizes,
+      // the bytes each encoding sends, where it is smaller than the file
+      encoded,
     }, null, 2) + '\n');
     rmSync(distDir, { recursive: true, force: true });
     renameSync(tmp, distDir);
@@ -157,7 +194,8 @@ async function build(force, quiet) {
     const kb = (f) => `${(sizes[f] / 1024).toFixed(0)} KiB`;
     const chunks = Object.keys(sizes).filter((f) => f.startsWith('chunks/') && f.endsWith('.js'));
     const chunkBytes = chunks.reduce((n, f) => n + sizes[f], 0);
-    process.stderr.write(`built ${distDir.slice(hostDir.length + 1)}/ in ${(performance.now() - t0).toFixed(0)} ms: main.js ${kb('main.js')}, worker.js ${kb('worker.js')}, ruchy_kernel.core.wasm ${kb('ruchy_kernel.core.wasm')}; after main.js: ${chunks.length} chunks ${(chunkBytes / 1024).toFixed(0)} KiB (editors, markdown); on demand: rust_export.js ${kb('rust_export.js')}, ruchy_notebook.core.wasm ${kb('ruchy_notebook.core.wasm')}\n`);
+    const encodedKernel = JSON.parse(readFileSync(stampPath, 'utf8')).encoded['ruchy_kernel.core.wasm']?.br ?? NaN;
+    process.stderr.write(`built ${distDir.slice(hostDir.length + 1)}/ in ${(performance.now() - t0).toFixed(0)} ms: main.js ${kb('main.js')}, worker.js ${kb('worker.js')}, ruchy_kernel.core.wasm ${kb('ruchy_kernel.core.wasm')} (${(encodedKernel / 1024).toFixed(0)} KiB as brotli); after main.js: ${chunks.length} chunks ${(chunkBytes / 1024).toFixed(0)} KiB (editors, markdown); on demand: rust_export.js ${kb('rust_export.js')}, ruchy_notebook.core.wasm ${kb('ruchy_notebook.core.wasm')}\n`);
   }
   return distDir;
 }

@@ -139,6 +139,9 @@ test('the page loads and the component instantiates in a Web Worker', async (ctx
     load: window.notebookApp.kernel.info.loadMs,
     cells: document.querySelectorAll('#cells > .cell').length,
     wasmTypes: await Promise.all(wasm.map(async (f) => (await fetch(f, { method: 'HEAD' })).headers.get('content-type'))),
+    // what the server sends this browser (for its own Accept-Encoding) for the kernel's core module
+    kernelSent: await fetch('ruchy_kernel.core.wasm', { method: 'HEAD', cache: 'no-store' })
+      .then((r) => [r.headers.get('content-encoding'), Number(r.headers.get('content-length'))]),
     ua: navigator.userAgent,
   }), wasm);
   assert.equal(info.status, 'Engine: idle');
@@ -147,7 +150,9 @@ test('the page loads and the component instantiates in a Web Worker', async (ctx
   assert.equal(info.cells, 5);
   assert.equal(info.isolated, true, 'served cross-origin isolated (fine-grained clock for timings)');
   assert.deepEqual(info.wasmTypes, wasm.map(() => 'application/wasm'), `${wasm.join(', ')} served as application/wasm`);
-  ctx.log(`${info.ua}; component loaded in the worker in ${info.load.toFixed(0)} ms`);
+  const [encoding, bytes] = info.kernelSent;
+  assert.ok(['br', 'gzip'].includes(encoding), `the kernel's core module is sent compressed (Content-Encoding ${encoding})`);
+  ctx.log(`${info.ua}; component loaded in the worker in ${info.load.toFixed(0)} ms; the kernel's core module sent as ${encoding}, ${bytes} bytes`);
 });
 
 test('cells run with Shift+Enter and show value, stdout, count and timing; state is kept', async (ctx) => {
@@ -528,6 +533,8 @@ async function benchEngine(name, url) {
       await page.reload();
       warm.push(await timeline(page));
     }
+    const sent = await page.evaluate(() => fetch('ruchy_kernel.core.wasm', { method: 'HEAD', cache: 'no-store' })
+      .then((r) => ({ encoding: r.headers.get('content-encoding') ?? 'identity', bytes: Number(r.headers.get('content-length')) })));
     log(`running the seed notebook ${iterations} times in the page`);
     const runs = await page.evaluate(async (n) => {
       const app = window.notebookApp;
@@ -564,7 +571,7 @@ async function benchEngine(name, url) {
     const compCat = (c) => ({ category: c.name, group: c.group, cell: c.cell, target_us: c.targetUs ?? null, mean_us: c.meanUs, p50_us: c.p50Us, p95_us: c.p95Us, p99_us: c.p99Us, met: c.targetMet, result: c.display });
     return {
       engine: name, version: engine.version, js_engine: engine.jsEngine, driver: engine.how,
-      navigation: { cold: nav(cold), warm: nav(warm) },
+      navigation: { cold: nav(cold), warm: nav(warm) }, kernel_sent: sent,
       cells_in_page: cells, run_all_ms: runs.wallMs / iterations,
       component_benchmark: {
         iterations, wall_ms: b.wallMs, overall_mean_us: b.report.overallMeanUs, simple_share_under_10ms: b.report.simpleShareUnderCellTarget,
@@ -596,6 +603,7 @@ function benchSections(results) {
     nav('reload: first result on screen', (r) => r.navigation.warm.first_result_ms),
     nav('reload: engine ready', (r) => r.navigation.warm.engine_ready_ms),
     nav('reload: component load in the worker', (r) => r.navigation.warm.component_load_ms),
+    ['the kernel\'s core module as sent, bytes', ...results.map((r) => `${r.kernel_sent.bytes} (${r.kernel_sent.encoding})`)],
   ] });
   const cells = results[0].cells_in_page.map((c, i) => [`\`${c.cell}\` (target ${c.target_us})`,
     ...results.map((r) => `${f0(r.cells_in_page[i].p50_us)} / ${f0(r.cells_in_page[i].p95_us)}${mark(r.cells_in_page[i].met)}`)]);

@@ -1,10 +1,13 @@
 // A small static server for the notebook page, on localhost only. `.wasm` is served as
 // application/wasm (streaming compilation needs it). Before it answers a request for the page
 // itself it checks that the build is current, so a rebuilt component is picked up on reload.
+// A file is sent compressed when the browser accepts an encoding the build wrote it in
+// (`F.br`, `F.gz` beside `F`; brotli first): the kernel's core module goes as 318 KB of brotli
+// instead of 1.1 MB.
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
-import { distDir, ensureBuilt } from './build.mjs';
+import { distDir, ensureBuilt, ENCODINGS } from './build.mjs';
 
 export const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -42,9 +45,12 @@ export async function startServer({ port = 0, host = '127.0.0.1', rebuild = true
         return send(res, 404, 'not found');
       }
       if (!st.isFile()) return send(res, 404, 'not found');
-      const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+      const [encoding, body, bst] = pickEncoding(file, st, req.headers['accept-encoding']);
+      const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}${encoding ? `-${encoding}` : ''}"`;
       const headers = {
         'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        ...(encoding ? { 'Content-Encoding': encoding } : {}),
+        Vary: 'Accept-Encoding',
         'Cache-Control': 'no-cache',
         ETag: etag,
         'X-Content-Type-Options': 'nosniff',
@@ -58,9 +64,9 @@ export async function startServer({ port = 0, host = '127.0.0.1', rebuild = true
         res.writeHead(304, headers);
         return res.end();
       }
-      res.writeHead(200, { ...headers, 'Content-Length': st.size });
+      res.writeHead(200, { ...headers, 'Content-Length': bst.size });
       if (req.method === 'HEAD') return res.end();
-      createReadStream(file).pipe(res);
+      createReadStream(body).pipe(res);
       if (log) process.stderr.write(`${req.method} ${url.pathname} 200\n`);
     } catch (e) {
       send(res, 500, String(e?.message ?? e));
@@ -73,6 +79,30 @@ export async function startServer({ port = 0, host = '127.0.0.1', rebuild = true
   const addr = server.address();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}/`;
   return { server, url, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }) };
+}
+
+/**
+ * The encoding to send `file` in: the first of the build's encodings (brotli, then gzip) that
+ * `Accept-Encoding` allows (not `;q=0`) and that exists beside the file, no older than it.
+ * Returns `[encoding or null, path to send, its stat]`.
+ */
+export function pickEncoding(file, st, acceptEncoding = '') {
+  const accepted = new Set();
+  for (const part of String(acceptEncoding).split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (name && !(q && Number(q.slice(2)) === 0)) accepted.add(name);
+  }
+  for (const [name, suffix] of ENCODINGS) {
+    if (!accepted.has(name) && !accepted.has('*')) continue;
+    try {
+      const est = statSync(file + suffix);
+      if (est.isFile() && est.mtimeMs >= st.mtimeMs) return [name, file + suffix, est];
+    } catch {
+      // not written for this file (too small to gain)
+    }
+  }
+  return [null, file, st];
 }
 
 function send(res, status, text) {

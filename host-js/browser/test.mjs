@@ -10,7 +10,10 @@
 // save/open tests (roundtrip.ipynb, rich.ipynb), and a screenshot of each failing test.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { distDir } from './build.mjs';
 import { artifactsDir, cell, cells, openPage, outputOf, runTests, svgOf, waitForCount, waitIdle } from './harness.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -99,6 +102,8 @@ test('on load the first results come before the editors, and the page compiles t
       pageFetchedCore: started('ruchy_kernel.core.wasm') !== undefined,
       coreCompiledAt: window.__ruchyBoot.core.compiledAt,
       mainBytes: resources.find((e) => e.name.endsWith('/main.js'))?.decodedBodySize,
+      // what came over the wire for the kernel's core module, and what it unpacked to
+      core: resources.filter((e) => e.name.endsWith('/ruchy_kernel.core.wasm')).map((e) => [e.encodedBodySize, e.decodedBodySize])[0],
       outputs: window.notebookApp.cells.filter((c) => c.type === 'code').map((c) => c.output?.display),
     };
   });
@@ -108,8 +113,44 @@ test('on load the first results come before the editors, and the page compiles t
   const workerFetched = await page.workers()[0].evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.wasm')));
   assert.deepEqual(workerFetched, [], 'the worker fetched no WebAssembly: it was handed the compiled module');
   assert.ok(t.mainBytes < 100_000, `the page's first script is small (${t.mainBytes} bytes): no editors or markdown in it`);
+  const [sent, unpacked] = t.core;
+  assert.ok(unpacked > 500_000 && sent < unpacked / 2, `the kernel's core module came compressed: ${sent} bytes for ${unpacked}`);
   assert.equal(await cells(page).locator('.cm-editor').count(), 6, 'every cell has its editor once loaded');
-  ctx.log(`first result at ${t.firstResultAt.toFixed(0)} ms after navigation; the editors' chunk asked for at ${t.editorsAt.toFixed(0)} ms`);
+  ctx.log(`first result at ${t.firstResultAt.toFixed(0)} ms after navigation; the editors' chunk asked for at ${t.editorsAt.toFixed(0)} ms; the kernel's core module: ${sent} bytes sent for ${unpacked}`);
+});
+
+test('the server sends each file in the encoding the browser accepts, and the same bytes', async (ctx) => {
+  const raw = readFileSync(join(distDir, 'ruchy_kernel.core.wasm'));
+  const get = async (acceptEncoding) => {
+    // (node:http: fetch would ask for its own encodings and unpack them behind our back)
+    const res = await new Promise((resolve, reject) => {
+      http.get(`${ctx.url}ruchy_kernel.core.wasm`, { headers: acceptEncoding === undefined ? {} : { 'accept-encoding': acceptEncoding } }, resolve).on('error', reject);
+    });
+    const parts = [];
+    for await (const part of res) parts.push(part);
+    const body = Buffer.concat(parts);
+    const encoding = res.headers['content-encoding'] ?? null;
+    const unpacked = { br: brotliDecompressSync, gzip: gunzipSync }[encoding]?.(body) ?? body;
+    assert.equal(Number(res.headers['content-length']), body.length, 'Content-Length is what was sent');
+    assert.equal(res.headers.vary, 'Accept-Encoding');
+    assert.ok(unpacked.equals(raw), `${encoding ?? 'identity'} unpacks to the file`);
+    return [encoding, body.length];
+  };
+  const cases = [
+    ['gzip, deflate, br, zstd', 'br'],
+    ['gzip, deflate', 'gzip'],
+    ['br;q=0, gzip;q=0.5', 'gzip'],
+    ['identity', null],
+    [undefined, null],
+  ];
+  const sizes = {};
+  for (const [accept, want] of cases) {
+    const [encoding, bytes] = await get(accept);
+    assert.equal(encoding, want, `Accept-Encoding ${JSON.stringify(accept)}`);
+    sizes[encoding ?? 'identity'] = bytes;
+  }
+  assert.ok(sizes.br < sizes.gzip && sizes.gzip < sizes.identity / 2, `brotli ${sizes.br} < gzip ${sizes.gzip} < half of ${sizes.identity}`);
+  ctx.log(`the kernel's core module: ${sizes.identity} bytes, ${sizes.gzip} as gzip, ${sizes.br} as brotli`);
 });
 
 /** The WebAssembly files the page and its worker have fetched, by name. */
