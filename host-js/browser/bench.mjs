@@ -55,9 +55,10 @@ async function timeline(page) {
       coreCompiledMs: window.__ruchyBoot.core.compiledAt ?? NaN,
       responseEndMs: nav.responseEnd,
       firstCellUs: m.cells[0]?.totalUs,
-      // bytes the page received so far (the HTML, scripts, styles, the kernel), as sent: a
-      // compressed file counts compressed; 0 for what the HTTP cache answered
-      bytesReceived: [nav, ...performance.getEntriesByType('resource')].reduce((n, e) => n + (e.encodedBodySize ?? 0), 0),
+      // bytes the page received so far over the network (the HTML, scripts, styles, the
+      // kernel, with their headers), as sent: a compressed file counts compressed; a file the
+      // HTTP cache answered counts only its revalidation's headers
+      bytesReceived: [nav, ...performance.getEntriesByType('resource')].reduce((n, e) => n + (e.transferSize ?? 0), 0),
       kernelSent: performance.getEntriesByType('resource').find((e) => e.name.endsWith('/ruchy_kernel.core.wasm'))?.encodedBodySize ?? NaN,
       outputs,
     };
@@ -152,7 +153,7 @@ async function main() {
     const ok = pageMet && insideMet;
     const version = browser.version();
     const summarize = (ts, key) => ({ p50: median(ts.map((t) => t[key])), min: Math.min(...ts.map((t) => t[key])), max: Math.max(...ts.map((t) => t[key])), runs: ts.map((t) => t[key]) });
-    const keys = ['firstResultMs', 'engineReadyMs', 'pageScriptMs', 'workerStartMs', 'coreCompiledMs', 'componentLoadMs', 'bytesReceived', 'kernelSent'];
+    const keys = ['firstResultMs', 'engineReadyMs', 'pageScriptMs', 'workerStartMs', 'coreCompiledMs', 'componentLoadMs', 'responseEndMs', 'bytesReceived', 'kernelSent'];
     const nav = {
       cold: Object.fromEntries(keys.map((k) => [k, summarize(cold, k)])),
       warm: Object.fromEntries(keys.map((k) => [k, summarize(warm, k)])),
@@ -187,7 +188,7 @@ async function main() {
       console.log(`${''.padEnd(34)} ${'result'.padStart(8)} ${'ready'.padStart(8)} ${'script'.padStart(8)} ${'worker'.padStart(8)} ${'compiled'.padStart(8)} ${'load'.padStart(8)}`);
       console.log(line('cold: new browser profile', nav.cold));
       console.log(line('warm: reload, HTTP cache revalidated', nav.warm));
-      console.log(`bytes received by the page on a new profile (p50, compressed as sent): ${nav.cold.bytesReceived.p50}, of them the kernel's core module ${nav.cold.kernelSent.p50}`);
+      console.log(`bytes received by the page over the network (p50, compressed as sent, with headers): new profile ${nav.cold.bytesReceived.p50}, of them the kernel's core module ${nav.cold.kernelSent.p50} without headers; reload ${nav.warm.bytesReceived.p50}`);
       console.log('(result: the first cell\'s output on screen; ready: the engine worker reported the component loaded; script: the page script started; worker: the engine worker started; compiled: the page had compiled the component\'s core module, which it hands to the worker; load: from the worker\'s start to the component instantiated in it)');
       console.log('');
       process.stdout.write(table(`Per-cell latency in the page: performance.now() around the worker round trip, ${iterations} runs of the seed notebook (Run all), microseconds`, rows));
