@@ -59,7 +59,7 @@ async function timeline(page) {
       // kernel, with their headers), as sent: a compressed file counts compressed; a file the
       // HTTP cache answered counts only its revalidation's headers
       bytesReceived: [nav, ...performance.getEntriesByType('resource')].reduce((n, e) => n + (e.transferSize ?? 0), 0),
-      kernelSent: performance.getEntriesByType('resource').find((e) => e.name.endsWith('/ruchy_kernel.core.wasm'))?.encodedBodySize ?? NaN,
+      kernelSent: performance.getEntriesByType('resource').find((e) => new URL(e.name).pathname.endsWith('/ruchy_kernel.core.wasm'))?.encodedBodySize ?? NaN,
       outputs,
     };
   });

@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 
@@ -53,6 +54,8 @@ export const ENCODINGS = [
   ['br', '.br', (b) => promisify(brotliCompress)(b, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_LGWIN]: 24, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: b.length } })],
   ['gzip', '.gz', (b) => promisify(gzip)(b, { level: 9 })],
 ];
+/** The files the page asks for with `?v=` and their content's hash (boot.js, index.html). */
+export const VERSIONED = ['main.js', 'style.css', 'worker.js', 'ruchy_kernel.core.wasm'];
 const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.wasm', '.json', '.map', '.svg', '.txt']);
 
 /**
@@ -126,6 +129,7 @@ async function build(force, quiet) {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   let sizes;
+  let versions;
   try {
     const common = {
       absWorkingDir: browserDir,
@@ -158,11 +162,6 @@ async function build(force, quiet) {
       loader: { '.wasm': 'binary' },
     });
     for (const w of [...page.warnings, ...worker.warnings]) process.stderr.write(`esbuild warning: ${w.text}\n`);
-    // boot.js inlined as the page's first script (see boot.js)
-    const boot = await esbuild.transform(readFileSync(join(srcDir, 'boot.js'), 'utf8'), { minify: true, target: 'es2022', legalComments: 'none' });
-    const html = readFileSync(join(srcDir, 'index.html'), 'utf8');
-    if (!html.includes('/*BOOT*/')) throw new Error('index.html has no /*BOOT*/ placeholder for boot.js');
-    writeFileSync(join(tmp, 'index.html'), html.replace('/*BOOT*/', () => boot.code.trim()));
     cpSync(join(srcDir, 'style.css'), join(tmp, 'style.css'));
     // the core modules fetched at run time, beside the scripts: the kernel's main one (the page
     // compiles it, boot.js; the worker runs jco's async-instantiation output, its two small
@@ -172,6 +171,22 @@ async function build(force, quiet) {
       const { core, name } = lib.genOf(f);
       cpSync(core, join(tmp, `${name}.core.wasm`));
     }
+    // What the page loads first is asked for with its content's hash (`main.js?v=HASH`), so
+    // the server can let the browser keep it without asking again (server.mjs) and a new build
+    // is new URLs; esbuild's chunks carry their hash in their names already.
+    versions = Object.fromEntries(VERSIONED.map((f) => [f, createHash('sha256').update(readFileSync(join(tmp, f))).digest('hex').slice(0, 16)]));
+    // boot.js inlined as the page's first script (see boot.js), with those versions
+    const boot = await esbuild.transform(readFileSync(join(srcDir, 'boot.js'), 'utf8'), {
+      minify: true, target: 'es2022', legalComments: 'none', define: { __RUCHY_ASSETS__: JSON.stringify(versions) },
+    });
+    let html = readFileSync(join(srcDir, 'index.html'), 'utf8');
+    for (const [placeholder, what] of [['/*BOOT*/', 'boot.js'], ['href="style.css"', 'style.css'], ['src="main.js"', 'main.js']]) {
+      if (!html.includes(placeholder)) throw new Error(`index.html has no ${placeholder} for ${what}`);
+    }
+    html = html.replace('/*BOOT*/', () => boot.code.trim())
+      .replace('href="style.css"', `href="style.css?v=${versions['style.css']}"`)
+      .replace('src="main.js"', `src="main.js?v=${versions['main.js']}"`);
+    writeFileSync(join(tmp, 'index.html'), html);
     const component = statSync(lib.componentPaths.kernel);
     sizes = Object.fromEntries(files(tmp).map((f) => [f.slice(tmp.length + 1), statSync(f).size]));
     const encoded = Object.fromEntries(Object.entries(await precompress(tmp)).sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -181,6 +196,8 @@ async function build(force, quiet) {
       full: { path: lib.componentPaths.full, bytes: statSync(lib.componentPaths.full).size },
       esbuild: esbuild.version,
       files: sizes,
+      // the content hashes the page asks for its first files with (`?v=`)
+      versions,
       // the bytes each encoding sends, where it is smaller than the file
       encoded,
     }, null, 2) + '\n');

@@ -3,9 +3,12 @@
 // itself it checks that the build is current, so a rebuilt component is picked up on reload.
 // A file is sent compressed when the browser accepts an encoding the build wrote it in
 // (`F.br`, `F.gz` beside `F`; brotli first): the kernel's core module goes as 318 KB of brotli
-// instead of 1.1 MB.
+// instead of 1.1 MB. The files the page asks for with their content's hash (`main.js?v=HASH`,
+// when HASH is the build's: build.json) and esbuild's hash-named chunks may be kept by the
+// browser for a year (`immutable`: a reload does not ask for them again); everything else is
+// revalidated on every use (`no-cache` and an ETag).
 import { createServer } from 'node:http';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import { distDir, ensureBuilt, ENCODINGS } from './build.mjs';
 
@@ -51,7 +54,7 @@ export async function startServer({ port = 0, host = '127.0.0.1', rebuild = true
         'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
         ...(encoding ? { 'Content-Encoding': encoding } : {}),
         Vary: 'Accept-Encoding',
-        'Cache-Control': 'no-cache',
+        'Cache-Control': immutable(path, url.searchParams.get('v')) ? 'public, max-age=31536000, immutable' : 'no-cache',
         ETag: etag,
         'X-Content-Type-Options': 'nosniff',
         // cross-origin isolation: performance.now() (the WASI clock the component times cells
@@ -79,6 +82,27 @@ export async function startServer({ port = 0, host = '127.0.0.1', rebuild = true
   const addr = server.address();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}/`;
   return { server, url, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }) };
+}
+
+/** The build's content hashes (build.json `versions`), read again when the build changes. */
+let versionsOf = { mtimeMs: -1, versions: {} };
+function buildVersions() {
+  const stamp = join(distDir, 'build.json');
+  try {
+    const { mtimeMs } = statSync(stamp);
+    if (mtimeMs !== versionsOf.mtimeMs) versionsOf = { mtimeMs, versions: JSON.parse(readFileSync(stamp, 'utf8')).versions ?? {} };
+  } catch {
+    versionsOf = { mtimeMs: -1, versions: {} };
+  }
+  return versionsOf.versions;
+}
+
+/** Whether `path` (as asked for, with `?v=version`) names content that never changes: a file
+ * asked for with the hash the build gave it, or one of esbuild's chunks (`chunks/NAME-HASH.js`). */
+export function immutable(path, version) {
+  if (/^\/chunks\/[^/]+-[A-Z0-9]{8}\.js$/.test(path)) return true;
+  const v = buildVersions()[path.slice(1)];
+  return Boolean(version && v && version === v);
 }
 
 /**

@@ -101,9 +101,9 @@ test('on load the first results come before the editors, and the page compiles t
       editorsAt: started('/chunks/editor-'),
       pageFetchedCore: started('ruchy_kernel.core.wasm') !== undefined,
       coreCompiledAt: window.__ruchyBoot.core.compiledAt,
-      mainBytes: resources.find((e) => e.name.endsWith('/main.js'))?.decodedBodySize,
+      mainBytes: resources.find((e) => new URL(e.name).pathname.endsWith('/main.js'))?.decodedBodySize,
       // what came over the wire for the kernel's core module, and what it unpacked to
-      core: resources.filter((e) => e.name.endsWith('/ruchy_kernel.core.wasm')).map((e) => [e.encodedBodySize, e.decodedBodySize])[0],
+      core: resources.filter((e) => new URL(e.name).pathname.endsWith('/ruchy_kernel.core.wasm')).map((e) => [e.encodedBodySize, e.decodedBodySize])[0],
       outputs: window.notebookApp.cells.filter((c) => c.type === 'code').map((c) => c.output?.display),
     };
   });
@@ -117,6 +117,30 @@ test('on load the first results come before the editors, and the page compiles t
   assert.ok(unpacked > 500_000 && sent < unpacked / 2, `the kernel's core module came compressed: ${sent} bytes for ${unpacked}`);
   assert.equal(await cells(page).locator('.cm-editor').count(), 6, 'every cell has its editor once loaded');
   ctx.log(`first result at ${t.firstResultAt.toFixed(0)} ms after navigation; the editors' chunk asked for at ${t.editorsAt.toFixed(0)} ms; the kernel's core module: ${sent} bytes sent for ${unpacked}`);
+});
+
+test('a reload asks again only for the page: the files it loads first are kept by their content hash', async (ctx) => {
+  const { versions } = JSON.parse(readFileSync(join(distDir, 'build.json'), 'utf8'));
+  const cacheControl = (path) => new Promise((resolve, reject) => {
+    http.get(`${ctx.url}${path}`, (res) => { res.resume(); resolve(res.headers['cache-control']); }).on('error', reject);
+  });
+  const kept = 'public, max-age=31536000, immutable';
+  assert.equal(await cacheControl(`ruchy_kernel.core.wasm?v=${versions['ruchy_kernel.core.wasm']}`), kept);
+  assert.equal(await cacheControl(`main.js?v=${versions['main.js']}`), kept);
+  assert.equal(await cacheControl('ruchy_kernel.core.wasm'), 'no-cache', 'without its hash: asked again every time');
+  assert.equal(await cacheControl('main.js?v=0123456789abcdef'), 'no-cache', 'an old hash gets the current file, not kept');
+  assert.equal(await cacheControl(''), 'no-cache', 'the page itself');
+  const page = await openPage(ctx, 'example=seed&autorun');
+  await page.waitForFunction(() => window.notebookApp.metrics.firstResultAt !== undefined && document.body.dataset.running === 'false');
+  await page.reload();
+  await page.waitForFunction(() => window.notebookApp?.metrics.firstResultAt !== undefined && document.body.dataset.running === 'false');
+  const sent = await page.evaluate(() => Object.fromEntries(performance.getEntriesByType('resource')
+    .map((e) => [new URL(e.name).pathname.slice(1) + new URL(e.name).search.replace(/=.*/, '='), e.transferSize])));
+  for (const f of ['ruchy_kernel.core.wasm?v=', 'main.js?v=', 'style.css?v=', 'worker.js?v=']) {
+    assert.equal(sent[f], 0, `${f} came from the browser's cache without a request on reload (${JSON.stringify(sent)})`);
+  }
+  const outputs = await page.evaluate(() => window.notebookApp.cells.filter((c) => c.type === 'code').map((c) => c.output?.display));
+  assert.deepEqual(outputs, ['42', '85', '<function>', '42', '42'], 'the reloaded page runs the seed notebook');
 });
 
 test('the server sends each file in the encoding the browser accepts, and the same bytes', async (ctx) => {
@@ -158,7 +182,8 @@ async function fetchedWasm(page) {
   const names = [];
   for (const frame of [page, ...page.workers()]) {
     const got = await frame.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
-    names.push(...got.filter((n) => n.endsWith('.wasm')).map((n) => n.slice(n.lastIndexOf('/') + 1)));
+    const paths = got.map((n) => new URL(n).pathname);
+    names.push(...paths.filter((n) => n.endsWith('.wasm')).map((n) => n.slice(n.lastIndexOf('/') + 1)));
   }
   return [...new Set(names)].sort();
 }

@@ -3,8 +3,13 @@
 // has been fetched, and loading the component overlaps with everything the page does after.
 // (As a module script of its own it ran only once the page's main script had run: 300-700 ms.)
 // main.js adopts this worker; messages that arrive before it does are kept for it.
+// The build defines __RUCHY_ASSETS__: the content hash of each file the page loads first, which
+// goes into its URL (`worker.js?v=HASH`) so the browser may keep it (build.mjs, server.mjs).
 (() => {
+  const assets = __RUCHY_ASSETS__;
   const url = new URL('worker.js', document.baseURI);
+  url.searchParams.set('v', assets['worker.js']);
+  url.searchParams.set('core-v', assets['ruchy_kernel.core.wasm']);
   if (new URLSearchParams(location.search).get('warmup') === '0') url.searchParams.set('warmup', '0');
   url.searchParams.set('core', 'page');
   const worker = new Worker(url, { type: 'module', name: 'ruchy-engine' });
@@ -14,7 +19,7 @@
   const core = { compiledAt: undefined };
   const fetchItself = () => worker.postMessage({ type: 'core-module', module: null });
   try {
-    WebAssembly.compileStreaming(fetch('ruchy_kernel.core.wasm')).then((module) => {
+    WebAssembly.compileStreaming(fetch(`ruchy_kernel.core.wasm?v=${assets['ruchy_kernel.core.wasm']}`)).then((module) => {
       core.compiledAt = performance.now();
       worker.postMessage({ type: 'core-module', module });
     }, fetchItself);
@@ -30,6 +35,7 @@
   worker.addEventListener('error', keep);
   window.__ruchyBoot = {
     worker,
+    assets,
     early,
     createdAt: performance.now(),
     core,

@@ -18,6 +18,12 @@ const CELL_TARGET_US = 10_000;
 
 function newWorker() {
   const url = new URL('./worker.js', import.meta.url);
+  // the versioned URLs boot.js used (the browser keeps those files)
+  const assets = window.__ruchyBoot?.assets;
+  if (assets) {
+    url.searchParams.set('v', assets['worker.js']);
+    url.searchParams.set('core-v', assets['ruchy_kernel.core.wasm']);
+  }
   if (params.get('warmup') === '0') url.searchParams.set('warmup', '0');
   return new Worker(url, { type: 'module', name: 'ruchy-engine' });
 }

@@ -33,6 +33,8 @@ import core3 from '../../gen-async-kernel/ruchy_kernel.core3.wasm';
 // 40-90 ms to start and to run its script, and the compile no longer waits for that. Any other
 // worker (after an interrupt, a restart) or a page that could not compile it fetches it here.
 const CORE = 'ruchy_kernel.core.wasm';
+// its content hash, asked for in its URL (`?core-v=`, from boot.js or main.js: build.mjs)
+const coreVersion = new URL(self.location.href).searchParams.get('core-v');
 const fromPage = new URL(self.location.href).searchParams.get('core') === 'page'
   ? new Promise((resolve) => {
     const take = (event) => {
@@ -46,7 +48,9 @@ const fromPage = new URL(self.location.href).searchParams.get('core') === 'page'
 const BUNDLED = { 'ruchy_kernel.core2.wasm': core2, 'ruchy_kernel.core3.wasm': core3 };
 const getCoreModule = async (name) => {
   if (BUNDLED[name]) return WebAssembly.compile(BUNDLED[name]);
-  return (name === CORE && (await fromPage)) || WebAssembly.compileStreaming(fetch(new URL(name, import.meta.url)));
+  const url = new URL(name, import.meta.url);
+  if (name === CORE && coreVersion) url.search = `?v=${coreVersion}`;
+  return (name === CORE && (await fromPage)) || WebAssembly.compileStreaming(fetch(url));
 };
 
 const { engine } = await instantiate(getCoreModule, wasiImports({ cli, clocks, io, random }));
