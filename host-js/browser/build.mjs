@@ -27,7 +27,8 @@ export const hostDir = join(browserDir, '..');
 export const srcDir = join(browserDir, 'src');
 /** The build output (git-ignored). */
 export const distDir = join(browserDir, 'dist');
-const stampPath = join(distDir, 'build.json');
+/** The build's record: when, from what, file sizes, content hashes, encoded sizes. */
+export const stampPath = join(distDir, 'build.json');
 
 /**
  * Installs the pinned npm packages (`npm ci`) when one of host-js's dependencies is missing or
@@ -130,6 +131,7 @@ async function build(force, quiet) {
   mkdirSync(tmp, { recursive: true });
   let sizes;
   let versions;
+  let encoded;
   try {
     const common = {
       absWorkingDir: browserDir,
@@ -189,7 +191,7 @@ async function build(force, quiet) {
     writeFileSync(join(tmp, 'index.html'), html);
     const component = statSync(lib.componentPaths.kernel);
     sizes = Object.fromEntries(files(tmp).map((f) => [f.slice(tmp.length + 1), statSync(f).size]));
-    const encoded = Object.fromEntries(Object.entries(await precompress(tmp)).sort(([a], [b]) => (a < b ? -1 : 1)));
+    encoded = Object.fromEntries(Object.entries(await precompress(tmp)).sort(([a], [b]) => (a < b ? -1 : 1)));
     writeFileSync(join(tmp, 'build.json'), JSON.stringify({
       builtAt: new Date().toISOString(),
       component: { path: lib.componentPaths.kernel, bytes: component.size, mtime: component.mtime.toISOString() },
@@ -211,7 +213,7 @@ async function build(force, quiet) {
     const kb = (f) => `${(sizes[f] / 1024).toFixed(0)} KiB`;
     const chunks = Object.keys(sizes).filter((f) => f.startsWith('chunks/') && f.endsWith('.js'));
     const chunkBytes = chunks.reduce((n, f) => n + sizes[f], 0);
-    const encodedKernel = JSON.parse(readFileSync(stampPath, 'utf8')).encoded['ruchy_kernel.core.wasm']?.br ?? NaN;
+    const encodedKernel = encoded['ruchy_kernel.core.wasm']?.br ?? NaN;
     process.stderr.write(`built ${distDir.slice(hostDir.length + 1)}/ in ${(performance.now() - t0).toFixed(0)} ms: main.js ${kb('main.js')}, worker.js ${kb('worker.js')}, ruchy_kernel.core.wasm ${kb('ruchy_kernel.core.wasm')} (${(encodedKernel / 1024).toFixed(0)} KiB as brotli); after main.js: ${chunks.length} chunks ${(chunkBytes / 1024).toFixed(0)} KiB (editors, markdown); on demand: rust_export.js ${kb('rust_export.js')}, ruchy_notebook.core.wasm ${kb('ruchy_notebook.core.wasm')}\n`);
   }
   return distDir;

@@ -139,9 +139,6 @@ test('the page loads and the component instantiates in a Web Worker', async (ctx
     load: window.notebookApp.kernel.info.loadMs,
     cells: document.querySelectorAll('#cells > .cell').length,
     wasmTypes: await Promise.all(wasm.map(async (f) => (await fetch(f, { method: 'HEAD' })).headers.get('content-type'))),
-    // what the server sends this browser (for its own Accept-Encoding) for the kernel's core module
-    kernelSent: await fetch('ruchy_kernel.core.wasm', { method: 'HEAD', cache: 'no-store' })
-      .then((r) => [r.headers.get('content-encoding'), Number(r.headers.get('content-length'))]),
     ua: navigator.userAgent,
   }), wasm);
   assert.equal(info.status, 'Engine: idle');
@@ -150,10 +147,17 @@ test('the page loads and the component instantiates in a Web Worker', async (ctx
   assert.equal(info.cells, 5);
   assert.equal(info.isolated, true, 'served cross-origin isolated (fine-grained clock for timings)');
   assert.deepEqual(info.wasmTypes, wasm.map(() => 'application/wasm'), `${wasm.join(', ')} served as application/wasm`);
-  const [encoding, bytes] = info.kernelSent;
+  const { encoding, bytes } = await page.evaluate(kernelAsSent);
   assert.ok(['br', 'gzip'].includes(encoding), `the kernel's core module is sent compressed (Content-Encoding ${encoding})`);
   ctx.log(`${info.ua}; component loaded in the worker in ${info.load.toFixed(0)} ms; the kernel's core module sent as ${encoding}, ${bytes} bytes`);
 });
+
+/** In the page: the encoding and size the server sends this browser (for its own
+ * Accept-Encoding) for the kernel's core module. */
+function kernelAsSent() {
+  return fetch('ruchy_kernel.core.wasm', { method: 'HEAD', cache: 'no-store' })
+    .then((r) => ({ encoding: r.headers.get('content-encoding') ?? 'identity', bytes: Number(r.headers.get('content-length')) }));
+}
 
 test('cells run with Shift+Enter and show value, stdout, count and timing; state is kept', async (ctx) => {
   const page = await openPage(ctx);
@@ -533,8 +537,7 @@ async function benchEngine(name, url) {
       await page.reload();
       warm.push(await timeline(page));
     }
-    const sent = await page.evaluate(() => fetch('ruchy_kernel.core.wasm', { method: 'HEAD', cache: 'no-store' })
-      .then((r) => ({ encoding: r.headers.get('content-encoding') ?? 'identity', bytes: Number(r.headers.get('content-length')) })));
+    const sent = await page.evaluate(kernelAsSent);
     log(`running the seed notebook ${iterations} times in the page`);
     const runs = await page.evaluate(async (n) => {
       const app = window.notebookApp;

@@ -10,7 +10,7 @@
 import { createServer } from 'node:http';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
-import { distDir, ensureBuilt, ENCODINGS } from './build.mjs';
+import { distDir, ensureBuilt, ENCODINGS, stampPath } from './build.mjs';
 
 export const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -87,10 +87,9 @@ export async function startServer({ port = 0, host = '127.0.0.1', rebuild = true
 /** The build's content hashes (build.json `versions`), read again when the build changes. */
 let versionsOf = { mtimeMs: -1, versions: {} };
 function buildVersions() {
-  const stamp = join(distDir, 'build.json');
   try {
-    const { mtimeMs } = statSync(stamp);
-    if (mtimeMs !== versionsOf.mtimeMs) versionsOf = { mtimeMs, versions: JSON.parse(readFileSync(stamp, 'utf8')).versions ?? {} };
+    const { mtimeMs } = statSync(stampPath);
+    if (mtimeMs !== versionsOf.mtimeMs) versionsOf = { mtimeMs, versions: JSON.parse(readFileSync(stampPath, 'utf8')).versions ?? {} };
   } catch {
     versionsOf = { mtimeMs: -1, versions: {} };
   }

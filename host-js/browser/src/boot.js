@@ -11,6 +11,8 @@
   url.searchParams.set('v', assets['worker.js']);
   url.searchParams.set('core-v', assets['ruchy_kernel.core.wasm']);
   if (new URLSearchParams(location.search).get('warmup') === '0') url.searchParams.set('warmup', '0');
+  // (what main.js starts a later worker with, after an interrupt: the same files)
+  const workerUrl = url.href;
   url.searchParams.set('core', 'page');
   const worker = new Worker(url, { type: 'module', name: 'ruchy-engine' });
   // The component's core module is fetched and compiled here (off the page's thread: streaming
@@ -35,7 +37,7 @@
   worker.addEventListener('error', keep);
   window.__ruchyBoot = {
     worker,
-    assets,
+    workerUrl,
     early,
     createdAt: performance.now(),
     core,

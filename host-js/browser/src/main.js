@@ -17,14 +17,13 @@ const CELL_TARGET_US = 10_000;
 // The engine worker starts first, so loading the component overlaps with building the page.
 
 function newWorker() {
-  const url = new URL('./worker.js', import.meta.url);
-  // the versioned URLs boot.js used (the browser keeps those files)
-  const assets = window.__ruchyBoot?.assets;
-  if (assets) {
-    url.searchParams.set('v', assets['worker.js']);
-    url.searchParams.set('core-v', assets['ruchy_kernel.core.wasm']);
+  // the URL boot.js made for the first worker (the files' content hashes, warmup), which
+  // fetches the core module itself
+  let url = window.__ruchyBoot?.workerUrl;
+  if (!url) {
+    url = new URL('./worker.js', import.meta.url);
+    if (params.get('warmup') === '0') url.searchParams.set('warmup', '0');
   }
-  if (params.get('warmup') === '0') url.searchParams.set('warmup', '0');
   return new Worker(url, { type: 'module', name: 'ruchy-engine' });
 }
 

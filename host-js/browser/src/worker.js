@@ -33,9 +33,10 @@ import core3 from '../../gen-async-kernel/ruchy_kernel.core3.wasm';
 // 40-90 ms to start and to run its script, and the compile no longer waits for that. Any other
 // worker (after an interrupt, a restart) or a page that could not compile it fetches it here.
 const CORE = 'ruchy_kernel.core.wasm';
-// its content hash, asked for in its URL (`?core-v=`, from boot.js or main.js: build.mjs)
-const coreVersion = new URL(self.location.href).searchParams.get('core-v');
-const fromPage = new URL(self.location.href).searchParams.get('core') === 'page'
+const params = new URL(self.location.href).searchParams;
+// its content hash, asked for in its URL (`?core-v=`, from boot.js: build.mjs)
+const coreVersion = params.get('core-v');
+const fromPage = params.get('core') === 'page'
   ? new Promise((resolve) => {
     const take = (event) => {
       if (event.data?.type !== 'core-module') return;
@@ -66,7 +67,7 @@ const WARMUP = [
   'struct W { a: Int }\nlet w = W { a: 1 }\nw.a', 'match x { 1 => "one", _ => "other" }',
   'var t = 0\nfor i in 0..10 { t = t + i }\nt', 'x / 0', 'nope(',
 ];
-const warmup = { on: new URL(self.location.href).searchParams.get('warmup') !== '0', next: 0, ms: 0, session: null };
+const warmup = { on: params.get('warmup') !== '0', next: 0, ms: 0, session: null };
 
 function warmStep() {
   if (!warmup.on) return;
